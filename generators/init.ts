@@ -1,0 +1,192 @@
+/**
+ * `fleet init [dir]`: scaffold a fleet repo (config, runbook, overlays, example tenants), or with
+ * `--adopt` write only fleet.yaml into an existing Flux repo, from what its tree says.
+ */
+import { defaultEnvironment, GIT_PROVIDERS, type FleetConfig } from "../src/core/config.js";
+import { EXTRA_COMPONENTS, KNOWN_RELEASES } from "../src/core/flux.js";
+import type { Answers, Generator, FleetAction } from "../src/core/generator.js";
+import * as v from "../src/core/validation.js";
+import { tenantActions } from "./tenant-actions.js";
+
+export const EXAMPLE_TENANTS = ["team-payments", "team-search"];
+
+const str = (a: Answers, k: string) => String(a[k] ?? "");
+
+function configOf(a: Answers): FleetConfig {
+  return {
+    flux: { version: str(a, "fluxVersion"), componentsExtra: a.componentsExtra as string[] },
+    git: {
+      provider: str(a, "provider") as FleetConfig["git"]["provider"],
+      owner: str(a, "owner"),
+      repository: str(a, "repository"),
+      branch: str(a, "branch"),
+      ...(a.url ? { url: str(a, "url") } : {}),
+    },
+    platformTeam: str(a, "platformTeam"),
+    environments: (a.environments as string[]).map(defaultEnvironment),
+    tenantDefaults: { role: "admin", branch: "main", path: "./deploy", interval: "1m" },
+  };
+}
+
+/** Where the example tenants' own config repositories would live, next to the fleet repo. */
+function exampleUrl(config: FleetConfig, tenant: string): string {
+  const { provider, owner, url } = config.git;
+  if (provider === "git" && url) return `${new URL(url).origin}/${owner || "platform"}/${tenant}-config`;
+  return `https://${provider === "gitlab" ? "gitlab.com" : "github.com"}/${owner}/${tenant}-config`;
+}
+
+const notAdopting = (a: Answers) => a.adopt !== true;
+
+export const init: Generator = {
+  name: "init",
+  description: "Scaffold a fleet repo: fleet.yaml, clusters/, infrastructure/ and tenants/ overlays, CODEOWNERS, runbook",
+  needsRepo: false,
+  answers: [
+    { name: "dir", positional: true, message: "Directory of the fleet repo", ask: false, default: () => "." },
+    {
+      name: "adopt",
+      message: "Adopt an existing Flux repo: write only fleet.yaml, from what the tree says",
+      type: "confirm",
+      ask: false,
+      default: () => false,
+    },
+    {
+      name: "provider",
+      message: "Git provider of the fleet repo",
+      type: "list",
+      choices: () => [...GIT_PROVIDERS],
+      default: (ctx) => ctx.config.git.provider,
+    },
+    {
+      name: "owner",
+      message: "Owner (organisation, user or group) of the fleet repo",
+      default: (ctx) => ctx.config.git.owner,
+      validate: (val) => v.gitName(String(val)),
+    },
+    {
+      name: "repository",
+      message: "Name of the fleet repo",
+      default: (ctx) => ctx.config.git.repository,
+      validate: (val) => v.gitName(String(val)),
+    },
+    {
+      name: "url",
+      message: "Git URL of the fleet repo (provider git)",
+      when: (a) => a.provider === "git",
+      default: (ctx) => ctx.config.git.url,
+      validate: (val) => v.gitUrl(String(val)),
+    },
+    {
+      name: "branch",
+      message: "Branch Flux reconciles",
+      default: (ctx) => ctx.config.git.branch,
+      validate: (val) => v.branchName(String(val)),
+    },
+    {
+      name: "fluxVersion",
+      message: "Flux release to pin",
+      type: "list",
+      choices: () => [...KNOWN_RELEASES],
+      default: (ctx) => ctx.config.flux.version,
+    },
+    {
+      name: "componentsExtra",
+      flag: "components-extra",
+      message: "Extra Flux controllers",
+      type: "checkbox",
+      multiple: true,
+      choices: () => [...EXTRA_COMPONENTS],
+      default: (ctx) => ctx.config.flux.componentsExtra,
+    },
+    {
+      name: "environments",
+      flag: "env",
+      message: "Environments",
+      multiple: true,
+      hint: "comma-separated, e.g. staging,prod",
+      default: (ctx) => ctx.environments,
+      validate: (val) => {
+        const envs = val as string[];
+        if (envs.length === 0) return "must name at least one environment";
+        for (const e of envs) {
+          const broken = v.dnsLabel(e);
+          if (broken) return `'${e}' ${broken}`;
+          if (e === "base") return "'base' is the shared overlay base, not an environment";
+        }
+        const dup = envs.find((e, i) => envs.indexOf(e) !== i);
+        return dup ? `lists '${dup}' twice` : undefined;
+      },
+    },
+    {
+      name: "platformTeam",
+      message: "Platform team that owns the repo (CODEOWNERS)",
+      default: (ctx, a) => (a.owner ? `@${String(a.owner)}/platform` : ctx.config.platformTeam),
+      validate: (val) => v.codeOwner(String(val)),
+    },
+    {
+      name: "examples",
+      message: `Add two example tenants (${EXAMPLE_TENANTS.join(", ")})`,
+      type: "confirm",
+      when: notAdopting,
+      default: (ctx) => ctx.tenants.length === 0,
+    },
+  ],
+  check: (a, ctx) =>
+    a.adopt === true && ctx.environments.length === 0
+      ? [
+          {
+            field: "--adopt",
+            rule: "found no environment overlay (tenants/<env>/kustomization.yaml) to adopt",
+            fix: "run fleet init without --adopt to scaffold a new repo, or adopt from the repo's root",
+          },
+        ]
+      : [],
+  actions: (a) => {
+    const config = configOf(a);
+    const fleetYaml: FleetAction = { type: "fleet:render", path: "fleet.yaml", template: "repo/fleet.yaml", data: config };
+    if (a.adopt === true) return [fleetYaml];
+    const envs = config.environments.map((e) => e.name);
+    return [
+      fleetYaml,
+      { type: "fleet:render", path: ".gitignore", template: "repo/gitignore", data: {} },
+      { type: "fleet:render", path: ".github/CODEOWNERS", template: "repo/CODEOWNERS", data: config, ifMissing: true },
+      { type: "fleet:render", path: "renovate.json", template: "repo/renovate.json", data: {} },
+      { type: "fleet:render", path: "README.md", template: "repo/README.md", data: { ...config, envs } },
+      { type: "fleet:render", path: "clusters/README.md", template: "repo/clusters-README.md", data: { envs } },
+      { type: "fleet:kustomization", path: "infrastructure/base/kustomization.yaml" },
+      ...envs.flatMap((env): FleetAction[] => [
+        { type: "fleet:kustomization", path: `infrastructure/${env}/kustomization.yaml`, addResources: ["../base"] },
+        { type: "fleet:kustomization", path: `tenants/${env}/kustomization.yaml` },
+      ]),
+      ...(a.examples === true
+        ? EXAMPLE_TENANTS.flatMap((name) =>
+            tenantActions(
+              {
+                name,
+                url: exampleUrl(config, name),
+                branch: "main",
+                path: "./deploy",
+                interval: "1m",
+                role: "admin",
+                team: `@${config.git.owner}/${name}`,
+                environments: envs,
+                quota: [],
+                flagged: "",
+              },
+              config,
+            ),
+          )
+        : []),
+    ];
+  },
+  nextSteps: (a) =>
+    a.adopt === true
+      ? ["fleet.yaml written; `fleet new-tenant` and `fleet new-env` now work in this repo."]
+      : [
+          `cd ${str(a, "dir")} && git init && git add -A && git commit -m "fleet init"`,
+          `Add a cluster: fleet new-cluster <name> --env ${(a.environments as string[])[0]}`,
+          `Onboard a team: fleet new-tenant <name> --url https://... --team @org/team`,
+        ],
+};
+
+export default init;

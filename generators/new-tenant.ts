@@ -1,0 +1,146 @@
+/** `fleet new-tenant <name>`: onboard a team into tenants/base/ and every environment overlay. */
+import type { Answers, AnswerSpec, Generator } from "../src/core/generator.js";
+import * as v from "../src/core/validation.js";
+import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
+
+const str = (a: Answers, k: string) => String(a[k]);
+const list = (a: Answers, k: string) => (Array.isArray(a[k]) ? (a[k] as string[]) : []);
+
+/** `cpu=4`, `memory=8Gi` for every environment, or `prod.pods=50` for one. */
+export function checkQuota(items: string[], environments: string[]): string | undefined {
+  for (const item of items) {
+    const m = /^(?:([a-z0-9-]+)\.)?([a-z]+)=(.*)$/.exec(item);
+    if (!m) return `'${item}' must be key=value or env.key=value, with key one of ${QUOTA_KEYS.join(", ")}`;
+    const [, env, key, value] = m;
+    if (env !== undefined && !environments.includes(env))
+      return `'${item}' names environment '${env}', which is not one of: ${environments.join(", ")}`;
+    if (!(QUOTA_KEYS as readonly string[]).includes(key!)) return `'${item}': key must be one of ${QUOTA_KEYS.join(", ")}`;
+    const broken = v.quantity(value!);
+    if (broken) return `'${item}': value ${broken}`;
+  }
+  return undefined;
+}
+
+export const quotaAnswer = (message: string): AnswerSpec => ({
+  name: "quota",
+  message,
+  multiple: true,
+  hint: "cpu=4,memory=8Gi,pods=50 or prod.cpu=8; default: each environment's quota",
+  default: () => [],
+  validate: (val, ctx) => checkQuota(val as string[], ctx.environments),
+});
+
+const answers: AnswerSpec[] = [
+  {
+    name: "name",
+    positional: true,
+    message: "Tenant name (its namespace)",
+    validate: (val, ctx) =>
+      v.namespaceName(String(val)) ??
+      (ctx.tenants.includes(String(val)) ? `tenant '${String(val)}' already exists in tenants/base/${String(val)}/` : undefined),
+  },
+  {
+    name: "url",
+    message: "Git URL of the tenant's config repository",
+    hint: "https://... or ssh://git@...",
+    validate: (val) => v.gitUrl(String(val)),
+  },
+  {
+    name: "branch",
+    message: "Branch to reconcile",
+    default: (ctx) => ctx.config.tenantDefaults.branch,
+    validate: (val) => v.branchName(String(val)),
+  },
+  {
+    name: "path",
+    message: "Path in the tenant's repository; each environment reads <path>/<env>",
+    default: (ctx) => ctx.config.tenantDefaults.path,
+    validate: (val) => v.repoPath(String(val)),
+  },
+  {
+    name: "team",
+    message: "Owning team (CODEOWNERS)",
+    hint: "@org/team",
+    default: (ctx, a) => (ctx.config.git.owner && a.name ? `@${ctx.config.git.owner}/${String(a.name)}` : undefined),
+    validate: (val) => v.codeOwner(String(val)),
+  },
+  {
+    name: "environments",
+    flag: "env",
+    message: "Environments to onboard into",
+    type: "checkbox",
+    multiple: true,
+    choices: (ctx) => ctx.environments,
+    default: (ctx) => ctx.environments,
+    validate: (val) => ((val as string[]).length === 0 ? "must name at least one environment" : undefined),
+  },
+  {
+    name: "role",
+    message: "ClusterRole bound in the tenant namespace",
+    default: (ctx) => ctx.config.tenantDefaults.role,
+    validate: (val) => v.dnsLabel(String(val)),
+  },
+  {
+    name: "allowClusterAdmin",
+    message: "Bind cluster-admin in the namespace anyway (flagged)",
+    type: "confirm",
+    ask: false,
+    default: () => false,
+  },
+  {
+    name: "interval",
+    message: "How often Flux polls the tenant's repository",
+    default: (ctx) => ctx.config.tenantDefaults.interval,
+    validate: (val) => v.duration(String(val)),
+  },
+  quotaAnswer("Quota overrides (empty: the environment's defaults)"),
+];
+
+function tenantOf(a: Answers): Tenant {
+  const role = str(a, "role");
+  return {
+    name: str(a, "name"),
+    url: str(a, "url"),
+    branch: str(a, "branch"),
+    path: str(a, "path"),
+    interval: str(a, "interval"),
+    role,
+    team: str(a, "team"),
+    environments: list(a, "environments"),
+    quota: list(a, "quota"),
+    flagged: role === "cluster-admin" ? "tenant reconciler bound to cluster-admin (forced with --allow-cluster-admin)" : "",
+  };
+}
+
+export const newTenant: Generator = {
+  name: "new-tenant",
+  description: "Onboard a tenant: namespace, reconciler RBAC, its GitRepository and Kustomization, in every environment",
+  needsRepo: true,
+  answers,
+  check: (a) => {
+    const out = [];
+    if (str(a, "role") === "cluster-admin" && a.allowClusterAdmin !== true)
+      out.push({
+        field: "--role",
+        rule: "cluster-admin gives the tenant's reconciler every power in its namespace, including over the namespace's RBAC",
+        fix: "use admin, edit or a narrower role; --allow-cluster-admin forces it and flags the binding",
+      });
+    return out;
+  },
+  actions: (a, ctx) => tenantActions(tenantOf(a), ctx.config),
+  nextSteps: (a, ctx) => {
+    const t = tenantOf(a);
+    const sa = `system:serviceaccount:${t.name}:reconciler`;
+    const other = ctx.tenants.find((x) => x !== t.name) ?? "kube-system";
+    return [
+      `Create the git-auth secret the tenant's GitRepository reads (fleet never writes secrets):`,
+      `  flux create secret git git-auth --namespace=${t.name} --url=${t.url} ...`,
+      `Commit and push, then check isolation on each cluster; both must answer "no":`,
+      `  kubectl auth can-i create clusterrolebindings --as=${sa}`,
+      `  kubectl auth can-i get secrets -n ${other} --as=${sa}`,
+      ...(t.flagged ? [`WARNING: ${t.flagged}`] : []),
+    ];
+  },
+};
+
+export default newTenant;

@@ -1,0 +1,95 @@
+/**
+ * The files of one tenant, shared by new-tenant, new-env and init's example tenants, so a tenant
+ * looks the same whichever command wrote it. remove-tenant undoes exactly these.
+ */
+import type { EnvConfig, FleetConfig, Quota } from "../src/core/config.js";
+import { apiVersions } from "../src/core/flux.js";
+import type { FleetAction } from "../src/core/generator.js";
+import { envPath, TENANTS_BASE } from "../src/core/repo.js";
+
+export interface Tenant {
+  name: string;
+  url: string;
+  branch: string;
+  path: string;
+  interval: string;
+  role: string;
+  team: string;
+  environments: string[];
+  /** Quota keys to override, for every environment ("cpu") or one ("prod.cpu"). */
+  quota: string[];
+  /** Why the tenant's binding is flagged (a forced cluster-admin), or empty. */
+  flagged: string;
+}
+
+export const QUOTA_KEYS = ["cpu", "memory", "pods"] as const;
+
+/** The quota of a tenant in one environment: the environment's default with overrides on top. */
+export function quotaFor(env: EnvConfig, overrides: string[]): Quota {
+  const q: Quota = { ...env.quota };
+  // Environment-wide overrides first, then ones naming this environment, whatever the order given.
+  const entries = overrides.map((o) => o.split("=") as [string, string]);
+  for (const [k, v] of entries) if (!k.includes(".")) q[k as keyof Quota] = v;
+  for (const [k, v] of entries) if (k.startsWith(`${env.name}.`)) q[k.slice(env.name.length + 1) as keyof Quota] = v;
+  return q;
+}
+
+export const tenantFiles = (env: string, name: string) => ({
+  patch: `${name}-patch.yaml`,
+  quota: `${name}-quota.yaml`,
+  overlay: `tenants/${env}/kustomization.yaml`,
+  dir: `tenants/${env}`,
+});
+
+/** A tenant's files in one environment overlay: its patch, its quota, and the references. */
+export function tenantEnvActions(
+  t: Pick<Tenant, "name" | "branch" | "path" | "quota">,
+  env: EnvConfig,
+  config: FleetConfig,
+): FleetAction[] {
+  const f = tenantFiles(env.name, t.name);
+  const api = apiVersions(config.flux.version);
+  return [
+    {
+      type: "fleet:render",
+      path: `${f.dir}/${f.patch}`,
+      template: "tenant/env-patch.yaml",
+      data: { name: t.name, env: env.name, api, branch: t.branch, interval: env.interval, path: envPath(t.path, env.name) },
+    },
+    {
+      type: "fleet:render",
+      path: `${f.dir}/${f.quota}`,
+      template: "tenant/quota.yaml",
+      data: { name: t.name, env: env.name, quota: quotaFor(env, t.quota), limitRange: env.limitRange },
+    },
+    {
+      type: "fleet:kustomization",
+      path: f.overlay,
+      addResources: [`../base/${t.name}`, f.quota],
+      addPatches: [f.patch],
+    },
+  ];
+}
+
+export const codeownersKeys = (name: string) => ({
+  dir: `/${TENANTS_BASE}/${name}/`,
+  rbac: `/${TENANTS_BASE}/${name}/rbac.yaml`,
+});
+
+export function tenantActions(t: Tenant, config: FleetConfig): FleetAction[] {
+  const api = apiVersions(config.flux.version);
+  const base = `${TENANTS_BASE}/${t.name}`;
+  const data = { ...t, api };
+  const keys = codeownersKeys(t.name);
+  return [
+    { type: "fleet:render", path: `${base}/namespace.yaml`, template: "tenant/namespace.yaml", data },
+    { type: "fleet:render", path: `${base}/rbac.yaml`, template: "tenant/rbac.yaml", data },
+    { type: "fleet:render", path: `${base}/sync.yaml`, template: "tenant/sync.yaml", data },
+    { type: "fleet:render", path: `${base}/kustomization.yaml`, template: "tenant/kustomization.yaml", data },
+    ...config.environments
+      .filter((e) => t.environments.includes(e.name))
+      .flatMap((env) => tenantEnvActions(t, env, config)),
+    { type: "fleet:line", path: ".github/CODEOWNERS", key: keys.dir, line: `${keys.dir} ${t.team}` },
+    { type: "fleet:line", path: ".github/CODEOWNERS", key: keys.rbac, line: `${keys.rbac} ${config.platformTeam}` },
+  ];
+}

@@ -1,0 +1,108 @@
+/**
+ * fleet's command line: parse arguments, pick prompts or flags, print, map errors to exit
+ * codes. The only place that talks to a person. Kept free of heavy imports so that
+ * `fleet --version` and `fleet --help` start fast; a command loads its code when it runs.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { EXIT, FleetError, InputError } from "../core/errors.js";
+import { flagOf, type Generator } from "../core/generator.js";
+import { PACKAGE_ROOT } from "../core/paths.js";
+import { COMMANDS, COMMON_FLAGS, type Command } from "./commands.js";
+import { stdio, type Printer } from "./output.js";
+
+function version(): string {
+  return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    "fleet: create and keep a Flux CD GitOps monorepo for many tenants on shared clusters",
+    "",
+    "Usage: fleet <command> [options]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    "",
+    "Options for every command that writes:",
+    ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(12)}${d}`),
+    "",
+    "  fleet --version      print the version",
+    "  fleet <command> --help   show a command's answers and flags",
+  ].join("\n");
+}
+
+function commandHelp(cmd: Command, gen: Generator): string {
+  const rows = gen.answers
+    .filter((a) => !a.positional)
+    .map((a) => {
+      const flag = a.type === "confirm" ? `--${flagOf(a)}` : `--${flagOf(a)} ${a.multiple ? "LIST" : "VALUE"}`;
+      return `  ${flag.padEnd(28)}${a.message}${a.hint ? ` (${a.hint})` : ""}`;
+    });
+  return [
+    `${cmd.usage}`,
+    "",
+    gen.description,
+    "",
+    "Answers (each a flag; prompted on a terminal when not given):",
+    ...rows,
+    "",
+    "Common options:",
+    ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(28)}${d}`),
+  ].join("\n");
+}
+
+function parseOptions(gen: Generator): ParseArgsConfig["options"] {
+  const options: NonNullable<ParseArgsConfig["options"]> = {
+    repo: { type: "string" },
+    "dry-run": { type: "boolean" },
+    yes: { type: "boolean", short: "y" },
+    force: { type: "boolean" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  };
+  for (const a of gen.answers) {
+    if (a.positional) continue;
+    options[flagOf(a)] = a.type === "confirm" ? { type: "boolean" } : { type: "string", multiple: a.multiple === true };
+  }
+  return options;
+}
+
+export async function main(argv: string[], p: Printer = stdio): Promise<number> {
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      p.out(mainHelp());
+      return first === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (first === "--version" || first === "-v") {
+      p.out(version());
+      return EXIT.ok;
+    }
+    const cmd = COMMANDS.find((c) => c.name === first);
+    if (!cmd)
+      throw new InputError("<command>", `unknown command '${first}'`, `one of: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    const gen = await cmd.load();
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: parseOptions(gen), allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new InputError(`fleet ${cmd.name}`, (e as Error).message.replace(/\. To specify.*$/s, ""), `see fleet ${cmd.name} --help`);
+    }
+    if ((parsed.values as { help?: boolean }).help) {
+      p.out(commandHelp(cmd, gen));
+      return EXIT.ok;
+    }
+    const { runCommand } = await import("./run-command.js");
+    return await runCommand(gen, parsed.values as Record<string, string | string[] | boolean | undefined>, parsed.positionals, p);
+  } catch (e) {
+    if (e instanceof FleetError) {
+      p.err(`fleet: ${e.message}`);
+      return e.exitCode;
+    }
+    p.err(`fleet: internal error: ${(e as Error).stack ?? String(e)}`);
+    return EXIT.checkFailed;
+  }
+}

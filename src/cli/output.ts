@@ -1,0 +1,60 @@
+/** What a writing command prints: a line per file, the diff on --dry-run, next steps. */
+import type { Change, ChangeSet } from "../core/changeset.js";
+
+export interface Printer {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export const stdio: Printer = {
+  out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
+  err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),
+};
+
+const pad = (kind: string) => kind.padEnd(9);
+
+export function summary(changes: Change[]): string {
+  return changes.map((c) => `  ${pad(c.kind)} ${c.path}`).join("\n");
+}
+
+export function report(
+  p: Printer,
+  command: string,
+  cs: ChangeSet,
+  opts: { dryRun: boolean; json: boolean; nextSteps: string[] },
+): void {
+  const all = cs.changes();
+  const changed = all.filter((c) => c.kind !== "unchanged");
+  if (opts.json) {
+    p.out(
+      JSON.stringify(
+        {
+          command,
+          dryRun: opts.dryRun,
+          changes: all.map((c) => ({ path: c.path, change: c.kind })),
+          ...(opts.dryRun ? { diff: cs.diff() } : {}),
+          nextSteps: changed.length > 0 && !opts.dryRun ? opts.nextSteps : [],
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  if (changed.length === 0) {
+    p.out(`fleet ${command}: nothing to do; the repository already has all of it (${all.length} files unchanged)`);
+    return;
+  }
+  p.out(summary(all));
+  if (opts.dryRun) {
+    p.out("");
+    p.out(cs.diff());
+    p.out(`dry run: ${changed.length} files would change; nothing was written`);
+    return;
+  }
+  p.out(`fleet ${command}: ${changed.length} files changed`);
+  if (opts.nextSteps.length > 0) {
+    p.out("\nNext steps:");
+    for (const line of opts.nextSteps) p.out(`  ${line}`);
+  }
+}

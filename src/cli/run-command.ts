@@ -1,0 +1,52 @@
+/**
+ * Run one writing command end to end: find the repo, hold its lock, settle the answers (flags,
+ * then prompts on a terminal), stage the generator's actions, and preview or apply them.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { initContext, locateRepo, repoContext } from "../core/context.js";
+import { EXIT, InputError } from "../core/errors.js";
+import { flagOf, type Generator } from "../core/generator.js";
+import { acquireLock } from "../core/lock.js";
+import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
+import { report, type Printer } from "./output.js";
+import { askAnswers } from "./prompts.js";
+
+export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Printer): Promise<number> {
+  const dryRun = values["dry-run"] === true;
+  const interactive = values.yes !== true && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const positional = gen.answers.find((a) => a.positional);
+  if (positionals.length > (positional ? 1 : 0))
+    throw new InputError(`fleet ${gen.name}`, `takes ${positional ? `one argument <${positional.name}>` : "no arguments"}, got: ${positionals.join(" ")}`);
+  const flags: RawFlags = {};
+  for (const a of gen.answers) flags[a.name] = a.positional ? positionals[0] : values[flagOf(a)];
+
+  let root: string;
+  let madeRoot = false;
+  if (gen.needsRepo) root = locateRepo(values.repo as string | undefined, process.cwd());
+  else {
+    root = path.resolve(process.cwd(), String(flags.dir ?? values.repo ?? "."));
+    if (!dryRun && !fs.existsSync(root)) {
+      fs.mkdirSync(root, { recursive: true });
+      madeRoot = true;
+    }
+  }
+
+  let release = () => {};
+  let failed = true;
+  try {
+    if (!dryRun) release = await acquireLock(root, gen.name);
+    const opts = { force: values.force === true };
+    const ctx = gen.needsRepo ? repoContext(root, opts) : initContext(root, flags.adopt === true, opts);
+    const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
+    await stageGenerator(gen, ctx, answers);
+    if (!dryRun) await ctx.cs.apply();
+    failed = false;
+    report(p, gen.name, ctx.cs, { dryRun, json: values.json === true, nextSteps: gen.nextSteps?.(answers, ctx) ?? [] });
+    return EXIT.ok;
+  } finally {
+    release();
+    // init made the directory; a failed init leaves nothing behind, not even that.
+    if (failed && madeRoot && fs.readdirSync(root).length === 0) fs.rmdirSync(root);
+  }
+}

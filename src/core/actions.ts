@@ -1,0 +1,93 @@
+/**
+ * The custom plop action types. Each stages its change into the change set instead of writing
+ * to disk, which is what makes dry-run, idempotency and the atomic apply one mechanism.
+ */
+import type { NodePlopAPI } from "node-plop";
+import type { ChangeSet } from "./changeset.js";
+import type { FleetAction } from "./generator.js";
+import { renderText, renderYaml } from "./render.js";
+import { parseYaml, seqAdd, seqRemove, stringifyLike } from "./yaml-edit.js";
+
+const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+
+type Handler<T extends FleetAction["type"]> = (cs: ChangeSet, action: Extract<FleetAction, { type: T }>) => void;
+
+const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
+  "fleet:render": (cs, a) => {
+    if (a.ifMissing && cs.exists(a.path)) return;
+    const yaml = /\.ya?ml$/.test(a.path);
+    const text = yaml ? renderYaml(a.template, a.data) : renderText(a.template, a.data);
+    cs.write(a.path, text);
+  },
+
+  /** Create the kustomization if missing, else edit it in place keeping everything else. */
+  "fleet:kustomization": (cs, a) => {
+    const original = cs.read(a.path) ?? KUSTOMIZATION_HEADER;
+    const doc = parseYaml(a.path, original);
+    let changed = !cs.exists(a.path);
+    for (const r of a.removeResources ?? []) changed = seqRemove(doc, "resources", (v) => v === r) || changed;
+    for (const p of a.removePatches ?? []) changed = seqRemove(doc, "patches", (v) => v === p, "path") || changed;
+    for (const r of a.addResources ?? []) changed = seqAdd(doc, "resources", r) || changed;
+    for (const p of a.addPatches ?? []) changed = seqAdd(doc, "patches", { path: p }, "path") || changed;
+    if (!doc.has("resources") && !cs.exists(a.path)) doc.set("resources", doc.createNode([]));
+    if (changed) cs.write(a.path, stringifyLike(doc, original), { overwrite: true });
+  },
+
+  /**
+   * Keep one line per key in a line-oriented file (CODEOWNERS): replace the line whose first
+   * field is `key`, add it in sorted place among keyed lines, or remove it when `line` is absent.
+   */
+  "fleet:line": (cs, a) => {
+    const text = cs.read(a.path) ?? "";
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    const keyOf = (l: string) => (l.trim().startsWith("#") ? undefined : l.trim().split(/\s+/)[0]);
+    const at = lines.findIndex((l) => keyOf(l) === a.key);
+    if (a.line === undefined) {
+      if (at === -1) return;
+      lines.splice(at, 1);
+    } else if (at !== -1) lines[at] = a.line;
+    else {
+      const after = lines.findIndex((l) => {
+        const k = keyOf(l);
+        return k !== undefined && k !== "*" && k > a.key;
+      });
+      lines.splice(after === -1 ? lines.length : after, 0, a.line);
+    }
+    cs.write(a.path, lines.length ? `${lines.join("\n")}\n` : "", { overwrite: true });
+  },
+
+  "fleet:delete": (cs, a) => {
+    if (cs.exists(a.path)) cs.delete(a.path);
+    else for (const f of cs.walk(a.path)) cs.delete(f);
+  },
+
+  "fleet:yaml-list-add": (cs, a) => {
+    const original = cs.read(a.path);
+    if (original === undefined) throw new Error(`${a.path} is missing`);
+    const doc = parseYaml(a.path, original);
+    if (seqAdd(doc, a.key, a.value, a.matchKey)) cs.write(a.path, stringifyLike(doc, original), { overwrite: true });
+  },
+};
+
+export function stageAction(cs: ChangeSet, action: FleetAction): void {
+  (handlers[action.type] as Handler<typeof action.type>)(cs, action);
+}
+
+/**
+ * Register every action type on a plop instance. node-plop reduces a thrown error to its
+ * message; `onError` keeps the original so typed errors keep their exit codes.
+ */
+export function registerActionTypes(plop: NodePlopAPI, cs: ChangeSet, onError: (e: unknown) => void): void {
+  for (const type of Object.keys(handlers) as Array<FleetAction["type"]>) {
+    plop.setActionType(type, (_answers, config) => {
+      try {
+        stageAction(cs, config as unknown as FleetAction);
+        return (config as unknown as { path: string }).path;
+      } catch (e) {
+        onError(e);
+        throw e;
+      }
+    });
+  }
+}

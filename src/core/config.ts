@@ -1,0 +1,166 @@
+/**
+ * fleet.yaml: settings only (design section 2). What the tree already says (tenants, clusters)
+ * is read from the tree, never duplicated here.
+ */
+import type { Document } from "yaml";
+import { InputError, InputErrors } from "./errors.js";
+import { DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, isKnownRelease, KNOWN_RELEASES } from "./flux.js";
+import * as v from "./validation.js";
+import { parseYaml } from "./yaml-edit.js";
+
+export const CONFIG_FILE = "fleet.yaml";
+
+export interface Quota {
+  cpu: string;
+  memory: string;
+  pods: string;
+}
+
+export interface Resources {
+  cpu: string;
+  memory: string;
+}
+
+export interface EnvConfig {
+  name: string;
+  /** How often tenant Kustomizations reconcile in this environment. */
+  interval: string;
+  /** The default ResourceQuota of a tenant namespace in this environment. */
+  quota: Quota;
+  /** The LimitRange that gives containers requests, so the quota can admit them. */
+  limitRange: { defaultRequest: Resources; default: Resources };
+}
+
+export interface FleetConfig {
+  flux: { version: string; componentsExtra: string[] };
+  git: { provider: "github" | "gitlab" | "git"; owner: string; repository: string; branch: string; url?: string };
+  platformTeam: string;
+  environments: EnvConfig[];
+  tenantDefaults: { role: string; branch: string; path: string; interval: string };
+}
+
+export const GIT_PROVIDERS = ["github", "gitlab", "git"] as const;
+export const TENANT_ROLES = ["admin", "edit", "view"] as const;
+
+/** Sizes for an environment fleet was not told about: small outside prod, larger in it. */
+export function defaultEnvironment(name: string): EnvConfig {
+  const prod = /^prod/.test(name);
+  return {
+    name,
+    interval: prod ? "5m" : "10m",
+    quota: prod ? { cpu: "8", memory: "16Gi", pods: "100" } : { cpu: "2", memory: "4Gi", pods: "30" },
+    limitRange: {
+      defaultRequest: { cpu: "100m", memory: "128Mi" },
+      default: { cpu: "500m", memory: "512Mi" },
+    },
+  };
+}
+
+export function defaultConfig(): FleetConfig {
+  return {
+    flux: { version: DEFAULT_FLUX_VERSION, componentsExtra: ["image-reflector-controller", "image-automation-controller"] },
+    git: { provider: "github", owner: "acme", repository: "fleet-infra", branch: "main" },
+    platformTeam: "@acme/platform",
+    environments: [defaultEnvironment("staging"), defaultEnvironment("prod")],
+    tenantDefaults: { role: "admin", branch: "main", path: "./deploy", interval: "1m" },
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/** Read and check fleet.yaml; every broken field is reported at once. */
+export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetConfig; doc: Document } {
+  const doc = parseYaml(file, text);
+  const raw = (doc.toJS() ?? {}) as Json;
+  const errors: InputError[] = [];
+  const field = (p: string) => `${file}: ${p}`;
+  const str = (obj: Json | undefined, key: string, p: string, rule: v.Rule, dflt?: string): string => {
+    const val = obj?.[key];
+    if (val === undefined || val === null) {
+      if (dflt !== undefined) return dflt;
+      errors.push(new InputError(field(p), "is required"));
+      return "";
+    }
+    const s = String(val);
+    const broken = rule(s);
+    if (broken) errors.push(new InputError(field(p), broken));
+    return s;
+  };
+  const obj = (val: unknown, p: string): Json | undefined => {
+    if (val === undefined || val === null) return undefined;
+    if (typeof val !== "object" || Array.isArray(val)) {
+      errors.push(new InputError(field(p), "must be a mapping"));
+      return undefined;
+    }
+    return val as Json;
+  };
+
+  const flux = obj(raw.flux, "flux");
+  const version = str(flux, "version", "flux.version", (s) =>
+    isKnownRelease(s) ? undefined : `must be a Flux release fleet knows (${KNOWN_RELEASES.join(", ")})`,
+  );
+  const extras = flux?.componentsExtra ?? [];
+  if (!Array.isArray(extras) || extras.some((c) => !(EXTRA_COMPONENTS as readonly string[]).includes(String(c))))
+    errors.push(new InputError(field("flux.componentsExtra"), `must list only ${EXTRA_COMPONENTS.join(", ")}`));
+
+  const git = obj(raw.git, "git");
+  const provider = str(git, "provider", "git.provider", v.oneOf(GIT_PROVIDERS), "github");
+  const gitCfg: FleetConfig["git"] = {
+    provider: provider as FleetConfig["git"]["provider"],
+    owner: str(git, "owner", "git.owner", v.gitName, ""),
+    repository: str(git, "repository", "git.repository", v.gitName, ""),
+    branch: str(git, "branch", "git.branch", v.branchName, "main"),
+  };
+  if (git?.url !== undefined) gitCfg.url = str(git, "url", "git.url", v.gitUrl);
+
+  const envList = raw.environments;
+  const environments: EnvConfig[] = [];
+  if (!Array.isArray(envList) || envList.length === 0)
+    errors.push(new InputError(field("environments"), "must list at least one environment"));
+  else
+    envList.forEach((e, i) => {
+      const p = `environments[${i}]`;
+      const env = typeof e === "string" ? { name: e } : obj(e, p);
+      const name = str(env, "name", `${p}.name`, v.dnsLabel);
+      const d = defaultEnvironment(name);
+      const quota = obj(env?.quota, `${p}.quota`);
+      const lr = obj(env?.limitRange, `${p}.limitRange`);
+      const res = (o: Json | undefined, k: "defaultRequest" | "default"): Resources => {
+        const r = obj(o?.[k], `${p}.limitRange.${k}`);
+        return {
+          cpu: str(r, "cpu", `${p}.limitRange.${k}.cpu`, v.quantity, d.limitRange[k].cpu),
+          memory: str(r, "memory", `${p}.limitRange.${k}.memory`, v.quantity, d.limitRange[k].memory),
+        };
+      };
+      environments.push({
+        name,
+        interval: str(env, "interval", `${p}.interval`, v.duration, d.interval),
+        quota: {
+          cpu: str(quota, "cpu", `${p}.quota.cpu`, v.quantity, d.quota.cpu),
+          memory: str(quota, "memory", `${p}.quota.memory`, v.quantity, d.quota.memory),
+          pods: str(quota, "pods", `${p}.quota.pods`, v.quantity, d.quota.pods),
+        },
+        limitRange: { defaultRequest: res(lr, "defaultRequest"), default: res(lr, "default") },
+      });
+    });
+  const names = environments.map((e) => e.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) errors.push(new InputError(field("environments"), `lists '${dup}' twice`));
+
+  const td = obj(raw.tenantDefaults, "tenantDefaults");
+  const dflt = defaultConfig().tenantDefaults;
+  const config: FleetConfig = {
+    flux: { version, componentsExtra: Array.isArray(extras) ? extras.map(String) : [] },
+    git: gitCfg,
+    platformTeam: str(raw, "platformTeam", "platformTeam", v.codeOwner, "@acme/platform"),
+    environments,
+    tenantDefaults: {
+      role: str(td, "role", "tenantDefaults.role", v.dnsLabel, dflt.role),
+      branch: str(td, "branch", "tenantDefaults.branch", v.branchName, dflt.branch),
+      path: str(td, "path", "tenantDefaults.path", v.repoPath, dflt.path),
+      interval: str(td, "interval", "tenantDefaults.interval", v.duration, dflt.interval),
+    },
+  };
+  if (errors.length > 0) throw new InputErrors(errors, `${file} is not valid:`);
+  return { config, doc };
+}

@@ -1,0 +1,59 @@
+/** Build what a generator may know of the repo, read once before it runs. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { detectRepo } from "./adopt.js";
+import { ChangeSet } from "./changeset.js";
+import { CONFIG_FILE, defaultConfig, parseConfig } from "./config.js";
+import { InputError } from "./errors.js";
+import { apiVersions } from "./flux.js";
+import type { Context } from "./generator.js";
+import { findRepoRoot, listTenants } from "./repo.js";
+
+export interface OpenOptions {
+  force?: boolean;
+}
+
+/** The repo a writing command works on: --repo, else the nearest fleet.yaml above cwd. */
+export function locateRepo(repoFlag: string | undefined, cwd: string): string {
+  if (repoFlag !== undefined) {
+    const root = path.resolve(cwd, repoFlag);
+    if (!fs.existsSync(path.join(root, CONFIG_FILE)))
+      throw new InputError("--repo", `${root} holds no ${CONFIG_FILE}`, "point --repo at a fleet repo, or run fleet init there first");
+    return root;
+  }
+  const root = findRepoRoot(cwd);
+  if (!root)
+    throw new InputError(
+      "--repo",
+      `no ${CONFIG_FILE} in ${cwd} or any directory above it`,
+      "run inside a fleet repo, pass --repo DIR, or create one with fleet init (--adopt for an existing Flux repo)",
+    );
+  return root;
+}
+
+export function repoContext(root: string, opts: OpenOptions = {}): Context {
+  const cs = new ChangeSet(root, opts);
+  const { config } = parseConfig(cs.read(CONFIG_FILE) ?? "", CONFIG_FILE);
+  return {
+    cs,
+    config,
+    environments: config.environments.map((e) => e.name),
+    tenants: listTenants(cs),
+    api: apiVersions(config.flux.version),
+  };
+}
+
+/** For init: defaults, and with --adopt what the existing tree already says. */
+export function initContext(root: string, adopt: boolean, opts: OpenOptions = {}): Context {
+  const cs = new ChangeSet(root, opts);
+  const config = defaultConfig();
+  let environments = config.environments.map((e) => e.name);
+  if (adopt) {
+    const found = detectRepo(cs);
+    environments = found.environments;
+    if (found.fluxVersion) config.flux.version = found.fluxVersion;
+    if (found.git) config.git = { ...config.git, ...found.git };
+    else config.git.repository = path.basename(root);
+  } else config.git.repository = path.basename(root) || config.git.repository;
+  return { cs, config, environments, tenants: listTenants(cs), api: apiVersions(config.flux.version) };
+}

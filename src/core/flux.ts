@@ -1,0 +1,65 @@
+/**
+ * Flux facts (design 4.1): which API versions each pinned Flux minor serves. Everything fleet
+ * writes takes its apiVersions from here, so an upgrade is a table lookup, not a code change.
+ */
+export type FluxKind =
+  | "Kustomization"
+  | "GitRepository"
+  | "OCIRepository"
+  | "HelmRepository"
+  | "HelmRelease"
+  | "ImageRepository"
+  | "ImagePolicy"
+  | "ImageUpdateAutomation"
+  | "Alert"
+  | "Provider";
+
+const GROUP: Record<FluxKind, string> = {
+  Kustomization: "kustomize.toolkit.fluxcd.io",
+  GitRepository: "source.toolkit.fluxcd.io",
+  OCIRepository: "source.toolkit.fluxcd.io",
+  HelmRepository: "source.toolkit.fluxcd.io",
+  HelmRelease: "helm.toolkit.fluxcd.io",
+  ImageRepository: "image.toolkit.fluxcd.io",
+  ImagePolicy: "image.toolkit.fluxcd.io",
+  ImageUpdateAutomation: "image.toolkit.fluxcd.io",
+  Alert: "notification.toolkit.fluxcd.io",
+  Provider: "notification.toolkit.fluxcd.io",
+};
+
+const stable = { Kustomization: "v1", GitRepository: "v1", OCIRepository: "v1", HelmRepository: "v1", HelmRelease: "v2", Alert: "v1beta3", Provider: "v1beta3" } as const;
+
+/** Served version per kind, by Flux minor. */
+const VERSIONS: Record<string, Record<FluxKind, string>> = {
+  "2.6": { ...stable, ImageRepository: "v1beta2", ImagePolicy: "v1beta2", ImageUpdateAutomation: "v1beta2" },
+  "2.7": { ...stable, ImageRepository: "v1", ImagePolicy: "v1", ImageUpdateAutomation: "v1" },
+  "2.8": { ...stable, ImageRepository: "v1", ImagePolicy: "v1", ImageUpdateAutomation: "v1" },
+  "2.9": { ...stable, ImageRepository: "v1", ImagePolicy: "v1", ImageUpdateAutomation: "v1" },
+};
+
+export const KNOWN_RELEASES = ["v2.6.4", "v2.7.4", "v2.7.5", "v2.8.5", "v2.9.4"] as const;
+export const DEFAULT_FLUX_VERSION = "v2.7.4";
+export const EXTRA_COMPONENTS = [
+  "image-reflector-controller",
+  "image-automation-controller",
+  "source-watcher",
+] as const;
+
+export function fluxMinor(version: string): string {
+  const m = /^v(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!m) throw new Error(`not a Flux version: ${version}`);
+  return `${m[1]}.${m[2]}`;
+}
+
+export function isKnownRelease(version: string): boolean {
+  return (KNOWN_RELEASES as readonly string[]).includes(version);
+}
+
+/** `group/version` of every Flux kind under the given pin, keyed by kind for templates. */
+export function apiVersions(fluxVersion: string): Record<FluxKind, string> {
+  const table = VERSIONS[fluxMinor(fluxVersion)];
+  if (!table) throw new Error(`no API version table for Flux ${fluxVersion}`);
+  const out = {} as Record<FluxKind, string>;
+  for (const kind of Object.keys(GROUP) as FluxKind[]) out[kind] = `${GROUP[kind]}/${table[kind]}`;
+  return out;
+}

@@ -1,0 +1,74 @@
+/**
+ * The shape of a fleet generator: one answers table (each answer is both a flag and a prompt,
+ * with one validation) and a declarative list of actions. Generators never touch the disk;
+ * their actions are staged into the change set by the action types in actions.ts.
+ */
+import type { ChangeSet } from "./changeset.js";
+import type { FleetConfig } from "./config.js";
+import type { FluxKind } from "./flux.js";
+
+export type AnswerValue = string | string[] | boolean;
+export type Answers = Record<string, AnswerValue>;
+
+/** What a generator may know of the repo: read-only facts, gathered before it runs. */
+export interface Context {
+  /** The staged view of the repo; generators read it, only actions write it. */
+  cs: ChangeSet;
+  config: FleetConfig;
+  environments: string[];
+  tenants: string[];
+  api: Record<FluxKind, string>;
+}
+
+export interface AnswerSpec {
+  name: string;
+  /** Flag name without dashes; defaults to the answer's name. */
+  flag?: string;
+  /** The prompt, and the flag's help line. */
+  message: string;
+  type?: "input" | "confirm" | "list" | "checkbox";
+  /** Given as the command's positional argument. */
+  positional?: boolean;
+  /** The flag takes a list: repeated or comma-separated. */
+  multiple?: boolean;
+  /** Shown in --help for values that are not plain strings. */
+  hint?: string;
+  choices?: (ctx: Context) => string[];
+  default?: (ctx: Context, answers: Answers) => AnswerValue | undefined;
+  /** false: a flag only, never prompted (switches that override a safety rule). */
+  ask?: boolean;
+  /** Asked only when this says so (given the answers so far). */
+  when?: (answers: Answers, ctx: Context) => boolean;
+  /** The broken rule as a sentence, or undefined when the value is fine. */
+  validate?: (value: AnswerValue, ctx: Context, answers: Answers) => string | undefined;
+}
+
+export type FleetAction =
+  /** ifMissing: a file fleet only seeds and then edits line by line (CODEOWNERS). */
+  | { type: "fleet:render"; path: string; template: string; data: object; ifMissing?: boolean }
+  | {
+      type: "fleet:kustomization";
+      path: string;
+      addResources?: string[];
+      removeResources?: string[];
+      addPatches?: string[];
+      removePatches?: string[];
+    }
+  | { type: "fleet:line"; path: string; key: string; line?: string }
+  | { type: "fleet:delete"; path: string }
+  | { type: "fleet:yaml-list-add"; path: string; key: string; value: Record<string, unknown>; matchKey: string };
+
+export interface Generator {
+  name: string;
+  description: string;
+  /** Whether it runs inside an existing fleet repo (everything but init). */
+  needsRepo: boolean;
+  answers: AnswerSpec[];
+  /** Checks across answers and the repo, after each answer passed its own validation. */
+  check?: (answers: Answers, ctx: Context) => Array<{ field: string; rule: string; fix?: string }>;
+  actions: (answers: Answers, ctx: Context) => FleetAction[];
+  /** What the user does next, with real names; printed after a real run. */
+  nextSteps?: (answers: Answers, ctx: Context) => string[];
+}
+
+export const flagOf = (a: AnswerSpec): string => a.flag ?? a.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

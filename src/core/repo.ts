@@ -1,0 +1,89 @@
+/**
+ * The repo model: fleet.yaml plus what the tree says (which tenants, which environments,
+ * which clusters), all read through the change set so staged edits are seen.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseAllDocuments } from "yaml";
+import type { ChangeSet } from "./changeset.js";
+import { CONFIG_FILE, parseConfig, type FleetConfig } from "./config.js";
+import { ParseError } from "./errors.js";
+
+/** The nearest directory at or above `start` holding fleet.yaml. */
+export function findRepoRoot(start: string): string | undefined {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, CONFIG_FILE))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+export interface TenantSync {
+  /** spec.path of the tenant's Flux Kustomization in base. */
+  path: string;
+  /** spec.ref.branch of the tenant's GitRepository in base. */
+  branch: string;
+  url: string;
+}
+
+type K8sObject = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
+
+export function readObjects(cs: ChangeSet, file: string): K8sObject[] {
+  const text = cs.read(file);
+  if (text === undefined) return [];
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [];
+  const out: K8sObject[] = [];
+  for (const d of list) {
+    const err = d.errors[0];
+    if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
+    const o = d.toJS() as K8sObject | null;
+    if (o && typeof o === "object") out.push(o);
+  }
+  return out;
+}
+
+export const TENANTS_BASE = "tenants/base";
+
+/** Tenants are the directories of tenants/base that hold a kustomization. */
+export function listTenants(cs: ChangeSet): string[] {
+  return cs.list(TENANTS_BASE).dirs.filter((d) => cs.exists(`${TENANTS_BASE}/${d}/kustomization.yaml`));
+}
+
+/** Environments as the tree has them: tenants/<env>/ with a kustomization, besides base. */
+export function detectEnvironments(cs: ChangeSet): string[] {
+  return cs.list("tenants").dirs.filter((d) => d !== "base" && cs.exists(`tenants/${d}/kustomization.yaml`));
+}
+
+/** Read a tenant's sync settings back from its base, whichever file holds them. */
+export function readTenantSync(cs: ChangeSet, tenant: string): TenantSync {
+  const sync: TenantSync = { path: "./", branch: "main", url: "" };
+  const dir = `${TENANTS_BASE}/${tenant}`;
+  for (const f of cs.list(dir).files.filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml")) {
+    for (const o of readObjects(cs, `${dir}/${f}`)) {
+      const spec = o.spec ?? {};
+      if (o.kind === "Kustomization" && o.apiVersion?.startsWith("kustomize.toolkit.fluxcd.io/") && typeof spec.path === "string")
+        sync.path = spec.path;
+      if (o.kind === "GitRepository") {
+        const ref = spec.ref as { branch?: string } | undefined;
+        if (ref?.branch) sync.branch = ref.branch;
+        if (typeof spec.url === "string") sync.url = spec.url;
+      }
+    }
+  }
+  return sync;
+}
+
+/** Where each environment's tenant overlay reads its path from: <base path>/<env>. */
+export function envPath(basePath: string, env: string): string {
+  const trimmed = basePath.replace(/\/+$/, "");
+  return trimmed === "." || trimmed === "" ? `./${env}` : `${trimmed}/${env}`;
+}
+
+export function loadConfig(cs: ChangeSet): FleetConfig {
+  const text = cs.read(CONFIG_FILE);
+  if (text === undefined) throw new Error(`${CONFIG_FILE} is missing`);
+  return parseConfig(text).config;
+}

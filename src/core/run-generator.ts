@@ -1,0 +1,107 @@
+/**
+ * Run a generator: settle its answers (flags first, then prompts or defaults), check them all,
+ * and stage its actions through node-plop with fleet's action types. Nothing here writes to
+ * disk: the caller previews or applies the change set.
+ */
+import nodePlop from "node-plop";
+import { registerActionTypes } from "./actions.js";
+import { FleetError, InputError, InputErrors } from "./errors.js";
+import { flagOf, type Answers, type AnswerSpec, type AnswerValue, type Context, type Generator } from "./generator.js";
+
+/** Raw flag values as the CLI parsed them (strings, string lists, booleans). */
+export type RawFlags = Record<string, string | string[] | boolean | undefined>;
+
+/** Asks the person at the terminal for the answers not given as flags. */
+export type Asker = (questions: AnswerSpec[], ctx: Context, given: Answers) => Promise<Answers>;
+
+function normalise(spec: AnswerSpec, raw: string | string[] | boolean): AnswerValue {
+  if (spec.type === "confirm") return raw === true || raw === "true" || raw === "yes";
+  if (spec.multiple || spec.type === "checkbox") {
+    const list = (Array.isArray(raw) ? raw : [String(raw)]).flatMap((s) => s.split(","));
+    return list.map((s) => s.trim()).filter((s) => s !== "");
+  }
+  return Array.isArray(raw) ? (raw[raw.length - 1] ?? "") : String(raw);
+}
+
+/** The one validation shared by flags, prompts and defaults. */
+export function checkAnswer(spec: AnswerSpec, value: AnswerValue, ctx: Context, answers: Answers): string | undefined {
+  if (spec.choices && !spec.multiple && spec.type !== "checkbox" && typeof value === "string") {
+    const choices = spec.choices(ctx);
+    if (!choices.includes(value)) return `must be one of: ${choices.join(", ")}`;
+  }
+  if (spec.choices && Array.isArray(value)) {
+    const choices = spec.choices(ctx);
+    const bad = value.find((x) => !choices.includes(x));
+    if (bad !== undefined) return `'${bad}' is not one of: ${choices.join(", ")}`;
+  }
+  return spec.validate?.(value, ctx, answers);
+}
+
+export const fieldName = (spec: AnswerSpec) => (spec.positional ? `<${spec.name}>` : `--${flagOf(spec)}`);
+
+export async function resolveAnswers(
+  gen: Generator,
+  ctx: Context,
+  flags: RawFlags,
+  ask: Asker | undefined,
+): Promise<Answers> {
+  const answers: Answers = {};
+  const errors: InputError[] = [];
+  for (const spec of gen.answers) {
+    const raw = flags[spec.name];
+    if (raw === undefined) continue;
+    const value = normalise(spec, raw);
+    const broken = checkAnswer(spec, value, ctx, answers);
+    if (broken) errors.push(new InputError(fieldName(spec), broken));
+    else answers[spec.name] = value;
+  }
+  if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new InputErrors(errors, "invalid input:");
+
+  if (ask) {
+    const open = gen.answers.filter((s) => answers[s.name] === undefined);
+    Object.assign(answers, await ask(open, ctx, answers));
+  }
+
+  const missing: InputError[] = [];
+  for (const spec of gen.answers) {
+    if (answers[spec.name] !== undefined) continue;
+    if (spec.when && !spec.when(answers, ctx)) continue;
+    const d = spec.default?.(ctx, answers);
+    if (d !== undefined) {
+      const broken = checkAnswer(spec, d, ctx, answers);
+      if (broken) missing.push(new InputError(fieldName(spec), `default ${JSON.stringify(d)} ${broken}`));
+      else answers[spec.name] = d;
+    } else
+      missing.push(new InputError(fieldName(spec), `is required: ${spec.message}${spec.hint ? ` (${spec.hint})` : ""}`));
+  }
+  if (missing.length > 0)
+    throw new InputErrors(
+      missing,
+      `missing answers for ${gen.name} (no terminal to ask, or --yes given); pass them as flags:`,
+    );
+
+  const broken = gen.check?.(answers, ctx) ?? [];
+  if (broken.length > 0) {
+    const errs = broken.map((b) => new InputError(b.field, b.rule, b.fix));
+    throw errs.length === 1 ? errs[0]! : new InputErrors(errs, "invalid input:");
+  }
+  return answers;
+}
+
+/** Stage the generator's actions into ctx.cs through node-plop. */
+export async function stageGenerator(gen: Generator, ctx: Context, answers: Answers): Promise<void> {
+  const plop = await nodePlop("", { destBasePath: ctx.cs.root, force: false });
+  let original: unknown;
+  registerActionTypes(plop, ctx.cs, (e) => (original ??= e));
+  plop.setGenerator(gen.name, {
+    description: gen.description,
+    prompts: [],
+    actions: (data) => gen.actions((data ?? {}) as Answers, ctx) as never,
+  });
+  const { failures } = await plop.getGenerator(gen.name).runActions({ ...answers });
+  if (failures.length > 0) {
+    if (original instanceof Error) throw original;
+    const first = failures[0] as { type?: string; path?: string; error?: string };
+    throw new FleetError(`${gen.name}: action ${first.type ?? ""} ${first.path ?? ""} failed: ${first.error ?? "unknown error"}`);
+  }
+}
