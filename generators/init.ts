@@ -109,9 +109,8 @@ export const init: Generator = {
         const envs = val as string[];
         if (envs.length === 0) return "must name at least one environment";
         for (const e of envs) {
-          const broken = v.dnsLabel(e);
+          const broken = v.envName(e);
           if (broken) return `'${e}' ${broken}`;
-          if (e === "base") return "'base' is the shared overlay base, not an environment";
         }
         const dup = envs.find((e, i) => envs.indexOf(e) !== i);
         return dup ? `lists '${dup}' twice` : undefined;
@@ -131,16 +130,6 @@ export const init: Generator = {
       default: (ctx) => ctx.tenants.length === 0,
     },
   ],
-  check: (a, ctx) =>
-    a.adopt === true && ctx.environments.length === 0
-      ? [
-          {
-            field: "--adopt",
-            rule: "found no environment overlay (tenants/<env>/kustomization.yaml) to adopt",
-            fix: "run fleet init without --adopt to scaffold a new repo, or adopt from the repo's root",
-          },
-        ]
-      : [],
   actions: (a) => {
     const config = configOf(a);
     const fleetYaml: FleetAction = { type: "fleet:render", path: "fleet.yaml", template: "repo/fleet.yaml", data: config };

@@ -17,7 +17,7 @@ export const newEnv: Generator = {
   description: "Add an environment overlay to infrastructure/ and tenants/, with every existing tenant",
   needsRepo: true,
   answers: [
-    { name: "name", positional: true, message: "Environment name", validate: (val) => v.dnsLabel(String(val)) },
+    { name: "name", positional: true, message: "Environment name", validate: (val) => v.envName(String(val)) },
     {
       name: "interval",
       message: "How often tenant Kustomizations reconcile in it",
@@ -29,12 +29,12 @@ export const newEnv: Generator = {
       validate: (val) => checkQuota(val as string[], []),
     },
   ],
-  check: (a, ctx) => {
+  exists: (a, ctx) => {
     const name = String(a.name);
     const known = new Set([...ctx.environments, ...detectEnvironments(ctx.cs)]);
     return known.has(name)
-      ? [{ field: "<name>", rule: `environment '${name}' already exists`, fix: `existing environments: ${[...known].join(", ")}` }]
-      : [];
+      ? { field: "<name>", rule: `environment '${name}' already exists with other settings`, fix: `existing environments: ${[...known].join(", ")}` }
+      : undefined;
   },
   actions: (a, ctx) => {
     const env = envOf(a);
@@ -52,7 +52,7 @@ export const newEnv: Generator = {
       { type: "fleet:kustomization", path: `tenants/${env.name}/kustomization.yaml` },
       ...ctx.tenants.flatMap((name) => {
         const sync = readTenantSync(ctx.cs, name);
-        return tenantEnvActions({ name, branch: sync.branch, path: sync.path, quota: [] }, env, config);
+        return tenantEnvActions({ ...sync, name, quota: [] }, env, config);
       }),
     ];
   },

@@ -35,9 +35,7 @@ const answers: AnswerSpec[] = [
     name: "name",
     positional: true,
     message: "Tenant name (its namespace)",
-    validate: (val, ctx) =>
-      v.namespaceName(String(val)) ??
-      (ctx.tenants.includes(String(val)) ? `tenant '${String(val)}' already exists in tenants/base/${String(val)}/` : undefined),
+    validate: (val) => v.namespaceName(String(val)),
   },
   {
     name: "url",
@@ -126,6 +124,16 @@ export const newTenant: Generator = {
         fix: "use admin, edit or a narrower role; --allow-cluster-admin forces it and flags the binding",
       });
     return out;
+  },
+  exists: (a, ctx) => {
+    const name = str(a, "name");
+    return ctx.tenants.includes(name)
+      ? {
+          field: "<name>",
+          rule: `tenant '${name}' already exists in tenants/base/${name}/ with other settings`,
+          fix: "choose another name, edit its files, or `fleet remove-tenant` it first",
+        }
+      : undefined;
   },
   actions: (a, ctx) => tenantActions(tenantOf(a), ctx.config),
   nextSteps: (a, ctx) => {

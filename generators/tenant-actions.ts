@@ -5,7 +5,7 @@
 import type { EnvConfig, FleetConfig, Quota } from "../src/core/config.js";
 import { apiVersions } from "../src/core/flux.js";
 import type { FleetAction } from "../src/core/generator.js";
-import { envPath, TENANTS_BASE } from "../src/core/repo.js";
+import { envPath, TENANTS_BASE, type TenantSync } from "../src/core/repo.js";
 
 export interface Tenant {
   name: string;
@@ -41,26 +41,31 @@ export const tenantFiles = (env: string, name: string) => ({
   dir: `tenants/${env}`,
 });
 
+/** What a tenant's overlay files need to know of it; new tenants name everything after themselves. */
+export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> & Partial<Omit<TenantSync, "path" | "branch" | "url">>;
+
 /** A tenant's files in one environment overlay: its patch, its quota, and the references. */
-export function tenantEnvActions(
-  t: Pick<Tenant, "name" | "branch" | "path" | "quota">,
-  env: EnvConfig,
-  config: FleetConfig,
-): FleetAction[] {
+export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConfig): FleetAction[] {
   const f = tenantFiles(env.name, t.name);
   const api = apiVersions(config.flux.version);
+  const names = {
+    name: t.name,
+    namespace: t.namespace ?? t.name,
+    kustomization: t.kustomization ?? t.name,
+    gitRepository: t.gitRepository ?? t.name,
+  };
   return [
     {
       type: "fleet:render",
       path: `${f.dir}/${f.patch}`,
       template: "tenant/env-patch.yaml",
-      data: { name: t.name, env: env.name, api, branch: t.branch, interval: env.interval, path: envPath(t.path, env.name) },
+      data: { ...names, env: env.name, api, branch: t.branch, interval: env.interval, path: envPath(t.path, env.name) },
     },
     {
       type: "fleet:render",
       path: `${f.dir}/${f.quota}`,
       template: "tenant/quota.yaml",
-      data: { name: t.name, env: env.name, quota: quotaFor(env, t.quota), limitRange: env.limitRange },
+      data: { ...names, env: env.name, quota: quotaFor(env, t.quota), limitRange: env.limitRange },
     },
     {
       type: "fleet:kustomization",

@@ -42,7 +42,8 @@ export async function askAnswers(questions: AnswerSpec[], ctx: Context, given: A
         : {
             default: (so: Record<string, unknown>) => {
               const d = defaults(so);
-              return Array.isArray(d) ? d.join(",") : d;
+              const shown = Array.isArray(d) ? d.join(",") : d;
+              return shown === "" ? undefined : shown;
             },
           }),
       filter: (input: unknown) => toValue(spec, input),

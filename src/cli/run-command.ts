@@ -12,6 +12,15 @@ import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-gener
 import { report, type Printer } from "./output.js";
 import { askAnswers } from "./prompts.js";
 
+/** Remove `dir` and its parents up to and including `top`, as long as each is empty. */
+function removeEmptyDirs(dir: string, top: string): void {
+  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
+    if (fs.readdirSync(d).length > 0) return;
+    fs.rmdirSync(d);
+    if (d === top) return;
+  }
+}
+
 export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Printer): Promise<number> {
   const dryRun = values["dry-run"] === true;
   const interactive = values.yes !== true && process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -22,14 +31,12 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
   for (const a of gen.answers) flags[a.name] = a.positional ? positionals[0] : values[flagOf(a)];
 
   let root: string;
-  let madeRoot = false;
+  // init creates its directory (and any missing parents); a failed init removes them again.
+  let madeDir: string | undefined;
   if (gen.needsRepo) root = locateRepo(values.repo as string | undefined, process.cwd());
   else {
     root = path.resolve(process.cwd(), String(flags.dir ?? values.repo ?? "."));
-    if (!dryRun && !fs.existsSync(root)) {
-      fs.mkdirSync(root, { recursive: true });
-      madeRoot = true;
-    }
+    if (!dryRun) madeDir = fs.mkdirSync(root, { recursive: true });
   }
 
   let release = () => {};
@@ -46,7 +53,6 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     return EXIT.ok;
   } finally {
     release();
-    // init made the directory; a failed init leaves nothing behind, not even that.
-    if (failed && madeRoot && fs.readdirSync(root).length === 0) fs.rmdirSync(root);
+    if (failed && madeDir) removeEmptyDirs(root, madeDir);
   }
 }

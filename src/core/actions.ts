@@ -6,7 +6,7 @@ import type { NodePlopAPI } from "node-plop";
 import type { ChangeSet } from "./changeset.js";
 import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
-import { parseYaml, seqAdd, seqRemove, stringifyLike } from "./yaml-edit.js";
+import { editLists } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 
@@ -20,17 +20,15 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
     cs.write(a.path, text);
   },
 
-  /** Create the kustomization if missing, else edit it in place keeping everything else. */
+  /** Create the kustomization if missing, else edit its lists in place keeping everything else. */
   "fleet:kustomization": (cs, a) => {
-    const original = cs.read(a.path) ?? KUSTOMIZATION_HEADER;
-    const doc = parseYaml(a.path, original);
-    let changed = !cs.exists(a.path);
-    for (const r of a.removeResources ?? []) changed = seqRemove(doc, "resources", (v) => v === r) || changed;
-    for (const p of a.removePatches ?? []) changed = seqRemove(doc, "patches", (v) => v === p, "path") || changed;
-    for (const r of a.addResources ?? []) changed = seqAdd(doc, "resources", r) || changed;
-    for (const p of a.addPatches ?? []) changed = seqAdd(doc, "patches", { path: p }, "path") || changed;
-    if (!doc.has("resources") && !cs.exists(a.path)) doc.set("resources", doc.createNode([]));
-    if (changed) cs.write(a.path, stringifyLike(doc, original), { overwrite: true });
+    const current = cs.read(a.path);
+    const text = editLists(a.path, current ?? KUSTOMIZATION_HEADER, [
+      { key: "resources", add: a.addResources ?? [], remove: (v) => (a.removeResources ?? []).includes(v as string) },
+      { key: "patches", add: (a.addPatches ?? []).map((p) => ({ path: p })), remove: (v) => (a.removePatches ?? []).includes(v as string), matchKey: "path" },
+    ]);
+    if (current === undefined) cs.write(a.path, /\nresources:/.test(text) ? text : `${text}resources: []\n`);
+    else if (text !== current) cs.write(a.path, text, { overwrite: true });
   },
 
   /**
@@ -65,8 +63,8 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   "fleet:yaml-list-add": (cs, a) => {
     const original = cs.read(a.path);
     if (original === undefined) throw new Error(`${a.path} is missing`);
-    const doc = parseYaml(a.path, original);
-    if (seqAdd(doc, a.key, a.value, a.matchKey)) cs.write(a.path, stringifyLike(doc, original), { overwrite: true });
+    const text = editLists(a.path, original, [{ key: a.key, add: [a.value], matchKey: a.matchKey, append: true }]);
+    if (text !== original) cs.write(a.path, text, { overwrite: true });
   },
 };
 

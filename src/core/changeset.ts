@@ -8,6 +8,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { ConflictError, FleetError } from "./errors.js";
+import { deferInterrupts } from "./signals.js";
 
 export type ChangeKind = "created" | "updated" | "deleted" | "unchanged";
 
@@ -205,11 +206,11 @@ export class ChangeSet {
    * SIGINT/SIGTERM during the apply are held until it has finished or rolled back.
    */
   async apply(fsOps: ApplyFs = realFs): Promise<Change[]> {
+    return deferInterrupts(() => this.applyNow(fsOps));
+  }
+
+  private async applyNow(fsOps: ApplyFs): Promise<Change[]> {
     const changes = this.changes().filter((c) => c.kind !== "unchanged");
-    const held: NodeJS.Signals[] = [];
-    const hold = (sig: NodeJS.Signals) => held.push(sig);
-    process.on("SIGINT", hold);
-    process.on("SIGTERM", hold);
     const createdDirs: string[] = [];
     const temps = new Map<string, string>();
     const done: Change[] = [];
@@ -229,15 +230,11 @@ export class ChangeSet {
         temps.delete(c.path);
         done.push(c);
       }
-      for (const c of changes) if (c.kind === "deleted") await this.pruneEmptyDirs(path.dirname(this.abs(c.path)));
+      for (const c of changes) if (c.kind === "deleted") this.pruneEmptyDirs(path.dirname(this.abs(c.path)));
       return changes;
     } catch (err) {
       await this.rollback(done, temps, createdDirs, fsOps);
       throw err;
-    } finally {
-      process.off("SIGINT", hold);
-      process.off("SIGTERM", hold);
-      if (held.length > 0) process.kill(process.pid, held[0]);
     }
   }
 
@@ -248,11 +245,15 @@ export class ChangeSet {
     created.push(dir);
   }
 
-  private async pruneEmptyDirs(dir: string): Promise<void> {
-    while (dir.startsWith(this.root + path.sep)) {
-      if (fs.readdirSync(dir).length > 0) return;
-      await fsp.rmdir(dir);
-      dir = path.dirname(dir);
+  /** Remove directories a deletion left empty. Cosmetic: the change is already complete. */
+  private pruneEmptyDirs(dir: string): void {
+    try {
+      while (dir.startsWith(this.root + path.sep) && fs.existsSync(dir) && fs.readdirSync(dir).length === 0) {
+        fs.rmdirSync(dir);
+        dir = path.dirname(dir);
+      }
+    } catch {
+      // A directory that cannot be removed is left; it holds nothing fleet wrote.
     }
   }
 
@@ -269,7 +270,11 @@ export class ChangeSet {
     for (const c of [...done].reverse()) {
       const abs = this.abs(c.path);
       if (c.before === undefined) await attempt(`remove ${c.path}`, () => fsp.unlink(abs));
-      else await attempt(`restore ${c.path}`, () => fsp.writeFile(abs, c.before!, { mode: this.original(c.path).mode }));
+      else
+        await attempt(`restore ${c.path}`, async () => {
+          await fsp.mkdir(path.dirname(abs), { recursive: true });
+          await fsp.writeFile(abs, c.before!, { mode: this.original(c.path).mode });
+        });
     }
     for (const tmp of temps.values()) await attempt(`remove ${tmp}`, () => fsp.rm(tmp, { force: true }));
     for (const dir of [...createdDirs].reverse()) await attempt(`remove ${dir}`, () => fsp.rmdir(dir));

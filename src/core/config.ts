@@ -121,7 +121,7 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
     envList.forEach((e, i) => {
       const p = `environments[${i}]`;
       const env = typeof e === "string" ? { name: e } : obj(e, p);
-      const name = str(env, "name", `${p}.name`, v.dnsLabel);
+      const name = str(env, "name", `${p}.name`, v.envName);
       const d = defaultEnvironment(name);
       const quota = obj(env?.quota, `${p}.quota`);
       const lr = obj(env?.limitRange, `${p}.limitRange`);

@@ -50,6 +50,12 @@ export function initContext(root: string, adopt: boolean, opts: OpenOptions = {}
   let environments = config.environments.map((e) => e.name);
   if (adopt) {
     const found = detectRepo(cs);
+    if (found.environments.length === 0)
+      throw new InputError(
+        "--adopt",
+        `found no environment overlay (tenants/<env>/kustomization.yaml) in ${root}`,
+        "run fleet init without --adopt to scaffold a new repo, or adopt from the Flux repo's root",
+      );
     environments = found.environments;
     if (found.fluxVersion) config.flux.version = found.fluxVersion;
     if (found.git) config.git = { ...config.git, ...found.git };

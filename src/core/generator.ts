@@ -66,6 +66,11 @@ export interface Generator {
   answers: AnswerSpec[];
   /** Checks across answers and the repo, after each answer passed its own validation. */
   check?: (answers: Answers, ctx: Context) => Array<{ field: string; rule: string; fix?: string }>;
+  /**
+   * What this run creates, when it is already there. A second identical run then changes
+   * nothing and succeeds; one that would change it is refused with this error.
+   */
+  exists?: (answers: Answers, ctx: Context) => { field: string; rule: string; fix?: string } | undefined;
   actions: (answers: Answers, ctx: Context) => FleetAction[];
   /** What the user does next, with real names; printed after a real run. */
   nextSteps?: (answers: Answers, ctx: Context) => string[];

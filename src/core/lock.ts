@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LockError } from "./errors.js";
+import { onInterrupt } from "./signals.js";
 
 export const LOCK_FILE = ".fleet.lock";
 
@@ -47,8 +48,10 @@ export async function acquireLock(
       fs.writeFileSync(file, JSON.stringify(me), { flag: "wx" });
       const release = () => fs.rmSync(file, { force: true });
       process.once("exit", release);
+      const unregister = onInterrupt(release);
       return () => {
         process.off("exit", release);
+        unregister();
         release();
       };
     } catch (e) {

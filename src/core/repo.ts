@@ -20,10 +20,17 @@ export function findRepoRoot(start: string): string | undefined {
   }
 }
 
+/**
+ * A tenant's sync objects as its base has them. fleet names them all after the tenant; an
+ * adopted repo may not (Flux's multi-tenancy example puts tenant dev-team in namespace apps).
+ */
 export interface TenantSync {
-  /** spec.path of the tenant's Flux Kustomization in base. */
+  namespace: string;
+  /** Name of the tenant's Flux Kustomization and its spec.path. */
+  kustomization: string;
   path: string;
-  /** spec.ref.branch of the tenant's GitRepository in base. */
+  /** Name of the tenant's GitRepository (empty when its source is another kind) and its branch. */
+  gitRepository: string;
   branch: string;
   url: string;
 }
@@ -59,14 +66,21 @@ export function detectEnvironments(cs: ChangeSet): string[] {
 
 /** Read a tenant's sync settings back from its base, whichever file holds them. */
 export function readTenantSync(cs: ChangeSet, tenant: string): TenantSync {
-  const sync: TenantSync = { path: "./", branch: "main", url: "" };
+  const sync: TenantSync = { namespace: tenant, kustomization: tenant, path: "./", gitRepository: "", branch: "main", url: "" };
   const dir = `${TENANTS_BASE}/${tenant}`;
+  // A namespace set in the base kustomization overrides what the objects say.
+  const kz = readObjects(cs, `${dir}/kustomization.yaml`)[0] as { namespace?: string } | undefined;
   for (const f of cs.list(dir).files.filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml")) {
     for (const o of readObjects(cs, `${dir}/${f}`)) {
       const spec = o.spec ?? {};
-      if (o.kind === "Kustomization" && o.apiVersion?.startsWith("kustomize.toolkit.fluxcd.io/") && typeof spec.path === "string")
-        sync.path = spec.path;
+      const ns = kz?.namespace ?? o.metadata?.namespace;
+      if (o.kind === "Kustomization" && o.apiVersion?.startsWith("kustomize.toolkit.fluxcd.io/")) {
+        sync.kustomization = o.metadata?.name ?? tenant;
+        if (ns) sync.namespace = ns;
+        if (typeof spec.path === "string") sync.path = spec.path;
+      }
       if (o.kind === "GitRepository") {
+        sync.gitRepository = o.metadata?.name ?? tenant;
         const ref = spec.ref as { branch?: string } | undefined;
         if (ref?.branch) sync.branch = ref.branch;
         if (typeof spec.url === "string") sync.url = spec.url;

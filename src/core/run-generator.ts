@@ -5,7 +5,7 @@
  */
 import nodePlop from "node-plop";
 import { registerActionTypes } from "./actions.js";
-import { FleetError, InputError, InputErrors } from "./errors.js";
+import { ConflictError, FleetError, InputError, InputErrors } from "./errors.js";
 import { flagOf, type Answers, type AnswerSpec, type AnswerValue, type Context, type Generator } from "./generator.js";
 
 /** Raw flag values as the CLI parsed them (strings, string lists, booleans). */
@@ -63,6 +63,8 @@ export async function resolveAnswers(
   }
 
   const missing: InputError[] = [];
+  // An answer whose default is derived from another missing answer is not asked for separately.
+  const derived: InputError[] = [];
   for (const spec of gen.answers) {
     if (answers[spec.name] !== undefined) continue;
     if (spec.when && !spec.when(answers, ctx)) continue;
@@ -72,8 +74,11 @@ export async function resolveAnswers(
       if (broken) missing.push(new InputError(fieldName(spec), `default ${JSON.stringify(d)} ${broken}`));
       else answers[spec.name] = d;
     } else
-      missing.push(new InputError(fieldName(spec), `is required: ${spec.message}${spec.hint ? ` (${spec.hint})` : ""}`));
+      (spec.default ? derived : missing).push(
+        new InputError(fieldName(spec), `is required: ${spec.message}${spec.hint ? ` (${spec.hint})` : ""}`),
+      );
   }
+  if (missing.length === 0) missing.push(...derived);
   if (missing.length > 0)
     throw new InputErrors(
       missing,
@@ -98,10 +103,14 @@ export async function stageGenerator(gen: Generator, ctx: Context, answers: Answ
     prompts: [],
     actions: (data) => gen.actions((data ?? {}) as Answers, ctx) as never,
   });
+  const existing = gen.exists?.(answers, ctx);
+  const refuse = () => new InputError(existing!.field, existing!.rule, existing!.fix);
   const { failures } = await plop.getGenerator(gen.name).runActions({ ...answers });
   if (failures.length > 0) {
+    if (existing && original instanceof ConflictError) throw refuse();
     if (original instanceof Error) throw original;
     const first = failures[0] as { type?: string; path?: string; error?: string };
     throw new FleetError(`${gen.name}: action ${first.type ?? ""} ${first.path ?? ""} failed: ${first.error ?? "unknown error"}`);
   }
+  if (existing && ctx.cs.hasChanges()) throw refuse();
 }

@@ -109,7 +109,7 @@ export const quantity: Rule = (v) =>
 /** A CODEOWNERS owner: @user, @org/team or an e-mail address. */
 export const codeOwner: Rule = (v) => {
   if (/^@[A-Za-z0-9-]+(\/[A-Za-z0-9._-]+)?$/.test(v)) return undefined;
-  if (/^[^@\s"'#:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(v)) return undefined;
+  if (/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(v)) return undefined;
   return "must be @user, @org/team or an e-mail address";
 };
 
@@ -120,6 +120,10 @@ export const gitName: Rule = (v) => {
     ? undefined
     : "may contain only letters, digits, '.', '_', '-' (and '/' for GitLab groups)";
 };
+
+/** Environment names: labels, and not `base`, which is the overlays' shared base. */
+export const envName: Rule = (v) =>
+  dnsLabel(v) ?? (v === "base" ? "'base' is the shared base of the overlays, not an environment" : undefined);
 
 export const oneOf =
   (choices: readonly string[]): Rule =>

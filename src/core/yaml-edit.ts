@@ -1,25 +1,30 @@
 /**
- * Edits to YAML that already exists go through the `yaml` Document API, so comments, key order,
- * quoting and unrelated entries stay as the user wrote them. List items are found by value,
- * so running the same edit twice changes nothing.
+ * Edits to YAML that already exists. Lists are edited as text at the places the `yaml` parser
+ * locates, so every byte outside the added or removed items (comments, their spacing, key order,
+ * quoting, list indentation) stays as the user wrote it. Where a list has no block form to edit
+ * in place (missing, flow style, or emptied), the Document API makes the change instead, which
+ * still keeps comments and order. Items are matched by value, so a second run changes nothing.
  */
-import { Document, isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type ToStringOptions } from "yaml";
+import { Document, isMap, isScalar, isSeq, parseDocument, stringify, YAMLMap, YAMLSeq, type Node } from "yaml";
 import { ParseError } from "./errors.js";
 
+export type ListValue = string | Record<string, unknown>;
+
+export interface ListEdit {
+  key: string;
+  add?: ListValue[];
+  remove?: (value: unknown) => boolean;
+  /** For lists of maps: the field that identifies an item (`path` of a patch). */
+  matchKey?: string;
+  /** Always add at the end, even to a sorted list (an order that means something). */
+  append?: boolean;
+}
+
 export function parseYaml(file: string, text: string): Document {
-  const doc = parseDocument(text, { keepSourceTokens: false });
+  const doc = parseDocument(text);
   const err = doc.errors[0];
   if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
   return doc;
-}
-
-/**
- * Serialise in the style the file already has: whether block sequences are indented under
- * their key (`key:\n  - a`) or not (`key:\n- a`, kubectl's and kustomize's own style).
- */
-export function stringifyLike(doc: Document, original: string): string {
-  const opts: ToStringOptions = { lineWidth: 0, indentSeq: !/^[^\s#-][^\n]*:[ \t]*\n-[ \t]/m.test(original) };
-  return doc.toString(opts);
 }
 
 function itemValue(item: unknown, matchKey?: string): unknown {
@@ -30,50 +35,123 @@ function itemValue(item: unknown, matchKey?: string): unknown {
   return isScalar(item) ? item.value : undefined;
 }
 
-function seqAt(doc: Document, key: string, create: boolean): YAMLSeq | undefined {
-  const node = doc.get(key, true);
-  if (isSeq(node)) return node;
-  if (node !== undefined && node !== null && !(isScalar(node) && node.value === null))
-    throw new Error(`'${key}' is not a list`);
-  if (!create) return undefined;
-  const seq = new YAMLSeq();
-  if (!isMap(doc.contents)) doc.contents = new YAMLMap() as never;
-  doc.set(key, seq);
-  return seq;
-}
+const keyOf = (value: ListValue, matchKey?: string): unknown =>
+  typeof value === "string" ? value : matchKey ? value[matchKey] : undefined;
 
-/**
- * Add `value` to the list at `key` unless an item with the same value (or, for maps, the
- * same `matchKey`) is there. A sorted list stays sorted; an unsorted one gets it at the end.
- * Returns whether anything changed.
- */
-export function seqAdd(doc: Document, key: string, value: string | Record<string, unknown>, matchKey?: string): boolean {
-  const seq = seqAt(doc, key, true)!;
-  const wanted = typeof value === "string" ? value : value[matchKey ?? ""];
-  const values = seq.items.map((it) => itemValue(it, matchKey));
-  if (values.includes(wanted)) return false;
-  // An empty flow list (`resources: []`) would stay on one line; a block list reads better in diffs.
-  if (seq.items.length === 0) seq.flow = false;
-  const strings = values.map((v) => String(v));
+/** Where a sorted list takes `wanted`; an unsorted one takes it at the end. */
+function insertAt(values: unknown[], wanted: unknown): number {
+  const strings = values.map(String);
   const sorted = strings.every((v, i) => i === 0 || strings[i - 1]! <= v);
-  let at = seq.items.length;
-  if (sorted) {
-    const idx = strings.findIndex((v) => v > String(wanted));
-    if (idx !== -1) at = idx;
+  if (!sorted) return values.length;
+  const idx = strings.findIndex((v) => v > String(wanted));
+  return idx === -1 ? values.length : idx;
+}
+
+const lineStart = (text: string, at: number) => text.lastIndexOf("\n", at - 1) + 1;
+function lineEnd(text: string, at: number): number {
+  if (at > 0 && text[at - 1] === "\n") return at;
+  const nl = text.indexOf("\n", at);
+  return nl === -1 ? text.length : nl + 1;
+}
+
+/** A list item rendered as the lines a block list holds, indented like its neighbours. */
+function itemLines(value: ListValue, indent: string): string {
+  const body = stringify([value], { lineWidth: 0 }).replace(/\n$/, "");
+  return `${body
+    .split("\n")
+    .map((l) => indent + l)
+    .join("\n")}\n`;
+}
+
+interface TextEdit {
+  at: number;
+  remove: number;
+  insert: string;
+}
+
+/** Edit in place when the list is a non-empty block list; false when it is not. */
+function planInPlace(text: string, doc: Document, edit: ListEdit, out: TextEdit[]): boolean {
+  const seq = doc.get(edit.key, true);
+  if (!isSeq(seq) || seq.flow || seq.items.length === 0) return false;
+  const items = seq.items as Node[];
+  if (items.some((it) => !it.range)) return false;
+  const values = items.map((it) => itemValue(it, edit.matchKey));
+  const removed = values.map((v) => edit.remove?.(v) === true);
+  const keptValues = values.filter((_, i) => !removed[i]);
+  const kept = items.filter((_, i) => !removed[i]);
+  const adds = (edit.add ?? []).filter(
+    (v, i, all) => !keptValues.includes(keyOf(v, edit.matchKey)) && all.findIndex((w) => keyOf(w, edit.matchKey) === keyOf(v, edit.matchKey)) === i,
+  );
+  if (kept.length === 0) return false;
+  const first = items[0]!;
+  const dash = text.lastIndexOf("-", first.range![0]);
+  const indent = text.slice(lineStart(text, dash), dash);
+  items.forEach((it, i) => {
+    if (!removed[i]) return;
+    const s = lineStart(text, it.range![0]);
+    out.push({ at: s, remove: lineEnd(text, it.range![1]) - s, insert: "" });
+  });
+  // Each new item goes before the first kept item it sorts before (sorted lists), else at the end.
+  const strings = keptValues.map(String);
+  const sorted = !edit.append && strings.every((v, i) => i === 0 || strings[i - 1]! <= v);
+  const groups = new Map<number, string>();
+  for (const v of [...adds].sort((a, b) => (String(keyOf(a, edit.matchKey)) < String(keyOf(b, edit.matchKey)) ? -1 : 1))) {
+    const anchor = sorted ? strings.findIndex((x) => x > String(keyOf(v, edit.matchKey))) : -1;
+    groups.set(anchor, (groups.get(anchor) ?? "") + itemLines(v, indent));
   }
-  seq.items.splice(at, 0, doc.createNode(value));
+  for (const [anchor, lines] of groups) {
+    if (anchor === -1) {
+      const last = kept[kept.length - 1]!;
+      const end = lineEnd(text, last.range![1]);
+      out.push({ at: end, remove: 0, insert: (end === text.length && !text.endsWith("\n") ? "\n" : "") + lines });
+    } else out.push({ at: lineStart(text, kept[anchor]!.range![0]), remove: 0, insert: lines });
+  }
   return true;
 }
 
-/** Remove every item of the list at `key` matching `pred`; drop the key once empty. */
-export function seqRemove(doc: Document, key: string, pred: (v: unknown) => boolean, matchKey?: string): boolean {
-  const seq = seqAt(doc, key, false);
-  if (!seq) return false;
-  const before = seq.items.length;
-  seq.items = seq.items.filter((it) => !pred(itemValue(it, matchKey)));
-  if (seq.items.length === before) return false;
-  if (seq.items.length === 0) doc.delete(key);
-  return true;
+/** The Document API route, for lists that have no block form to edit in place. */
+function applyWithDocument(file: string, text: string, edits: ListEdit[]): string {
+  const doc = parseYaml(file, text);
+  let changed = false;
+  for (const e of edits) {
+    let seq = doc.get(e.key, true);
+    if (!isSeq(seq)) {
+      if (seq !== undefined && seq !== null && !(isScalar(seq) && seq.value === null))
+        throw new ParseError(file, undefined, `'${e.key}' is not a list`);
+      if (!e.add?.length) continue;
+      seq = new YAMLSeq();
+      if (!isMap(doc.contents)) doc.contents = new YAMLMap() as never;
+      doc.set(e.key, seq);
+      changed = true;
+    }
+    const list = seq as YAMLSeq;
+    const before = list.items.length;
+    list.items = list.items.filter((it) => !e.remove?.(itemValue(it, e.matchKey)));
+    changed ||= list.items.length !== before;
+    for (const v of e.add ?? []) {
+      const values = list.items.map((it) => itemValue(it, e.matchKey));
+      if (values.includes(keyOf(v, e.matchKey))) continue;
+      const at = e.append ? values.length : insertAt(values, keyOf(v, e.matchKey));
+      list.items.splice(at, 0, doc.createNode(v));
+      changed = true;
+    }
+    // kustomize refuses a kustomization with nothing but apiVersion and kind: keep `[]`.
+    list.flow = list.items.length === 0;
+  }
+  if (!changed) return text;
+  const indentSeq = !/^[^\s#-][^\n]*:[ \t]*\n-[ \t]/m.test(text);
+  return doc.toString({ lineWidth: 0, indentSeq });
+}
+
+/** Apply list edits to a YAML file's text, keeping every other byte where it can. */
+export function editLists(file: string, text: string, edits: ListEdit[]): string {
+  const doc = parseYaml(file, text);
+  const planned: TextEdit[] = [];
+  const rest = edits.filter((e) => !planInPlace(text, doc, e, planned));
+  let out = text;
+  // From the end backwards so offsets stay valid; at one offset, the removal before the insertion.
+  for (const e of planned.sort((a, b) => b.at - a.at || b.remove - a.remove)) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
+  return rest.length > 0 ? applyWithDocument(file, out, rest) : out;
 }
 
 /** Plain values of a list at `key` (map items give their `matchKey`). */

@@ -1,0 +1,45 @@
+/**
+ * One place that decides what Ctrl-C and SIGTERM do. Outside an apply, they run the cleanups
+ * (release the repo lock) and exit; during an apply they wait until it has finished or rolled
+ * back, so an interrupt never leaves half a change.
+ */
+const cleanups = new Set<() => void>();
+let deferring = 0;
+let pending: NodeJS.Signals | undefined;
+let installed = false;
+
+const EXIT_CODE: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+function exitOn(sig: NodeJS.Signals): never {
+  for (const c of cleanups) c();
+  process.exit(EXIT_CODE[sig] ?? 1);
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.on(sig, () => {
+      if (deferring > 0) pending ??= sig;
+      else exitOn(sig);
+    });
+}
+
+/** Run `fn` on interrupt or exit; returns a function that unregisters it. */
+export function onInterrupt(fn: () => void): () => void {
+  install();
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+/** Hold interrupts while `fn` runs; act on one that came in once it is done. */
+export async function deferInterrupts<T>(fn: () => Promise<T>): Promise<T> {
+  install();
+  deferring++;
+  try {
+    return await fn();
+  } finally {
+    deferring--;
+    if (deferring === 0 && pending) exitOn(pending);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The contract of every writing command (design section 5): dry-run writes nothing and shows
+ * everything, a second run changes nothing, user edits survive, all or nothing, one process at
+ * a time.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ChangeSet, realFs, type ApplyFs } from "../src/core/changeset.js";
+import { BIN, buildAll, fleet, initRepo, read, snapshot, tmpDir, write } from "./helpers.js";
+
+const newTenant = (name: string, ...extra: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}`, "--yes", ...extra];
+
+describe("dry run", () => {
+  it("--dry-run writes nothing and shows a line per file and a unified diff", () => {
+    const repo = initRepo();
+    const before = snapshot(repo);
+    const r = fleet([...newTenant("team-dry"), "--dry-run"], { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(snapshot(repo)).toEqual(before);
+    expect(r.stdout).toMatch(/^ {2}created {3}tenants\/base\/team-dry\/sync\.yaml$/m);
+    expect(r.stdout).toMatch(/^ {2}updated {3}tenants\/prod\/kustomization\.yaml$/m);
+    expect(r.stdout).toMatch(/^\+\+\+ b\/tenants\/prod\/kustomization\.yaml$/m);
+    expect(r.stdout).toMatch(/^\+ {2}- \.\.\/base\/team-dry$/m);
+    expect(r.stdout).toMatch(/nothing was written/);
+  });
+
+  it("--dry-run of init into a new directory does not create it", () => {
+    const dir = path.join(tmpDir(), "not-yet");
+    const r = fleet(["init", dir, "--yes", "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/created {3}fleet\.yaml/);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it("--dry-run --json gives the change list as data", () => {
+    const repo = initRepo();
+    const r = fleet([...newTenant("team-json"), "--dry-run", "--json"], { cwd: repo });
+    const out = JSON.parse(r.stdout);
+    expect(out.dryRun).toBe(true);
+    expect(out.changes).toContainEqual({ path: "tenants/base/team-json/rbac.yaml", change: "created" });
+  });
+});
+
+describe("idempotency", () => {
+  it("a second identical new-tenant leaves the tree byte-identical and says so", () => {
+    const repo = initRepo();
+    expect(fleet(newTenant("team-twice", "--env", "prod"), { cwd: repo }).code).toBe(0);
+    const once = snapshot(repo);
+    const r = fleet(newTenant("team-twice", "--env", "prod"), { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/nothing to do/);
+    expect(snapshot(repo)).toEqual(once);
+  });
+
+  it("a second identical init changes nothing", () => {
+    const repo = initRepo();
+    const once = snapshot(repo);
+    expect(fleet(["init", repo, "--yes"]).stdout).toMatch(/nothing to do/);
+    expect(snapshot(repo)).toEqual(once);
+  });
+
+  it("a second identical new-env changes nothing", () => {
+    const repo = initRepo();
+    expect(fleet(["new-env", "qa", "--yes"], { cwd: repo }).code).toBe(0);
+    const once = snapshot(repo);
+    expect(fleet(["new-env", "qa", "--yes"], { cwd: repo }).stdout).toMatch(/nothing to do/);
+    expect(snapshot(repo)).toEqual(once);
+  });
+});
+
+describe("edits keep what the user wrote", () => {
+  it("an overlay's comments, key order, list style and unrelated entries survive new-tenant and remove-tenant byte for byte", () => {
+    const repo = initRepo();
+    const mine = [
+      "# prod tenants: reviewed by the platform team",
+      "apiVersion: kustomize.config.k8s.io/v1beta1",
+      "kind: Kustomization",
+      "commonAnnotations:",
+      "  acme.io/env: 'prod'   # quoted on purpose",
+      "resources:",
+      "- ../base/team-payments  # the first tenant",
+      "- ../base/team-search",
+      "- team-payments-quota.yaml",
+      "- team-search-quota.yaml",
+      "- extra/netpol.yaml",
+      "patches:",
+      "- path: team-payments-patch.yaml",
+      "- path: team-search-patch.yaml",
+      "# keep this trailing note",
+      "",
+    ].join("\n");
+    write(repo, "tenants/prod/kustomization.yaml", mine);
+    write(repo, "tenants/prod/extra/netpol.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: team-search\nspec:\n  podSelector: {}\n");
+    expect(fleet(newTenant("team-new", "--env", "prod"), { cwd: repo }).code).toBe(0);
+    const after = read(repo, "tenants/prod/kustomization.yaml");
+    // resources is not sorted (extra/ after the quotas), so new entries go at its end; patches
+    // is, so the new patch takes its sorted place.
+    const expected = mine
+      .replace("- extra/netpol.yaml\n", "- extra/netpol.yaml\n- ../base/team-new\n- team-new-quota.yaml\n")
+      .replace("- path: team-payments-patch.yaml\n", "- path: team-new-patch.yaml\n- path: team-payments-patch.yaml\n");
+    expect(after).toBe(expected);
+    expect(fleet(["remove-tenant", "team-new", "--yes"], { cwd: repo }).code).toBe(0);
+    expect(read(repo, "tenants/prod/kustomization.yaml")).toBe(mine);
+    buildAll(repo);
+  });
+
+  it("a file fleet would create that the user wrote differently is not overwritten without --force", () => {
+    const repo = initRepo();
+    write(repo, "tenants/prod/team-own-quota.yaml", "# hand-written\n");
+    const before = snapshot(repo);
+    const r = fleet(newTenant("team-own"), { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/tenants\/prod\/team-own-quota\.yaml already exists.*--force/s);
+    expect(snapshot(repo)).toEqual(before);
+    expect(fleet([...newTenant("team-own"), "--force"], { cwd: repo }).code).toBe(0);
+    expect(read(repo, "tenants/prod/team-own-quota.yaml")).toMatch(/kind: ResourceQuota/);
+  });
+});
+
+describe("all or nothing", () => {
+  it("a write that fails half way through a real run leaves the repo exactly as it was", () => {
+    const repo = initRepo();
+    // A directory where new-tenant's last file must go: every earlier file is already in place
+    // when the rename onto it fails, so the apply must roll them back.
+    write(repo, "tenants/staging/team-fail-quota.yaml/blocker", "x");
+    const before = snapshot(repo);
+    const r = fleet(newTenant("team-fail"), { cwd: repo });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/team-fail-quota\.yaml/);
+    expect(snapshot(repo)).toEqual(before);
+    expect(fs.existsSync(path.join(repo, "tenants/base/team-fail"))).toBe(false);
+    expect(fs.readdirSync(path.join(repo, "tenants/prod")).filter((f) => f.includes("fleet-"))).toEqual([]);
+  });
+
+  it("rollback restores created, updated and deleted files when the Nth operation fails", async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, "keep.yaml"), "old\n");
+    fs.writeFileSync(path.join(dir, "gone.yaml"), "bye\n");
+    const cs = new ChangeSet(dir);
+    cs.write("a/new.yaml", "new\n");
+    cs.write("keep.yaml", "changed\n", { overwrite: true });
+    cs.delete("gone.yaml");
+    cs.write("z/last.yaml", "last\n");
+    let renames = 0;
+    const failing: ApplyFs = {
+      ...realFs,
+      rename: async (from, to) => {
+        if (++renames === 3) throw new Error("disk full (injected)");
+        await realFs.rename(from, to);
+      },
+    };
+    await expect(cs.apply(failing)).rejects.toThrow(/injected/);
+    expect(snapshot(dir)).toEqual({ "keep.yaml": "old\n", "gone.yaml": "bye\n" });
+  });
+});
+
+describe("one fleet process per repo", () => {
+  it("a second process waits for the lock, then fails naming the holder, writing nothing", () => {
+    const repo = initRepo();
+    fs.writeFileSync(path.join(repo, ".fleet.lock"), JSON.stringify({ pid: process.pid, host: os.hostname(), command: "new-tenant" }));
+    const before = snapshot(repo);
+    const r = fleet(newTenant("team-locked"), { cwd: repo, env: { FLEET_LOCK_WAIT_MS: "300" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`fleet new-tenant \\(pid ${process.pid}`));
+    expect(snapshot(repo)).toEqual(before);
+  });
+
+  it("a lock left by a process that is gone is taken over", () => {
+    const repo = initRepo();
+    fs.writeFileSync(path.join(repo, ".fleet.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), command: "x" }));
+    expect(fleet(newTenant("team-stale"), { cwd: repo }).code).toBe(0);
+    expect(fs.existsSync(path.join(repo, ".fleet.lock"))).toBe(false);
+  });
+
+  it("two processes at once both land, one after the other, without losing either edit", async () => {
+    const repo = initRepo();
+    const run = (name: string) =>
+      new Promise<number>((resolve) => {
+        const child = spawn(process.execPath, [BIN, ...newTenant(name)], { cwd: repo, stdio: "ignore" });
+        child.on("exit", (code) => resolve(code ?? -1));
+      });
+    expect(await Promise.all([run("team-one"), run("team-two"), run("team-three")])).toEqual([0, 0, 0]);
+    for (const env of ["staging", "prod"]) {
+      const k = read(repo, `tenants/${env}/kustomization.yaml`);
+      for (const t of ["team-one", "team-two", "team-three"]) expect(k).toContain(`../base/${t}`);
+    }
+    buildAll(repo);
+  });
+});
