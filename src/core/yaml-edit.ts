@@ -35,13 +35,17 @@ function itemValue(item: unknown, matchKey?: string): unknown {
   return isScalar(item) ? item.value : undefined;
 }
 
+/** Sorted, and every item has a value to sort by (a patch without `path` has none). */
+const isSorted = (values: unknown[]) =>
+  values.every((v, i) => typeof v === "string" && (i === 0 || String(values[i - 1]) <= v));
+
 const keyOf = (value: ListValue, matchKey?: string): unknown =>
   typeof value === "string" ? value : matchKey ? value[matchKey] : undefined;
 
 /** Where a sorted list takes `wanted`; an unsorted one takes it at the end. */
 function insertAt(values: unknown[], wanted: unknown): number {
   const strings = values.map(String);
-  const sorted = strings.every((v, i) => i === 0 || strings[i - 1]! <= v);
+  const sorted = isSorted(values);
   if (!sorted) return values.length;
   const idx = strings.findIndex((v) => v > String(wanted));
   return idx === -1 ? values.length : idx;
@@ -93,7 +97,7 @@ function planInPlace(text: string, doc: Document, edit: ListEdit, out: TextEdit[
   });
   // Each new item goes before the first kept item it sorts before (sorted lists), else at the end.
   const strings = keptValues.map(String);
-  const sorted = !edit.append && strings.every((v, i) => i === 0 || strings[i - 1]! <= v);
+  const sorted = !edit.append && isSorted(keptValues);
   const groups = new Map<number, string>();
   for (const v of [...adds].sort((a, b) => (String(keyOf(a, edit.matchKey)) < String(keyOf(b, edit.matchKey)) ? -1 : 1))) {
     const anchor = sorted ? strings.findIndex((x) => x > String(keyOf(v, edit.matchKey))) : -1;

@@ -1,0 +1,49 @@
+/** Editing lists in YAML people wrote: only the items change, every other byte stays. */
+import { describe, expect, it } from "vitest";
+import { ParseError } from "../src/core/errors.js";
+import { editLists } from "../src/core/yaml-edit.js";
+
+const add = (text: string, ...values: string[]) => editLists("k.yaml", text, [{ key: "resources", add: values }]);
+const remove = (text: string, ...values: string[]) =>
+  editLists("k.yaml", text, [{ key: "resources", remove: (v) => values.includes(v as string) }]);
+
+describe("editing a list in place", () => {
+  it("adds to a sorted list in sorted place, indented like its neighbours", () => {
+    expect(add("resources:\n    - a\n    - c\n", "b")).toBe("resources:\n    - a\n    - b\n    - c\n");
+    expect(add("resources:\n- a\n- c\n", "d", "b")).toBe("resources:\n- a\n- b\n- c\n- d\n");
+  });
+
+  it("never adds an item twice", () => {
+    const text = "resources:\n  - a # mine\n";
+    expect(add(text, "a")).toBe(text);
+    expect(add(text, "b", "b")).toBe("resources:\n  - a # mine\n  - b\n");
+  });
+
+  it("keeps comments on and between items where they are", () => {
+    const text = "resources:\n  # platform\n  - a   # first\n  - c\n# end\n";
+    expect(add(text, "b")).toBe("resources:\n  # platform\n  - a   # first\n  - b\n  - c\n# end\n");
+    expect(remove(text, "a")).toBe("resources:\n  # platform\n  - c\n# end\n");
+  });
+
+  it("adds after the last item of a file with no final newline", () => {
+    expect(add("resources:\n  - a", "b")).toBe("resources:\n  - a\n  - b\n");
+  });
+
+  it("matches list items that are maps by their key field", () => {
+    const text = "patches:\n  - path: a.yaml\n  - target:\n      kind: Deployment\n    patch: |-\n      - op: add\n";
+    const out = editLists("k.yaml", text, [{ key: "patches", add: [{ path: "b.yaml" }], matchKey: "path" }]);
+    expect(out).toBe("patches:\n  - path: a.yaml\n  - target:\n      kind: Deployment\n    patch: |-\n      - op: add\n  - path: b.yaml\n");
+    expect(editLists("k.yaml", out, [{ key: "patches", remove: (v) => v === "b.yaml", matchKey: "path" }])).toBe(text);
+  });
+
+  it("turns a missing or flow list into a block list, and keeps an emptied one as []", () => {
+    expect(add("kind: Kustomization\n", "a")).toBe("kind: Kustomization\nresources:\n  - a\n");
+    expect(add("resources: []\n", "a")).toBe("resources:\n  - a\n");
+    expect(remove("kind: K # c\nresources:\n  - a\n", "a")).toBe("kind: K # c\nresources: []\n");
+  });
+
+  it("refuses YAML that does not parse, naming the file and line", () => {
+    expect(() => add("a: b\nresources: [x\n", "y")).toThrow(ParseError);
+    expect(() => add("a: b\n  c: d\n", "y")).toThrow(/^k\.yaml:\d+: does not parse as YAML/);
+  });
+});
