@@ -110,7 +110,7 @@ export const init: Generator = {
         if (envs.length === 0) return "must name at least one environment";
         for (const e of envs) {
           const broken = v.envName(e);
-          if (broken) return `'${e}' ${broken}`;
+          if (broken) return broken.startsWith(`'${e}'`) ? broken : `'${e}' ${broken}`;
         }
         const dup = envs.find((e, i) => envs.indexOf(e) !== i);
         return dup ? `lists '${dup}' twice` : undefined;

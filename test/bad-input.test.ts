@@ -1,0 +1,397 @@
+/**
+ * Bad input, on the built CLI: every refusal exits 2, says on stderr which field is wrong and
+ * which rule it breaks, and writes nothing (the repo is byte-for-byte what it was; a refused
+ * `init` into a new directory leaves no directory behind).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fleet, initRepo, read, snapshot, tmpDir, write } from "./helpers.js";
+
+const URL_OK = "https://github.com/acme/t1-config";
+
+/** One demo repo made once; each test works on its own copy of it. */
+let template: string;
+const scratch: string[] = [];
+
+beforeAll(() => {
+  template = initRepo();
+  scratch.push(path.dirname(template));
+});
+
+afterAll(() => {
+  for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function freshRepo(): string {
+  const parent = tmpDir("fleet-bad-input-");
+  scratch.push(parent);
+  const repo = path.join(parent, "fleet-infra");
+  fs.cpSync(template, repo, { recursive: true });
+  return repo;
+}
+
+interface Refusal {
+  /** The field the message must name, e.g. `<name>`, `--url`, `fleet.yaml:17`. */
+  field: string;
+  /** The rule the message must state. */
+  rule: RegExp;
+}
+
+/** Run fleet in `repo` and check it refuses with exit 2, naming field and rule, writing nothing. */
+function expectRefused(repo: string, args: string[], want: Refusal): void {
+  const before = snapshot(repo);
+  const r = fleet(args, { cwd: repo });
+  const shown = `fleet ${JSON.stringify(args)}\nexit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+  expect(r.code, shown).toBe(2);
+  expect(r.stderr, shown).toContain(want.field);
+  expect(r.stderr, shown).toMatch(want.rule);
+  expect(r.stderr, shown).not.toMatch(/internal error/);
+  expect(snapshot(repo), `files changed by ${shown}`).toEqual(before);
+}
+
+const DNS1123 = /must be a DNS-1123 label/;
+
+describe("the fixture", () => {
+  it("accepts the good input every refusal below is a variation of", () => {
+    const repo = freshRepo();
+    const r = fleet(["new-tenant", "t1", "--url", URL_OK, "--dry-run"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    const e = fleet(["new-env", "qa", "--dry-run"], { cwd: repo });
+    expect(e.code, e.stderr).toBe(0);
+  });
+});
+
+describe("tenant names that are not DNS-1123 labels", () => {
+  it.each([
+    { label: "upper case", name: "Team-Payments", rule: DNS1123 },
+    { label: "over 63 characters", name: "a".repeat(64), rule: /at most 63 characters/ },
+    { label: "a trailing dash", name: "team-", rule: DNS1123 },
+    { label: "dots", name: "team.payments", rule: DNS1123 },
+    { label: "a path escaping the repo (../x)", name: "../x", rule: DNS1123 },
+    { label: "a slash", name: "a/b", rule: DNS1123 },
+    { label: "an underscore", name: "team_payments", rule: DNS1123 },
+    { label: "the empty string", name: "", rule: /must not be empty/ },
+  ])("new-tenant refuses $label", ({ name, rule }) => {
+    expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], { field: "<name>", rule });
+  });
+
+  it("new-tenant refuses a leading dash given after --", () => {
+    expectRefused(freshRepo(), ["new-tenant", "--url", URL_OK, "--", "-bad"], { field: "<name>", rule: DNS1123 });
+  });
+
+  it("new-tenant refuses a leading dash without -- (parsed as an unknown flag)", () => {
+    expectRefused(freshRepo(), ["new-tenant", "-bad", "--url", URL_OK], {
+      field: "fleet new-tenant",
+      rule: /Unknown option '-b'/,
+    });
+  });
+
+  it.each([
+    { label: "upper case", name: "Team-Payments" },
+    { label: "dots", name: "team.payments" },
+    { label: "a path escaping the repo (../x)", name: "../team-payments" },
+  ])("remove-tenant refuses $label", ({ name }) => {
+    expectRefused(freshRepo(), ["remove-tenant", name], { field: "<name>", rule: /must|no tenant/ });
+  });
+});
+
+describe("reserved namespaces as tenant names", () => {
+  it.each(["flux-system", "kube-system", "kube-public", "kube-node-lease", "default"])(
+    "new-tenant refuses %s",
+    (name) => {
+      expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], {
+        field: "<name>",
+        rule: new RegExp(`'${name}' is a reserved namespace`),
+      });
+    },
+  );
+});
+
+describe("tenants that exist or do not", () => {
+  it("new-tenant refuses a tenant that already exists", () => {
+    expectRefused(freshRepo(), ["new-tenant", "team-payments", "--url", URL_OK], {
+      field: "<name>",
+      rule: /tenant 'team-payments' already exists/,
+    });
+  });
+
+  it("remove-tenant refuses a tenant that does not exist", () => {
+    expectRefused(freshRepo(), ["remove-tenant", "nobody"], {
+      field: "<name>",
+      // Either rule names what is there to remove.
+      rule: /(must be one of|no tenant 'nobody').*team-payments/s,
+    });
+  });
+});
+
+describe("environments", () => {
+  it("new-tenant refuses an unknown environment", () => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--env", "nope"], {
+      field: "--env",
+      rule: /'nope' is not one of: staging, prod/,
+    });
+  });
+
+  it("new-tenant refuses an unknown environment listed beside a known one", () => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--env", "staging,nope"], {
+      field: "--env",
+      rule: /'nope' is not one of/,
+    });
+  });
+
+  it.each([
+    { env: "staging", args: ["--interval", "3m"] },
+    { env: "prod", args: ["--quota", "cpu=64"] },
+  ])("new-env refuses $env, which already exists, given other settings ($args.0)", ({ env, args }) => {
+    expectRefused(freshRepo(), ["new-env", env, ...args], {
+      field: "<name>",
+      rule: new RegExp(`environment '${env}' already exists`),
+    });
+  });
+
+  it.each(["staging", "prod"])("new-env %s, which already exists, writes nothing even with its own settings", (env) => {
+    // Refused (exit 2), or an idempotent re-run that changes nothing (exit 0): never a write.
+    const repo = freshRepo();
+    const before = snapshot(repo);
+    const r = fleet(["new-env", env], { cwd: repo });
+    expect([0, 2], r.stderr).toContain(r.code);
+    if (r.code === 2) expect(r.stderr).toMatch(new RegExp(`<name>: environment '${env}' already exists`));
+    else expect(r.stdout).toMatch(/nothing to do/);
+    expect(snapshot(repo)).toEqual(before);
+  });
+
+  it("new-env refuses base, the shared overlay", () => {
+    // tenants/base/ is no environment: whatever the rule says, nothing may be written.
+    expectRefused(freshRepo(), ["new-env", "base"], { field: "<name>", rule: /base/ });
+  });
+});
+
+describe("malformed git URLs for --url", () => {
+  it.each([
+    { label: "not a URL", url: "not-a-url", rule: /must be an https:\/\/ or ssh:\/\/ URL/ },
+    { label: "the scp form", url: "git@github.com:acme/x", rule: /scp form/ },
+    { label: "a bare http://", url: "http://", rule: /https:\/\/ or ssh:\/\// },
+    { label: "an http:// URL", url: "http://github.com/acme/x", rule: /must use https:\/\/ or ssh:\/\/ \(not http:\/\/\)/ },
+    { label: "credentials in the URL", url: "https://user:tok@github.com/a/b", rule: /must not carry credentials/ },
+    { label: "a token as user name", url: "https://tok@github.com/a/b", rule: /must not carry credentials/ },
+    { label: "a file:// URL", url: "file:///x", rule: /not file:\/\// },
+    { label: "a host without a repository path", url: "https://github.com", rule: /must name a repository path/ },
+    { label: "a query", url: "https://github.com/a/b?ref=x", rule: /must not have a query/ },
+    { label: "a fragment", url: "https://github.com/a/b#x", rule: /must not contain '#'/ },
+    { label: "${...}", url: "https://github.com/acme/${TENANT}", rule: /must not contain \$\{\.\.\.\}/ },
+    { label: "{{...}}", url: "https://github.com/acme/{{name}}", rule: /must not contain \{\{\.\.\.\}\}/ },
+    { label: "a newline", url: "https://github.com/a/b\nc", rule: /must be a single line/ },
+    { label: "a quote", url: 'https://github.com/a/"b', rule: /must not contain quotes/ },
+  ])("new-tenant refuses $label", ({ url, rule }) => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", url], { field: "--url", rule });
+  });
+});
+
+describe("unsafe characters in free-text answers", () => {
+  const UNSAFE = [
+    { label: "a newline", text: "a\nb", rule: /must be a single line/ },
+    { label: "a double quote", text: 'a"b', rule: /must not contain quotes/ },
+    { label: "a single quote", text: "a'b", rule: /must not contain quotes/ },
+    { label: "a colon", text: "a:b", rule: /must not contain ':'/ },
+    { label: "'#'", text: "a#b", rule: /must not contain '#'/ },
+    { label: "${...}", text: "a${X}b", rule: /must not contain \$\{\.\.\.\}/ },
+    { label: "{{...}}", text: "a{{x}}b", rule: /must not contain \{\{\.\.\.\}\}/ },
+  ];
+
+  describe.each(["branch", "path"])("new-tenant --%s", (flag) => {
+    it.each(UNSAFE)("refuses $label", ({ text, rule }) => {
+      expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, `--${flag}`, text], { field: `--${flag}`, rule });
+    });
+  });
+
+  // --team is @user, @org/team or an e-mail address; each unsafe character inside an otherwise
+  // well-formed owner must still be refused (CODEOWNERS and the rendered files take it verbatim).
+  it.each([
+    { label: "a newline (a second CODEOWNERS rule)", team: "@acme/team\n* @evil" },
+    { label: "a double quote", team: '@acme/te"am' },
+    { label: "a single quote", team: "o'brien@example.com" },
+    { label: "a colon", team: "a:b@example.com" },
+    { label: "'#'", team: "@acme/team#x" },
+    { label: "${...} in a team", team: "@acme/${X}" },
+    { label: "{{...}} in a team", team: "@acme/{{x}}" },
+    { label: "${...} in an e-mail address", team: "a${X}b@example.com" },
+    { label: "{{...}} in an e-mail address", team: "a{{x}}b@example.com" },
+    { label: "no @ at all", team: "acme-team" },
+  ])("new-tenant --team refuses $label", ({ team }) => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--team", team], { field: "--team", rule: /--team: must/ });
+  });
+
+  it.each(UNSAFE)("new-tenant --role refuses $label", ({ text }) => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--role", text], { field: "--role", rule: DNS1123 });
+  });
+
+  it.each(UNSAFE)("new-env refuses an environment name with $label", ({ text }) => {
+    expectRefused(freshRepo(), ["new-env", text], { field: "<name>", rule: DNS1123 });
+  });
+
+  it.each([
+    { label: "a bad interval", args: ["--interval", "5 minutes"], field: "--interval", rule: /must be a duration/ },
+    { label: "${...} in a quota", args: ["--quota", "cpu=${X}"], field: "--quota", rule: /must be a Kubernetes quantity/ },
+    { label: "a quota for an unknown environment", args: ["--quota", "nope.cpu=2"], field: "--quota", rule: /names environment 'nope'/ },
+  ])("new-tenant refuses $label", ({ args, field, rule }) => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, ...args], { field, rule });
+  });
+});
+
+describe("files fleet must read that do not parse", () => {
+  /** Replace the line matching `re` with `line`; returns its 1-based line number. */
+  function breakLine(repo: string, file: string, re: RegExp, line: string): number {
+    const lines = read(repo, file).split("\n");
+    const i = lines.findIndex((l) => re.test(l));
+    if (i === -1) throw new Error(`no line matching ${re} in ${file}`);
+    lines[i] = line;
+    write(repo, file, lines.join("\n"));
+    return i + 1;
+  }
+
+  it.each([
+    { label: "an unterminated quote", re: /^platformTeam:/, line: 'platformTeam: "@acme/platform' },
+    { label: "tab indentation", re: /^ {2}owner:/, line: "\towner: acme" },
+    { label: "a nested mapping on one line", re: /^ {2}owner:/, line: "  owner: acme: x" },
+  ])("new-tenant refuses fleet.yaml with $label, naming fleet.yaml and the line", ({ re, line }) => {
+    const repo = freshRepo();
+    const n = breakLine(repo, "fleet.yaml", re, line);
+    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `fleet.yaml:${n}`, rule: /does not parse/ });
+  });
+
+  it.each([
+    ["new-env", "qa"],
+    ["remove-tenant", "team-search"],
+  ])("%s refuses a fleet.yaml that does not parse", (...args) => {
+    const repo = freshRepo();
+    const n = breakLine(repo, "fleet.yaml", /^platformTeam:/, 'platformTeam: "@acme/platform');
+    expectRefused(repo, args, { field: `fleet.yaml:${n}`, rule: /does not parse/ });
+  });
+
+  it("new-tenant refuses a fleet.yaml that parses but breaks a rule, naming the key", () => {
+    const repo = freshRepo();
+    breakLine(repo, "fleet.yaml", /^ {2}- name: staging$/, "  - name: Staging");
+    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], {
+      field: "fleet.yaml: environments[0].name",
+      rule: DNS1123,
+    });
+  });
+
+  it.each([
+    { label: "tab indentation", re: /^ {2}- \.\.\/base\/team-search$/, line: "\t- ../base/team-search" },
+    { label: "an unclosed flow list", re: /^patches:$/, line: "patches: [" },
+  ])("new-tenant refuses tenants/<env>/kustomization.yaml with $label, naming the file and line", ({ re, line }) => {
+    const repo = freshRepo();
+    const file = "tenants/prod/kustomization.yaml";
+    const n = breakLine(repo, file, re, line);
+    const broken = read(repo, file);
+    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `${file}:`, rule: /does not parse/ });
+    // The line the parser names is the broken one or, for an unclosed list, one after it.
+    const r = fleet(["new-tenant", "t1", "--url", URL_OK], { cwd: repo });
+    const at = Number(new RegExp(`${file}:(\\d+)`).exec(r.stderr)?.[1]);
+    expect(at, r.stderr).toBeGreaterThanOrEqual(n);
+    expect(at, r.stderr).toBeLessThanOrEqual(n + 1);
+    expect(read(repo, file)).toBe(broken);
+  });
+
+  it("new-tenant names the exact line of a tab in tenants/staging/kustomization.yaml", () => {
+    const repo = freshRepo();
+    const file = "tenants/staging/kustomization.yaml";
+    const n = breakLine(repo, file, /^ {2}- \.\.\/base\/team-search$/, "\t- ../base/team-search");
+    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `${file}:${n}`, rule: /does not parse/ });
+  });
+
+  it("remove-tenant refuses a tenants/<env>/kustomization.yaml that does not parse", () => {
+    const repo = freshRepo();
+    const file = "tenants/prod/kustomization.yaml";
+    const n = breakLine(repo, file, /^ {2}- \.\.\/base\/team-search$/, "\t- ../base/team-search");
+    expectRefused(repo, ["remove-tenant", "team-search"], { field: `${file}:${n}`, rule: /does not parse/ });
+  });
+});
+
+describe("the command line itself", () => {
+  it.each([
+    { flag: "--frobnicate", args: ["new-tenant", "t1", "--url", URL_OK, "--frobnicate"] },
+    { flag: "-z", args: ["new-tenant", "t1", "--url", URL_OK, "-z"] },
+    { flag: "--nope", args: ["remove-tenant", "team-search", "--nope"] },
+    { flag: "--colour", args: ["new-env", "qa", "--colour", "red"] },
+    { flag: "--env", args: ["remove-tenant", "team-search", "--env", "prod"] },
+  ])("$args.0 refuses the unknown flag $flag", ({ flag, args }) => {
+    expectRefused(freshRepo(), args, { field: `fleet ${args[0]}`, rule: new RegExp(`Unknown option '${flag}'`) });
+  });
+
+  it("refuses a value-taking flag given no value", () => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "--url"], { field: "fleet new-tenant", rule: /--url/ });
+  });
+
+  it("refuses a second positional argument", () => {
+    expectRefused(freshRepo(), ["new-tenant", "t1", "t2", "--url", URL_OK], {
+      field: "fleet new-tenant",
+      rule: /takes one argument <name>/,
+    });
+  });
+
+  it.each(["bogus", "new-tenants", "--frobnicate"])("refuses the unknown command %s", (cmd) => {
+    expectRefused(freshRepo(), [cmd, "t1"], { field: "<command>", rule: new RegExp(`unknown command '${cmd}'`) });
+  });
+
+  it("refuses no command at all with exit 2, showing the usage", () => {
+    const repo = freshRepo();
+    const before = snapshot(repo);
+    const r = fleet([], { cwd: repo });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout + r.stderr).toContain("Usage: fleet <command>");
+    expect(snapshot(repo)).toEqual(before);
+  });
+});
+
+describe("init into a new directory", () => {
+  /** Run init from an empty parent; nothing may be left in it, not even the directory. */
+  function expectInitRefused(args: string[], want: Refusal, dir = "new-repo"): void {
+    const parent = tmpDir("fleet-bad-init-");
+    scratch.push(parent);
+    const r = fleet(["init", dir, ...args], { cwd: parent });
+    const shown = `fleet init ${dir} ${JSON.stringify(args)}\nexit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+    expect(r.code, shown).toBe(2);
+    expect(r.stderr, shown).toContain(want.field);
+    expect(r.stderr, shown).toMatch(want.rule);
+    expect(fs.readdirSync(parent), `left behind by ${shown}`).toEqual([]);
+  }
+
+  it.each([
+    { label: "an environment name with a colon", args: ["--env", "staging,a:b"], field: "--env", rule: DNS1123 },
+    { label: "an environment name with a newline", args: ["--env", "a\nb"], field: "--env", rule: DNS1123 },
+    { label: "base as an environment", args: ["--env", "base"], field: "--env", rule: /'base' is the shared/ },
+    { label: "the same environment twice", args: ["--env", "prod,prod"], field: "--env", rule: /lists 'prod' twice/ },
+    { label: "a branch with '#'", args: ["--branch", "a#b"], field: "--branch", rule: /must not contain '#'/ },
+    { label: "a branch with ${...}", args: ["--branch", "a${X}"], field: "--branch", rule: /\$\{\.\.\.\}/ },
+    { label: "an owner with {{...}}", args: ["--owner", "a{{x}}"], field: "--owner", rule: /may contain only/ },
+    { label: "a repository with a quote", args: ["--repository", 'a"b'], field: "--repository", rule: /may contain only/ },
+    { label: "a platform team with '#'", args: ["--platform-team", "@acme/plat#x"], field: "--platform-team", rule: /must be @user/ },
+    { label: "a platform team with ${...}", args: ["--platform-team", "a${X}@example.com"], field: "--platform-team", rule: /must/ },
+    { label: "an unknown provider", args: ["--provider", "svn"], field: "--provider", rule: /must be one of: github, gitlab, git/ },
+    { label: "an http:// fleet URL", args: ["--provider", "git", "--url", "http://example.com/a/b"], field: "--url", rule: /not http:\/\// },
+    { label: "an scp-form fleet URL", args: ["--provider", "git", "--url", "git@github.com:acme/x"], field: "--url", rule: /scp form/ },
+    { label: "a fleet URL with credentials", args: ["--provider", "git", "--url", "https://u:p@example.com/a/b"], field: "--url", rule: /credentials/ },
+    { label: "provider git without a URL", args: ["--provider", "git"], field: "--url", rule: /is required/ },
+    { label: "an unknown Flux release", args: ["--flux-version", "v0.0.1"], field: "--flux-version", rule: /must be one of/ },
+    { label: "an unknown flag", args: ["--bogus"], field: "fleet init", rule: /Unknown option '--bogus'/ },
+  ])("refuses $label and leaves no directory", ({ args, field, rule }) => {
+    expectInitRefused(["--yes", ...args], { field, rule });
+  });
+
+  it("refuses bad input into a nested new directory and leaves none of it", () => {
+    expectInitRefused(["--yes", "--env", "a:b"], { field: "--env", rule: DNS1123 }, path.join("a", "b", "new-repo"));
+  });
+
+  it("refuses bad input into an existing empty directory and leaves it empty", () => {
+    const parent = tmpDir("fleet-bad-init-");
+    scratch.push(parent);
+    fs.mkdirSync(path.join(parent, "existing"));
+    const r = fleet(["init", "existing", "--yes", "--env", "a:b"], { cwd: parent });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("--env");
+    expect(fs.readdirSync(path.join(parent, "existing"))).toEqual([]);
+  });
+});
