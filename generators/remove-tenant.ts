@@ -2,7 +2,7 @@
 import type { Context, FleetAction, Generator } from "../src/core/generator.js";
 import { detectEnvironments, TENANTS_BASE } from "../src/core/repo.js";
 import * as v from "../src/core/validation.js";
-import { parseYaml, seqValues } from "../src/core/yaml-edit.js";
+import { listValues } from "../src/core/yaml-edit.js";
 import { codeownersKeys, tenantFiles } from "./tenant-actions.js";
 
 /**
@@ -14,11 +14,13 @@ function overlayFiles(ctx: Context, env: string, name: string): { resources: str
   const f = tenantFiles(env, name);
   const text = ctx.cs.read(f.overlay);
   if (text === undefined) return { resources: [], patches: [] };
-  const doc = parseYaml(f.overlay, text);
-  const own = (x: unknown): x is string => typeof x === "string" && x.startsWith(`${name}-`) && /\.ya?ml$/.test(x);
+  // team-a-patch.yaml is team-a's, not team's: a longer tenant name that matches claims it.
+  const longer = ctx.tenants.filter((t) => t !== name && t.startsWith(`${name}-`));
+  const own = (x: unknown): x is string =>
+    typeof x === "string" && x.startsWith(`${name}-`) && /\.ya?ml$/.test(x) && !longer.some((t) => x.startsWith(`${t}-`));
   return {
-    resources: seqValues(doc, "resources").filter(own),
-    patches: seqValues(doc, "patches", "path").filter(own),
+    resources: listValues(f.overlay, text, "resources").filter(own),
+    patches: listValues(f.overlay, text, "patches", "path").filter(own),
   };
 }
 

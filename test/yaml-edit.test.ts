@@ -47,3 +47,24 @@ describe("editing a list in place", () => {
     expect(() => add("a: b\n  c: d\n", "y")).toThrow(/^k\.yaml:\d+: does not parse as YAML/);
   });
 });
+
+describe("the fast path and the parser agree", () => {
+  // Each text is edited once as written (simple: the fast scanner) and once with a harmless
+  // construct the scanner does not take (a quoted scalar elsewhere), forcing the parser.
+  const cases: Array<[string, string, (t: string) => string]> = [
+    ["sorted add", "resources:\n  - ../base/a\n  - ../base/c\npatches:\n  - path: a-patch.yaml\n", (t) => editLists("k", t, [
+      { key: "resources", add: ["../base/b", "b-quota.yaml"] },
+      { key: "patches", add: [{ path: "b-patch.yaml" }], matchKey: "path" },
+    ])],
+    ["remove with comments", "resources:\n# keep\n- a # one\n- b\n- c\n", (t) => editLists("k", t, [{ key: "resources", remove: (v) => v === "b" }])],
+  ];
+  it.each(cases)("%s", (_name, text, edit) => {
+    const slow = `${text}note: "quoted"\n`;
+    expect(edit(slow)).toBe(`${edit(text)}note: "quoted"\n`);
+  });
+
+  it("a file the scanner does not accept is still validated by the parser", () => {
+    expect(() => add("resources:\n  - a\n\tbad: tab\n", "b")).toThrow(ParseError);
+    expect(() => add("resources:\n  - a\nresources:\n  - b\n", "c")).toThrow(/k\.yaml:\d+/);
+  });
+});

@@ -91,8 +91,18 @@ export class ChangeSet {
     return this.original(key).content;
   }
 
+  /** Whether the file is there, staged or on disk; a stat, not a read, for files not yet read. */
   exists(rel: string): boolean {
-    return this.read(rel) !== undefined;
+    const key = this.key(rel);
+    const staged = this.staged.get(key);
+    if (staged !== undefined) return staged !== null;
+    const known = this.originals.get(key);
+    if (known) return known.content !== undefined;
+    try {
+      return fs.statSync(this.abs(key)).isFile();
+    } catch {
+      return false;
+    }
   }
 
   /**

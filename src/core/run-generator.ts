@@ -6,7 +6,7 @@
 import nodePlop from "node-plop";
 import { registerActionTypes } from "./actions.js";
 import { ConflictError, FleetError, InputError, InputErrors } from "./errors.js";
-import { flagOf, type Answers, type AnswerSpec, type AnswerValue, type Context, type Generator } from "./generator.js";
+import { flagOf, type Answers, type AnswerSpec, type AnswerValue, type Context, type FleetAction, type Generator } from "./generator.js";
 
 /** Raw flag values as the CLI parsed them (strings, string lists, booleans). */
 export type RawFlags = Record<string, string | string[] | boolean | undefined>;
@@ -93,6 +93,31 @@ export async function resolveAnswers(
   return answers;
 }
 
+/**
+ * Merge every kustomization edit of one file into the first, so a file is read and edited once
+ * however many tenants a run touches (new-env adds every tenant to one overlay).
+ */
+export function coalesce(actions: FleetAction[]): FleetAction[] {
+  const out: FleetAction[] = [];
+  const byPath = new Map<string, Extract<FleetAction, { type: "fleet:kustomization" }>>();
+  for (const a of actions) {
+    if (a.type !== "fleet:kustomization") {
+      out.push(a);
+      continue;
+    }
+    const first = byPath.get(a.path);
+    if (!first) {
+      const copy = { ...a };
+      byPath.set(a.path, copy);
+      out.push(copy);
+      continue;
+    }
+    for (const k of ["addResources", "removeResources", "addPatches", "removePatches"] as const)
+      if (a[k]) first[k] = [...(first[k] ?? []), ...a[k]!];
+  }
+  return out;
+}
+
 /** Stage the generator's actions into ctx.cs through node-plop. */
 export async function stageGenerator(gen: Generator, ctx: Context, answers: Answers): Promise<void> {
   const plop = await nodePlop("", { destBasePath: ctx.cs.root, force: false });
@@ -101,7 +126,7 @@ export async function stageGenerator(gen: Generator, ctx: Context, answers: Answ
   plop.setGenerator(gen.name, {
     description: gen.description,
     prompts: [],
-    actions: (data) => gen.actions((data ?? {}) as Answers, ctx) as never,
+    actions: (data) => coalesce(gen.actions((data ?? {}) as Answers, ctx)) as never,
   });
   const existing = gen.exists?.(answers, ctx);
   const refuse = () => new InputError(existing!.field, existing!.rule, existing!.fix);

@@ -7,6 +7,7 @@
  */
 import { Document, isMap, isScalar, isSeq, parseDocument, stringify, YAMLMap, YAMLSeq, type Node } from "yaml";
 import { ParseError } from "./errors.js";
+import { scanLists, type ScannedList } from "./yaml-lists.js";
 
 export type ListValue = string | Record<string, unknown>;
 
@@ -73,27 +74,52 @@ interface TextEdit {
   insert: string;
 }
 
-/** Edit in place when the list is a non-empty block list; false when it is not. */
-function planInPlace(text: string, doc: Document, edit: ListEdit, out: TextEdit[]): boolean {
-  const seq = doc.get(edit.key, true);
-  if (!isSeq(seq) || seq.flow || seq.items.length === 0) return false;
+/** A block list as the planner needs it, from the fast scanner or the full parser. */
+interface Located {
+  indent: string;
+  items: Array<{ value: unknown; start: number; end: number }>;
+}
+
+/** Locate the non-empty block list at `key` with the full parser; undefined when there is none. */
+function locateWithDocument(text: string, doc: Document, key: string, matchKey?: string): Located | undefined {
+  const seq = doc.get(key, true);
+  if (!isSeq(seq) || seq.flow || seq.items.length === 0) return undefined;
   const items = seq.items as Node[];
-  if (items.some((it) => !it.range)) return false;
-  const values = items.map((it) => itemValue(it, edit.matchKey));
+  if (items.some((it) => !it.range)) return undefined;
+  const dash = text.lastIndexOf("-", items[0]!.range![0]);
+  return {
+    indent: text.slice(lineStart(text, dash), dash),
+    items: items.map((it) => ({
+      value: itemValue(it, matchKey),
+      start: lineStart(text, it.range![0]),
+      end: lineEnd(text, it.range![1]),
+    })),
+  };
+}
+
+function locateScanned(lists: Map<string, ScannedList>, key: string, matchKey?: string): Located | undefined {
+  const list = lists.get(key);
+  if (!list) return undefined;
+  return {
+    indent: list.indent,
+    items: list.items.map((it) => ({ value: it.mapKey === matchKey ? it.value : undefined, start: it.start, end: it.end })),
+  };
+}
+
+/** Plan the edit of a located list as text edits; false when it needs the Document route. */
+function planInPlace(text: string, list: Located, edit: ListEdit, out: TextEdit[]): boolean {
+  const values = list.items.map((it) => it.value);
   const removed = values.map((v) => edit.remove?.(v) === true);
-  const keptValues = values.filter((_, i) => !removed[i]);
-  const kept = items.filter((_, i) => !removed[i]);
-  const adds = (edit.add ?? []).filter(
-    (v, i, all) => !keptValues.includes(keyOf(v, edit.matchKey)) && all.findIndex((w) => keyOf(w, edit.matchKey) === keyOf(v, edit.matchKey)) === i,
-  );
+  const kept = list.items.filter((_, i) => !removed[i]);
   if (kept.length === 0) return false;
-  const first = items[0]!;
-  const dash = text.lastIndexOf("-", first.range![0]);
-  const indent = text.slice(lineStart(text, dash), dash);
-  items.forEach((it, i) => {
-    if (!removed[i]) return;
-    const s = lineStart(text, it.range![0]);
-    out.push({ at: s, remove: lineEnd(text, it.range![1]) - s, insert: "" });
+  const keptValues = kept.map((it) => it.value);
+  const adds = (edit.add ?? []).filter(
+    (v, i, all) =>
+      !keptValues.includes(keyOf(v, edit.matchKey)) &&
+      all.findIndex((w) => keyOf(w, edit.matchKey) === keyOf(v, edit.matchKey)) === i,
+  );
+  list.items.forEach((it, i) => {
+    if (removed[i]) out.push({ at: it.start, remove: it.end - it.start, insert: "" });
   });
   // Each new item goes before the first kept item it sorts before (sorted lists), else at the end.
   const strings = keptValues.map(String);
@@ -101,14 +127,13 @@ function planInPlace(text: string, doc: Document, edit: ListEdit, out: TextEdit[
   const groups = new Map<number, string>();
   for (const v of [...adds].sort((a, b) => (String(keyOf(a, edit.matchKey)) < String(keyOf(b, edit.matchKey)) ? -1 : 1))) {
     const anchor = sorted ? strings.findIndex((x) => x > String(keyOf(v, edit.matchKey))) : -1;
-    groups.set(anchor, (groups.get(anchor) ?? "") + itemLines(v, indent));
+    groups.set(anchor, (groups.get(anchor) ?? "") + itemLines(v, list.indent));
   }
   for (const [anchor, lines] of groups) {
     if (anchor === -1) {
-      const last = kept[kept.length - 1]!;
-      const end = lineEnd(text, last.range![1]);
+      const end = kept[kept.length - 1]!.end;
       out.push({ at: end, remove: 0, insert: (end === text.length && !text.endsWith("\n") ? "\n" : "") + lines });
-    } else out.push({ at: lineStart(text, kept[anchor]!.range![0]), remove: 0, insert: lines });
+    } else out.push({ at: kept[anchor]!.start, remove: 0, insert: lines });
   }
   return true;
 }
@@ -149,17 +174,24 @@ function applyWithDocument(file: string, text: string, edits: ListEdit[]): strin
 
 /** Apply list edits to a YAML file's text, keeping every other byte where it can. */
 export function editLists(file: string, text: string, edits: ListEdit[]): string {
-  const doc = parseYaml(file, text);
+  // The fast scanner proves simple files valid without a parse; anything else gets the parser.
+  const scanned = scanLists(text);
+  const doc = scanned ? undefined : parseYaml(file, text);
   const planned: TextEdit[] = [];
-  const rest = edits.filter((e) => !planInPlace(text, doc, e, planned));
+  const rest = edits.filter((e) => {
+    const list = scanned ? locateScanned(scanned, e.key, e.matchKey) : locateWithDocument(text, doc!, e.key, e.matchKey);
+    return !(list && planInPlace(text, list, e, planned));
+  });
   let out = text;
   // From the end backwards so offsets stay valid; at one offset, the removal before the insertion.
   for (const e of planned.sort((a, b) => b.at - a.at || b.remove - a.remove)) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
   return rest.length > 0 ? applyWithDocument(file, out, rest) : out;
 }
 
-/** Plain values of a list at `key` (map items give their `matchKey`). */
-export function seqValues(doc: Document, key: string, matchKey?: string): unknown[] {
-  const node = doc.get(key, true);
+/** Plain values of the list at `key` (map items give their `matchKey`). */
+export function listValues(file: string, text: string, key: string, matchKey?: string): unknown[] {
+  const scanned = scanLists(text);
+  if (scanned) return locateScanned(scanned, key, matchKey)?.items.map((it) => it.value) ?? [];
+  const node = parseYaml(file, text).get(key, true);
   return isSeq(node) ? node.items.map((it) => itemValue(it, matchKey)) : [];
 }

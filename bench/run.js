@@ -1,0 +1,419 @@
+#!/usr/bin/env node
+/**
+ * fleet's benchmark (`npm run bench`). It measures and prints; it asserts nothing. It says
+ * whether each target is met, and exits non-zero only when it cannot measure at all (a repo
+ * that cannot be built, a command that fails on its warm-up run). Later failures are counted
+ * in the table and described under "notes".
+ *
+ *   startup     `fleet --version` against `node -e 0`               target <= 3x
+ *   new-tenant  on a 1,000-tenant repo against a 10-tenant repo     target <= 1.5x
+ *   remove-tenant, the same two repos                               reported, no target
+ *
+ * Every timing spawns the real CLI (`node bin/fleet.js ...`) in the repo, as a user would, and
+ * is the median of BENCH_REPS runs (default 7; startup 3x that) after one untimed warm-up run.
+ * Each new-tenant run is followed by remove-tenant, so every run starts from the same state
+ * (checked, and restored if remove-tenant did not). Both repos have four environments
+ * (staging, qa, preprod, prod). The 10-tenant repo is built with the CLI
+ * itself (init, then new-tenant eight times). The 1,000-tenant repo is built in-process from
+ * the compiled modules in dist/ (the new-tenant generator's own answers and actions, staged
+ * into one change set and applied once); that builder is first checked against the CLI: it
+ * must produce the 10-tenant repo byte for byte.
+ *
+ * Environment: BENCH_REPS=N repetitions per measurement; BENCH_KEEP=1 keeps the temp dir.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = path.join(ROOT, "bin", "fleet.js");
+const DIST = path.join(ROOT, "dist");
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 7) || 7);
+const ENVS = ["staging", "qa", "preprod", "prod"];
+const SMALL = 10;
+const LARGE = 1000;
+const EXAMPLES = 2; // `fleet init --yes` on an empty directory adds two example tenants
+const NEW = "bench-new";
+const NEW_URL = `https://github.com/acme/${NEW}`;
+
+const tenantName = (i) => `tenant-${String(i).padStart(4, "0")}`;
+const fmtMs = (ms) => `${Math.round(ms).toLocaleString("en-US")} ms`;
+const log = (s = "") => process.stdout.write(`${s}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Running and timing the CLI
+
+/** Spawn a command the way a user's shell would, with no TTY; return its time and output. */
+function run(args, cwd) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const ms = performance.now() - t0;
+  if (r.error) throw r.error;
+  return { ms, code: r.status ?? -1, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+const fleet = (args, cwd = ROOT) => run([BIN, ...args], cwd);
+
+/** Run the CLI where a failure means the fixture is broken: no measurement is possible. */
+function fleetOrDie(args, cwd, what) {
+  const r = fleet(args, cwd);
+  if (r.code !== 0) throw new Error(`${what}: fleet ${args.join(" ")} exited ${r.code}\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+class Samples {
+  constructor(label) {
+    this.label = label;
+    this.times = [];
+    this.failures = [];
+  }
+  add(r, ok = r.code === 0) {
+    if (ok) this.times.push(r.ms);
+    else this.failures.push(r);
+  }
+  get median() {
+    return this.times.length ? median(this.times) : NaN;
+  }
+}
+
+/**
+ * How much of the machine other processes used while the timings ran, as a fraction of all
+ * CPUs: on Linux from /proc (busy time of every CPU minus this process and the children it
+ * waited for), elsewhere the 1-minute load average beyond this benchmark's own one process.
+ */
+function cpuMeter() {
+  const read = () => {
+    const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
+    const self = fs.readFileSync("/proc/self/stat", "utf8");
+    const f = self.slice(self.lastIndexOf(")") + 2).split(" ").map(Number);
+    // utime, stime, cutime, cstime: fields 14-17, at 11-14 after the command name.
+    const mine = f[11] + f[12] + f[13] + f[14];
+    const busy = user + nice + system + irq + softirq + (steal || 0);
+    return { busy, total: busy + idle + (iowait || 0), mine };
+  };
+  let start;
+  try {
+    start = read();
+  } catch {
+    const load = os.loadavg()[0];
+    return () => {
+      const l = Math.max(load, os.loadavg()[0]);
+      return { others: Math.max(0, l - 1) / os.cpus().length, how: `load average ${l.toFixed(1)} on ${os.cpus().length} CPUs` };
+    };
+  }
+  return () => {
+    const end = read();
+    const total = end.total - start.total;
+    const others = total > 0 ? Math.max(0, end.busy - start.busy - (end.mine - start.mine)) / total : 0;
+    return { others, how: `${os.cpus().length} CPUs, from /proc/stat` };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repo trees: snapshot, compare, fingerprint
+
+/** Every file below `dir`, repo-relative with '/', sorted. */
+function listFiles(dir, rel = "") {
+  const out = [];
+  for (const ent of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${ent.name}` : ent.name;
+    if (ent.isDirectory()) out.push(...listFiles(dir, r));
+    else out.push(r);
+  }
+  return out.sort();
+}
+
+/** Files of `a` and `b` that differ, or exist in only one. */
+function treeDiff(a, b) {
+  const fa = listFiles(a);
+  const fb = new Set(listFiles(b));
+  const diff = [];
+  for (const f of fa) {
+    if (!fb.has(f)) diff.push(`only in ${a}: ${f}`);
+    else if (!fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f)))) diff.push(`differs: ${f}`);
+    fb.delete(f);
+  }
+  for (const f of fb) diff.push(`only in ${b}: ${f}`);
+  return { files: fa.length, diff };
+}
+
+/** One hash over every path and byte of the tree, and its file count. */
+function fingerprint(dir) {
+  const h = createHash("sha256");
+  const files = listFiles(dir);
+  for (const f of files) h.update(f).update("\0").update(fs.readFileSync(path.join(dir, f))).update("\0");
+  return { files: files.length, hash: h.digest("hex") };
+}
+
+/**
+ * What new-tenant bench-new touches, so each repetition can check it starts from the same
+ * state and put that state back if remove-tenant did not.
+ */
+function touchedFiles() {
+  return [".github/CODEOWNERS", ...ENVS.map((e) => `tenants/${e}/kustomization.yaml`)];
+}
+
+function strays(repo) {
+  const found = [];
+  const base = path.join(repo, "tenants", "base", NEW);
+  if (fs.existsSync(base)) found.push(`tenants/base/${NEW}/`);
+  for (const e of ENVS)
+    for (const f of fs.readdirSync(path.join(repo, "tenants", e)))
+      if (f.startsWith(`${NEW}-`) || f.includes(".fleet-")) found.push(`tenants/${e}/${f}`);
+  for (const f of fs.readdirSync(repo)) if (f.startsWith(".fleet")) found.push(f);
+  for (const f of fs.readdirSync(path.join(repo, ".github"))) if (f.includes(".fleet-")) found.push(`.github/${f}`);
+  return found;
+}
+
+function snapshot(repo) {
+  return new Map(touchedFiles().map((f) => [f, fs.readFileSync(path.join(repo, f), "utf8")]));
+}
+
+/** What differs from the snapshot (the files new-tenant touches, and anything it leaves). */
+function driftFrom(repo, snap) {
+  const drift = strays(repo);
+  for (const [f, content] of snap) {
+    const p = path.join(repo, f);
+    if (!fs.existsSync(p) || fs.readFileSync(p, "utf8") !== content) drift.push(`${f} (changed)`);
+  }
+  return drift;
+}
+
+function restore(repo, snap) {
+  fs.rmSync(path.join(repo, "tenants", "base", NEW), { recursive: true, force: true });
+  for (const f of strays(repo)) fs.rmSync(path.join(repo, f), { recursive: true, force: true });
+  for (const [f, content] of snap) {
+    fs.mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
+    fs.writeFileSync(path.join(repo, f), content);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the repos
+
+const initArgs = (dir) => ["init", dir, "--yes", "--env", ENVS.join(",")];
+
+/** A 4-environment repo from the real `fleet init` (with its two example tenants). */
+function initRepo(dir) {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  fleetOrDie(initArgs(dir), path.dirname(dir), "setup");
+  return dir;
+}
+
+/**
+ * Add tenants in-process: the new-tenant generator's own answers (flags `<name> --url URL`,
+ * defaults for the rest, its validation and checks) and its own actions, staged into one change
+ * set, applied once. The only shortcut: each overlay's kustomization edits are merged into one
+ * action (the same list insertions, in the same order, on one parsed document instead of one
+ * parse and serialisation per tenant). The result is checked against the CLI before use.
+ */
+async function addTenantsInProcess(repo, names) {
+  const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);
+  const { repoContext } = await load("src/core/context.js");
+  const { resolveAnswers } = await load("src/core/run-generator.js");
+  const { stageAction } = await load("src/core/actions.js");
+  const newTenant = (await load("generators/new-tenant.js")).default;
+
+  const ctx = repoContext(repo);
+  const merged = new Map();
+  for (const name of names) {
+    if (ctx.tenants.includes(name)) throw new Error(`setup: tenant ${name} already exists in ${repo}`);
+    const answers = await resolveAnswers(newTenant, ctx, { name, url: `https://github.com/acme/${name}-config` }, undefined);
+    for (const a of newTenant.actions(answers, ctx)) {
+      const addOnly = a.type === "fleet:kustomization" && !a.removeResources?.length && !a.removePatches?.length;
+      if (!addOnly) {
+        stageAction(ctx.cs, a);
+        continue;
+      }
+      const m = merged.get(a.path) ?? { ...a, addResources: [], addPatches: [] };
+      m.addResources.push(...(a.addResources ?? []));
+      m.addPatches.push(...(a.addPatches ?? []));
+      merged.set(a.path, m);
+    }
+    ctx.tenants.push(name);
+  }
+  for (const a of merged.values()) stageAction(ctx.cs, a);
+  await ctx.cs.apply();
+}
+
+/** A repo looks like what it claims: every tenant in base, in every overlay and in CODEOWNERS. */
+function checkRepo(repo, tenants) {
+  const problems = [];
+  const base = fs.readdirSync(path.join(repo, "tenants", "base"));
+  if (base.length !== tenants) problems.push(`tenants/base has ${base.length} tenants, not ${tenants}`);
+  for (const e of ENVS) {
+    const k = fs.readFileSync(path.join(repo, "tenants", e, "kustomization.yaml"), "utf8");
+    const refs = (k.match(/- \.\.\/base\//g) ?? []).length;
+    const patches = (k.match(/- path: /g) ?? []).length;
+    if (refs !== tenants || patches !== tenants)
+      problems.push(`tenants/${e}/kustomization.yaml lists ${refs} bases and ${patches} patches, not ${tenants}`);
+    const files = fs.readdirSync(path.join(repo, "tenants", e)).length;
+    if (files !== 2 * tenants + 1) problems.push(`tenants/${e}/ holds ${files} files, not ${2 * tenants + 1}`);
+  }
+  const owners = fs.readFileSync(path.join(repo, ".github", "CODEOWNERS"), "utf8");
+  const lines = owners.split("\n").filter((l) => l.startsWith("/tenants/base/")).length;
+  if (lines !== 2 * tenants) problems.push(`CODEOWNERS has ${lines} tenant lines, not ${2 * tenants}`);
+  if (problems.length) throw new Error(`setup: the ${tenants}-tenant repo is not sane:\n  ${problems.join("\n  ")}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  if (!fs.existsSync(path.join(DIST, "src", "cli", "main.js")))
+    throw new Error("dist/ is missing: run `npm run bench` (it builds first), or `npm run build`");
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
+  const notes = [];
+  try {
+    log(`fleet benchmark: node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()}; median of ${REPS} runs after 1 warm-up`);
+    log(`temp dir: ${tmp}`);
+    log("");
+
+    // --- setup -------------------------------------------------------------------------------
+    const small = path.join(tmp, "t10", "fleet-infra");
+    const large = path.join(tmp, "t1000", "fleet-infra");
+    const check = path.join(tmp, "check", "fleet-infra");
+    let t0 = performance.now();
+    initRepo(small);
+    for (let i = 1; i <= SMALL - EXAMPLES; i++)
+      fleetOrDie(["new-tenant", tenantName(i), "--url", `https://github.com/acme/${tenantName(i)}-config`, "--yes"], small, "setup");
+    log(`setup: ${SMALL}-tenant repo built with the CLI (init + ${SMALL - EXAMPLES} new-tenant) in ${fmtMs(performance.now() - t0)}`);
+
+    t0 = performance.now();
+    initRepo(check);
+    await addTenantsInProcess(check, Array.from({ length: SMALL - EXAMPLES }, (_, i) => tenantName(i + 1)));
+    const same = treeDiff(small, check);
+    if (same.diff.length)
+      throw new Error(`setup: the in-process builder does not write what the CLI writes:\n  ${same.diff.slice(0, 20).join("\n  ")}`);
+    fs.rmSync(path.dirname(check), { recursive: true, force: true });
+    log(`setup: in-process builder checked against the CLI: the same ${same.files} files, byte for byte (${fmtMs(performance.now() - t0)})`);
+
+    t0 = performance.now();
+    initRepo(large);
+    await addTenantsInProcess(large, Array.from({ length: LARGE - EXAMPLES }, (_, i) => tenantName(i + 1)));
+    checkRepo(large, LARGE);
+    log(`setup: ${LARGE.toLocaleString("en-US")}-tenant repo built in-process in ${fmtMs(performance.now() - t0)} (${listFiles(large).length.toLocaleString("en-US")} files)`);
+    checkRepo(small, SMALL);
+
+    // --- startup -----------------------------------------------------------------------------
+    const meter = cpuMeter();
+    const nodeBare = new Samples("node -e 0");
+    const version = new Samples("fleet --version");
+    // Cheap, so three times the runs: a steadier median.
+    for (let rep = 0; rep <= 3 * REPS; rep++) {
+      const a = run(["-e", "0"], ROOT);
+      const b = fleet(["--version"]);
+      if (rep === 0) {
+        if (b.code !== 0 || !/^\d+\.\d+\.\d+/.test(b.stdout)) throw new Error(`fleet --version failed: ${b.stderr}${b.stdout}`);
+        continue;
+      }
+      nodeBare.add(a);
+      version.add(b);
+    }
+
+    // --- new-tenant / remove-tenant --------------------------------------------------------
+    const repos = [
+      { n: SMALL, dir: small, newT: new Samples(`new-tenant ${NEW} (${SMALL} tenants)`), rmT: new Samples(`remove-tenant ${NEW} (${SMALL} tenants)`) },
+      { n: LARGE, dir: large, newT: new Samples(`new-tenant ${NEW} (${LARGE.toLocaleString("en-US")} tenants)`), rmT: new Samples(`remove-tenant ${NEW} (${LARGE.toLocaleString("en-US")} tenants)`) },
+    ];
+    for (const r of repos) {
+      r.snap = snapshot(r.dir);
+      r.before = fingerprint(r.dir);
+      const drift = driftFrom(r.dir, r.snap);
+      if (drift.length) throw new Error(`setup: ${r.dir} already has ${NEW}: ${drift.join(", ")}`);
+    }
+    const newArgs = ["new-tenant", NEW, "--url", NEW_URL, "--yes"];
+    const seenErr = new Set();
+    const rmArgs = ["remove-tenant", NEW, "--yes"];
+    for (let rep = 0; rep <= REPS; rep++) {
+      // Alternate which repo goes first, so neither always runs on a warmer cache.
+      for (const r of rep % 2 ? [...repos].reverse() : repos) {
+        const created = fleet(newArgs, r.dir);
+        const createdOk = created.code === 0 && fs.existsSync(path.join(r.dir, "tenants", "base", NEW, "kustomization.yaml"));
+        if (rep === 0 && !createdOk)
+          throw new Error(`fleet ${newArgs.join(" ")} failed on the ${r.n}-tenant repo (exit ${created.code}):\n${created.stderr}${created.stdout}`);
+        const removed = fleet(rmArgs, r.dir);
+        const drift = driftFrom(r.dir, r.snap);
+        if (removed.code !== 0 || drift.length) {
+          notes.push(
+            `remove-tenant on the ${r.n.toLocaleString("en-US")}-tenant repo (${rep === 0 ? "warm-up" : `run ${rep}`}) exited ${removed.code}` +
+              `${drift.length ? `; left: ${drift.slice(0, 6).join(", ")}${drift.length > 6 ? ", ..." : ""}` : ""}` +
+              (removed.stderr && !seenErr.has(removed.stderr)
+                ? `\n    stderr: ${removed.stderr.trim().split("\n").slice(0, 4).join("\n    ")}`
+                : ""),
+          );
+          seenErr.add(removed.stderr);
+          restore(r.dir, r.snap);
+        }
+        if (rep === 0) continue;
+        r.newT.add(created, createdOk);
+        // A run that exits 0 but is not the exact reverse still did the work: its time counts (noted above).
+        r.rmT.add(removed);
+      }
+    }
+    for (const r of repos) {
+      const after = fingerprint(r.dir);
+      if (after.hash !== r.before.hash)
+        notes.push(`the ${r.n.toLocaleString("en-US")}-tenant repo differs after the runs from before (${r.before.files} files before, ${after.files} after)`);
+    }
+
+    // --- report -------------------------------------------------------------------------------
+    const rows = [nodeBare, version, ...repos.flatMap((r) => [r.newT]), ...repos.flatMap((r) => [r.rmT])];
+    const w = Math.max(...rows.map((s) => s.label.length)) + 2;
+    log("");
+    log(`${"measurement".padEnd(w)}${"median".padStart(9)}${"min".padStart(9)}${"max".padStart(9)}  runs`);
+    for (const s of rows) {
+      const cell = (v) => (Number.isFinite(v) ? fmtMs(v) : "-").padStart(9);
+      const runs = `${s.times.length}/${s.times.length + s.failures.length}${s.failures.length ? ` (${s.failures.length} failed)` : ""}`;
+      log(`${s.label.padEnd(w)}${cell(s.median)}${cell(Math.min(...s.times))}${cell(Math.max(...s.times))}  ${runs}`);
+    }
+    log("");
+    const ratio = (name, a, aLabel, b, bLabel, target) => {
+      const x = a.median / b.median;
+      const verdict = !Number.isFinite(x) ? "not measured" : target === undefined ? "no target" : x <= target ? "met" : "NOT MET";
+      const ms = (v) => (Number.isFinite(v) ? fmtMs(v) : "(not measured)");
+      log(
+        `${name}: ${aLabel} ${ms(a.median)} vs ${bLabel} ${ms(b.median)} = ${Number.isFinite(x) ? x.toFixed(2) : "?"}x` +
+          ` (${target === undefined ? "no target" : `target <= ${target}x`}) ${verdict === "no target" ? "" : verdict}`.trimEnd(),
+      );
+    };
+    const [s, l] = repos;
+    ratio("startup", version, "fleet --version", nodeBare, "node -e 0", 3);
+    ratio("new-tenant", l.newT, `${LARGE.toLocaleString("en-US")} tenants`, s.newT, `${SMALL} tenants`, 1.5);
+    ratio("remove-tenant", l.rmT, `${LARGE.toLocaleString("en-US")} tenants`, s.rmT, `${SMALL} tenants`, undefined);
+    const busy = meter();
+    if (busy.others > 0.2) {
+      log("");
+      log(
+        `warning: other processes used ${Math.round(busy.others * 100)}% of the machine's CPU while this ran (${busy.how}); ` +
+          "timings are noisy, rerun on an idle machine to compare",
+      );
+    }
+    if (notes.length) {
+      log("");
+      log("notes (the repo was restored before each next run):");
+      for (const n of notes) log(`  - ${n}`);
+    }
+  } finally {
+    if (process.env.BENCH_KEEP) log(`\nkept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+try {
+  const t0 = performance.now();
+  await main();
+  log(`\nbench finished in ${(Math.round((performance.now() - t0) / 100) / 10).toFixed(1)} s`);
+} catch (e) {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
