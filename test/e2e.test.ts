@@ -141,3 +141,16 @@ describe("a fleet repo from init to offboarding", () => {
     for (const env of ["staging", "prod", "qa"]) expect(built.get(`tenants/${env}`)).toEqual([]);
   });
 });
+
+describe("tenants whose names share a prefix", () => {
+  it("remove-tenant team leaves team-payments' patch and quota files alone", () => {
+    const repo = initRepo();
+    expect(fleet(["new-tenant", "team", "--url", "https://github.com/acme/team", "--yes"], { cwd: repo }).code).toBe(0);
+    expect(fleet(["remove-tenant", "team", "--yes"], { cwd: repo }).code).toBe(0);
+    for (const env of ["staging", "prod"]) {
+      expect(fs.existsSync(path.join(repo, `tenants/${env}/team-payments-quota.yaml`))).toBe(true);
+      expect(read(repo, `tenants/${env}/kustomization.yaml`)).toContain("- path: team-payments-patch.yaml");
+      assertTenantIsolated(buildAll(repo).get(`tenants/${env}`)!, "team-payments");
+    }
+  });
+});
