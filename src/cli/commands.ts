@@ -3,13 +3,26 @@
  * code; a command's module is imported only when that command runs.
  */
 import type { Generator } from "../core/generator.js";
+import type { Printer } from "./output.js";
 
-export interface Command {
+/** A command that writes: a generator, run through the change set. */
+export interface GeneratorCommand {
   name: string;
   usage: string;
   summary: string;
   load: () => Promise<Generator>;
 }
+
+/** A command that only reads and reports (validate): it parses its own arguments. */
+export interface ReportCommand {
+  name: string;
+  usage: string;
+  summary: string;
+  /** Returns the exit code. */
+  run: () => Promise<(args: string[], p: Printer) => Promise<number>>;
+}
+
+export type Command = GeneratorCommand | ReportCommand;
 
 export const COMMANDS: Command[] = [
   {
@@ -31,10 +44,28 @@ export const COMMANDS: Command[] = [
     load: async () => (await import("../../generators/new-tenant.js")).default,
   },
   {
+    name: "new-cluster",
+    usage: "fleet new-cluster <name> --env ENV [--var key=value ...] [--bootstrap flux|terraform|none]",
+    summary: "add clusters/<name>/ with the multi-tenancy lockdown and cluster variables; bootstrap it",
+    load: async () => (await import("../../generators/new-cluster.js")).default,
+  },
+  {
+    name: "bootstrap",
+    usage: "fleet bootstrap <cluster>",
+    summary: "run the pinned bootstrap of an existing cluster again",
+    load: async () => (await import("../../generators/bootstrap.js")).default,
+  },
+  {
     name: "remove-tenant",
     usage: "fleet remove-tenant <name>",
     summary: "offboard a tenant: the exact reverse of new-tenant",
     load: async () => (await import("../../generators/remove-tenant.js")).default,
+  },
+  {
+    name: "upgrade",
+    usage: "fleet upgrade --flux-version vX.Y.Z",
+    summary: "move the Flux pin, Terraform pins and Flux API versions in one change; report cluster drift",
+    load: async () => (await import("../../generators/upgrade.js")).default,
   },
 ];
 

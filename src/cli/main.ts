@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EXIT, FleetError, InputError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { PACKAGE_ROOT } from "../core/paths.js";
-import { COMMANDS, COMMON_FLAGS, type Command } from "./commands.js";
+import { COMMANDS, COMMON_FLAGS, type GeneratorCommand } from "./commands.js";
 import { stdio, type Printer } from "./output.js";
 
 function version(): string {
@@ -34,7 +34,7 @@ function mainHelp(): string {
   ].join("\n");
 }
 
-function commandHelp(cmd: Command, gen: Generator): string {
+function commandHelp(cmd: GeneratorCommand, gen: Generator): string {
   const rows = gen.answers
     .filter((a) => !a.positional)
     .map((a) => {
@@ -84,6 +84,7 @@ export async function main(argv: string[], p: Printer = stdio): Promise<number> 
     const cmd = COMMANDS.find((c) => c.name === first);
     if (!cmd)
       throw new InputError("<command>", `unknown command '${first}'`, `one of: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    if ("run" in cmd) return await (await cmd.run())(rest, p);
     const gen = await cmd.load();
     let parsed;
     try {

@@ -1,5 +1,6 @@
 /** What a writing command prints: a line per file, the diff on --dry-run, next steps. */
 import type { Change, ChangeSet } from "../core/changeset.js";
+import type { ExternalCommand } from "../core/generator.js";
 
 export interface Printer {
   out: (s: string) => void;
@@ -21,7 +22,7 @@ export function report(
   p: Printer,
   command: string,
   cs: ChangeSet,
-  opts: { dryRun: boolean; json: boolean; nextSteps: string[] },
+  opts: { dryRun: boolean; json: boolean; nextSteps: string[]; commands?: ExternalCommand[]; notes?: string[] },
 ): void {
   const all = cs.changes();
   const changed = all.filter((c) => c.kind !== "unchanged");
@@ -33,6 +34,8 @@ export function report(
           dryRun: opts.dryRun,
           changes: all.map((c) => ({ path: c.path, change: c.kind })),
           ...(opts.dryRun ? { diff: cs.diff() } : {}),
+          ...(opts.commands?.length ? { commands: opts.commands.map((c) => ({ tool: c.tool, args: c.args, env: c.envFrom ?? {} })) } : {}),
+          notes: opts.notes ?? [],
           nextSteps: changed.length > 0 && !opts.dryRun ? opts.nextSteps : [],
         },
         null,
@@ -41,8 +44,12 @@ export function report(
     );
     return;
   }
+  const notes = () => {
+    if (opts.notes?.length) for (const n of opts.notes) p.out(`note: ${n}`);
+  };
   if (changed.length === 0) {
     p.out(`fleet ${command}: nothing to do; the repository already has all of it (${all.length} files unchanged)`);
+    notes();
     return;
   }
   p.out(summary(all));
@@ -50,9 +57,11 @@ export function report(
     p.out("");
     p.out(cs.diff());
     p.out(`dry run: ${changed.length} files would change; nothing was written`);
+    notes();
     return;
   }
   p.out(`fleet ${command}: ${changed.length} files changed`);
+  notes();
   if (opts.nextSteps.length > 0) {
     p.out("\nNext steps:");
     for (const line of opts.nextSteps) p.out(`  ${line}`);

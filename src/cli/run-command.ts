@@ -47,9 +47,24 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const ctx = gen.needsRepo ? repoContext(root, opts) : initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
     await stageGenerator(gen, ctx, answers);
+    const commands = gen.commands?.(answers, ctx) ?? [];
+    const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
+    // Everything an external command needs is checked before a single file is written.
+    if (!dryRun && commands.length > 0) await (await import("../runners/commands.js")).preflight(commands, cmdOpts);
     if (!dryRun) await ctx.cs.apply();
     failed = false;
-    report(p, gen.name, ctx.cs, { dryRun, json: values.json === true, nextSteps: gen.nextSteps?.(answers, ctx) ?? [] });
+    const json = values.json === true;
+    const steps = gen.nextSteps?.(answers, ctx) ?? [];
+    const notes = gen.notes?.(answers, ctx) ?? [];
+    if (commands.length === 0 || ctx.cs.hasChanges() || json) report(p, gen.name, ctx.cs, { dryRun, json, nextSteps: steps, commands, notes });
+    if (commands.length === 0) return EXIT.ok;
+    const runners = await import("../runners/commands.js");
+    if (dryRun) {
+      if (!json) for (const c of commands) p.out(`would run: ${runners.commandLine(c, cmdOpts.yes)}`);
+      return EXIT.ok;
+    }
+    const { deferred } = await runners.runCommands(commands, cmdOpts);
+    if (deferred) p.out(`\n${deferred}`);
     return EXIT.ok;
   } finally {
     release();

@@ -6,7 +6,7 @@ import type { NodePlopAPI } from "node-plop";
 import type { ChangeSet } from "./changeset.js";
 import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
-import { editLists } from "./yaml-edit.js";
+import { editLists, rewriteApiVersions, setScalar } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 
@@ -64,6 +64,27 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
     const original = cs.read(a.path);
     if (original === undefined) throw new Error(`${a.path} is missing`);
     const text = editLists(a.path, original, [{ key: a.key, add: [a.value], matchKey: a.matchKey, append: true }]);
+    if (text !== original) cs.write(a.path, text, { overwrite: true });
+  },
+
+  "fleet:yaml-set": (cs, a) => {
+    const original = cs.read(a.path);
+    if (original === undefined) throw new Error(`${a.path} is missing`);
+    const text = setScalar(a.path, original, a.keyPath, a.value);
+    if (text !== original) cs.write(a.path, text, { overwrite: true });
+  },
+
+  "fleet:replace": (cs, a) => {
+    const original = cs.read(a.path);
+    if (original === undefined) return;
+    const text = original.replace(new RegExp(a.pattern, "g"), a.replacement);
+    if (text !== original) cs.write(a.path, text, { overwrite: true });
+  },
+
+  "fleet:api-versions": (cs, a) => {
+    const original = cs.read(a.path);
+    if (original === undefined) return;
+    const text = rewriteApiVersions(a.path, original, a.versions);
     if (text !== original) cs.write(a.path, text, { overwrite: true });
   },
 };

@@ -4,7 +4,7 @@
  * gotk-components.yaml) and its git coordinates (the flux-system GitRepository).
  */
 import type { ChangeSet } from "./changeset.js";
-import { isKnownRelease } from "./flux.js";
+import { bootstrappedVersion, isKnownRelease } from "./flux.js";
 import { detectEnvironments, readObjects } from "./repo.js";
 
 export interface Detected {
@@ -17,7 +17,7 @@ export function detectRepo(cs: ChangeSet): Detected {
   const out: Detected = { environments: detectEnvironments(cs) };
   for (const cluster of cs.list("clusters").dirs) {
     const components = cs.read(`clusters/${cluster}/flux-system/gotk-components.yaml`);
-    const version = components && /^# Flux Version: (v\d+\.\d+\.\d+)/m.exec(components)?.[1];
+    const version = components && bootstrappedVersion(components);
     if (version && isKnownRelease(version)) out.fluxVersion ??= version;
     for (const o of readObjects(cs, `clusters/${cluster}/flux-system/gotk-sync.yaml`)) {
       if (o.kind !== "GitRepository" || out.git) continue;

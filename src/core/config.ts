@@ -33,7 +33,17 @@ export interface EnvConfig {
 
 export interface FleetConfig {
   flux: { version: string; componentsExtra: string[] };
-  git: { provider: "github" | "gitlab" | "git"; owner: string; repository: string; branch: string; url?: string };
+  git: {
+    provider: "github" | "gitlab" | "git";
+    owner: string;
+    repository: string;
+    branch: string;
+    url?: string;
+    /** github/gitlab: the owner is a user, not an organisation or group (flux --personal). */
+    personal?: boolean;
+    /** github/gitlab: a self-hosted server (flux --hostname). */
+    hostname?: string;
+  };
   platformTeam: string;
   environments: EnvConfig[];
   tenantDefaults: { role: string; branch: string; path: string; interval: string };
@@ -112,6 +122,13 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
     branch: str(git, "branch", "git.branch", v.branchName, "main"),
   };
   if (git?.url !== undefined) gitCfg.url = str(git, "url", "git.url", v.gitUrl);
+  if (git?.personal !== undefined) {
+    if (typeof git.personal !== "boolean") errors.push(new InputError(field("git.personal"), "must be true or false"));
+    else gitCfg.personal = git.personal;
+  }
+  if (git?.hostname !== undefined) gitCfg.hostname = str(git, "hostname", "git.hostname", v.hostname);
+  if (gitCfg.provider === "git" && !gitCfg.url)
+    errors.push(new InputError(field("git.url"), "is required when git.provider is git"));
 
   const envList = raw.environments;
   const environments: EnvConfig[] = [];

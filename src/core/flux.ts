@@ -63,3 +63,32 @@ export function apiVersions(fluxVersion: string): Record<FluxKind, string> {
   for (const kind of Object.keys(GROUP) as FluxKind[]) out[kind] = `${GROUP[kind]}/${table[kind]}`;
   return out;
 }
+
+/**
+ * The fluxcd/flux Terraform provider release pinned for each Flux minor: provider v1.N ships
+ * Flux v2.N (1.6.4 ships v2.6.4, 1.7.6 ships v2.7.5, 1.8.5 ships v2.8.5, 1.9.4 ships v2.9.4).
+ * fleet sets embedded_manifests = false so the exact pinned Flux release is installed.
+ */
+const TERRAFORM_PROVIDER: Record<string, string> = { "2.6": "1.6.4", "2.7": "1.7.6", "2.8": "1.8.5", "2.9": "1.9.4" };
+
+export function terraformProviderVersion(fluxVersion: string): string {
+  const v = TERRAFORM_PROVIDER[fluxMinor(fluxVersion)];
+  if (!v) throw new Error(`no Terraform provider release known for Flux ${fluxVersion}`);
+  return v;
+}
+
+/** The Terraform releases the generated HCL is written for. */
+export const TERRAFORM_REQUIRED_VERSION = ">= 1.5.0, < 2.0.0";
+
+/** The group of a Flux kind, for recognising Flux objects in any repo. */
+export function fluxGroup(kind: string): string | undefined {
+  return (GROUP as Record<string, string>)[kind];
+}
+
+/**
+ * The `# Flux Version:` header flux writes at the top of gotk-components.yaml, which says what a
+ * cluster was bootstrapped with.
+ */
+export function bootstrappedVersion(gotkComponents: string): string | undefined {
+  return /^# Flux Version: (v\d+\.\d+\.\d+)/m.exec(gotkComponents)?.[1];
+}

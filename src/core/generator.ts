@@ -56,7 +56,40 @@ export type FleetAction =
     }
   | { type: "fleet:line"; path: string; key: string; line?: string }
   | { type: "fleet:delete"; path: string }
-  | { type: "fleet:yaml-list-add"; path: string; key: string; value: Record<string, unknown>; matchKey: string };
+  | { type: "fleet:yaml-list-add"; path: string; key: string; value: Record<string, unknown>; matchKey: string }
+  /** Set one scalar (by key path) in place, keeping every other byte. */
+  | { type: "fleet:yaml-set"; path: string; keyPath: string[]; value: string }
+  /** Replace what `pattern` (a regular expression source) matches, for files that are not YAML. */
+  | { type: "fleet:replace"; path: string; pattern: string; replacement: string }
+  /** Rewrite the apiVersion of every Flux object in the file to the one given for its kind. */
+  | { type: "fleet:api-versions"; path: string; versions: Record<string, string> };
+
+/**
+ * An external command a generator asks for (flux bootstrap, terraform apply), described as data:
+ * the runners check its preconditions before anything is written and run it after the change
+ * set is applied; --dry-run only prints it.
+ */
+export interface ExternalCommand {
+  tool: "flux" | "terraform";
+  args: string[];
+  /** Shown before it runs. */
+  title: string;
+  /** Repo-relative working directory. */
+  cwd?: string;
+  /** Environment variables that must be set (secrets: passed through, never in argv or files). */
+  requiredEnv?: Array<{ name: string; why: string }>;
+  /** Child variables taken from fleet's environment: child name -> fleet's variable. */
+  envFrom?: Record<string, string>;
+  /** Appended under --yes; without it the tool asks on the terminal. */
+  autoApprove?: string;
+  /** The flux CLI on PATH must be of this Flux pin's minor. */
+  fluxPin?: string;
+  /**
+   * This repo file must already be on the remote branch (flux bootstrap works from the remote).
+   * When it is not, the command waits: `deferrable` says that is not an error.
+   */
+  onRemote?: { branch: string; file: string; deferrable: boolean; then: string };
+}
 
 export interface Generator {
   name: string;
@@ -72,6 +105,10 @@ export interface Generator {
    */
   exists?: (answers: Answers, ctx: Context) => { field: string; rule: string; fix?: string } | undefined;
   actions: (answers: Answers, ctx: Context) => FleetAction[];
+  /** External commands to run once the change set is applied. */
+  commands?: (answers: Answers, ctx: Context) => ExternalCommand[];
+  /** Findings to report whether or not anything changed (warnings, drift). */
+  notes?: (answers: Answers, ctx: Context) => string[];
   /** What the user does next, with real names; printed after a real run. */
   nextSteps?: (answers: Answers, ctx: Context) => string[];
 }

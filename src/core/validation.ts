@@ -113,6 +113,22 @@ export const codeOwner: Rule = (v) => {
   return "must be @user, @org/team or an e-mail address";
 };
 
+/** A host name, for self-hosted GitHub or GitLab. */
+export const hostname: Rule = (v) =>
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/.test(v)
+    ? undefined
+    : "must be a host name such as github.acme.io";
+
+/** A postBuild variable name as kustomize-controller takes it. */
+export const variableName: Rule = (v) =>
+  /^[_a-zA-Z][_a-zA-Z0-9]*$/.test(v) ? undefined : "must be a variable name: a letter or '_', then letters, digits or '_'";
+
+/** A value that goes inside double quotes: a ':' is fine there, nothing else unsafe is. */
+export const quotedText: Rule = (v) => {
+  for (const [re, rule] of UNSAFE) if (re.test(v)) return rule;
+  return undefined;
+};
+
 /** A GitHub/GitLab owner or repository name. */
 export const gitName: Rule = (v) => {
   if (v === "") return "must not be empty";

@@ -5,7 +5,7 @@
  * in place (missing, flow style, or emptied), the Document API makes the change instead, which
  * still keeps comments and order. Items are matched by value, so a second run changes nothing.
  */
-import { Document, isMap, isScalar, isSeq, parseDocument, stringify, YAMLMap, YAMLSeq, type Node } from "yaml";
+import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, YAMLMap, YAMLSeq, type Node } from "yaml";
 import { ParseError } from "./errors.js";
 import { scanLists, type ScannedList } from "./yaml-lists.js";
 
@@ -194,4 +194,34 @@ export function listValues(file: string, text: string, key: string, matchKey?: s
   if (scanned) return locateScanned(scanned, key, matchKey)?.items.map((it) => it.value) ?? [];
   const node = parseYaml(file, text).get(key, true);
   return isSeq(node) ? node.items.map((it) => itemValue(it, matchKey)) : [];
+}
+
+/** Set the scalar at `keyPath` in place: only its own bytes change. */
+export function setScalar(file: string, text: string, keyPath: string[], value: string): string {
+  const node = parseYaml(file, text).getIn(keyPath, true);
+  if (!isScalar(node) || !node.range) throw new ParseError(file, undefined, `${keyPath.join(".")} is not a plain value`);
+  if (node.value === value) return text;
+  return text.slice(0, node.range[0]) + value + text.slice(node.range[1]);
+}
+
+/**
+ * Rewrite `apiVersion` of every object whose kind has an entry in `versions` and whose group is
+ * that entry's group, in place; any other byte of a multi-document file stays as it was.
+ */
+export function rewriteApiVersions(file: string, text: string, versions: Record<string, string>): string {
+  const edits: TextEdit[] = [];
+  for (const doc of parseAllDocuments(text) as Document[]) {
+    const err = doc.errors[0];
+    if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
+    if (!isMap(doc.contents)) continue;
+    const kind = doc.get("kind");
+    const api = doc.get("apiVersion", true);
+    if (typeof kind !== "string" || !isScalar(api) || typeof api.value !== "string" || !api.range) continue;
+    const wanted = versions[kind];
+    if (!wanted || api.value === wanted || api.value.split("/")[0] !== wanted.split("/")[0]) continue;
+    edits.push({ at: api.range[0], remove: api.range[1] - api.range[0], insert: wanted });
+  }
+  let out = text;
+  for (const e of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
+  return out;
 }
