@@ -38,7 +38,7 @@ function commandHelp(cmd: GeneratorCommand, gen: Generator): string {
   const rows = gen.answers
     .filter((a) => !a.positional)
     .map((a) => {
-      const flag = a.type === "confirm" ? `--${flagOf(a)}` : `--${flagOf(a)} ${a.multiple ? "LIST" : "VALUE"}`;
+      const flag = a.type === "confirm" ? `--[no-]${flagOf(a)}` : `--${flagOf(a)} ${a.multiple ? "LIST" : "VALUE"}`;
       return `  ${flag.padEnd(28)}${a.message}${a.hint ? ` (${a.hint})` : ""}`;
     });
   return [
@@ -52,6 +52,27 @@ function commandHelp(cmd: GeneratorCommand, gen: Generator): string {
     "Common options:",
     ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(28)}${d}`),
   ].join("\n");
+}
+
+/**
+ * Switches that default to on need a way off: `--no-network-policy` and `--network-policy=false`
+ * (node's parseArgs takes neither before Node 22).
+ */
+function splitNegations(gen: Generator, argv: string[]): { args: string[]; negated: string[] } {
+  const switches = new Set(gen.answers.filter((a) => a.type === "confirm" && !a.positional).map(flagOf));
+  const args: string[] = [];
+  const negated: string[] = [];
+  for (const arg of argv) {
+    const m = /^--(no-)?([a-z][a-z0-9-]*)(?:=(true|false))?$/.exec(arg);
+    const flag = m?.[2];
+    if (!m || !flag || !switches.has(flag) || (m[1] && m[3])) {
+      args.push(arg);
+      continue;
+    }
+    if (m[1] || m[3] === "false") negated.push(flag);
+    else args.push(`--${flag}`);
+  }
+  return { args, negated };
 }
 
 function parseOptions(gen: Generator): ParseArgsConfig["options"] {
@@ -88,7 +109,9 @@ export async function main(argv: string[], p: Printer = stdio): Promise<number> 
     const gen = await cmd.load();
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: parseOptions(gen), allowPositionals: true, strict: true });
+      const { args, negated } = splitNegations(gen, rest);
+      parsed = parseArgs({ args, options: parseOptions(gen), allowPositionals: true, strict: true });
+      for (const flag of negated) (parsed.values as Record<string, unknown>)[flag] = false;
     } catch (e) {
       throw new InputError(`fleet ${cmd.name}`, (e as Error).message.replace(/\. To specify.*$/s, ""), `see fleet ${cmd.name} --help`);
     }

@@ -196,12 +196,17 @@ export function listValues(file: string, text: string, key: string, matchKey?: s
   return isSeq(node) ? node.items.map((it) => itemValue(it, matchKey)) : [];
 }
 
+/** The new value in the old one's quoting: `"v1beta2"` becomes `"v1"`, a plain v1beta2 plain v1. */
+function requote(source: string, oldValue: string, newValue: string): string {
+  return source.includes(oldValue) ? source.replace(oldValue, newValue) : newValue;
+}
+
 /** Set the scalar at `keyPath` in place: only its own bytes change. */
 export function setScalar(file: string, text: string, keyPath: string[], value: string): string {
   const node = parseYaml(file, text).getIn(keyPath, true);
   if (!isScalar(node) || !node.range) throw new ParseError(file, undefined, `${keyPath.join(".")} is not a plain value`);
   if (node.value === value) return text;
-  return text.slice(0, node.range[0]) + value + text.slice(node.range[1]);
+  return text.slice(0, node.range[0]) + requote(text.slice(node.range[0], node.range[1]), String(node.value), value) + text.slice(node.range[1]);
 }
 
 /**
@@ -219,7 +224,8 @@ export function rewriteApiVersions(file: string, text: string, versions: Record<
     if (typeof kind !== "string" || !isScalar(api) || typeof api.value !== "string" || !api.range) continue;
     const wanted = versions[kind];
     if (!wanted || api.value === wanted || api.value.split("/")[0] !== wanted.split("/")[0]) continue;
-    edits.push({ at: api.range[0], remove: api.range[1] - api.range[0], insert: wanted });
+    const source = text.slice(api.range[0], api.range[1]);
+    edits.push({ at: api.range[0], remove: source.length, insert: requote(source, api.value, wanted) });
   }
   let out = text;
   for (const e of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
