@@ -62,6 +62,12 @@ export const COMMANDS: Command[] = [
     load: async () => (await import("../../generators/remove-tenant.js")).default,
   },
   {
+    name: "add-image-automation",
+    usage: 'fleet add-image-automation --tenant T --image REPO --semver ">=1.4.0 <2.0.0"',
+    summary: "automate image updates for a tenant (or --platform) through a pull-request branch",
+    load: async () => (await import("../../generators/add-image-automation.js")).default,
+  },
+  {
     name: "upgrade",
     usage: "fleet upgrade --flux-version vX.Y.Z",
     summary: "move the Flux pin, Terraform pins and Flux API versions in one change; report cluster drift",

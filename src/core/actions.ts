@@ -6,6 +6,7 @@ import type { NodePlopAPI } from "node-plop";
 import type { ChangeSet } from "./changeset.js";
 import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
+import { markSetters } from "./image-setters.js";
 import { editLists, rewriteApiVersions, setScalar } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
@@ -16,7 +17,7 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   "fleet:render": (cs, a) => {
     if (a.ifMissing && cs.exists(a.path)) return;
     const yaml = /\.ya?ml$/.test(a.path);
-    const text = yaml ? renderYaml(a.template, a.data) : renderText(a.template, a.data);
+    const text = yaml ? renderYaml(a.template, a.data, cs.root) : renderText(a.template, a.data, cs.root);
     cs.write(a.path, text);
   },
 
@@ -63,8 +64,17 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   "fleet:yaml-list-add": (cs, a) => {
     const original = cs.read(a.path);
     if (original === undefined) throw new Error(`${a.path} is missing`);
-    const text = editLists(a.path, original, [{ key: a.key, add: [a.value], matchKey: a.matchKey, append: true }]);
+    const text = editLists(a.path, original, [{ key: a.key, add: [a.value], ...(a.matchKey ? { matchKey: a.matchKey } : {}), append: true }]);
     if (text !== original) cs.write(a.path, text, { overwrite: true });
+  },
+
+  "fleet:image-setters": (cs, a) => {
+    for (const file of cs.walk(a.dir).filter((f) => /\.ya?ml$/.test(f))) {
+      const original = cs.read(file)!;
+      if (!original.includes(a.image)) continue;
+      const { text } = markSetters(original, a.image, a.policy);
+      if (text !== original) cs.write(file, text, { overwrite: true });
+    }
   },
 
   "fleet:yaml-set": (cs, a) => {
@@ -88,6 +98,9 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
     if (text !== original) cs.write(a.path, text, { overwrite: true });
   },
 };
+
+/** Every fleet action type (team generators may use these and no others). */
+export const ACTION_TYPES = Object.keys(handlers) as Array<FleetAction["type"]>;
 
 export function stageAction(cs: ChangeSet, action: FleetAction): void {
   (handlers[action.type] as Handler<typeof action.type>)(cs, action);

@@ -56,7 +56,9 @@ export type FleetAction =
     }
   | { type: "fleet:line"; path: string; key: string; line?: string }
   | { type: "fleet:delete"; path: string }
-  | { type: "fleet:yaml-list-add"; path: string; key: string; value: Record<string, unknown>; matchKey: string }
+  | { type: "fleet:yaml-list-add"; path: string; key: string | string[]; value: string | Record<string, unknown>; matchKey?: string }
+  /** Add Flux image setter markers to the lines under `dir` that use `image`. */
+  | { type: "fleet:image-setters"; dir: string; image: string; policy: string }
   /** Set one scalar (by key path) in place, keeping every other byte. */
   | { type: "fleet:yaml-set"; path: string; keyPath: string[]; value: string }
   /** Replace what `pattern` (a regular expression source) matches, for files that are not YAML. */

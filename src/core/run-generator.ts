@@ -47,13 +47,19 @@ export async function resolveAnswers(
 ): Promise<Answers> {
   const answers: Answers = {};
   const errors: InputError[] = [];
+  // All flags first, then each checked against all of them: a rule may depend on a switch
+  // given later on the line (--semver and --allow-major).
   for (const spec of gen.answers) {
     const raw = flags[spec.name];
-    if (raw === undefined) continue;
-    const value = normalise(spec, raw);
-    const broken = checkAnswer(spec, value, ctx, answers);
-    if (broken) errors.push(new InputError(fieldName(spec), broken));
-    else answers[spec.name] = value;
+    if (raw !== undefined) answers[spec.name] = normalise(spec, raw);
+  }
+  for (const spec of gen.answers) {
+    if (answers[spec.name] === undefined) continue;
+    const broken = checkAnswer(spec, answers[spec.name]!, ctx, answers);
+    if (broken) {
+      errors.push(new InputError(fieldName(spec), broken));
+      delete answers[spec.name];
+    }
   }
   if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new InputErrors(errors, "invalid input:");
 

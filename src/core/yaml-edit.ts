@@ -12,7 +12,8 @@ import { scanLists, type ScannedList } from "./yaml-lists.js";
 export type ListValue = string | Record<string, unknown>;
 
 export interface ListEdit {
-  key: string;
+  /** A top-level key, or the path to a nested list (`["flux", "componentsExtra"]`). */
+  key: string | string[];
   add?: ListValue[];
   remove?: (value: unknown) => boolean;
   /** For lists of maps: the field that identifies an item (`path` of a patch). */
@@ -81,8 +82,10 @@ interface Located {
 }
 
 /** Locate the non-empty block list at `key` with the full parser; undefined when there is none. */
-function locateWithDocument(text: string, doc: Document, key: string, matchKey?: string): Located | undefined {
-  const seq = doc.get(key, true);
+const keyPath = (key: string | string[]) => (Array.isArray(key) ? key : [key]);
+
+function locateWithDocument(text: string, doc: Document, key: string | string[], matchKey?: string): Located | undefined {
+  const seq = doc.getIn(keyPath(key), true);
   if (!isSeq(seq) || seq.flow || seq.items.length === 0) return undefined;
   const items = seq.items as Node[];
   if (items.some((it) => !it.range)) return undefined;
@@ -97,8 +100,9 @@ function locateWithDocument(text: string, doc: Document, key: string, matchKey?:
   };
 }
 
-function locateScanned(lists: Map<string, ScannedList>, key: string, matchKey?: string): Located | undefined {
-  const list = lists.get(key);
+function locateScanned(lists: Map<string, ScannedList>, key: string | string[], matchKey?: string): Located | undefined {
+  const path = keyPath(key);
+  const list = path.length === 1 ? lists.get(path[0]!) : undefined;
   if (!list) return undefined;
   return {
     indent: list.indent,
@@ -143,14 +147,15 @@ function applyWithDocument(file: string, text: string, edits: ListEdit[]): strin
   const doc = parseYaml(file, text);
   let changed = false;
   for (const e of edits) {
-    let seq = doc.get(e.key, true);
+    const path = keyPath(e.key);
+    let seq = doc.getIn(path, true);
     if (!isSeq(seq)) {
       if (seq !== undefined && seq !== null && !(isScalar(seq) && seq.value === null))
-        throw new ParseError(file, undefined, `'${e.key}' is not a list`);
+        throw new ParseError(file, undefined, `'${path.join(".")}' is not a list`);
       if (!e.add?.length) continue;
       seq = new YAMLSeq();
       if (!isMap(doc.contents)) doc.contents = new YAMLMap() as never;
-      doc.set(e.key, seq);
+      doc.setIn(path, seq);
       changed = true;
     }
     const list = seq as YAMLSeq;
@@ -178,8 +183,12 @@ export function editLists(file: string, text: string, edits: ListEdit[]): string
   const scanned = scanLists(text);
   const doc = scanned ? undefined : parseYaml(file, text);
   const planned: TextEdit[] = [];
+  // The scanner sees top-level lists only; a nested one needs the parser's positions.
+  let parsed = doc;
   const rest = edits.filter((e) => {
-    const list = scanned ? locateScanned(scanned, e.key, e.matchKey) : locateWithDocument(text, doc!, e.key, e.matchKey);
+    const nested = keyPath(e.key).length > 1;
+    if (nested) parsed ??= parseYaml(file, text);
+    const list = scanned && !nested ? locateScanned(scanned, e.key, e.matchKey) : locateWithDocument(text, parsed!, e.key, e.matchKey);
     return !(list && planInPlace(text, list, e, planned));
   });
   let out = text;
