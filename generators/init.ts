@@ -10,6 +10,12 @@ import { tenantActions } from "./tenant-actions.js";
 
 export const EXAMPLE_TENANTS = ["team-payments", "team-search"];
 
+/** The example team generator (`fleet allow-ingress`) and the template it renders. */
+export const EXAMPLE_TEAM_FILES = [
+  { path: ".fleet/generators/allow-ingress.mjs", template: "team/allow-ingress.mjs" },
+  { path: ".fleet/templates/allow-ingress/network-policy.yaml.hbs", template: "team/network-policy.yaml.hbs" },
+];
+
 const str = (a: Answers, k: string) => String(a[k] ?? "");
 
 function configOf(a: Answers): FleetConfig {
@@ -142,6 +148,8 @@ export const init: Generator = {
       { type: "fleet:render", path: "renovate.json", template: "repo/renovate.json", data: {} },
       { type: "fleet:render", path: "README.md", template: "repo/README.md", data: { ...config, envs } },
       { type: "fleet:render", path: "clusters/README.md", template: "repo/clusters-README.md", data: { envs } },
+      // An example team generator and its template: seeds the team owns and edits from then on.
+      ...EXAMPLE_TEAM_FILES.map((f): FleetAction => ({ type: "fleet:render", ...f, data: {}, ifMissing: true })),
       { type: "fleet:kustomization", path: "infrastructure/base/kustomization.yaml" },
       ...envs.flatMap((env): FleetAction[] => [
         { type: "fleet:kustomization", path: `infrastructure/${env}/kustomization.yaml`, addResources: ["../base"] },

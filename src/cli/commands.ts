@@ -73,6 +73,12 @@ export const COMMANDS: Command[] = [
     summary: "move the Flux pin, Terraform pins and Flux API versions in one change; report cluster drift",
     load: async () => (await import("../../generators/upgrade.js")).default,
   },
+  {
+    name: "list",
+    usage: "fleet list [--json]",
+    summary: "list tenants, environments and clusters, and which tenant runs where (read from the tree)",
+    run: async () => (await import("./list.js")).runList,
+  },
 ];
 
 export const COMMON_FLAGS = [

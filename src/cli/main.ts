@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { EXIT, FleetError, InputError } from "../core/errors.js";
+import { EXIT, FleetError, InputError, InputErrors } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { PACKAGE_ROOT } from "../core/paths.js";
+import { findFleetRepo, GENERATORS_DIR, listTeamGenerators, repoFlagOf, type TeamGeneratorFile } from "../core/team-generators.js";
 import { COMMANDS, COMMON_FLAGS, type GeneratorCommand } from "./commands.js";
 import { stdio, type Printer } from "./output.js";
 
@@ -16,8 +17,24 @@ function version(): string {
   return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
-function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+/** The team generators of the fleet repo `--repo` names or cwd is in, by file name only. */
+function teamGenerators(args: string[]): { root: string; list: TeamGeneratorFile[] } | undefined {
+  const root = findFleetRepo(repoFlagOf(args), process.cwd());
+  return root ? { root, list: listTeamGenerators(root, COMMANDS.map((c) => c.name)) } : undefined;
+}
+
+/** Lists team generators without importing them: `fleet --help` runs no repo code. */
+function mainHelp(team: ReturnType<typeof teamGenerators>): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), ...(team?.list ?? []).map((t) => t.name.length)) + 2;
+  const teamRows = team?.list.length
+    ? [
+        "",
+        `Team generators (${path.join(team.root, GENERATORS_DIR)}${path.sep}):`,
+        ...team.list.map(
+          (t) => `  ${t.name.padEnd(width)}${t.refused ? `refused: ${t.refused}` : t.summary || `team generator (${t.file})`}`,
+        ),
+      ]
+    : [];
   return [
     "fleet: create and keep a Flux CD GitOps monorepo for many tenants on shared clusters",
     "",
@@ -25,6 +42,7 @@ function mainHelp(): string {
     "",
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...teamRows,
     "",
     "Options for every command that writes:",
     ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(12)}${d}`),
@@ -95,7 +113,7 @@ export async function main(argv: string[], p: Printer = stdio): Promise<number> 
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-      p.out(mainHelp());
+      p.out(mainHelp(teamGenerators(rest)));
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
     if (first === "--version" || first === "-v") {
@@ -103,24 +121,15 @@ export async function main(argv: string[], p: Printer = stdio): Promise<number> 
       return EXIT.ok;
     }
     const cmd = COMMANDS.find((c) => c.name === first);
-    if (!cmd)
-      throw new InputError("<command>", `unknown command '${first}'`, `one of: ${COMMANDS.map((c) => c.name).join(", ")}`);
-    if ("run" in cmd) return await (await cmd.run())(rest, p);
-    const gen = await cmd.load();
-    let parsed;
-    try {
-      const { args, negated } = splitNegations(gen, rest);
-      parsed = parseArgs({ args, options: parseOptions(gen), allowPositionals: true, strict: true });
-      for (const flag of negated) (parsed.values as Record<string, unknown>)[flag] = false;
-    } catch (e) {
-      throw new InputError(`fleet ${cmd.name}`, (e as Error).message.replace(/\. To specify.*$/s, ""), `see fleet ${cmd.name} --help`);
+    if (cmd && "run" in cmd) return await (await cmd.run())(rest, p);
+    if (cmd) return await runGenerator(cmd, await cmd.load(), rest, p);
+    const team = teamGenerators(rest);
+    const entry = team?.list.find((t) => t.name === first);
+    if (!entry) {
+      const names = [...COMMANDS.map((c) => c.name), ...(team?.list ?? []).filter((t) => !t.refused).map((t) => t.name)];
+      throw new InputError("<command>", `unknown command '${first}'`, `one of: ${names.join(", ")}`);
     }
-    if ((parsed.values as { help?: boolean }).help) {
-      p.out(commandHelp(cmd, gen));
-      return EXIT.ok;
-    }
-    const { runCommand } = await import("./run-command.js");
-    return await runCommand(gen, parsed.values as Record<string, string | string[] | boolean | undefined>, parsed.positionals, p);
+    return await runTeamGenerator(entry, rest, p);
   } catch (e) {
     if (e instanceof FleetError) {
       p.err(`fleet: ${e.message}`);
@@ -129,4 +138,45 @@ export async function main(argv: string[], p: Printer = stdio): Promise<number> 
     p.err(`fleet: internal error: ${(e as Error).stack ?? String(e)}`);
     return EXIT.checkFailed;
   }
+}
+
+/**
+ * A team generator runs exactly as fleet's own do (change set, --dry-run, answers from flags or
+ * prompts, lock, contract). What goes wrong inside it is reported under its name.
+ */
+async function runTeamGenerator(entry: TeamGeneratorFile, rest: string[], p: Printer): Promise<number> {
+  const { loadTeamGenerator, TeamGeneratorError } = await import("../core/team-loader.js");
+  const gen = await loadTeamGenerator(entry);
+  const positional = gen.answers.find((a) => a.positional);
+  const cmd: GeneratorCommand = {
+    name: gen.name,
+    usage: `fleet ${gen.name}${positional ? ` <${positional.name}>` : ""} [options]   (team generator: ${entry.file})`,
+    summary: gen.description,
+    load: async () => gen,
+  };
+  try {
+    return await runGenerator(cmd, gen, rest, p);
+  } catch (e) {
+    if (e instanceof TeamGeneratorError || e instanceof InputError || e instanceof InputErrors) throw e;
+    const who = `team generator '${entry.name}' (${entry.file})`;
+    if (e instanceof FleetError) throw new TeamGeneratorError(`${who}: ${e.message}`, e.exitCode);
+    throw new TeamGeneratorError(`${who} failed: ${(e as Error).message ?? String(e)}\n  fix: correct the generator; nothing was written`);
+  }
+}
+
+async function runGenerator(cmd: GeneratorCommand, gen: Generator, rest: string[], p: Printer): Promise<number> {
+  let parsed;
+  try {
+    const { args, negated } = splitNegations(gen, rest);
+    parsed = parseArgs({ args, options: parseOptions(gen), allowPositionals: true, strict: true });
+    for (const flag of negated) (parsed.values as Record<string, unknown>)[flag] = false;
+  } catch (e) {
+    throw new InputError(`fleet ${cmd.name}`, (e as Error).message.replace(/\. To specify.*$/s, ""), `see fleet ${cmd.name} --help`);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    p.out(commandHelp(cmd, gen));
+    return EXIT.ok;
+  }
+  const { runCommand } = await import("./run-command.js");
+  return await runCommand(gen, parsed.values as Record<string, string | string[] | boolean | undefined>, parsed.positionals, p);
 }

@@ -6,9 +6,10 @@ import type { Document } from "yaml";
 import { InputError, InputErrors } from "./errors.js";
 import { DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, isKnownRelease, KNOWN_RELEASES } from "./flux.js";
 import * as v from "./validation.js";
+import { CONFIG_FILE } from "./repo-root.js";
 import { parseYaml } from "./yaml-edit.js";
 
-export const CONFIG_FILE = "fleet.yaml";
+export { CONFIG_FILE } from "./repo-root.js";
 
 export interface Quota {
   cpu: string;

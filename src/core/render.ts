@@ -2,6 +2,11 @@
  * Rendering. Not plop's renderString: it HTML-escapes (`&` -> `&amp;`) and forgives missing
  * variables. fleet's own handlebars instance renders with `noEscape` and `strict`, and YAML
  * output is parsed back and checked before anything is staged.
+ *
+ * A fleet repo may override any template: `<repo>/.fleet/templates/<name>.hbs` replaces fleet's
+ * built-in `templates/<name>.hbs` (and team generators may render templates that only exist
+ * there). Overrides go through the same instance and the same checks; their errors name the
+ * override file and, where handlebars or the YAML parser knows it, the line.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,34 +15,137 @@ import { parseAllDocuments } from "yaml";
 import { FleetError } from "./errors.js";
 import { TEMPLATES_DIR } from "./paths.js";
 
-const hb = Handlebars.create();
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
+/** Where a fleet repo keeps its own templates, relative to the repo root. */
+export const OVERRIDES_DIR = ".fleet/templates";
 
-function template(name: string): Handlebars.TemplateDelegate {
-  let fn = compiled.get(name);
-  if (!fn) {
-    const file = path.join(TEMPLATES_DIR, `${name}.hbs`);
-    fn = hb.compile(fs.readFileSync(file, "utf8"), { noEscape: true, strict: true });
-    compiled.set(name, fn);
-  }
-  return fn;
+const hb = Handlebars.create();
+
+interface Template {
+  /** How errors name it: `tenant/namespace.yaml.hbs` or `.fleet/templates/tenant/namespace.yaml.hbs`. */
+  label: string;
+  override: boolean;
+  /** Whether fleet ships a template of that name (an override replaces it). */
+  builtin: boolean;
+  fn: Handlebars.TemplateDelegate;
 }
 
-export function renderText(name: string, data: object): string {
-  try {
-    return template(name)(data);
-  } catch (e) {
-    throw new FleetError(`template ${name}.hbs: ${(e as Error).message}`);
+/** Built-in templates by name. */
+const builtins = new Map<string, Template>();
+/** Per absolute override path: the compiled override, or null when the repo has none there. */
+const overrides = new Map<string, Template | null>();
+
+/** Template names are relative paths below the templates directory, nothing else. */
+function checkName(name: string): void {
+  const ok =
+    /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/.test(name) && !name.split("/").some((s) => s === "..");
+  if (!ok)
+    throw new FleetError(
+      `template '${name}': a template name is a path below the templates directory, without the .hbs suffix (e.g. tenant/namespace.yaml)`,
+    );
+}
+
+function compile(text: string): Handlebars.TemplateDelegate {
+  return hb.compile(text, { noEscape: true, strict: true });
+}
+
+function builtinTemplate(name: string): Template | undefined {
+  let t = builtins.get(name);
+  if (!t) {
+    const file = path.join(TEMPLATES_DIR, `${name}.hbs`);
+    if (!fs.existsSync(file)) return undefined;
+    t = { label: `${name}.hbs`, override: false, builtin: true, fn: compile(fs.readFileSync(file, "utf8")) };
+    builtins.set(name, t);
   }
+  return t;
+}
+
+function overrideTemplate(root: string, name: string): Template | undefined {
+  const file = path.join(root, ...OVERRIDES_DIR.split("/"), `${name}.hbs`);
+  let t = overrides.get(file);
+  if (t === undefined) {
+    let text: string | undefined;
+    try {
+      if (fs.statSync(file).isFile()) text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+    }
+    const builtin = fs.existsSync(path.join(TEMPLATES_DIR, `${name}.hbs`));
+    t = text === undefined ? null : { label: `${OVERRIDES_DIR}/${name}.hbs`, override: true, builtin, fn: compile(text) };
+    overrides.set(file, t);
+  }
+  return t ?? undefined;
+}
+
+/** The template a render in `root` uses: the repo's override, else fleet's own. */
+function template(name: string, root: string | undefined): Template {
+  checkName(name);
+  const t = (root !== undefined ? overrideTemplate(root, name) : undefined) ?? builtinTemplate(name);
+  if (!t)
+    throw new FleetError(
+      `template ${name}.hbs does not exist${root !== undefined ? ` in ${OVERRIDES_DIR}/ of the repo or` : ""} among fleet's templates\n` +
+        `  fix: add ${OVERRIDES_DIR}/${name}.hbs to the repo, or name an existing template`,
+    );
+  return t;
+}
+
+/** What to do about a template that failed, by where it came from. */
+function fixFor(t: Template): string {
+  if (!t.override) return "this is a bug in fleet's own template; please report it";
+  return t.builtin
+    ? `correct ${t.label}, or delete it to render with fleet's built-in template again`
+    : `correct ${t.label}`;
+}
+
+/** One handlebars failure as `<file>:<line>:<column>: <what>`, without handlebars' noise. */
+function describeHandlebarsError(t: Template, e: unknown, data: object): string {
+  const err = e as { message?: string; lineNumber?: number; column?: number };
+  let message = String(err.message ?? e);
+  let where = "";
+  if (typeof err.lineNumber === "number") {
+    where = `:${err.lineNumber}${typeof err.column === "number" ? `:${err.column}` : ""}`;
+    message = message.replace(/ - \d+:\d+$/, "");
+  } else {
+    const m = /^Parse error on line (\d+):\n([\s\S]*)$/.exec(message);
+    if (m) {
+      where = `:${m[1]}`;
+      message = `handlebars syntax error:\n    ${m[2]!.split("\n").join("\n    ")}`;
+    }
+  }
+  message = message.replace(/ in \[object Object\]/, "");
+  const known = /not defined/.test(message) ? `\n  variables it is given: ${Object.keys(data).sort().join(", ") || "none"}` : "";
+  return `template ${t.override ? "override " : ""}${t.label}${where}: ${message}${known}\n  fix: ${fixFor(t)}`;
+}
+
+function render(t: Template, data: object): string {
+  try {
+    return t.fn(data);
+  } catch (e) {
+    throw new FleetError(describeHandlebarsError(t, e, data));
+  }
+}
+
+/**
+ * Render a text template. `root` is the fleet repo the render is for: its
+ * `.fleet/templates/<name>.hbs`, when there is one, is used instead of fleet's own.
+ */
+export function renderText(name: string, data: object, root?: string): string {
+  return render(template(name, root), data);
 }
 
 /**
  * Render a YAML template and prove the result is what was meant: it parses, and every
  * Kubernetes object in it has apiVersion, kind and metadata.name.
  */
-export function renderYaml(name: string, data: object): string {
-  const text = renderText(name, data);
-  checkYaml(`template ${name}.hbs`, text);
+export function renderYaml(name: string, data: object, root?: string): string {
+  const t = template(name, root);
+  const text = render(t, data);
+  try {
+    checkYaml(`template ${t.override ? "override " : ""}${t.label}`, text);
+  } catch (e) {
+    if (e instanceof FleetError && t.override) throw new FleetError(`${e.message}\n  fix: ${fixFor(t)}`);
+    throw e;
+  }
   return text;
 }
 
@@ -46,7 +154,13 @@ export function checkYaml(what: string, text: string): void {
   if (!Array.isArray(docs)) throw new FleetError(`${what}: rendered to nothing`);
   for (const doc of docs) {
     const problem = doc.errors[0] ?? doc.warnings[0];
-    if (problem) throw new FleetError(`${what}: rendered YAML does not parse: ${problem.message}`);
+    if (problem) {
+      const pos = problem.linePos?.[0];
+      const first = (problem.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      throw new FleetError(
+        `${what}: rendered YAML does not parse${pos ? ` (line ${pos.line}, column ${pos.col} of the rendered output)` : ""}: ${first}`,
+      );
+    }
     const obj = doc.toJS() as Record<string, unknown> | null;
     // kustomize's own kustomization.yaml has no metadata; every other object must.
     const kustomizeFile = String(obj?.apiVersion ?? "").startsWith("kustomize.config.k8s.io/");

@@ -2,23 +2,12 @@
  * The repo model: fleet.yaml plus what the tree says (which tenants, which environments,
  * which clusters), all read through the change set so staged edits are seen.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { ChangeSet } from "./changeset.js";
 import { CONFIG_FILE, parseConfig, type FleetConfig } from "./config.js";
 import { ParseError } from "./errors.js";
 
-/** The nearest directory at or above `start` holding fleet.yaml. */
-export function findRepoRoot(start: string): string | undefined {
-  let dir = path.resolve(start);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, CONFIG_FILE))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
+export { findRepoRoot } from "./repo-root.js";
 
 /**
  * A tenant's sync objects as its base has them. fleet names them all after the tenant; an

@@ -1,0 +1,69 @@
+/**
+ * `fleet list [--json]`: tenants, environments and clusters, and which tenant runs where, read
+ * from the tree. Read-only: no lock, no change set applied.
+ */
+import { parseArgs } from "node:util";
+import { ChangeSet } from "../core/changeset.js";
+import { locateRepo } from "../core/context.js";
+import { EXIT, InputError } from "../core/errors.js";
+import { readInventory, type Inventory } from "../core/inventory.js";
+import type { Printer } from "./output.js";
+
+const USAGE = [
+  "fleet list [--json] [--repo DIR]",
+  "",
+  "Tenants, environments and clusters of the fleet repo, and which tenant runs where, read from the tree:",
+  "a tenant runs in an environment when tenants/<env>/kustomization.yaml lists ../base/<tenant>,",
+  "and on a cluster when the cluster's tenants Kustomization points at that environment.",
+  "",
+  "Options:",
+  "  --repo DIR  the fleet repo (default: the nearest directory above holding fleet.yaml)",
+  "  --json      print it as JSON",
+  "  --help      show help",
+].join("\n");
+
+/** Rows as aligned columns under a header, two spaces apart. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+const names = (list: string[]) => (list.length > 0 ? list.join(",") : "-");
+
+export function formatInventory(inv: Inventory): string {
+  const out: string[] = [];
+  out.push(`Tenants (${inv.tenants.length}):`);
+  if (inv.tenants.length > 0)
+    out.push(...table(["TENANT", "NAMESPACE", "ENVIRONMENTS", "CLUSTERS"], inv.tenants.map((t) => [t.name, t.namespace, names(t.environments), names(t.clusters)])));
+  out.push("", `Environments (${inv.environments.length}):`);
+  if (inv.environments.length > 0)
+    out.push(...table(["ENVIRONMENT", "TENANTS", "CLUSTERS"], inv.environments.map((e) => [e.name, names(e.tenants), names(e.clusters)])));
+  out.push("", `Clusters (${inv.clusters.length}):`);
+  if (inv.clusters.length > 0)
+    out.push(...table(["CLUSTER", "ENVIRONMENT", "TENANTS"], inv.clusters.map((c) => [c.name, c.environment || "-", names(c.tenants)])));
+  for (const problem of inv.problems) out.push(`warning: ${problem}`);
+  return out.join("\n");
+}
+
+export async function runList(args: string[], p: Printer): Promise<number> {
+  let values: { repo?: string; json?: boolean; help?: boolean };
+  try {
+    values = parseArgs({
+      args,
+      options: { repo: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: false,
+      strict: true,
+    }).values;
+  } catch (e) {
+    throw new InputError("fleet list", (e as Error).message.replace(/\. To specify.*$/s, ""), "see fleet list --help");
+  }
+  if (values.help) {
+    p.out(USAGE);
+    return EXIT.ok;
+  }
+  const root = locateRepo(values.repo, process.cwd());
+  const inv = readInventory(new ChangeSet(root));
+  p.out(values.json ? JSON.stringify({ repo: root, ...inv }, null, 2) : formatInventory(inv));
+  return EXIT.ok;
+}

@@ -1,0 +1,142 @@
+/**
+ * What runs where, read from the tree (design section 2): tenants are `tenants/base/<t>/`, an
+ * environment runs a tenant when its overlay lists `../base/<t>`, and a cluster runs an
+ * environment when its Flux Kustomizations point at `./tenants/<env>` (or, failing that,
+ * `./infrastructure/<env>` or its cluster-vars `environment`). Nothing here writes.
+ */
+import * as path from "node:path";
+import type { ChangeSet } from "./changeset.js";
+import { CONFIG_FILE } from "./config.js";
+import { detectEnvironments, listTenants, loadConfig, readObjects, readTenantSync, TENANTS_BASE } from "./repo.js";
+
+export interface TenantEntry {
+  name: string;
+  namespace: string;
+  /** The tenant's own config repository, when its base has a GitRepository. */
+  url: string;
+  environments: string[];
+  clusters: string[];
+}
+
+export interface EnvironmentEntry {
+  name: string;
+  tenants: string[];
+  clusters: string[];
+}
+
+export interface ClusterEntry {
+  name: string;
+  /** Empty when nothing in the cluster's directory says. */
+  environment: string;
+  /** The file the environment was read from. */
+  environmentFrom: string;
+  tenants: string[];
+}
+
+export interface Inventory {
+  tenants: TenantEntry[];
+  environments: EnvironmentEntry[];
+  clusters: ClusterEntry[];
+  /** Things in the tree that do not add up (a reference to a missing tenant, ...). */
+  problems: string[];
+}
+
+const isYaml = (f: string) => /\.ya?ml$/.test(f);
+
+/** A kustomization's resources, as strings. */
+function resources(cs: ChangeSet, file: string): string[] {
+  const kz = readObjects(cs, file)[0] as { resources?: unknown } | undefined;
+  return Array.isArray(kz?.resources) ? kz.resources.filter((r): r is string => typeof r === "string") : [];
+}
+
+/** Tenants an environment overlay runs: `../base/<t>`, or `../base` and what its kustomization lists. */
+function overlayTenants(cs: ChangeSet, env: string, problems: string[]): string[] {
+  const overlay = `tenants/${env}/kustomization.yaml`;
+  const out: string[] = [];
+  for (const r of resources(cs, overlay)) {
+    const target = path.posix.normalize(path.posix.join(`tenants/${env}`, r)).replace(/\/$/, "");
+    if (target === TENANTS_BASE) {
+      for (const t of resources(cs, `${TENANTS_BASE}/kustomization.yaml`)) {
+        const name = path.posix.normalize(t).replace(/\/$/, "");
+        if (!name.includes("/") && cs.exists(`${TENANTS_BASE}/${name}/kustomization.yaml`)) out.push(name);
+      }
+      continue;
+    }
+    if (!target.startsWith(`${TENANTS_BASE}/`)) continue;
+    const name = target.slice(TENANTS_BASE.length + 1);
+    if (name.includes("/")) continue;
+    if (cs.exists(`${TENANTS_BASE}/${name}/kustomization.yaml`)) out.push(name);
+    else problems.push(`${overlay} lists ${r}, which has no kustomization.yaml`);
+  }
+  return [...new Set(out)];
+}
+
+/** Cluster directories: those under clusters/ holding flux-system/ or a YAML file. */
+function listClusterDirs(cs: ChangeSet): string[] {
+  return cs.list("clusters").dirs.filter((d) => {
+    const { files, dirs } = cs.list(`clusters/${d}`);
+    return dirs.includes("flux-system") || files.some(isYaml);
+  });
+}
+
+type FluxKustomization = { apiVersion?: string; kind?: string; spec?: { path?: unknown } };
+
+/** Where a cluster's environment comes from: its tenants Kustomization, else infrastructure, else cluster-vars. */
+function clusterEnvironment(cs: ChangeSet, cluster: string, problems: string[]): { environment: string; from: string } {
+  const dir = `clusters/${cluster}`;
+  const found: Record<"tenants" | "infrastructure", Array<{ env: string; from: string }>> = { tenants: [], infrastructure: [] };
+  for (const f of cs.list(dir).files.filter(isYaml)) {
+    for (const o of readObjects(cs, `${dir}/${f}`) as FluxKustomization[]) {
+      if (o.kind !== "Kustomization" || !o.apiVersion?.startsWith("kustomize.toolkit.fluxcd.io/")) continue;
+      if (typeof o.spec?.path !== "string") continue;
+      const p = path.posix.normalize(o.spec.path).replace(/^\.\//, "").replace(/\/$/, "");
+      const m = /^(tenants|infrastructure)\/([^/]+)$/.exec(p);
+      if (m && m[2] !== "base") found[m[1] as "tenants" | "infrastructure"].push({ env: m[2]!, from: `${dir}/${f}` });
+    }
+  }
+  const tenants = found.tenants[0];
+  const infra = found.infrastructure[0];
+  if (tenants && infra && tenants.env !== infra.env)
+    problems.push(`cluster ${cluster}: ${tenants.from} points at tenants/${tenants.env} but ${infra.from} at infrastructure/${infra.env}`);
+  if (tenants) return { environment: tenants.env, from: tenants.from };
+  if (infra) return { environment: infra.env, from: infra.from };
+  const varsFile = `${dir}/flux-system/cluster-vars.yaml`;
+  const vars = readObjects(cs, varsFile).find((o) => o.kind === "ConfigMap") as { data?: Record<string, unknown> } | undefined;
+  const env = vars?.data?.environment;
+  if (typeof env === "string" && env !== "") return { environment: env, from: varsFile };
+  problems.push(`cluster ${cluster}: nothing in ${dir}/ says which environment it runs`);
+  return { environment: "", from: "" };
+}
+
+export function readInventory(cs: ChangeSet): Inventory {
+  const problems: string[] = [];
+  const configured = cs.exists(CONFIG_FILE) ? loadConfig(cs).environments.map((e) => e.name) : [];
+  const inTree = detectEnvironments(cs);
+  const envNames = [...configured, ...inTree.filter((e) => !configured.includes(e)).sort()];
+  const tenantsOf = new Map(envNames.map((e) => [e, inTree.includes(e) ? overlayTenants(cs, e, problems) : []]));
+
+  const clusters: ClusterEntry[] = listClusterDirs(cs).map((name) => {
+    const { environment, from } = clusterEnvironment(cs, name, problems);
+    if (environment && !tenantsOf.has(environment)) problems.push(`cluster ${name} runs environment ${environment}, which has no tenants/${environment}/kustomization.yaml`);
+    return { name, environment, environmentFrom: from, tenants: tenantsOf.get(environment) ?? [] };
+  });
+
+  const environments: EnvironmentEntry[] = envNames.map((name) => ({
+    name,
+    tenants: tenantsOf.get(name) ?? [],
+    clusters: clusters.filter((c) => c.environment === name).map((c) => c.name),
+  }));
+
+  const tenants: TenantEntry[] = listTenants(cs).map((name) => {
+    const sync = readTenantSync(cs, name);
+    const envs = environments.filter((e) => e.tenants.includes(name)).map((e) => e.name);
+    return {
+      name,
+      namespace: sync.namespace,
+      url: sync.url,
+      environments: envs,
+      clusters: clusters.filter((c) => envs.includes(c.environment)).map((c) => c.name),
+    };
+  });
+  return { tenants, environments, clusters, problems };
+}

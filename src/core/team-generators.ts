@@ -1,0 +1,111 @@
+/**
+ * Team generators: `<fleet repo>/.fleet/generators/<name>.{mjs,js}`, plain ES modules whose
+ * default export has fleet's own generator shape. This module only finds them by file name
+ * (for `fleet --help` and dispatch) and never imports one: it is loaded at start-up, so it keeps
+ * to node's fs and path. Loading and checking a generator is team-loader.ts, imported when one
+ * runs.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CONFIG_FILE, findRepoRoot } from "./repo-root.js";
+
+/** Where a fleet repo keeps its generators, relative to the repo root. */
+export const GENERATORS_DIR = ".fleet/generators";
+
+
+/** A generator's name is its file name: what `fleet <name>` and its flags can spell. */
+const NAME = /^[a-z][a-z0-9-]*$/;
+const EXTENSIONS = [".mjs", ".js"] as const;
+
+export interface TeamGeneratorFile {
+  name: string;
+  /** Repo-relative, e.g. `.fleet/generators/allow-ingress.mjs`. */
+  file: string;
+  /** Absolute path of the module. */
+  abs: string;
+  /** The first line of the file's leading comment, for `fleet --help`. */
+  summary: string;
+  /** Why it cannot run (shadows a built-in command, two files for one name), or undefined. */
+  refused?: string;
+}
+
+/** The fleet repo `--repo` names or the nearest one above `cwd`, without reading fleet.yaml. */
+export function findFleetRepo(repoFlag: string | undefined, cwd: string): string | undefined {
+  if (repoFlag !== undefined) {
+    const root = path.resolve(cwd, repoFlag);
+    return fs.existsSync(path.join(root, CONFIG_FILE)) ? root : undefined;
+  }
+  return findRepoRoot(cwd);
+}
+
+/** The value of `--repo DIR` or `--repo=DIR` among raw arguments, before they are parsed. */
+export function repoFlagOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return undefined;
+    if (a === "--repo") return args[i + 1];
+    if (a.startsWith("--repo=")) return a.slice("--repo=".length);
+  }
+  return undefined;
+}
+
+/** The first line of a leading `//` or `/* *\/` comment: a summary that needs no import. */
+function leadingComment(abs: string): string {
+  let head = "";
+  try {
+    const fd = fs.openSync(abs, "r");
+    try {
+      const buf = Buffer.alloc(2048);
+      head = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return "";
+  }
+  head = head.replace(/^#![^\n]*\n/, "").trimStart();
+  if (head.startsWith("//")) return (head.split("\n")[0] ?? "").replace(/^\/\/+\s*/, "").trim();
+  if (head.startsWith("/*")) {
+    const body = head.slice(2).split("*/")[0] ?? "";
+    for (const line of body.split("\n")) {
+      const text = line.replace(/^\s*\**\s*/, "").trim();
+      if (text) return text;
+    }
+  }
+  return "";
+}
+
+/**
+ * The team generators of a repo, by file name, sorted. Files whose names are not generator
+ * names (`_shared.mjs`, `README.md`) are helpers and not listed. A name a built-in command
+ * already has, or one defined by both a .mjs and a .js file, is listed with why it is refused.
+ */
+export function listTeamGenerators(root: string, builtins: readonly string[]): TeamGeneratorFile[] {
+  const dir = path.join(root, ...GENERATORS_DIR.split("/"));
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const byName = new Map<string, string[]>();
+  for (const e of entries) {
+    if (!e.isFile() && !e.isSymbolicLink()) continue;
+    const ext = EXTENSIONS.find((x) => e.name.endsWith(x));
+    if (!ext) continue;
+    const name = e.name.slice(0, -ext.length);
+    if (!NAME.test(name)) continue;
+    byName.set(name, [...(byName.get(name) ?? []), e.name]);
+  }
+  return [...byName.keys()].sort().map((name) => {
+    const files = byName.get(name)!.sort();
+    const file = `${GENERATORS_DIR}/${files[0]}`;
+    const abs = path.join(dir, files[0]!);
+    const refused = builtins.includes(name)
+      ? `a team generator cannot shadow the built-in command '${name}'; rename ${file}`
+      : files.length > 1
+        ? `both ${files.map((f) => `${GENERATORS_DIR}/${f}`).join(" and ")} define it; keep one`
+        : undefined;
+    return { name, file, abs, summary: leadingComment(abs), ...(refused ? { refused } : {}) };
+  });
+}
