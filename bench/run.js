@@ -26,7 +26,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { addTenantsInProcess } from "./fleet-builder.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "bin", "fleet.js");
@@ -208,42 +209,6 @@ function initRepo(dir) {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   fleetOrDie(initArgs(dir), path.dirname(dir), "setup");
   return dir;
-}
-
-/**
- * Add tenants in-process: the new-tenant generator's own answers (flags `<name> --url URL`,
- * defaults for the rest, its validation and checks) and its own actions, staged into one change
- * set, applied once. The only shortcut: each overlay's kustomization edits are merged into one
- * action (the same list insertions, in the same order, on one parsed document instead of one
- * parse and serialisation per tenant). The result is checked against the CLI before use.
- */
-async function addTenantsInProcess(repo, names) {
-  const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);
-  const { repoContext } = await load("src/core/context.js");
-  const { resolveAnswers } = await load("src/core/run-generator.js");
-  const { stageAction } = await load("src/core/actions.js");
-  const newTenant = (await load("generators/new-tenant.js")).default;
-
-  const ctx = repoContext(repo);
-  const merged = new Map();
-  for (const name of names) {
-    if (ctx.tenants.includes(name)) throw new Error(`setup: tenant ${name} already exists in ${repo}`);
-    const answers = await resolveAnswers(newTenant, ctx, { name, url: `https://github.com/acme/${name}-config` }, undefined);
-    for (const a of newTenant.actions(answers, ctx)) {
-      const addOnly = a.type === "fleet:kustomization" && !a.removeResources?.length && !a.removePatches?.length;
-      if (!addOnly) {
-        stageAction(ctx.cs, a);
-        continue;
-      }
-      const m = merged.get(a.path) ?? { ...a, addResources: [], addPatches: [] };
-      m.addResources.push(...(a.addResources ?? []));
-      m.addPatches.push(...(a.addPatches ?? []));
-      merged.set(a.path, m);
-    }
-    ctx.tenants.push(name);
-  }
-  for (const a of merged.values()) stageAction(ctx.cs, a);
-  await ctx.cs.apply();
 }
 
 /** A repo looks like what it claims: every tenant in base, in every overlay and in CODEOWNERS. */

@@ -68,6 +68,12 @@ export const COMMANDS: Command[] = [
     load: async () => (await import("../../generators/add-image-automation.js")).default,
   },
   {
+    name: "validate",
+    usage: "fleet validate [--cluster NAME] [--json] [--source NS/NAME=DIR] [--explain-access NS/SA]",
+    summary: "build every cluster offline, check the invariants and prove tenant isolation",
+    run: async () => (await import("./validate.js")).runValidate,
+  },
+  {
     name: "upgrade",
     usage: "fleet upgrade --flux-version vX.Y.Z",
     summary: "move the Flux pin, Terraform pins and Flux API versions in one change; report cluster drift",

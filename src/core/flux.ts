@@ -92,3 +92,40 @@ export function fluxGroup(kind: string): string | undefined {
 export function bootstrappedVersion(gotkComponents: string): string | undefined {
   return /^# Flux Version: (v\d+\.\d+\.\d+)/m.exec(gotkComponents)?.[1];
 }
+
+/**
+ * Which API versions each Flux minor still serves, by group/version: from the minor they were
+ * last served in (design 4.1: 2.7 removed every v1beta1 and helm v2beta1; 2.8 removed source and
+ * kustomize v1beta2 and helm v2beta2; 2.9 removed image and notification v1beta2).
+ */
+const LAST_SERVED: Record<string, string> = {
+  "kustomize.toolkit.fluxcd.io/v1beta1": "2.6",
+  "kustomize.toolkit.fluxcd.io/v1beta2": "2.7",
+  "source.toolkit.fluxcd.io/v1beta1": "2.6",
+  "source.toolkit.fluxcd.io/v1beta2": "2.7",
+  "helm.toolkit.fluxcd.io/v2beta1": "2.6",
+  "helm.toolkit.fluxcd.io/v2beta2": "2.7",
+  "image.toolkit.fluxcd.io/v1beta1": "2.6",
+  "image.toolkit.fluxcd.io/v1beta2": "2.8",
+  "notification.toolkit.fluxcd.io/v1beta1": "2.6",
+  "notification.toolkit.fluxcd.io/v1beta2": "2.8",
+};
+
+const minorNumber = (minor: string) => Number(minor.split(".")[1]);
+
+/**
+ * How the pinned Flux treats an apiVersion: "preferred" (what fleet writes), "deprecated"
+ * (still served, not preferred), "removed", or undefined when it is not a Flux group.
+ */
+export function apiVersionStatus(fluxVersion: string, apiVersion: string, kind: string): "preferred" | "deprecated" | "removed" | undefined {
+  const [grp] = apiVersion.split("/");
+  if (!grp || !Object.values(GROUP).includes(grp)) return undefined;
+  const preferred = (apiVersions(fluxVersion) as Record<string, string>)[kind];
+  if (preferred === apiVersion) return "preferred";
+  const last = LAST_SERVED[apiVersion];
+  if (last && minorNumber(fluxMinor(fluxVersion)) > minorNumber(last)) return "removed";
+  return preferred || last ? "deprecated" : undefined;
+}
+
+/** Strict postBuild substitution (an undefined variable fails the build) is the default from 2.9. */
+export const strictSubstitution = (fluxVersion: string) => minorNumber(fluxMinor(fluxVersion)) >= 9;

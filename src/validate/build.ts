@@ -1,0 +1,206 @@
+/**
+ * Build a path as Flux's kustomize-controller would: with its own kustomization.yaml, or, where
+ * it has none, every manifest below it (as the controller generates). Flux's own changes
+ * (targetNamespace, spec.patches) go into a wrapping overlay in a temp directory. Each object
+ * keeps the file it came from through an index of the resource files the build reads
+ * (kustomize's origin annotations would say it too, but make a build a hundred times slower).
+ * Builds run in parallel, as many as there are cores.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execa } from "execa";
+import { parseAllDocuments, stringify } from "yaml";
+import type { K8sObject } from "./model.js";
+
+export class BuildError extends Error {}
+export class KubectlMissing extends Error {}
+
+export interface BuildRequest {
+  root: string;
+  /** Repo-relative directory. */
+  path: string;
+  targetNamespace?: string;
+  patches?: unknown[];
+  /** Build these repo-relative resources instead of the path's own kustomization. */
+  resources?: string[];
+}
+
+export interface Built {
+  obj: K8sObject;
+  file: string;
+}
+
+const hasKustomization = (dir: string) =>
+  ["kustomization.yaml", "kustomization.yml", "Kustomization"].find((f) => fs.existsSync(path.join(dir, f)));
+
+/** kind/name -> the resource files that declare it, for one build root (files parsed once). */
+type OriginIndex = Map<string, Array<{ file: string; namespace?: string }>>;
+const declared = new Map<string, Array<{ kind: string; name: string; namespace?: string }>>();
+
+function declarations(file: string): Array<{ kind: string; name: string; namespace?: string }> {
+  let list = declared.get(file);
+  if (!list) {
+    list = [];
+    try {
+      for (const doc of parseAllDocuments(fs.readFileSync(file, "utf8")) as Array<{ toJS(): unknown }>) {
+        const o = doc.toJS() as K8sObject | null;
+        if (o?.kind && o.metadata?.name) list.push({ kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
+      }
+    } catch {
+      // kustomize reports files it cannot read; the index just lacks them.
+    }
+    declared.set(file, list);
+  }
+  return list;
+}
+
+/** The resource files a build of `dir` reads, following kustomizations' resources and components. */
+function resourceFiles(dir: string, seen = new Set<string>()): string[] {
+  if (seen.has(dir)) return [];
+  seen.add(dir);
+  const k = hasKustomization(dir);
+  if (!k) return generatedResources(dir).flatMap((p) => (fs.statSync(p).isDirectory() ? resourceFiles(p, seen) : [p]));
+  let spec: { resources?: unknown; components?: unknown; bases?: unknown } = {};
+  try {
+    spec = (parseAllDocuments(fs.readFileSync(path.join(dir, k), "utf8")) as Array<{ toJS(): unknown }>)[0]?.toJS() as typeof spec;
+  } catch {
+    return [];
+  }
+  const entries = [spec?.resources, spec?.components, spec?.bases].flatMap((v) => (Array.isArray(v) ? v.map(String) : []));
+  return entries
+    .filter((e) => !/^[a-z]+:\/\//.test(e) && !e.includes("?ref="))
+    .flatMap((e) => {
+      const p = path.resolve(dir, e);
+      if (!fs.existsSync(p)) return [];
+      return fs.statSync(p).isDirectory() ? resourceFiles(p, seen) : [p];
+    });
+}
+
+function originIndex(root: string, abs: string): OriginIndex {
+  const index: OriginIndex = new Map();
+  for (const file of resourceFiles(abs)) {
+    const rel = path.relative(root, file).split(path.sep).join("/");
+    for (const d of declarations(file)) {
+      const key = `${d.kind}/${d.name}`;
+      const list = index.get(key) ?? [];
+      list.push({ file: rel, ...(d.namespace ? { namespace: d.namespace } : {}) });
+      index.set(key, list);
+    }
+  }
+  return index;
+}
+
+/** What kustomize-controller puts in a kustomization.yaml it generates: manifests and subdirectories. */
+function generatedResources(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.name.startsWith(".")) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (fs.existsSync(path.join(p, "kustomization.yaml")) || fs.existsSync(path.join(p, "kustomization.yml"))) out.push(p);
+        else walk(p);
+      } else if (/\.ya?ml$/.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+let tmpRoot: string | undefined;
+function tempDir(): string {
+  tmpRoot ??= fs.mkdtempSync(path.join(os.tmpdir(), "fleet-validate-"));
+  return fs.mkdtempSync(path.join(tmpRoot, "b-"));
+}
+process.on("exit", () => {
+  if (tmpRoot) fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+/** At most one kubectl per core, however many clusters and levels ask at once. */
+const slots = { free: os.availableParallelism(), waiting: [] as Array<() => void> };
+async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (slots.free > 0) slots.free--;
+  else await new Promise<void>((resolve) => slots.waiting.push(resolve));
+  try {
+    return await fn();
+  } finally {
+    const next = slots.waiting.shift();
+    if (next) next();
+    else slots.free++;
+  }
+}
+
+/** Clusters of one environment build the same paths: each distinct build runs once. */
+const cache = new Map<string, Promise<Built[]>>();
+
+export function build(req: BuildRequest): Promise<Built[]> {
+  const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? []]);
+  let p = cache.get(key);
+  if (!p) {
+    p = withSlot(() => buildNow(req));
+    cache.set(key, p);
+  }
+  // Callers get their own copies: substitution and checks must not see each other's edits.
+  return p.then((list) => list.map((b) => ({ obj: structuredClone(b.obj), file: b.file })));
+}
+
+async function buildNow(req: BuildRequest): Promise<Built[]> {
+  const abs = path.resolve(req.root, req.path);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new BuildError(`path ${req.path} does not exist in the repository`);
+  const own = hasKustomization(abs) !== undefined;
+  let target = abs;
+  let tmp: string | undefined;
+  // A wrapping overlay only where Flux changes the build or must generate the kustomization.
+  if (!own || req.targetNamespace || req.patches?.length || req.resources) {
+    tmp = tempDir();
+    const listed = req.resources?.map((r) => path.resolve(req.root, r));
+    const overlay: Record<string, unknown> = {
+      apiVersion: "kustomize.config.k8s.io/v1beta1",
+      kind: "Kustomization",
+      resources: (listed ?? (own ? [abs] : generatedResources(abs))).map((p) => path.relative(tmp!, p)),
+    };
+    if (req.targetNamespace) overlay.namespace = req.targetNamespace;
+    if (req.patches?.length) overlay.patches = req.patches;
+    fs.writeFileSync(path.join(tmp, "kustomization.yaml"), stringify(overlay));
+    target = tmp;
+  }
+  let stdout: string;
+  try {
+    const r = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", target], {
+      reject: false,
+      stdin: "ignore",
+      maxBuffer: 1 << 30,
+    });
+    if (r.failed && (r as { code?: string }).code === "ENOENT") throw new KubectlMissing("kubectl is not installed or not on PATH");
+    if (r.exitCode !== 0) throw new BuildError(String(r.stderr).replace(/^E\d+ [^\]]*\] /gm, "").trim().split("\n").slice(-3).join(" "));
+    stdout = String(r.stdout);
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const index = originIndex(req.root, abs);
+  const out: Built[] = [];
+  for (const doc of parseAllDocuments(stdout) as Array<{ toJS(): unknown }>) {
+    const obj = doc.toJS() as K8sObject | null;
+    if (!obj || typeof obj !== "object") continue;
+    const candidates = index.get(`${obj.kind}/${obj.metadata?.name}`) ?? [];
+    const ns = obj.metadata?.namespace;
+    const origin = candidates.find((c) => c.namespace === ns) ?? candidates.find((c) => !c.namespace) ?? candidates[0];
+    out.push({ obj, file: origin?.file ?? req.path });
+  }
+  return out;
+}
+
+/** Run `fn` over `items` with at most `limit` at once, keeping order. */
+export async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

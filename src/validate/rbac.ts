@@ -1,0 +1,133 @@
+/**
+ * A static RBAC evaluator (design 4.5), enough to prove tenant isolation offline: which bindings
+ * apply to a service account, and whether they let it do a thing, at cluster scope or in a
+ * namespace. A RoleBinding grants only within its own namespace and never a cluster-scoped
+ * resource; a ClusterRoleBinding grants everywhere. The default roles are modelled.
+ */
+import type { Applied, K8sObject } from "./model.js";
+
+export interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs?: string[];
+}
+
+const CORE_READ = ["pods", "pods/log", "services", "endpoints", "configmaps", "persistentvolumeclaims", "serviceaccounts", "events", "limitranges", "resourcequotas", "replicationcontrollers"];
+const APPS = ["deployments", "statefulsets", "daemonsets", "replicasets"];
+const READ = ["get", "list", "watch"];
+const WRITE = ["create", "delete", "deletecollection", "patch", "update"];
+const WORKLOAD_GROUPS = ["", "apps", "batch", "autoscaling", "networking.k8s.io", "policy"];
+const WORKLOADS = [...CORE_READ.filter((r) => r !== "limitranges" && r !== "resourcequotas"), ...APPS, "jobs", "cronjobs", "horizontalpodautoscalers", "ingresses", "networkpolicies", "poddisruptionbudgets"];
+
+const view: Rule[] = [{ apiGroups: WORKLOAD_GROUPS, resources: [...CORE_READ, ...APPS, "jobs", "cronjobs", "horizontalpodautoscalers", "ingresses", "networkpolicies", "poddisruptionbudgets", "namespaces"], verbs: READ }];
+const edit: Rule[] = [
+  ...view,
+  { apiGroups: WORKLOAD_GROUPS, resources: [...WORKLOADS, "secrets"], verbs: [...READ, ...WRITE] },
+  { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] },
+];
+
+/** The default ClusterRoles, as far as isolation needs them (aggregation not modelled). */
+export const BUILTIN_CLUSTER_ROLES: Record<string, Rule[]> = {
+  "cluster-admin": [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
+  admin: [...edit, { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["*"] }],
+  edit,
+  view,
+};
+
+export interface Identity {
+  namespace: string;
+  name: string;
+}
+
+export const userOf = (id: Identity) => `system:serviceaccount:${id.namespace}:${id.name}`;
+const groupsOf = (id: Identity) => ["system:serviceaccounts", `system:serviceaccounts:${id.namespace}`, "system:authenticated"];
+
+export interface Grant {
+  binding: Applied;
+  role: string;
+  rule: Rule;
+}
+
+export interface BindingMatch {
+  binding: Applied;
+  role: string;
+  rules: Rule[];
+  scope: string;
+}
+
+export class RbacModel {
+  private readonly bindings: Applied[];
+  private readonly roles = new Map<string, Rule[]>();
+
+  constructor(objects: Applied[]) {
+    for (const [name, rules] of Object.entries(BUILTIN_CLUSTER_ROLES)) this.roles.set(`ClusterRole//${name}`, rules);
+    for (const a of objects) {
+      const o = a.obj;
+      if (o.apiVersion?.startsWith("rbac.authorization.k8s.io/") && (o.kind === "ClusterRole" || o.kind === "Role"))
+        this.roles.set(`${o.kind}/${o.kind === "Role" ? (o.metadata?.namespace ?? "default") : ""}/${o.metadata?.name}`, (o.rules ?? []) as Rule[]);
+    }
+    this.bindings = objects.filter(
+      (a) => a.obj.apiVersion?.startsWith("rbac.authorization.k8s.io/") && (a.obj.kind === "RoleBinding" || a.obj.kind === "ClusterRoleBinding"),
+    );
+  }
+
+  private subjectMatches(b: K8sObject, id: Identity): boolean {
+    const bindingNs = b.metadata?.namespace ?? "default";
+    return (b.subjects ?? []).some((s) => {
+      if (s.kind === "ServiceAccount") return s.name === id.name && (s.namespace ?? bindingNs) === id.namespace;
+      if (s.kind === "User") return s.name === userOf(id);
+      if (s.kind === "Group") return groupsOf(id).includes(String(s.name));
+      return false;
+    });
+  }
+
+  private readonly matched = new Map<string, BindingMatch[]>();
+
+  /** Every binding that applies to the identity, with the rules it grants and where. */
+  bindingsFor(id: Identity): BindingMatch[] {
+    const key = `${id.namespace}/${id.name}`;
+    let found = this.matched.get(key);
+    if (!found) {
+      found = this.match(id);
+      this.matched.set(key, found);
+    }
+    return found;
+  }
+
+  private match(id: Identity): BindingMatch[] {
+    const out: BindingMatch[] = [];
+    for (const a of this.bindings) {
+      const b = a.obj;
+      if (!this.subjectMatches(b, id)) continue;
+      const ns = b.kind === "RoleBinding" ? (b.metadata?.namespace ?? "default") : "";
+      const kind = b.roleRef?.kind ?? "ClusterRole";
+      const role = `${kind}/${kind === "Role" ? ns : ""}/${b.roleRef?.name}`;
+      out.push({
+        binding: a,
+        role: `${kind} ${b.roleRef?.name}`,
+        rules: this.roles.get(role) ?? [],
+        scope: b.kind === "RoleBinding" ? `namespace ${ns}` : "cluster-wide",
+      });
+    }
+    return out;
+  }
+
+  /**
+   * What `kubectl auth can-i <verb> <resource> [-n ns] --as=<identity>` would answer: the grants
+   * that allow it (empty: no). `namespace` undefined asks at cluster scope.
+   */
+  canI(id: Identity, verb: string, group: string, resource: string, namespace?: string): Grant[] {
+    const grants: Grant[] = [];
+    for (const m of this.bindingsFor(id)) {
+      const b = m.binding.obj;
+      // A RoleBinding grants only in its namespace, and never cluster-scoped requests.
+      if (b.kind === "RoleBinding" && (namespace === undefined || (b.metadata?.namespace ?? "default") !== namespace)) continue;
+      for (const rule of m.rules) {
+        const has = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === "*" || x === v);
+        if (has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource))
+          grants.push({ binding: m.binding, role: m.role, rule });
+      }
+    }
+    return grants;
+  }
+}

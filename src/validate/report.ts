@@ -1,0 +1,90 @@
+/** The report: readable text grouped by cluster with counts, or JSON for CI. */
+import type { ValidatedCluster as Result } from "./index.js";
+import type { ClusterResult } from "./model.js";
+
+/** What `kubectl auth can-i` would answer for each tenant reconciler: the two isolation questions. */
+export function isolation(r: Result) {
+  const namespaces = r.tenantNamespaces;
+  return r.tenants
+    .filter((t) => t.id)
+    .map(({ id }) => ({
+      identity: `system:serviceaccount:${id!.namespace}:${id!.name}`,
+      createClusterRoleBindings: r.rbac.canI(id!, "create", "rbac.authorization.k8s.io", "clusterrolebindings").length > 0,
+      readSecretsOf: namespaces.filter((ns) => ns !== id!.namespace && r.rbac.canI(id!, "get", "", "secrets", ns).length > 0),
+      otherTenants: namespaces.filter((ns) => ns !== id!.namespace),
+    }));
+}
+
+const count = (r: ClusterResult, s: string) => r.findings.filter((f) => f.severity === s).length;
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+
+export function textReport(results: Result[]): string {
+  const out: string[] = [];
+  for (const r of results) {
+    out.push(`cluster ${r.name} (Flux ${r.pin}): ${plural(r.objects.length, "object")}, ${plural(count(r, "error"), "error")}, ${plural(count(r, "warning"), "warning")}`);
+    for (const f of r.findings) {
+      out.push(`  ${f.severity.padEnd(7)} ${f.id}  ${f.object}  (${f.file})`);
+      out.push(`          ${f.message}`);
+      out.push(`          fix: ${f.fix}`);
+    }
+    // One line when isolation holds for every tenant; a line per reconciler that breaks it.
+    const iso = isolation(r);
+    const broken = iso.filter((i) => i.createClusterRoleBindings || i.readSecretsOf.length > 0);
+    if (iso.length && !broken.length)
+      out.push(`  isolation: ${plural(iso.length, "tenant reconciler")}; none can create clusterrolebindings or get another tenant's secrets`);
+    for (const i of broken)
+      out.push(
+        `  isolation BROKEN for ${i.identity}: create clusterrolebindings: ${i.createClusterRoleBindings ? "yes" : "no"}; get secrets in: ${i.readSecretsOf.join(", ") || "no other tenant"}`,
+      );
+    const shown = r.notChecked.slice(0, 5);
+    for (const n of shown) out.push(`  not checked: ${n}`);
+    if (r.notChecked.length > shown.length) out.push(`  not checked: ${r.notChecked.length - shown.length} more (see --json)`);
+    if (r.notChecked.length) out.push("  (sources outside this repository; map one to a directory with --source <namespace>/<name>=<dir>)");
+  }
+  const errors = results.reduce((n, r) => n + count(r, "error"), 0);
+  const warnings = results.reduce((n, r) => n + count(r, "warning"), 0);
+  out.push(`${plural(results.length, "cluster")}: ${plural(errors, "error")}, ${plural(warnings, "warning")}${errors ? "" : " — clean"}`);
+  return out.join("\n");
+}
+
+export function jsonReport(results: Result[]): string {
+  return JSON.stringify(
+    {
+      clusters: results.map((r) => ({
+        name: r.name,
+        flux: r.pin,
+        objects: r.objects.length,
+        errors: count(r, "error"),
+        warnings: count(r, "warning"),
+        findings: r.findings,
+        isolation: isolation(r).map(({ otherTenants: _, ...rest }) => rest),
+        notChecked: r.notChecked,
+      })),
+      errors: results.reduce((n, r) => n + count(r, "error"), 0),
+      warnings: results.reduce((n, r) => n + count(r, "warning"), 0),
+    },
+    null,
+    2,
+  );
+}
+
+/** `--explain-access ns/sa`: what the identity can do, and which binding grants it. */
+export function explainAccess(results: Result[], ns: string, sa: string): string {
+  const out: string[] = [];
+  const id = { namespace: ns, name: sa };
+  for (const r of results) {
+    out.push(`cluster ${r.name}: system:serviceaccount:${ns}:${sa}`);
+    const matches = r.rbac.bindingsFor(id);
+    if (matches.length === 0) out.push("  no binding applies: it can do nothing beyond what every authenticated user can");
+    for (const m of matches) {
+      out.push(`  ${m.binding.obj.kind} ${m.binding.obj.metadata?.name} (${m.binding.file}) -> ${m.role}, ${m.scope}`);
+      for (const rule of m.rules)
+        out.push(`    ${(rule.verbs ?? []).join(",")} on ${(rule.resources ?? []).join(",")} in groups ${(rule.apiGroups ?? []).map((g) => g || "core").join(",")}`);
+    }
+    const crb = r.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
+    out.push(`  can-i create clusterrolebindings: ${crb.length ? `yes (${crb[0]!.role} via ${crb[0]!.binding.obj.kind} ${crb[0]!.binding.obj.metadata?.name})` : "no"}`);
+    const secrets = r.rbac.canI(id, "get", "", "secrets", ns);
+    out.push(`  can-i get secrets -n ${ns}: ${secrets.length ? `yes (${secrets[0]!.role})` : "no"}`);
+  }
+  return out.join("\n");
+}
