@@ -118,6 +118,8 @@ describe("each invariant, broken, is named with its object and file", () => {
       { object: "Kustomization/team-search/team-search", file: "tenants/base/team-search/sync.yaml", severity: "warning" }],
     ["api-version", "an API version Flux 2.7 no longer serves", (r) => addInfra(r, "apiVersion: image.toolkit.fluxcd.io/v1beta1\nkind: ImagePolicy\nmetadata:\n  name: old\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: old\n"),
       { object: "ImagePolicy/flux-system/old", file: "infrastructure/base/extra.yaml" }],
+    ["version-pinned", "a Helm chart that follows a range", (r) => addInfra(r, "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ingress\n  namespace: flux-system\nspec:\n  interval: 1h\n  chart:\n    spec:\n      chart: ingress-nginx\n      version: 4.x\n      sourceRef:\n        kind: HelmRepository\n        name: ingress\n"),
+      { object: "HelmRelease/flux-system/ingress", file: "infrastructure/base/extra.yaml", severity: "warning" }],
     ["substitution-unresolved", "a ${var} with no value", (r) => addInfra(r, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dns\n  namespace: default\ndata:\n  zone: ${cluster_zone}\n"),
       { object: "ConfigMap/default/dns", file: "infrastructure/base/extra.yaml", severity: "warning" }],
     ["substitution-source-missing", "substituteFrom a ConfigMap that is not there", (r) => write(r, "clusters/prod-eu/infrastructure.yaml", read(r, "clusters/prod-eu/infrastructure.yaml").replace("name: cluster-vars", "name: nope")),

@@ -303,6 +303,25 @@ export const CHECKS: Check[] = [
     run: (c) => flux(c).filter((a) => a.obj.spec?.prune !== true).map((a) => ({ at: a, message: "prune is not true: objects removed from Git stay on the cluster" })),
   },
   {
+    id: "version-pinned",
+    severity: "warning",
+    title: "what Flux installs is pinned: Helm charts to a version, OCI artifacts to a tag or digest",
+    fix: "pin spec.chart.spec.version to an exact version (or spec.ref of the OCIRepository to a tag or digest)",
+    run: (c) =>
+      c.objects.flatMap((a) => {
+        if (isHelmRelease(a.obj) && a.obj.spec?.chart?.spec) {
+          const v = a.obj.spec.chart.spec.version;
+          if (v === undefined || /[*xX^~<>|=]|\s/.test(String(v)))
+            return [{ at: a, message: v === undefined ? "the chart version is not set: it follows the latest release" : `the chart version '${v}' is a range` }];
+        }
+        if (a.obj.kind === "OCIRepository" && group(a.obj) === "source.toolkit.fluxcd.io") {
+          const r = a.obj.spec?.ref ?? {};
+          if (!r.tag && !r.digest && !r.semver) return [{ at: a, message: "no ref: it follows the latest tag" }];
+        }
+        return [];
+      }),
+  },
+  {
     id: "api-version",
     severity: "error",
     title: "Flux objects use API versions the pinned Flux serves",
