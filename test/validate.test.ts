@@ -8,26 +8,7 @@ import { describe, expect, it } from "vitest";
 import { RbacModel } from "../src/validate/rbac.js";
 import { substituteObject, substituteString, variablesFor } from "../src/validate/substitute.js";
 import type { Applied } from "../src/validate/model.js";
-import { fleet, initRepo, read, tmpDir, write } from "./helpers.js";
-
-const CONTROLLERS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"];
-
-/** What flux bootstrap commits next to fleet's lockdown: controllers and the sync. */
-function bootstrapStandIn(repo: string, cluster: string, version = "v2.7.4"): void {
-  write(
-    repo,
-    `clusters/${cluster}/flux-system/gotk-components.yaml`,
-    `# Flux Version: ${version}\n` +
-      CONTROLLERS.map(
-        (c) => `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${c}\n  namespace: flux-system\nspec:\n  template:\n    spec:\n      containers:\n        - name: manager\n          args:\n            - --log-level=info\n`,
-      ).join(""),
-  );
-  write(
-    repo,
-    `clusters/${cluster}/flux-system/gotk-sync.yaml`,
-    `apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@github.com/acme/fleet-infra\n  ref:\n    branch: main\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/${cluster}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n`,
-  );
-}
+import { bootstrapStandIn, fleet, initRepo, read, tmpDir, write } from "./helpers.js";
 
 /** A fleet repo as fleet writes it: two tenants, two clusters, bootstrapped. */
 function fleetRepo(): string {
