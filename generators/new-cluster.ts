@@ -5,6 +5,8 @@
 import {
   BOOTSTRAP_METHODS,
   bootstrapCommands,
+  fluxBootstrapArgs,
+  TOKEN_ENV,
   clusterDir,
   clusterVarsFile,
   listClusters,
@@ -117,11 +119,12 @@ export const newCluster: Generator = {
     ];
   },
   commands: (a, ctx) => bootstrapCommands(ctx.config, settingsOf(a), String(a.bootstrap) as BootstrapMethod, true),
-  nextSteps: (a) =>
+  nextSteps: (a, ctx) =>
     a.bootstrap === "none"
       ? [
           `Commit and push clusters/${String(a.name)}/ first: flux bootstrap keeps the lockdown kustomization only if it is already on the branch.`,
-          `Then bootstrap: fleet bootstrap ${String(a.name)}   (or fleet new-cluster ... --bootstrap flux|terraform)`,
+          `Then bootstrap with fleet bootstrap ${String(a.name)}, which checks the flux CLI and runs exactly:`,
+          `  ${TOKEN_ENV[ctx.config.git.provider]}=<token> flux ${fluxBootstrapArgs(ctx.config, settingsOf(a)).join(" ")}`,
         ]
       : [],
 };

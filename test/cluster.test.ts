@@ -76,6 +76,10 @@ describe("fleet new-cluster", () => {
     const r = fleet(["new-cluster", "prod-eu", "--env", "prod", "--var", "region=eu-west-1", "--var", "domain=eu.acme.io", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+    // --bootstrap none (the default): the exact command to run is printed.
+    expect(r.stdout).toContain(
+      "GITHUB_TOKEN=<token> flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters/prod-eu --version=v2.7.4 --components-extra=image-reflector-controller,image-automation-controller --network-policy=true --cluster-domain=cluster.local",
+    );
     bootstrapStandIn(repo, "prod-eu");
     const objs = kustomize(path.join(repo, "clusters/prod-eu"));
     const noXns = "--no-cross-namespace-refs=true";
