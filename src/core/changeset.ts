@@ -243,7 +243,7 @@ export class ChangeSet {
       for (const c of changes) if (c.kind === "deleted") this.pruneEmptyDirs(path.dirname(this.abs(c.path)));
       return changes;
     } catch (err) {
-      await this.rollback(done, temps, createdDirs, fsOps);
+      await this.rollback(done, temps, createdDirs);
       throw err;
     }
   }
@@ -267,8 +267,11 @@ export class ChangeSet {
     }
   }
 
-  /** Put back every file already replaced, then remove temps and directories fleet made. */
-  private async rollback(done: Change[], temps: Map<string, string>, createdDirs: string[], fsOps: ApplyFs) {
+  /**
+   * Put back every file already replaced, then remove temps and directories fleet made. Always
+   * through node's own fs: the operations that failed are not trusted to undo themselves.
+   */
+  private async rollback(done: Change[], temps: Map<string, string>, createdDirs: string[]) {
     const errors: string[] = [];
     const attempt = async (what: string, fn: () => Promise<void>) => {
       try {
