@@ -192,8 +192,9 @@ describe("the RBAC model", () => {
   });
 
   it("a ClusterRoleBinding to a tenant's service account grants everywhere", () => {
-    const m = new RbacModel([rb("", "edit", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }], "ClusterRoleBinding")]);
-    expect(m.canI(tenant, "get", "", "secrets", "team-b")).toHaveLength(1);
+    const m = new RbacModel([rb("", "view", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }], "ClusterRoleBinding")]);
+    expect(m.canI(tenant, "list", "", "pods", "team-b")).toHaveLength(1);
+    expect(m.canI(tenant, "get", "", "secrets", "team-b")).toEqual([]);
     expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")).toEqual([]);
   });
 
@@ -204,6 +205,21 @@ describe("the RBAC model", () => {
     }
     const other = new RbacModel([rb("", "cluster-admin", [{ kind: "Group", name: "system:serviceaccounts:team-b" }], "ClusterRoleBinding")]);
     expect(other.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")).toEqual([]);
+  });
+
+  it("a tenant that may impersonate a more powerful account in its namespace has that account's power", () => {
+    const m = new RbacModel([
+      rb("team-a", "admin", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }]),
+      rb("", "cluster-admin", [{ kind: "ServiceAccount", name: "deployer", namespace: "team-a" }], "ClusterRoleBinding"),
+    ]);
+    const g = m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
+    expect(g).toHaveLength(1);
+    expect(g[0]!.role).toBe("ClusterRole cluster-admin after impersonating system:serviceaccount:team-a:deployer");
+  });
+
+  it("edit granted cluster-wide reaches Flux's own reconcilers, and so cluster-admin", () => {
+    const m = new RbacModel([rb("", "edit", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }], "ClusterRoleBinding")]);
+    expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")[0]!.role).toMatch(/after impersonating system:serviceaccount:flux-system:(kustomize|helm)-controller/);
   });
 
   it("view does not read secrets; a Role's own rules are used", () => {

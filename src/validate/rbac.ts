@@ -55,9 +55,28 @@ export interface BindingMatch {
   scope: string;
 }
 
+/**
+ * How Flux installs itself: gotk-components binds its reconcilers to cluster-admin. A tenant that
+ * may impersonate one of them has cluster-admin too, so the model knows it even when the cluster
+ * is not bootstrapped yet.
+ */
+const FLUX_RECONCILERS: Applied = {
+  file: "(flux install: gotk-components.yaml)",
+  appliedBy: "",
+  obj: {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: "cluster-reconciler-flux-system" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+    subjects: ["kustomize-controller", "helm-controller"].map((name) => ({ kind: "ServiceAccount", name, namespace: "flux-system" })),
+  },
+};
+
 export class RbacModel {
   private readonly bindings: Applied[];
   private readonly roles = new Map<string, Rule[]>();
+  /** Every service account the cluster knows of: objects, binding subjects, Flux's own. */
+  private readonly accounts: Identity[];
 
   constructor(objects: Applied[]) {
     for (const [name, rules] of Object.entries(BUILTIN_CLUSTER_ROLES)) this.roles.set(`ClusterRole//${name}`, rules);
@@ -66,9 +85,21 @@ export class RbacModel {
       if (o.apiVersion?.startsWith("rbac.authorization.k8s.io/") && (o.kind === "ClusterRole" || o.kind === "Role"))
         this.roles.set(`${o.kind}/${o.kind === "Role" ? (o.metadata?.namespace ?? "default") : ""}/${o.metadata?.name}`, (o.rules ?? []) as Rule[]);
     }
-    this.bindings = objects.filter(
-      (a) => a.obj.apiVersion?.startsWith("rbac.authorization.k8s.io/") && (a.obj.kind === "RoleBinding" || a.obj.kind === "ClusterRoleBinding"),
-    );
+    this.bindings = [
+      FLUX_RECONCILERS,
+      ...objects.filter(
+        (a) => a.obj.apiVersion?.startsWith("rbac.authorization.k8s.io/") && (a.obj.kind === "RoleBinding" || a.obj.kind === "ClusterRoleBinding"),
+      ),
+    ];
+    const seen = new Map<string, Identity>();
+    const add = (namespace: string | undefined, name: string | undefined) => {
+      if (namespace && name) seen.set(`${namespace}/${name}`, { namespace, name });
+    };
+    for (const a of objects) if (a.obj.kind === "ServiceAccount") add(a.obj.metadata?.namespace ?? "default", a.obj.metadata?.name);
+    for (const b of this.bindings)
+      for (const s of b.obj.subjects ?? [])
+        if (s.kind === "ServiceAccount") add(s.namespace ?? b.obj.metadata?.namespace, s.name);
+    this.accounts = [...seen.values()];
   }
 
   private subjectMatches(b: K8sObject, id: Identity): boolean {
@@ -113,10 +144,51 @@ export class RbacModel {
   }
 
   /**
-   * What `kubectl auth can-i <verb> <resource> [-n ns] --as=<identity>` would answer: the grants
-   * that allow it (empty: no). `namespace` undefined asks at cluster scope.
+   * What the identity can do, counting what it can do by impersonating service accounts it may
+   * impersonate (edit and admin allow that in their namespace): `kubectl auth can-i` answers for
+   * the identity alone, but a tenant that can become a more powerful account has its power.
+   * The grants that allow it (empty: no); `namespace` undefined asks at cluster scope.
    */
   canI(id: Identity, verb: string, group: string, resource: string, namespace?: string): Grant[] {
+    for (const { as, via } of this.reachable(id)) {
+      const grants = this.directCanI(as, verb, group, resource, namespace);
+      if (grants.length)
+        return via.length ? grants.map((g) => ({ ...g, role: `${g.role} after impersonating ${via.map(userOf).join(" then ")}` })) : grants;
+    }
+    return [];
+  }
+
+  private readonly reach = new Map<string, Array<{ as: Identity; via: Identity[] }>>();
+
+  /** The identity itself, then every account it can impersonate, transitively (breadth first). */
+  private reachable(id: Identity): Array<{ as: Identity; via: Identity[] }> {
+    const key = `${id.namespace}/${id.name}`;
+    const cached = this.reach.get(key);
+    if (cached) return cached;
+    const out = [{ as: id, via: [] as Identity[] }];
+    const seen = new Set([key]);
+    for (let i = 0; i < out.length; i++) {
+      const { as, via } = out[i]!;
+      // Impersonation rights are namespaced: ask once per namespace, not per account.
+      const allowed = new Map<string, boolean>();
+      for (const acc of this.accounts) {
+        const k = `${acc.namespace}/${acc.name}`;
+        if (seen.has(k)) continue;
+        let ok = allowed.get(acc.namespace);
+        if (ok === undefined) {
+          ok = this.directCanI(as, "impersonate", "", "serviceaccounts", acc.namespace).length > 0;
+          allowed.set(acc.namespace, ok);
+        }
+        if (!ok) continue;
+        seen.add(k);
+        out.push({ as: acc, via: [...via, acc] });
+      }
+    }
+    this.reach.set(key, out);
+    return out;
+  }
+
+  private directCanI(id: Identity, verb: string, group: string, resource: string, namespace?: string): Grant[] {
     const grants: Grant[] = [];
     for (const m of this.bindingsFor(id)) {
       const b = m.binding.obj;
