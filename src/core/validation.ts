@@ -29,8 +29,15 @@ const UNSAFE: Array<[RegExp, string]> = [
   [/\\/, "must not contain a backslash"],
 ];
 
-export const safeText: Rule = (v) => {
+/** A value that goes inside double quotes: a ':' is fine there, nothing else unsafe is. */
+export const quotedText: Rule = (v) => {
   for (const [re, rule] of UNSAFE) if (re.test(v)) return rule;
+  return undefined;
+};
+
+export const safeText: Rule = (v) => {
+  const unsafe = quotedText(v);
+  if (unsafe) return unsafe;
   if (/:/.test(v)) return "must not contain ':'";
   if (/^\s|\s$/.test(v)) return "must not start or end with white space";
   return undefined;
@@ -54,7 +61,7 @@ export const namespaceName: Rule = (v) =>
  * because they would be committed.
  */
 export const gitUrl: Rule = (v) => {
-  const unsafe = UNSAFE.map(([re, rule]) => (re.test(v) ? rule : undefined)).find(Boolean);
+  const unsafe = quotedText(v);
   if (unsafe) return unsafe;
   if (/\s/.test(v)) return "must not contain white space";
   if (/^[\w.-]+@[\w.-]+:(?!\/\/)/.test(v))
@@ -123,11 +130,6 @@ export const hostname: Rule = (v) =>
 export const variableName: Rule = (v) =>
   /^[_a-zA-Z][_a-zA-Z0-9]*$/.test(v) ? undefined : "must be a variable name: a letter or '_', then letters, digits or '_'";
 
-/** A value that goes inside double quotes: a ':' is fine there, nothing else unsafe is. */
-export const quotedText: Rule = (v) => {
-  for (const [re, rule] of UNSAFE) if (re.test(v)) return rule;
-  return undefined;
-};
 
 /** A GitHub/GitLab owner or repository name. */
 export const gitName: Rule = (v) => {
