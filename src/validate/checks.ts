@@ -59,6 +59,10 @@ export function tenantNamespacesOf(objects: Applied[]): string[] {
 
 export const isTenantApplier = (a: Applied, tenantNs: string[]) =>
   (isFluxKustomization(a.obj) && nsOf(a.obj) !== PLATFORM_NS) || (isHelmRelease(a.obj) && tenantNs.includes(nsOf(a.obj)));
+/** `namespace/name` of a Flux Kustomization, and of each Kustomization it depends on. */
+const keyOf = (a: Applied) => `${nsOf(a.obj)}/${a.obj.metadata?.name}`;
+const dependsOn = (a: Applied): string[] =>
+  ((a.obj.spec?.dependsOn ?? []) as Array<{ name: string; namespace?: string }>).map((d) => `${d.namespace ?? nsOf(a.obj)}/${d.name}`);
 const pathOf = (a: Applied) => String(a.obj.spec?.path ?? "").replace(/^\.\//, "");
 
 /** Every reference a Flux object makes to another object by name, with the namespace it names. */
@@ -99,11 +103,11 @@ export const CHECKS: Check[] = [
     title: "dependsOn names a Kustomization that exists",
     fix: "name an existing Kustomization, or remove the dependency",
     run: (c) => {
-      const names = new Set(flux(c).map((a) => `${nsOf(a.obj)}/${a.obj.metadata?.name}`));
+      const names = new Set(flux(c).map(keyOf));
       return flux(c).flatMap((a) =>
-        ((a.obj.spec?.dependsOn ?? []) as Array<{ name: string; namespace?: string }>)
-          .filter((d) => !names.has(`${d.namespace ?? nsOf(a.obj)}/${d.name}`))
-          .map((d) => ({ at: a, message: `depends on ${d.namespace ?? nsOf(a.obj)}/${d.name}, which this cluster does not have` })),
+        dependsOn(a)
+          .filter((d) => !names.has(d))
+          .map((d) => ({ at: a, message: `depends on ${d}, which this cluster does not have` })),
       );
     },
   },
@@ -113,13 +117,11 @@ export const CHECKS: Check[] = [
     title: "dependsOn has no cycles",
     fix: "remove one dependency of the cycle",
     run: (c) => {
-      const key = (ns: string, n: string) => `${ns}/${n}`;
       const edges = new Map<string, string[]>();
       const at = new Map<string, Applied>();
       for (const a of flux(c)) {
-        const k = key(nsOf(a.obj), String(a.obj.metadata?.name));
-        at.set(k, a);
-        edges.set(k, ((a.obj.spec?.dependsOn ?? []) as Array<{ name: string; namespace?: string }>).map((d) => key(d.namespace ?? nsOf(a.obj), d.name)));
+        at.set(keyOf(a), a);
+        edges.set(keyOf(a), dependsOn(a));
       }
       const hits: Hit[] = [];
       const state = new Map<string, "visiting" | "done">();
@@ -144,12 +146,12 @@ export const CHECKS: Check[] = [
     title: "tenants depend on infrastructure, never the reverse",
     fix: "make the tenants Kustomization depend on infrastructure, not the other way round",
     run: (c) => {
-      const byName = new Map(flux(c).map((a) => [`${nsOf(a.obj)}/${a.obj.metadata?.name}`, a]));
+      const byName = new Map(flux(c).map((a) => [keyOf(a), a]));
       return flux(c)
         .filter((a) => pathOf(a).startsWith("infrastructure"))
         .flatMap((a) =>
-          ((a.obj.spec?.dependsOn ?? []) as Array<{ name: string; namespace?: string }>)
-            .map((d) => byName.get(`${d.namespace ?? nsOf(a.obj)}/${d.name}`))
+          dependsOn(a)
+            .map((d) => byName.get(d))
             .filter((t): t is Applied => !!t && (pathOf(t).startsWith("tenants") || nsOf(t.obj) !== PLATFORM_NS))
             .map((t) => ({ at: a, message: `infrastructure depends on ${ref(t.obj)}, which a tenant could hold back` })),
         );
