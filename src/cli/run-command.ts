@@ -49,16 +49,17 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     await stageGenerator(gen, ctx, answers);
     const commands = gen.commands?.(answers, ctx) ?? [];
     const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
-    // Everything an external command needs is checked before a single file is written.
-    if (!dryRun && commands.length > 0) await (await import("../runners/commands.js")).preflight(commands, cmdOpts);
+    // Loaded only by commands that run tools; everything they need is checked before a single
+    // file is written.
+    const runners = commands.length > 0 ? await import("../runners/commands.js") : undefined;
+    if (!dryRun && runners) await runners.preflight(commands, cmdOpts);
     if (!dryRun) await ctx.cs.apply();
     failed = false;
     const json = values.json === true;
     const steps = gen.nextSteps?.(answers, ctx) ?? [];
     const notes = gen.notes?.(answers, ctx) ?? [];
     if (commands.length === 0 || ctx.cs.hasChanges() || json) report(p, gen.name, ctx.cs, { dryRun, json, nextSteps: steps, commands, notes });
-    if (commands.length === 0) return EXIT.ok;
-    const runners = await import("../runners/commands.js");
+    if (!runners) return EXIT.ok;
     if (dryRun) {
       if (!json) for (const c of commands) p.out(`would run: ${runners.commandLine(c, cmdOpts.yes)}`);
       return EXIT.ok;
