@@ -3,7 +3,7 @@
  * code; a command's module is imported only when that command runs.
  */
 import type { Generator } from "../core/generator.js";
-import type { Printer } from "./output.js";
+import type { Io } from "./output.js";
 
 /** A command that writes: a generator, run through the change set. */
 export interface GeneratorCommand {
@@ -19,7 +19,7 @@ export interface ReportCommand {
   usage: string;
   summary: string;
   /** Returns the exit code. */
-  run: () => Promise<(args: string[], p: Printer) => Promise<number>>;
+  run: () => Promise<(args: string[], p: Io) => Promise<number>>;
 }
 
 export type Command = GeneratorCommand | ReportCommand;

@@ -7,7 +7,7 @@ import { ChangeSet } from "../core/changeset.js";
 import { locateRepo } from "../core/context.js";
 import { EXIT, InputError } from "../core/errors.js";
 import { readInventory, type Inventory } from "../core/inventory.js";
-import type { Printer } from "./output.js";
+import type { Io } from "./output.js";
 
 const USAGE = [
   "fleet list [--json] [--repo DIR]",
@@ -46,7 +46,7 @@ export function formatInventory(inv: Inventory): string {
   return out.join("\n");
 }
 
-export async function runList(args: string[], p: Printer): Promise<number> {
+export async function runList(args: string[], p: Io): Promise<number> {
   let values: { repo?: string; json?: boolean; help?: boolean };
   try {
     values = parseArgs({
@@ -62,7 +62,7 @@ export async function runList(args: string[], p: Printer): Promise<number> {
     p.out(USAGE);
     return EXIT.ok;
   }
-  const root = locateRepo(values.repo, process.cwd());
+  const root = locateRepo(values.repo, p.cwd);
   const inv = readInventory(new ChangeSet(root));
   p.out(values.json ? JSON.stringify({ repo: root, ...inv }, null, 2) : formatInventory(inv));
   return EXIT.ok;

@@ -11,15 +11,15 @@ import { flagOf, type Generator } from "../core/generator.js";
 import { PACKAGE_ROOT } from "../core/paths.js";
 import { findFleetRepo, GENERATORS_DIR, listTeamGenerators, repoFlagOf, type TeamGeneratorFile } from "../core/team-generators.js";
 import { COMMANDS, COMMON_FLAGS, type GeneratorCommand } from "./commands.js";
-import { stdio, type Printer } from "./output.js";
+import { stdio, type Io } from "./output.js";
 
 function version(): string {
   return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
 /** The team generators of the fleet repo `--repo` names or cwd is in, by file name only. */
-function teamGenerators(args: string[]): { root: string; list: TeamGeneratorFile[] } | undefined {
-  const root = findFleetRepo(repoFlagOf(args), process.cwd());
+function teamGenerators(args: string[], cwd: string): { root: string; list: TeamGeneratorFile[] } | undefined {
+  const root = findFleetRepo(repoFlagOf(args), cwd);
   return root ? { root, list: listTeamGenerators(root, COMMANDS.map((c) => c.name)) } : undefined;
 }
 
@@ -109,11 +109,11 @@ function parseOptions(gen: Generator): ParseArgsConfig["options"] {
   return options;
 }
 
-export async function main(argv: string[], p: Printer = stdio): Promise<number> {
+export async function main(argv: string[], p: Io = stdio()): Promise<number> {
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-      p.out(mainHelp(teamGenerators(rest)));
+      p.out(mainHelp(teamGenerators(rest, p.cwd)));
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
     if (first === "--version" || first === "-v") {
@@ -123,7 +123,7 @@ export async function main(argv: string[], p: Printer = stdio): Promise<number> 
     const cmd = COMMANDS.find((c) => c.name === first);
     if (cmd && "run" in cmd) return await (await cmd.run())(rest, p);
     if (cmd) return await runGenerator(cmd, await cmd.load(), rest, p);
-    const team = teamGenerators(rest);
+    const team = teamGenerators(rest, p.cwd);
     const entry = team?.list.find((t) => t.name === first);
     if (!entry) {
       const names = [...COMMANDS.map((c) => c.name), ...(team?.list ?? []).filter((t) => !t.refused).map((t) => t.name)];
@@ -144,7 +144,7 @@ export async function main(argv: string[], p: Printer = stdio): Promise<number> 
  * A team generator runs exactly as fleet's own do (change set, --dry-run, answers from flags or
  * prompts, lock, contract). What goes wrong inside it is reported under its name.
  */
-async function runTeamGenerator(entry: TeamGeneratorFile, rest: string[], p: Printer): Promise<number> {
+async function runTeamGenerator(entry: TeamGeneratorFile, rest: string[], p: Io): Promise<number> {
   const { loadTeamGenerator, TeamGeneratorError } = await import("../core/team-loader.js");
   const gen = await loadTeamGenerator(entry);
   const positional = gen.answers.find((a) => a.positional);
@@ -164,7 +164,7 @@ async function runTeamGenerator(entry: TeamGeneratorFile, rest: string[], p: Pri
   }
 }
 
-async function runGenerator(cmd: GeneratorCommand, gen: Generator, rest: string[], p: Printer): Promise<number> {
+async function runGenerator(cmd: GeneratorCommand, gen: Generator, rest: string[], p: Io): Promise<number> {
   let parsed;
   try {
     const { args, negated } = splitNegations(gen, rest);

@@ -2,15 +2,25 @@
 import type { Change, ChangeSet } from "../core/changeset.js";
 import type { ExternalCommand } from "../core/generator.js";
 
-export interface Printer {
+/** Where a command runs and how it talks to the person who ran it. */
+export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** The directory the command was run from. */
+  cwd: string;
+  /** A person is at a terminal (stdin and stdout): prompts are possible. */
+  terminal: boolean;
 }
 
-export const stdio: Printer = {
-  out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
-  err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),
-};
+/** The process's own: standard streams, working directory, terminal. */
+export function stdio(): Io {
+  return {
+    out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
+    err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),
+    cwd: process.cwd(),
+    terminal: process.stdin.isTTY === true && process.stdout.isTTY === true,
+  };
+}
 
 const pad = (kind: string) => kind.padEnd(9);
 
@@ -19,7 +29,7 @@ export function summary(changes: Change[]): string {
 }
 
 export function report(
-  p: Printer,
+  p: Io,
   command: string,
   cs: ChangeSet,
   opts: { dryRun: boolean; json: boolean; nextSteps: string[]; commands?: ExternalCommand[]; notes?: string[] },

@@ -9,7 +9,7 @@ import { EXIT, InputError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { acquireLock } from "../core/lock.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
-import { report, type Printer } from "./output.js";
+import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
 
 /** Remove `dir` and its parents up to and including `top`, as long as each is empty. */
@@ -21,9 +21,9 @@ function removeEmptyDirs(dir: string, top: string): void {
   }
 }
 
-export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Printer): Promise<number> {
+export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Io): Promise<number> {
   const dryRun = values["dry-run"] === true;
-  const interactive = values.yes !== true && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const interactive = values.yes !== true && p.terminal;
   const positional = gen.answers.find((a) => a.positional);
   if (positionals.length > (positional ? 1 : 0))
     throw new InputError(`fleet ${gen.name}`, `takes ${positional ? `one argument <${positional.name}>` : "no arguments"}, got: ${positionals.join(" ")}`);
@@ -33,9 +33,9 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
   let root: string;
   // init creates its directory (and any missing parents); a failed init removes them again.
   let madeDir: string | undefined;
-  if (gen.needsRepo) root = locateRepo(values.repo as string | undefined, process.cwd());
+  if (gen.needsRepo) root = locateRepo(values.repo as string | undefined, p.cwd);
   else {
-    root = path.resolve(process.cwd(), String(flags.dir ?? values.repo ?? "."));
+    root = path.resolve(p.cwd, String(flags.dir ?? values.repo ?? "."));
     if (!dryRun) madeDir = fs.mkdirSync(root, { recursive: true });
   }
 

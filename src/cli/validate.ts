@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, InputError } from "../core/errors.js";
 import { findRepoRoot } from "../core/repo-root.js";
-import type { Printer } from "./output.js";
+import type { Io } from "./output.js";
 
 const USAGE = `fleet validate [--cluster NAME] [--json] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--repo DIR]
 
@@ -13,7 +13,7 @@ invariants of a multi-tenant Flux repo and prove tenant isolation with a static 
 Works in any Flux monorepo with a clusters/ directory, with or without fleet.yaml.
 Exit codes: 0 clean (warnings allowed), 1 a check failed, 2 it could not run.`;
 
-export async function runValidate(args: string[], p: Printer): Promise<number> {
+export async function runValidate(args: string[], p: Io): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -35,12 +35,12 @@ export async function runValidate(args: string[], p: Printer): Promise<number> {
     p.out(USAGE);
     return EXIT.ok;
   }
-  const root = values.repo ? path.resolve(values.repo) : (findRepoRoot(process.cwd()) ?? process.cwd());
+  const root = values.repo ? path.resolve(p.cwd, values.repo) : (findRepoRoot(p.cwd) ?? p.cwd);
   const sources = new Map<string, string>();
   for (const s of values.source ?? []) {
     const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)=(.+)$/.exec(s);
     if (!m) throw new InputError("--source", `'${s}' must be <namespace>/<name>=<dir>`);
-    sources.set(`${m[1]}/${m[2]}`, path.resolve(m[3]!));
+    sources.set(`${m[1]}/${m[2]}`, path.resolve(p.cwd, m[3]!));
   }
   let explain: [string, string] | undefined;
   if (values["explain-access"] !== undefined) {

@@ -31,8 +31,8 @@ interface Template {
 
 /** Built-in templates by name. */
 const builtins = new Map<string, Template>();
-/** Per absolute override path: the compiled override, or null when the repo has none there. */
-const overrides = new Map<string, Template | null>();
+/** Compiled overrides by path and text: an override edited between runs is compiled afresh. */
+const overrides = new Map<string, Template>();
 
 /** Template names are relative paths below the templates directory, nothing else. */
 function checkName(name: string): void {
@@ -61,20 +61,22 @@ function builtinTemplate(name: string): Template | undefined {
 
 function overrideTemplate(root: string, name: string): Template | undefined {
   const file = path.join(root, ...OVERRIDES_DIR.split("/"), `${name}.hbs`);
-  let t = overrides.get(file);
-  if (t === undefined) {
-    let text: string | undefined;
-    try {
-      if (fs.statSync(file).isFile()) text = fs.readFileSync(file, "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
-    }
-    const builtin = fs.existsSync(path.join(TEMPLATES_DIR, `${name}.hbs`));
-    t = text === undefined ? null : { label: `${OVERRIDES_DIR}/${name}.hbs`, override: true, builtin, fn: compile(text) };
-    overrides.set(file, t);
+  let text: string | undefined;
+  try {
+    if (fs.statSync(file).isFile()) text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
   }
-  return t ?? undefined;
+  if (text === undefined) return undefined;
+  const key = `${file}\0${text}`;
+  let t = overrides.get(key);
+  if (!t) {
+    const builtin = fs.existsSync(path.join(TEMPLATES_DIR, `${name}.hbs`));
+    t = { label: `${OVERRIDES_DIR}/${name}.hbs`, override: true, builtin, fn: compile(text) };
+    overrides.set(key, t);
+  }
+  return t;
 }
 
 /** The template a render in `root` uses: the repo's override, else fleet's own. */

@@ -36,9 +36,9 @@ const hasKustomization = (dir: string) =>
 
 /** kind/name -> the resource files that declare it, for one build root (files parsed once). */
 type OriginIndex = Map<string, Array<{ file: string; namespace?: string }>>;
-const declared = new Map<string, Array<{ kind: string; name: string; namespace?: string }>>();
+type Declared = Map<string, Array<{ kind: string; name: string; namespace?: string }>>;
 
-function declarations(file: string): Array<{ kind: string; name: string; namespace?: string }> {
+function declarations(declared: Declared, file: string): Array<{ kind: string; name: string; namespace?: string }> {
   let list = declared.get(file);
   if (!list) {
     list = [];
@@ -77,11 +77,11 @@ function resourceFiles(dir: string, seen = new Set<string>()): string[] {
     });
 }
 
-function originIndex(root: string, abs: string): OriginIndex {
+function originIndex(declared: Declared, root: string, abs: string): OriginIndex {
   const index: OriginIndex = new Map();
   for (const file of resourceFiles(abs)) {
     const rel = path.relative(root, file).split(path.sep).join("/");
-    for (const d of declarations(file)) {
+    for (const d of declarations(declared, file)) {
       const key = `${d.kind}/${d.name}`;
       const list = index.get(key) ?? [];
       list.push({ file: rel, ...(d.namespace ? { namespace: d.namespace } : {}) });
@@ -117,35 +117,43 @@ process.on("exit", () => {
   if (tmpRoot) fs.rmSync(tmpRoot, { recursive: true, force: true });
 });
 
-/** At most one kubectl per core, however many clusters and levels ask at once. */
-const slots = { free: os.availableParallelism(), waiting: [] as Array<() => void> };
-async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (slots.free > 0) slots.free--;
-  else await new Promise<void>((resolve) => slots.waiting.push(resolve));
-  try {
-    return await fn();
-  } finally {
-    const next = slots.waiting.shift();
-    if (next) next();
-    else slots.free++;
+/**
+ * The builds of one validate run. What it caches (builds, the files they read) holds for that
+ * run only: the next one reads the repo afresh.
+ */
+export class Builder {
+  /** Clusters of one environment build the same paths: each distinct build runs once. */
+  private readonly cache = new Map<string, Promise<Built[]>>();
+  private readonly declared: Declared = new Map();
+  /** At most one kubectl per core, however many clusters and levels ask at once. */
+  private free = os.availableParallelism();
+  private readonly waiting: Array<() => void> = [];
+
+  build(req: BuildRequest): Promise<Built[]> {
+    const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? []]);
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.withSlot(() => buildNow(req, this.declared));
+      this.cache.set(key, p);
+    }
+    // Callers get their own copies: substitution and checks must not see each other's edits.
+    return p.then((list) => list.map((b) => ({ obj: structuredClone(b.obj), file: b.file })));
+  }
+
+  private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
   }
 }
 
-/** Clusters of one environment build the same paths: each distinct build runs once. */
-const cache = new Map<string, Promise<Built[]>>();
-
-export function build(req: BuildRequest): Promise<Built[]> {
-  const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? []]);
-  let p = cache.get(key);
-  if (!p) {
-    p = withSlot(() => buildNow(req));
-    cache.set(key, p);
-  }
-  // Callers get their own copies: substitution and checks must not see each other's edits.
-  return p.then((list) => list.map((b) => ({ obj: structuredClone(b.obj), file: b.file })));
-}
-
-async function buildNow(req: BuildRequest): Promise<Built[]> {
+async function buildNow(req: BuildRequest, declared: Declared): Promise<Built[]> {
   const abs = path.resolve(req.root, req.path);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new BuildError(`path ${req.path} does not exist in the repository`);
   const own = hasKustomization(abs) !== undefined;
@@ -178,7 +186,7 @@ async function buildNow(req: BuildRequest): Promise<Built[]> {
   } finally {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const index = originIndex(req.root, abs);
+  const index = originIndex(declared, req.root, abs);
   const out: Built[] = [];
   for (const doc of parseAllDocuments(stdout) as Array<{ toJS(): unknown }>) {
     const obj = doc.toJS() as K8sObject | null;

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { build, BuildError, pool, type Built } from "./build.js";
+import { BuildError, pool, type Builder, type Built } from "./build.js";
 import { isFluxKustomization, ref, type Applied, type K8sObject } from "./model.js";
 import { substituteObject, variablesFor } from "./substitute.js";
 
@@ -23,6 +23,7 @@ export interface WalkOptions {
   cluster: string;
   /** `namespace/name` of a source -> local directory holding its content. */
   sources: Map<string, string>;
+  builder: Builder;
 }
 
 /**
@@ -62,7 +63,7 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
   const resources = unbootstrapped(opts.root, entry);
   if (resources) out.notChecked.push(`flux-system of cluster ${opts.cluster}: not bootstrapped yet (no gotk-components.yaml or gotk-sync.yaml); the controllers' lockdown is checked once it is`);
   try {
-    raw.push({ built: await build({ root: opts.root, path: entry, ...(resources ? { resources } : {}) }) });
+    raw.push({ built: await opts.builder.build({ root: opts.root, path: entry, ...(resources ? { resources } : {}) }) });
   } catch (e) {
     if (!(e instanceof BuildError)) throw e;
     out.buildErrors.push({ at: { obj: { kind: "Cluster", metadata: { name: opts.cluster } }, file: entry }, message: e.message });
@@ -89,12 +90,12 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
       seen.add(key);
       todo.push({ ks, root, path });
     }
-    // build() bounds kubectl to one per core across clusters; here every build is asked at once.
+    // The builder bounds kubectl to one per core across clusters; here every build is asked at once.
     const results = await pool(todo, todo.length, async (t) => {
       try {
         return {
           t,
-          built: await build({
+          built: await opts.builder.build({
             root: t.root,
             path: t.path,
             targetNamespace: t.ks.obj.spec?.targetNamespace,

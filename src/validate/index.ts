@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { bootstrappedVersion, DEFAULT_FLUX_VERSION, isKnownRelease } from "../core/flux.js";
+import { Builder } from "./build.js";
 import { CHECKS, type CheckContext, isTenantApplier, tenantNamespacesOf } from "./checks.js";
 import { walkCluster } from "./discover.js";
 import { type Applied, type ClusterResult, type Finding, ref } from "./model.js";
@@ -62,9 +63,9 @@ function defaultSaFlag(root: string, cluster: string, objects: Applied[]): boole
   }
 }
 
-export async function validateCluster(opts: ValidateOptions, cluster: string): Promise<ValidatedCluster> {
+export async function validateCluster(opts: ValidateOptions, cluster: string, builder = new Builder()): Promise<ValidatedCluster> {
   const pin = pinFor(opts.root, cluster);
-  const walked = await walkCluster({ root: opts.root, cluster, sources: opts.sources });
+  const walked = await walkCluster({ root: opts.root, cluster, sources: opts.sources, builder });
   const objects = walked.objects;
   const rbac = new RbacModel(objects);
   const saFlag = defaultSaFlag(opts.root, cluster, objects);
@@ -99,5 +100,6 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidatedClus
   if (all.length === 0) throw new NoClusters(`no clusters/<name>/ directory in ${opts.root}`);
   const names = opts.cluster ? all.filter((c) => c === opts.cluster) : all;
   if (names.length === 0) throw new NoClusters(`no cluster '${opts.cluster}' in ${path.join(opts.root, "clusters")} (there are: ${all.join(", ")})`);
-  return Promise.all(names.map((c) => validateCluster(opts, c)));
+  const builder = new Builder();
+  return Promise.all(names.map((c) => validateCluster(opts, c, builder)));
 }
