@@ -44,13 +44,13 @@ function multiTenancyExample(): string {
 describe("adopting a repo shaped like Flux's multi-tenancy example", () => {
   let repo: string;
   let before: Record<string, string>;
-  beforeAll(() => {
+  beforeAll(async () => {
     repo = multiTenancyExample();
     before = snapshot(repo);
   });
 
-  it("init --adopt writes only fleet.yaml, with the environments, pin and git coordinates the tree says", () => {
-    const r = fleet(["init", repo, "--adopt", "--yes"]);
+  it("init --adopt writes only fleet.yaml, with the environments, pin and git coordinates the tree says", async () => {
+    const r = await fleet(["init", repo, "--adopt", "--yes"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const after = snapshot(repo);
@@ -62,12 +62,12 @@ describe("adopting a repo shaped like Flux's multi-tenancy example", () => {
     expect(config).toMatch(/owner: acme\n\s+repository: flux-mt/);
   });
 
-  it("new-tenant then works there, beside the existing tenant, and every overlay builds", () => {
-    const r = fleet(["new-tenant", "team-new", "--url", "https://github.com/acme/new", "--yes"], { cwd: repo });
+  it("new-tenant then works there, beside the existing tenant, and every overlay builds", async () => {
+    const r = await fleet(["new-tenant", "team-new", "--url", "https://github.com/acme/new", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     for (const env of ["staging", "production"]) {
-      const objs = buildAll(repo).get(`tenants/${env}`)!;
+      const objs = (await buildAll(repo)).get(`tenants/${env}`)!;
       const ks = objs.find((o) => o.kind === "Kustomization" && o.metadata.name === "team-new")!;
       expect(ks.spec!.serviceAccountName).toBe("reconciler");
       expect(ks.spec!.path).toBe(`./deploy/${env}`);
@@ -77,28 +77,28 @@ describe("adopting a repo shaped like Flux's multi-tenancy example", () => {
     expect(read(repo, "tenants/base/dev-team/sync.yaml")).toBe(before["tenants/base/dev-team/sync.yaml"]);
   });
 
-  it("new-env copies the adopted tenant into the new overlay with its own branch and path", () => {
-    expect(fleet(["new-env", "qa", "--yes"], { cwd: repo }).code).toBe(0);
-    const qa = buildAll(repo).get("tenants/qa")!;
+  it("new-env copies the adopted tenant into the new overlay with its own branch and path", async () => {
+    expect((await fleet(["new-env", "qa", "--yes"], { cwd: repo })).code).toBe(0);
+    const qa = (await buildAll(repo)).get("tenants/qa")!;
     expect(qa.find((o) => o.kind === "GitRepository" && o.metadata.name === "dev-team")!.spec!.ref).toEqual({ branch: "dev-team" });
     expect(qa.find((o) => o.kind === "Kustomization" && o.metadata.name === "dev-team")!.spec!.path).toBe("./qa");
   });
 
-  it("remove-tenant offboards the adopted tenant, its <t>-patch.yaml files included", () => {
-    const r = fleet(["remove-tenant", "dev-team", "--yes"], { cwd: repo });
+  it("remove-tenant offboards the adopted tenant, its <t>-patch.yaml files included", async () => {
+    const r = await fleet(["remove-tenant", "dev-team", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     for (const env of ["staging", "production", "qa"]) {
       expect(fs.existsSync(path.join(repo, `tenants/${env}/dev-team-patch.yaml`))).toBe(false);
       expect(read(repo, `tenants/${env}/kustomization.yaml`)).not.toMatch(/dev-team/);
     }
-    const built = buildAll(repo);
+    const built = await buildAll(repo);
     expect(built.get("tenants/staging")!.some((o) => o.metadata.name === "dev-team")).toBe(false);
   });
 
-  it("init --adopt refuses a tree with no environment overlay to adopt", () => {
+  it("init --adopt refuses a tree with no environment overlay to adopt", async () => {
     const empty = tmpDir();
-    const r = fleet(["init", empty, "--adopt", "--yes"]);
+    const r = await fleet(["init", empty, "--adopt", "--yes"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--adopt: found no environment overlay/);
     expect(fs.readdirSync(empty)).toEqual([]);

@@ -14,12 +14,12 @@ const URL_OK = "https://github.com/acme/t1-config";
 let template: string;
 const scratch: string[] = [];
 
-beforeAll(() => {
-  template = initRepo();
+beforeAll(async () => {
+  template = await initRepo();
   scratch.push(path.dirname(template));
 });
 
-afterAll(() => {
+afterAll(async () => {
   for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -39,9 +39,9 @@ interface Refusal {
 }
 
 /** Run fleet in `repo` and check it refuses with exit 2, naming field and rule, writing nothing. */
-function expectRefused(repo: string, args: string[], want: Refusal): void {
+async function expectRefused(repo: string, args: string[], want: Refusal): Promise<void> {
   const before = snapshot(repo);
-  const r = fleet(args, { cwd: repo });
+  const r = await fleet(args, { cwd: repo });
   const shown = `fleet ${JSON.stringify(args)}\nexit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
   expect(r.code, shown).toBe(2);
   expect(r.stderr, shown).toContain(want.field);
@@ -53,11 +53,11 @@ function expectRefused(repo: string, args: string[], want: Refusal): void {
 const DNS1123 = /must be a DNS-1123 label/;
 
 describe("the fixture", () => {
-  it("accepts the good input every refusal below is a variation of", () => {
+  it("accepts the good input every refusal below is a variation of", async () => {
     const repo = freshRepo();
-    const r = fleet(["new-tenant", "t1", "--url", URL_OK, "--dry-run"], { cwd: repo });
+    const r = await fleet(["new-tenant", "t1", "--url", URL_OK, "--dry-run"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
-    const e = fleet(["new-env", "qa", "--dry-run"], { cwd: repo });
+    const e = await fleet(["new-env", "qa", "--dry-run"], { cwd: repo });
     expect(e.code, e.stderr).toBe(0);
   });
 });
@@ -72,16 +72,16 @@ describe("tenant names that are not DNS-1123 labels", () => {
     { label: "a slash", name: "a/b", rule: DNS1123 },
     { label: "an underscore", name: "team_payments", rule: DNS1123 },
     { label: "the empty string", name: "", rule: /must not be empty/ },
-  ])("new-tenant refuses $label", ({ name, rule }) => {
-    expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], { field: "<name>", rule });
+  ])("new-tenant refuses $label", async ({ name, rule }) => {
+    await expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], { field: "<name>", rule });
   });
 
-  it("new-tenant refuses a leading dash given after --", () => {
-    expectRefused(freshRepo(), ["new-tenant", "--url", URL_OK, "--", "-bad"], { field: "<name>", rule: DNS1123 });
+  it("new-tenant refuses a leading dash given after --", async () => {
+    await expectRefused(freshRepo(), ["new-tenant", "--url", URL_OK, "--", "-bad"], { field: "<name>", rule: DNS1123 });
   });
 
-  it("new-tenant refuses a leading dash without -- (parsed as an unknown flag)", () => {
-    expectRefused(freshRepo(), ["new-tenant", "-bad", "--url", URL_OK], {
+  it("new-tenant refuses a leading dash without -- (parsed as an unknown flag)", async () => {
+    await expectRefused(freshRepo(), ["new-tenant", "-bad", "--url", URL_OK], {
       field: "fleet new-tenant",
       rule: /Unknown option '-b'/,
     });
@@ -91,16 +91,16 @@ describe("tenant names that are not DNS-1123 labels", () => {
     { label: "upper case", name: "Team-Payments" },
     { label: "dots", name: "team.payments" },
     { label: "a path escaping the repo (../x)", name: "../team-payments" },
-  ])("remove-tenant refuses $label", ({ name }) => {
-    expectRefused(freshRepo(), ["remove-tenant", name], { field: "<name>", rule: /must|no tenant/ });
+  ])("remove-tenant refuses $label", async ({ name }) => {
+    await expectRefused(freshRepo(), ["remove-tenant", name], { field: "<name>", rule: /must|no tenant/ });
   });
 });
 
 describe("reserved namespaces as tenant names", () => {
   it.each(["flux-system", "kube-system", "kube-public", "kube-node-lease", "default"])(
     "new-tenant refuses %s",
-    (name) => {
-      expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], {
+    async (name) => {
+      await expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], {
         field: "<name>",
         rule: new RegExp(`'${name}' is a reserved namespace`),
       });
@@ -109,15 +109,15 @@ describe("reserved namespaces as tenant names", () => {
 });
 
 describe("tenants that exist or do not", () => {
-  it("new-tenant refuses a tenant that already exists", () => {
-    expectRefused(freshRepo(), ["new-tenant", "team-payments", "--url", URL_OK], {
+  it("new-tenant refuses a tenant that already exists", async () => {
+    await expectRefused(freshRepo(), ["new-tenant", "team-payments", "--url", URL_OK], {
       field: "<name>",
       rule: /tenant 'team-payments' already exists/,
     });
   });
 
-  it("remove-tenant refuses a tenant that does not exist", () => {
-    expectRefused(freshRepo(), ["remove-tenant", "nobody"], {
+  it("remove-tenant refuses a tenant that does not exist", async () => {
+    await expectRefused(freshRepo(), ["remove-tenant", "nobody"], {
       field: "<name>",
       // Either rule names what is there to remove.
       rule: /(must be one of|no tenant 'nobody').*team-payments/s,
@@ -126,15 +126,15 @@ describe("tenants that exist or do not", () => {
 });
 
 describe("environments", () => {
-  it("new-tenant refuses an unknown environment", () => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--env", "nope"], {
+  it("new-tenant refuses an unknown environment", async () => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--env", "nope"], {
       field: "--env",
       rule: /'nope' is not one of: staging, prod/,
     });
   });
 
-  it("new-tenant refuses an unknown environment listed beside a known one", () => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--env", "staging,nope"], {
+  it("new-tenant refuses an unknown environment listed beside a known one", async () => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--env", "staging,nope"], {
       field: "--env",
       rule: /'nope' is not one of/,
     });
@@ -143,27 +143,27 @@ describe("environments", () => {
   it.each([
     { env: "staging", args: ["--interval", "3m"] },
     { env: "prod", args: ["--quota", "cpu=64"] },
-  ])("new-env refuses $env, which already exists, given other settings ($args.0)", ({ env, args }) => {
-    expectRefused(freshRepo(), ["new-env", env, ...args], {
+  ])("new-env refuses $env, which already exists, given other settings ($args.0)", async ({ env, args }) => {
+    await expectRefused(freshRepo(), ["new-env", env, ...args], {
       field: "<name>",
       rule: new RegExp(`environment '${env}' already exists`),
     });
   });
 
-  it.each(["staging", "prod"])("new-env %s, which already exists, writes nothing even with its own settings", (env) => {
+  it.each(["staging", "prod"])("new-env %s, which already exists, writes nothing even with its own settings", async (env) => {
     // Refused (exit 2), or an idempotent re-run that changes nothing (exit 0): never a write.
     const repo = freshRepo();
     const before = snapshot(repo);
-    const r = fleet(["new-env", env], { cwd: repo });
+    const r = await fleet(["new-env", env], { cwd: repo });
     expect([0, 2], r.stderr).toContain(r.code);
     if (r.code === 2) expect(r.stderr).toMatch(new RegExp(`<name>: environment '${env}' already exists`));
     else expect(r.stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(before);
   });
 
-  it("new-env refuses base, the shared overlay", () => {
+  it("new-env refuses base, the shared overlay", async () => {
     // tenants/base/ is no environment: whatever the rule says, nothing may be written.
-    expectRefused(freshRepo(), ["new-env", "base"], { field: "<name>", rule: /base/ });
+    await expectRefused(freshRepo(), ["new-env", "base"], { field: "<name>", rule: /base/ });
   });
 });
 
@@ -183,8 +183,8 @@ describe("malformed git URLs for --url", () => {
     { label: "{{...}}", url: "https://github.com/acme/{{name}}", rule: /must not contain \{\{\.\.\.\}\}/ },
     { label: "a newline", url: "https://github.com/a/b\nc", rule: /must be a single line/ },
     { label: "a quote", url: 'https://github.com/a/"b', rule: /must not contain quotes/ },
-  ])("new-tenant refuses $label", ({ url, rule }) => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", url], { field: "--url", rule });
+  ])("new-tenant refuses $label", async ({ url, rule }) => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", url], { field: "--url", rule });
   });
 });
 
@@ -199,9 +199,9 @@ describe("unsafe characters in free-text answers", () => {
     { label: "{{...}}", text: "a{{x}}b", rule: /must not contain \{\{\.\.\.\}\}/ },
   ];
 
-  describe.each(["branch", "path"])("new-tenant --%s", (flag) => {
-    it.each(UNSAFE)("refuses $label", ({ text, rule }) => {
-      expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, `--${flag}`, text], { field: `--${flag}`, rule });
+  describe.each(["branch", "path"])("new-tenant --%s", async (flag) => {
+    it.each(UNSAFE)("refuses $label", async ({ text, rule }) => {
+      await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, `--${flag}`, text], { field: `--${flag}`, rule });
     });
   });
 
@@ -218,24 +218,24 @@ describe("unsafe characters in free-text answers", () => {
     { label: "${...} in an e-mail address", team: "a${X}b@example.com" },
     { label: "{{...}} in an e-mail address", team: "a{{x}}b@example.com" },
     { label: "no @ at all", team: "acme-team" },
-  ])("new-tenant --team refuses $label", ({ team }) => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--team", team], { field: "--team", rule: /--team: must/ });
+  ])("new-tenant --team refuses $label", async ({ team }) => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--team", team], { field: "--team", rule: /--team: must/ });
   });
 
-  it.each(UNSAFE)("new-tenant --role refuses $label", ({ text }) => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--role", text], { field: "--role", rule: DNS1123 });
+  it.each(UNSAFE)("new-tenant --role refuses $label", async ({ text }) => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, "--role", text], { field: "--role", rule: DNS1123 });
   });
 
-  it.each(UNSAFE)("new-env refuses an environment name with $label", ({ text }) => {
-    expectRefused(freshRepo(), ["new-env", text], { field: "<name>", rule: DNS1123 });
+  it.each(UNSAFE)("new-env refuses an environment name with $label", async ({ text }) => {
+    await expectRefused(freshRepo(), ["new-env", text], { field: "<name>", rule: DNS1123 });
   });
 
   it.each([
     { label: "a bad interval", args: ["--interval", "5 minutes"], field: "--interval", rule: /must be a duration/ },
     { label: "${...} in a quota", args: ["--quota", "cpu=${X}"], field: "--quota", rule: /must be a Kubernetes quantity/ },
     { label: "a quota for an unknown environment", args: ["--quota", "nope.cpu=2"], field: "--quota", rule: /names environment 'nope'/ },
-  ])("new-tenant refuses $label", ({ args, field, rule }) => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, ...args], { field, rule });
+  ])("new-tenant refuses $label", async ({ args, field, rule }) => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, ...args], { field, rule });
   });
 });
 
@@ -254,25 +254,25 @@ describe("files fleet must read that do not parse", () => {
     { label: "an unterminated quote", re: /^platformTeam:/, line: 'platformTeam: "@acme/platform' },
     { label: "tab indentation", re: /^ {2}owner:/, line: "\towner: acme" },
     { label: "a nested mapping on one line", re: /^ {2}owner:/, line: "  owner: acme: x" },
-  ])("new-tenant refuses fleet.yaml with $label, naming fleet.yaml and the line", ({ re, line }) => {
+  ])("new-tenant refuses fleet.yaml with $label, naming fleet.yaml and the line", async ({ re, line }) => {
     const repo = freshRepo();
     const n = breakLine(repo, "fleet.yaml", re, line);
-    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `fleet.yaml:${n}`, rule: /does not parse/ });
+    await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `fleet.yaml:${n}`, rule: /does not parse/ });
   });
 
   it.each([
     ["new-env", "qa"],
     ["remove-tenant", "team-search"],
-  ])("%s refuses a fleet.yaml that does not parse", (...args) => {
+  ])("%s refuses a fleet.yaml that does not parse", async (...args) => {
     const repo = freshRepo();
     const n = breakLine(repo, "fleet.yaml", /^platformTeam:/, 'platformTeam: "@acme/platform');
-    expectRefused(repo, args, { field: `fleet.yaml:${n}`, rule: /does not parse/ });
+    await expectRefused(repo, args, { field: `fleet.yaml:${n}`, rule: /does not parse/ });
   });
 
-  it("new-tenant refuses a fleet.yaml that parses but breaks a rule, naming the key", () => {
+  it("new-tenant refuses a fleet.yaml that parses but breaks a rule, naming the key", async () => {
     const repo = freshRepo();
     breakLine(repo, "fleet.yaml", /^ {2}- name: staging$/, "  - name: Staging");
-    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], {
+    await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], {
       field: "fleet.yaml: environments[0].name",
       rule: DNS1123,
     });
@@ -281,32 +281,32 @@ describe("files fleet must read that do not parse", () => {
   it.each([
     { label: "tab indentation", re: /^ {2}- \.\.\/base\/team-search$/, line: "\t- ../base/team-search" },
     { label: "an unclosed flow list", re: /^patches:$/, line: "patches: [" },
-  ])("new-tenant refuses tenants/<env>/kustomization.yaml with $label, naming the file and line", ({ re, line }) => {
+  ])("new-tenant refuses tenants/<env>/kustomization.yaml with $label, naming the file and line", async ({ re, line }) => {
     const repo = freshRepo();
     const file = "tenants/prod/kustomization.yaml";
     const n = breakLine(repo, file, re, line);
     const broken = read(repo, file);
-    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `${file}:`, rule: /does not parse/ });
+    await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `${file}:`, rule: /does not parse/ });
     // The line the parser names is the broken one or, for an unclosed list, one after it.
-    const r = fleet(["new-tenant", "t1", "--url", URL_OK], { cwd: repo });
+    const r = await fleet(["new-tenant", "t1", "--url", URL_OK], { cwd: repo });
     const at = Number(new RegExp(`${file}:(\\d+)`).exec(r.stderr)?.[1]);
     expect(at, r.stderr).toBeGreaterThanOrEqual(n);
     expect(at, r.stderr).toBeLessThanOrEqual(n + 1);
     expect(read(repo, file)).toBe(broken);
   });
 
-  it("new-tenant names the exact line of a tab in tenants/staging/kustomization.yaml", () => {
+  it("new-tenant names the exact line of a tab in tenants/staging/kustomization.yaml", async () => {
     const repo = freshRepo();
     const file = "tenants/staging/kustomization.yaml";
     const n = breakLine(repo, file, /^ {2}- \.\.\/base\/team-search$/, "\t- ../base/team-search");
-    expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `${file}:${n}`, rule: /does not parse/ });
+    await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `${file}:${n}`, rule: /does not parse/ });
   });
 
-  it("remove-tenant refuses a tenants/<env>/kustomization.yaml that does not parse", () => {
+  it("remove-tenant refuses a tenants/<env>/kustomization.yaml that does not parse", async () => {
     const repo = freshRepo();
     const file = "tenants/prod/kustomization.yaml";
     const n = breakLine(repo, file, /^ {2}- \.\.\/base\/team-search$/, "\t- ../base/team-search");
-    expectRefused(repo, ["remove-tenant", "team-search"], { field: `${file}:${n}`, rule: /does not parse/ });
+    await expectRefused(repo, ["remove-tenant", "team-search"], { field: `${file}:${n}`, rule: /does not parse/ });
   });
 });
 
@@ -317,29 +317,29 @@ describe("the command line itself", () => {
     { flag: "--nope", args: ["remove-tenant", "team-search", "--nope"] },
     { flag: "--colour", args: ["new-env", "qa", "--colour", "red"] },
     { flag: "--env", args: ["remove-tenant", "team-search", "--env", "prod"] },
-  ])("$args.0 refuses the unknown flag $flag", ({ flag, args }) => {
-    expectRefused(freshRepo(), args, { field: `fleet ${args[0]}`, rule: new RegExp(`Unknown option '${flag}'`) });
+  ])("$args.0 refuses the unknown flag $flag", async ({ flag, args }) => {
+    await expectRefused(freshRepo(), args, { field: `fleet ${args[0]}`, rule: new RegExp(`Unknown option '${flag}'`) });
   });
 
-  it("refuses a value-taking flag given no value", () => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "--url"], { field: "fleet new-tenant", rule: /--url/ });
+  it("refuses a value-taking flag given no value", async () => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url"], { field: "fleet new-tenant", rule: /--url/ });
   });
 
-  it("refuses a second positional argument", () => {
-    expectRefused(freshRepo(), ["new-tenant", "t1", "t2", "--url", URL_OK], {
+  it("refuses a second positional argument", async () => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "t2", "--url", URL_OK], {
       field: "fleet new-tenant",
       rule: /takes one argument <name>/,
     });
   });
 
-  it.each(["bogus", "new-tenants", "--frobnicate"])("refuses the unknown command %s", (cmd) => {
-    expectRefused(freshRepo(), [cmd, "t1"], { field: "<command>", rule: new RegExp(`unknown command '${cmd}'`) });
+  it.each(["bogus", "new-tenants", "--frobnicate"])("refuses the unknown command %s", async (cmd) => {
+    await expectRefused(freshRepo(), [cmd, "t1"], { field: "<command>", rule: new RegExp(`unknown command '${cmd}'`) });
   });
 
-  it("refuses no command at all with exit 2, showing the usage", () => {
+  it("refuses no command at all with exit 2, showing the usage", async () => {
     const repo = freshRepo();
     const before = snapshot(repo);
-    const r = fleet([], { cwd: repo });
+    const r = await fleet([], { cwd: repo });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout + r.stderr).toContain("Usage: fleet <command>");
     expect(snapshot(repo)).toEqual(before);
@@ -348,10 +348,10 @@ describe("the command line itself", () => {
 
 describe("init into a new directory", () => {
   /** Run init from an empty parent; nothing may be left in it, not even the directory. */
-  function expectInitRefused(args: string[], want: Refusal, dir = "new-repo"): void {
+  async function expectInitRefused(args: string[], want: Refusal, dir = "new-repo"): Promise<void> {
     const parent = tmpDir("fleet-bad-init-");
     scratch.push(parent);
-    const r = fleet(["init", dir, ...args], { cwd: parent });
+    const r = await fleet(["init", dir, ...args], { cwd: parent });
     const shown = `fleet init ${dir} ${JSON.stringify(args)}\nexit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
     expect(r.code, shown).toBe(2);
     expect(r.stderr, shown).toContain(want.field);
@@ -377,19 +377,19 @@ describe("init into a new directory", () => {
     { label: "provider git without a URL", args: ["--provider", "git"], field: "--url", rule: /is required/ },
     { label: "an unknown Flux release", args: ["--flux-version", "v0.0.1"], field: "--flux-version", rule: /must be one of/ },
     { label: "an unknown flag", args: ["--bogus"], field: "fleet init", rule: /Unknown option '--bogus'/ },
-  ])("refuses $label and leaves no directory", ({ args, field, rule }) => {
-    expectInitRefused(["--yes", ...args], { field, rule });
+  ])("refuses $label and leaves no directory", async ({ args, field, rule }) => {
+    await expectInitRefused(["--yes", ...args], { field, rule });
   });
 
-  it("refuses bad input into a nested new directory and leaves none of it", () => {
-    expectInitRefused(["--yes", "--env", "a:b"], { field: "--env", rule: DNS1123 }, path.join("a", "b", "new-repo"));
+  it("refuses bad input into a nested new directory and leaves none of it", async () => {
+    await expectInitRefused(["--yes", "--env", "a:b"], { field: "--env", rule: DNS1123 }, path.join("a", "b", "new-repo"));
   });
 
-  it("refuses bad input into an existing empty directory and leaves it empty", () => {
+  it("refuses bad input into an existing empty directory and leaves it empty", async () => {
     const parent = tmpDir("fleet-bad-init-");
     scratch.push(parent);
     fs.mkdirSync(path.join(parent, "existing"));
-    const r = fleet(["init", "existing", "--yes", "--env", "a:b"], { cwd: parent });
+    const r = await fleet(["init", "existing", "--yes", "--env", "a:b"], { cwd: parent });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("--env");
     expect(fs.readdirSync(path.join(parent, "existing"))).toEqual([]);

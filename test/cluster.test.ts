@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiVersions, KNOWN_RELEASES } from "../src/core/flux.js";
-import { bootstrapStandIn, buildAll, fleet, initRepo, kustomize, type K8sObject, read, snapshot, tmpDir, write } from "./helpers.js";
+import { bootstrapStandIn, buildAll, fleet, initRepo, kustomize, type K8sObject, read, run, snapshot, tmpDir, write } from "./helpers.js";
 
 const TOKEN = "ghp_T0KEN_must_never_leak_42";
 
@@ -71,9 +71,9 @@ const argsOf = (objs: K8sObject[], name: string) =>
   (objs.find((o) => o.kind === "Deployment" && o.metadata.name === name)!.spec!.template.spec.containers[0].args as string[]).slice(1);
 
 describe("fleet new-cluster", () => {
-  it("writes an entrypoint whose build carries the lockdown on the right controllers", () => {
-    const repo = initRepo();
-    const r = fleet(["new-cluster", "prod-eu", "--env", "prod", "--var", "region=eu-west-1", "--var", "domain=eu.acme.io", "--yes"], { cwd: repo });
+  it("writes an entrypoint whose build carries the lockdown on the right controllers", async () => {
+    const repo = await initRepo();
+    const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--var", "region=eu-west-1", "--var", "domain=eu.acme.io", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     // --bootstrap none (the default): the exact command to run is printed.
@@ -81,7 +81,7 @@ describe("fleet new-cluster", () => {
       "GITHUB_TOKEN=<token> flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters/prod-eu --version=v2.7.4 --components-extra=image-reflector-controller,image-automation-controller --network-policy=true --cluster-domain=cluster.local",
     );
     bootstrapStandIn(repo, "prod-eu");
-    const objs = kustomize(path.join(repo, "clusters/prod-eu"));
+    const objs = await kustomize(path.join(repo, "clusters/prod-eu"));
     const noXns = "--no-cross-namespace-refs=true";
     expect(argsOf(objs, "kustomize-controller")).toEqual([noXns, "--no-remote-bases=true", "--default-service-account=default"]);
     expect(argsOf(objs, "helm-controller")).toEqual([noXns, "--default-service-account=default"]);
@@ -102,7 +102,7 @@ describe("fleet new-cluster", () => {
     expect(vars.data).toMatchObject({ region: "eu-west-1", domain: "eu.acme.io", cluster_name: "prod-eu", environment: "prod" });
     // The cluster directory holds only flux-system and Kustomizations pointing elsewhere.
     expect(fs.readdirSync(path.join(repo, "clusters/prod-eu")).sort()).toEqual(["flux-system", "infrastructure.yaml", "kustomization.yaml", "tenants.yaml"]);
-    buildAll(repo);
+    await buildAll(repo);
   });
 
   it.each([
@@ -114,22 +114,22 @@ describe("fleet new-cluster", () => {
     [["--env", "prod", "--bootstrap", "helm"], /--bootstrap: must be one of: flux, terraform, none/],
     [["--env", "prod", "--bootstrap", "flux"], /GITHUB_TOKEN: is not set/],
     [["--env", "prod", "--bootstrap", "terraform"], /GITHUB_TOKEN: is not set/],
-  ])("refuses %j with exit 2, writing nothing and running nothing", (args, message) => {
-    const repo = initRepo();
+  ])("refuses %j with exit 2, writing nothing and running nothing", async (args, message) => {
+    const repo = await initRepo();
     const tools = standIns();
     const before = snapshot(repo);
-    const r = fleet(["new-cluster", "bad", ...args, "--yes"], { cwd: repo, env: { PATH: `${tools.bin}:${process.env.PATH}`, GITHUB_TOKEN: "" } });
+    const r = await fleet(["new-cluster", "bad", ...args, "--yes"], { cwd: repo, env: { PATH: `${tools.bin}:${process.env.PATH}`, GITHUB_TOKEN: "" } });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(snapshot(repo)).toEqual(before);
     expect(tools.calls()).toEqual([]);
   });
 
-  it("refuses a cluster that already exists with other settings", () => {
-    const repo = initRepo();
-    expect(fleet(["new-cluster", "c1", "--env", "prod", "--yes"], { cwd: repo }).code).toBe(0);
+  it("refuses a cluster that already exists with other settings", async () => {
+    const repo = await initRepo();
+    expect((await fleet(["new-cluster", "c1", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
     const before = snapshot(repo);
-    const r = fleet(["new-cluster", "c1", "--env", "staging", "--yes"], { cwd: repo });
+    const r = await fleet(["new-cluster", "c1", "--env", "staging", "--yes"], { cwd: repo });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/<name>: cluster 'c1' already exists/);
     expect(snapshot(repo)).toEqual(before);
@@ -140,8 +140,8 @@ describe("bootstrap through the flux CLI", () => {
   let repo: string;
   let tools: ReturnType<typeof standIns>;
   const env = (extra: Record<string, string> = {}) => ({ PATH: `${tools.bin}:${process.env.PATH}`, GITHUB_TOKEN: TOKEN, GITLAB_TOKEN: TOKEN, ...extra });
-  beforeEach(() => {
-    repo = initRepo();
+  beforeEach(async () => {
+    repo = await initRepo();
     tools = standIns();
   });
 
@@ -151,10 +151,10 @@ describe("bootstrap through the flux CLI", () => {
     for (const call of tools.calls()) expect(call.argv.join(" ")).not.toContain(TOKEN);
   };
 
-  it("runs flux bootstrap github with the pin, the full component set and the token only in the environment", () => {
-    expect(fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo }).code).toBe(0);
+  it("runs flux bootstrap github with the pin, the full component set and the token only in the environment", async () => {
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
     pushAll(repo);
-    const r = fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env() });
+    const r = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env() });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const [version, boot] = tools.calls();
@@ -169,11 +169,11 @@ describe("bootstrap through the flux CLI", () => {
     expectNoLeak(r);
   });
 
-  it("runs flux bootstrap gitlab with GITLAB_TOKEN, personal owner and self-hosted host", () => {
+  it("runs flux bootstrap gitlab with GITLAB_TOKEN, personal owner and self-hosted host", async () => {
     setProvider(repo, "  provider: gitlab\n  owner: platform\n  repository: fleet\n  branch: main\n  personal: true\n  hostname: gitlab.acme.io\n");
-    expect(fleet(["new-cluster", "c1", "--env", "staging", "--network-policy=false", "--cluster-domain", "k8s.acme", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["new-cluster", "c1", "--env", "staging", "--network-policy=false", "--cluster-domain", "k8s.acme", "--yes"], { cwd: repo })).code).toBe(0);
     pushAll(repo);
-    const r = fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GITHUB_TOKEN: "" }) });
+    const r = await fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GITHUB_TOKEN: "" }) });
     expect(r.stderr).toBe("");
     expect(tools.calls()[1]!.argv).toEqual([
       "bootstrap", "gitlab", "--owner=platform", "--repository=fleet", "--personal", "--hostname=gitlab.acme.io",
@@ -185,72 +185,72 @@ describe("bootstrap through the flux CLI", () => {
     expectNoLeak(r);
   });
 
-  it("runs flux bootstrap git with the URL; over ssh no token is needed, over https GIT_PASSWORD is", () => {
+  it("runs flux bootstrap git with the URL; over ssh no token is needed, over https GIT_PASSWORD is", async () => {
     setProvider(repo, "  provider: git\n  owner: acme\n  repository: fleet\n  branch: main\n  url: ssh://git@git.acme.io/platform/fleet.git\n");
-    expect(fleet(["new-cluster", "c1", "--env", "prod", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["new-cluster", "c1", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
     pushAll(repo);
-    const r = fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GITHUB_TOKEN: "", GIT_PASSWORD: "" }) });
+    const r = await fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GITHUB_TOKEN: "", GIT_PASSWORD: "" }) });
     expect(r.stderr).toBe("");
     expect(tools.calls()[1]!.argv.slice(0, 4)).toEqual(["bootstrap", "git", "--url=ssh://git@git.acme.io/platform/fleet.git", "--branch=main"]);
 
     setProvider(repo, "  provider: git\n  owner: acme\n  repository: fleet\n  branch: main\n  url: https://git.acme.io/platform/fleet.git\n");
     pushAll(repo);
-    const missing = fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GIT_PASSWORD: "" }) });
+    const missing = await fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GIT_PASSWORD: "" }) });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/GIT_PASSWORD: is not set/);
   });
 
-  it("refuses when the flux CLI's minor differs from the pin, before running anything else", () => {
-    expect(fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo }).code).toBe(0);
+  it("refuses when the flux CLI's minor differs from the pin, before running anything else", async () => {
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
     pushAll(repo);
-    const r = fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env({ STANDIN_FLUX_VERSION: "v2.6.4" }) });
+    const r = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env({ STANDIN_FLUX_VERSION: "v2.6.4" }) });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/flux CLI: is v2\.6\.4, but the repo pins Flux v2\.7\.4/);
     expect(tools.calls().map((c) => c.argv[0])).toEqual(["version"]);
   });
 
-  it("new-cluster --bootstrap flux checks the flux CLI before writing a file", () => {
+  it("new-cluster --bootstrap flux checks the flux CLI before writing a file", async () => {
     const before = snapshot(repo);
-    const r = fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env({ STANDIN_FLUX_VERSION: "v2.8.5" }) });
+    const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env({ STANDIN_FLUX_VERSION: "v2.8.5" }) });
     expect(r.code).toBe(2);
     expect(snapshot(repo)).toEqual(before);
   });
 
-  it("waits to bootstrap until the lockdown is on the remote branch, and says what to push", () => {
+  it("waits to bootstrap until the lockdown is on the remote branch, and says what to push", async () => {
     pushAll(repo);
-    const r = fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env() });
+    const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/flux bootstrap not run: clusters\/prod-eu\/flux-system\/kustomization\.yaml is not on origin\/main/);
     expect(r.stdout).toMatch(/then run: fleet bootstrap prod-eu/);
     expect(tools.calls().map((c) => c.argv[0])).toEqual(["version"]);
     // fleet bootstrap, asked explicitly, refuses the same way.
-    const again = fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env() });
+    const again = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env() });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/bootstrap: flux bootstrap not run/);
     // Once pushed, re-running new-cluster writes nothing and bootstraps.
     pushAll(repo);
-    const third = fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env() });
+    const third = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env() });
     expect(third.code).toBe(0);
     expect(tools.calls().filter((c) => c.argv[0] === "bootstrap")).toHaveLength(1);
   });
 
-  it("a failing flux bootstrap exits 3 with the tail of its stderr, redacted, and the repo still builds", () => {
-    expect(fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo }).code).toBe(0);
+  it("a failing flux bootstrap exits 3 with the tail of its stderr, redacted, and the repo still builds", async () => {
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
     pushAll(repo);
-    const r = fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env({ STANDIN_EXIT: "1" }) });
+    const r = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env({ STANDIN_EXIT: "1" }) });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/flux exited with code 1/);
     expect(r.stderr).toMatch(/detail line 25\n\s+✗ push rejected: authentication failed for \*\*\*/);
     expect(r.stderr).not.toMatch(/detail line 5\b/);
     expectNoLeak(r);
     bootstrapStandIn(repo, "prod-eu");
-    buildAll(repo);
-    kustomize(path.join(repo, "clusters/prod-eu"));
+    await buildAll(repo);
+    await kustomize(path.join(repo, "clusters/prod-eu"));
   });
 
-  it("--dry-run shows the exact command line with the token as a variable, and runs nothing", () => {
+  it("--dry-run shows the exact command line with the token as a variable, and runs nothing", async () => {
     pushAll(repo);
-    const r = fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--dry-run", "--yes"], { cwd: repo, env: env() });
+    const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--dry-run", "--yes"], { cwd: repo, env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/would run: flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters\/prod-eu --version=v2\.7\.4/);
     expect(tools.calls()).toEqual([]);
@@ -259,19 +259,19 @@ describe("bootstrap through the flux CLI", () => {
 });
 
 describe("bootstrap through Terraform", () => {
-  it("writes HCL that passes the real terraform fmt -check, pinned to the provider of the Flux minor", () => {
-    const repo = initRepo();
-    expect(fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "terraform", "--dry-run", "--yes"], { cwd: repo }).code).toBe(0);
+  it("writes HCL that passes the real terraform fmt -check, pinned to the provider of the Flux minor", async () => {
+    const repo = await initRepo();
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "terraform", "--dry-run", "--yes"], { cwd: repo })).code).toBe(0);
     const tools = standIns();
-    const r = fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "terraform", "--yes"], {
+    const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "terraform", "--yes"], {
       cwd: repo,
       env: { PATH: `${tools.bin}:${process.env.PATH}`, GITHUB_TOKEN: TOKEN },
     });
     expect(r.code).toBe(0);
     const tf = ["versions.tf", "main.tf", "variables.tf"].map((f) => path.join(repo, "terraform/prod-eu", f));
-    const fmt = spawnSync("terraform", ["fmt", "-check", "-diff", ...tf], { encoding: "utf8" });
+    const fmt = await run("terraform", ["fmt", "-check", "-diff", ...tf]);
     expect(fmt.stdout + fmt.stderr, "terraform fmt -check").not.toMatch(/^[-+][^-+]/m);
-    expect(fmt.status).toBe(0);
+    expect(fmt.code).toBe(0);
     expect(read(repo, "terraform/prod-eu/versions.tf")).toMatch(/source {2}= "fluxcd\/flux"\n\s+version = "1\.7\.6"/);
     expect(read(repo, "terraform/prod-eu/versions.tf")).toMatch(/required_version = ">= 1\.5\.0, < 2\.0\.0"/);
     const main = read(repo, "terraform/prod-eu/main.tf");
@@ -291,19 +291,19 @@ describe("bootstrap through Terraform", () => {
     for (const text of Object.values(snapshot(repo))) expect(text).not.toContain(TOKEN);
   });
 
-  it("over ssh the HCL takes a private key variable, and still passes terraform fmt -check", () => {
-    const repo = initRepo();
+  it("over ssh the HCL takes a private key variable, and still passes terraform fmt -check", async () => {
+    const repo = await initRepo();
     setProvider(repo, "  provider: git\n  owner: acme\n  repository: fleet\n  branch: main\n  url: ssh://git@git.acme.io/platform/fleet.git\n");
     const tools = standIns();
-    const r = fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--no-network-policy", "--yes"], {
+    const r = await fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--no-network-policy", "--yes"], {
       cwd: repo,
       env: { PATH: `${tools.bin}:${process.env.PATH}`, TF_VAR_git_private_key: "k", GITHUB_TOKEN: "" },
     });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const tf = ["versions.tf", "main.tf", "variables.tf"].map((f) => path.join(repo, "terraform/c1", f));
-    const fmt = spawnSync("terraform", ["fmt", "-check", "-diff", ...tf], { encoding: "utf8" });
-    expect(fmt.status, fmt.stdout).toBe(0);
+    const fmt = await run("terraform", ["fmt", "-check", "-diff", ...tf]);
+    expect(fmt.code, fmt.stdout).toBe(0);
     const main = read(repo, "terraform/c1/main.tf");
     expect(main).toMatch(/url {4}= "ssh:\/\/git@git\.acme\.io\/platform\/fleet\.git"/);
     expect(main).toMatch(/ssh = \{\n\s+username {4}= "git"\n\s+private_key = var\.git_private_key/);
@@ -312,10 +312,10 @@ describe("bootstrap through Terraform", () => {
     expect(tools.calls()[1]!.env.TF_VAR_git_token).toBeNull();
   });
 
-  it("without --yes and without a terminal, terraform apply is refused before anything is written", () => {
-    const repo = initRepo();
+  it("without --yes and without a terminal, terraform apply is refused before anything is written", async () => {
+    const repo = await initRepo();
     const before = snapshot(repo);
-    const r = fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--env", "prod"], { cwd: repo, env: { GITHUB_TOKEN: TOKEN } });
+    const r = await fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--env", "prod"], { cwd: repo, env: { GITHUB_TOKEN: TOKEN } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--yes: terraform apply asks for confirmation/);
     expect(snapshot(repo)).toEqual(before);
@@ -323,12 +323,12 @@ describe("bootstrap through Terraform", () => {
 });
 
 describe("fleet upgrade", () => {
-  it("2.6 to 2.7 rewrites image API versions from v1beta2 to v1, moves the pins, and leaves every other byte", () => {
+  it("2.6 to 2.7 rewrites image API versions from v1beta2 to v1, moves the pins, and leaves every other byte", async () => {
     const repo = path.join(tmpDir(), "fleet-infra");
-    expect(fleet(["init", repo, "--yes", "--flux-version", "v2.6.4"]).code).toBe(0);
-    expect(fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--dry-run", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["init", repo, "--yes", "--flux-version", "v2.6.4"])).code).toBe(0);
+    expect((await fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--dry-run", "--yes"], { cwd: repo })).code).toBe(0);
     const tools = standIns();
-    expect(fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--yes"], { cwd: repo, env: { PATH: `${tools.bin}:${process.env.PATH}`, GITHUB_TOKEN: TOKEN } }).code).toBe(0);
+    expect((await fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--yes"], { cwd: repo, env: { PATH: `${tools.bin}:${process.env.PATH}`, GITHUB_TOKEN: TOKEN } })).code).toBe(0);
     bootstrapStandIn(repo, "c1", "v2.6.4");
     const images = [
       "# image automation for payments",
@@ -356,7 +356,7 @@ describe("fleet upgrade", () => {
     ].join("\n");
     write(repo, "tenants/base/team-payments/images.yaml", images);
     const before = snapshot(repo);
-    const r = fleet(["upgrade", "--flux-version", "v2.7.4", "--yes"], { cwd: repo });
+    const r = await fleet(["upgrade", "--flux-version", "v2.7.4", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/note: cluster c1 runs Flux v2\.6\.4 .*run fleet bootstrap c1/);
@@ -367,13 +367,13 @@ describe("fleet upgrade", () => {
     expect(after["fleet.yaml"]).toBe(before["fleet.yaml"]!.replace("version: v2.6.4", "version: v2.7.4"));
     expect(after["terraform/c1/versions.tf"]).toBe(before["terraform/c1/versions.tf"]!.replace('version = "1.6.4"', 'version = "1.7.6"'));
     expect(after["terraform/c1/main.tf"]).toBe(before["terraform/c1/main.tf"]!.replaceAll("v2.6.4", "v2.7.4"));
-    expect(fleet(["upgrade", "--flux-version", "v2.7.4", "--yes"], { cwd: repo }).stdout).toMatch(/nothing to do/);
+    expect((await fleet(["upgrade", "--flux-version", "v2.7.4", "--yes"], { cwd: repo })).stdout).toMatch(/nothing to do/);
   });
 
-  it("refuses a Flux version it does not know, listing the ones it knows", () => {
-    const repo = initRepo();
+  it("refuses a Flux version it does not know, listing the ones it knows", async () => {
+    const repo = await initRepo();
     const before = snapshot(repo);
-    const r = fleet(["upgrade", "--flux-version", "v2.10.0", "--yes"], { cwd: repo });
+    const r = await fleet(["upgrade", "--flux-version", "v2.10.0", "--yes"], { cwd: repo });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(KNOWN_RELEASES.join(", "));
     expect(snapshot(repo)).toEqual(before);
@@ -386,7 +386,7 @@ describe("API versions by pinned Flux minor", () => {
     ["v2.7.4", "v1"],
     ["v2.8.5", "v1"],
     ["v2.9.4", "v1"],
-  ])("Flux %s serves image.toolkit.fluxcd.io/%s and the stable kinds at v1/v2", (pin, image) => {
+  ])("Flux %s serves image.toolkit.fluxcd.io/%s and the stable kinds at v1/v2", async (pin, image) => {
     const api = apiVersions(pin);
     expect(api.ImagePolicy).toBe(`image.toolkit.fluxcd.io/${image}`);
     expect(api.ImageUpdateAutomation).toBe(`image.toolkit.fluxcd.io/${image}`);

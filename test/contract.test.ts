@@ -14,10 +14,10 @@ import { BIN, buildAll, fleet, initRepo, read, snapshot, tmpDir, write } from ".
 const newTenant = (name: string, ...extra: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}`, "--yes", ...extra];
 
 describe("dry run", () => {
-  it("--dry-run writes nothing and shows a line per file and a unified diff", () => {
-    const repo = initRepo();
+  it("--dry-run writes nothing and shows a line per file and a unified diff", async () => {
+    const repo = await initRepo();
     const before = snapshot(repo);
-    const r = fleet([...newTenant("team-dry"), "--dry-run"], { cwd: repo });
+    const r = await fleet([...newTenant("team-dry"), "--dry-run"], { cwd: repo });
     expect(r.code).toBe(0);
     expect(snapshot(repo)).toEqual(before);
     expect(r.stdout).toMatch(/^ {2}created {3}tenants\/base\/team-dry\/sync\.yaml$/m);
@@ -27,17 +27,17 @@ describe("dry run", () => {
     expect(r.stdout).toMatch(/nothing was written/);
   });
 
-  it("--dry-run of init into a new directory does not create it", () => {
+  it("--dry-run of init into a new directory does not create it", async () => {
     const dir = path.join(tmpDir(), "not-yet");
-    const r = fleet(["init", dir, "--yes", "--dry-run"]);
+    const r = await fleet(["init", dir, "--yes", "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/created {3}fleet\.yaml/);
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  it("--dry-run --json gives the change list as data", () => {
-    const repo = initRepo();
-    const r = fleet([...newTenant("team-json"), "--dry-run", "--json"], { cwd: repo });
+  it("--dry-run --json gives the change list as data", async () => {
+    const repo = await initRepo();
+    const r = await fleet([...newTenant("team-json"), "--dry-run", "--json"], { cwd: repo });
     const out = JSON.parse(r.stdout);
     expect(out.dryRun).toBe(true);
     expect(out.changes).toContainEqual({ path: "tenants/base/team-json/rbac.yaml", change: "created" });
@@ -45,35 +45,35 @@ describe("dry run", () => {
 });
 
 describe("idempotency", () => {
-  it("a second identical new-tenant leaves the tree byte-identical and says so", () => {
-    const repo = initRepo();
-    expect(fleet(newTenant("team-twice", "--env", "prod"), { cwd: repo }).code).toBe(0);
+  it("a second identical new-tenant leaves the tree byte-identical and says so", async () => {
+    const repo = await initRepo();
+    expect((await fleet(newTenant("team-twice", "--env", "prod"), { cwd: repo })).code).toBe(0);
     const once = snapshot(repo);
-    const r = fleet(newTenant("team-twice", "--env", "prod"), { cwd: repo });
+    const r = await fleet(newTenant("team-twice", "--env", "prod"), { cwd: repo });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(once);
   });
 
-  it("a second identical init changes nothing", () => {
-    const repo = initRepo();
+  it("a second identical init changes nothing", async () => {
+    const repo = await initRepo();
     const once = snapshot(repo);
-    expect(fleet(["init", repo, "--yes"]).stdout).toMatch(/nothing to do/);
+    expect((await fleet(["init", repo, "--yes"])).stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(once);
   });
 
-  it("a second identical new-env changes nothing", () => {
-    const repo = initRepo();
-    expect(fleet(["new-env", "qa", "--yes"], { cwd: repo }).code).toBe(0);
+  it("a second identical new-env changes nothing", async () => {
+    const repo = await initRepo();
+    expect((await fleet(["new-env", "qa", "--yes"], { cwd: repo })).code).toBe(0);
     const once = snapshot(repo);
-    expect(fleet(["new-env", "qa", "--yes"], { cwd: repo }).stdout).toMatch(/nothing to do/);
+    expect((await fleet(["new-env", "qa", "--yes"], { cwd: repo })).stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(once);
   });
 });
 
 describe("edits keep what the user wrote", () => {
-  it("an overlay's comments, key order, list style and unrelated entries survive new-tenant and remove-tenant byte for byte", () => {
-    const repo = initRepo();
+  it("an overlay's comments, key order, list style and unrelated entries survive new-tenant and remove-tenant byte for byte", async () => {
+    const repo = await initRepo();
     const mine = [
       "# prod tenants: reviewed by the platform team",
       "apiVersion: kustomize.config.k8s.io/v1beta1",
@@ -94,7 +94,7 @@ describe("edits keep what the user wrote", () => {
     ].join("\n");
     write(repo, "tenants/prod/kustomization.yaml", mine);
     write(repo, "tenants/prod/extra/netpol.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: team-search\nspec:\n  podSelector: {}\n");
-    expect(fleet(newTenant("team-new", "--env", "prod"), { cwd: repo }).code).toBe(0);
+    expect((await fleet(newTenant("team-new", "--env", "prod"), { cwd: repo })).code).toBe(0);
     const after = read(repo, "tenants/prod/kustomization.yaml");
     // resources is not sorted (extra/ after the quotas), so new entries go at its end; patches
     // is, so the new patch takes its sorted place.
@@ -102,32 +102,32 @@ describe("edits keep what the user wrote", () => {
       .replace("- extra/netpol.yaml\n", "- extra/netpol.yaml\n- ../base/team-new\n- team-new-quota.yaml\n")
       .replace("- path: team-payments-patch.yaml\n", "- path: team-new-patch.yaml\n- path: team-payments-patch.yaml\n");
     expect(after).toBe(expected);
-    expect(fleet(["remove-tenant", "team-new", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["remove-tenant", "team-new", "--yes"], { cwd: repo })).code).toBe(0);
     expect(read(repo, "tenants/prod/kustomization.yaml")).toBe(mine);
-    buildAll(repo);
+    await buildAll(repo);
   });
 
-  it("a file fleet would create that the user wrote differently is not overwritten without --force", () => {
-    const repo = initRepo();
+  it("a file fleet would create that the user wrote differently is not overwritten without --force", async () => {
+    const repo = await initRepo();
     write(repo, "tenants/prod/team-own-quota.yaml", "# hand-written\n");
     const before = snapshot(repo);
-    const r = fleet(newTenant("team-own"), { cwd: repo });
+    const r = await fleet(newTenant("team-own"), { cwd: repo });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/tenants\/prod\/team-own-quota\.yaml already exists.*--force/s);
     expect(snapshot(repo)).toEqual(before);
-    expect(fleet([...newTenant("team-own"), "--force"], { cwd: repo }).code).toBe(0);
+    expect((await fleet([...newTenant("team-own"), "--force"], { cwd: repo })).code).toBe(0);
     expect(read(repo, "tenants/prod/team-own-quota.yaml")).toMatch(/kind: ResourceQuota/);
   });
 });
 
 describe("all or nothing", () => {
-  it("a write that fails half way through a real run leaves the repo exactly as it was", () => {
-    const repo = initRepo();
+  it("a write that fails half way through a real run leaves the repo exactly as it was", async () => {
+    const repo = await initRepo();
     // A directory where new-tenant's last file must go: every earlier file is already in place
     // when the rename onto it fails, so the apply must roll them back.
     write(repo, "tenants/staging/team-fail-quota.yaml/blocker", "x");
     const before = snapshot(repo);
-    const r = fleet(newTenant("team-fail"), { cwd: repo });
+    const r = await fleet(newTenant("team-fail"), { cwd: repo });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/team-fail-quota\.yaml/);
     expect(snapshot(repo)).toEqual(before);
@@ -158,25 +158,25 @@ describe("all or nothing", () => {
 });
 
 describe("one fleet process per repo", () => {
-  it("a second process waits for the lock, then fails naming the holder, writing nothing", () => {
-    const repo = initRepo();
+  it("a second process waits for the lock, then fails naming the holder, writing nothing", async () => {
+    const repo = await initRepo();
     fs.writeFileSync(path.join(repo, ".fleet.lock"), JSON.stringify({ pid: process.pid, host: os.hostname(), command: "new-tenant" }));
     const before = snapshot(repo);
-    const r = fleet(newTenant("team-locked"), { cwd: repo, env: { FLEET_LOCK_WAIT_MS: "300" } });
+    const r = await fleet(newTenant("team-locked"), { cwd: repo, env: { FLEET_LOCK_WAIT_MS: "300" } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`fleet new-tenant \\(pid ${process.pid}`));
     expect(snapshot(repo)).toEqual(before);
   });
 
-  it("a lock left by a process that is gone is taken over", () => {
-    const repo = initRepo();
+  it("a lock left by a process that is gone is taken over", async () => {
+    const repo = await initRepo();
     fs.writeFileSync(path.join(repo, ".fleet.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), command: "x" }));
-    expect(fleet(newTenant("team-stale"), { cwd: repo }).code).toBe(0);
+    expect((await fleet(newTenant("team-stale"), { cwd: repo })).code).toBe(0);
     expect(fs.existsSync(path.join(repo, ".fleet.lock"))).toBe(false);
   });
 
   it("two processes at once both land, one after the other, without losing either edit", async () => {
-    const repo = initRepo();
+    const repo = await initRepo();
     const run = (name: string) =>
       new Promise<number>((resolve) => {
         const child = spawn(process.execPath, [BIN, ...newTenant(name)], { cwd: repo, stdio: "ignore" });
@@ -187,6 +187,6 @@ describe("one fleet process per repo", () => {
       const k = read(repo, `tenants/${env}/kustomization.yaml`);
       for (const t of ["team-one", "team-two", "team-three"]) expect(k).toContain(`../base/${t}`);
     }
-    buildAll(repo);
+    await buildAll(repo);
   });
 });

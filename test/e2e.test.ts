@@ -37,12 +37,12 @@ const tenantsIn = (objects: K8sObject[]) =>
 
 describe("a fleet repo from init to offboarding", () => {
   let repo: string;
-  beforeAll(() => {
-    repo = initRepo();
+  beforeAll(async () => {
+    repo = await initRepo();
   });
 
-  it("init writes a demo fleet whose every overlay builds, with two isolated example tenants", () => {
-    const built = buildAll(repo);
+  it("init writes a demo fleet whose every overlay builds, with two isolated example tenants", async () => {
+    const built = await buildAll(repo);
     expect([...built.keys()]).toEqual([
       "infrastructure/base",
       "infrastructure/prod",
@@ -62,13 +62,13 @@ describe("a fleet repo from init to offboarding", () => {
     expect(JSON.parse(read(repo, "renovate.json")).customManagers[0].depNameTemplate).toBe("fluxcd/flux2");
   });
 
-  it("new-tenant onboards a team into every environment with its patch and quota", () => {
-    const r = fleet(["new-tenant", "team-ledger", "--url", "https://github.com/acme/ledger-config", "--team", "@acme/ledger", "--yes"], { cwd: repo });
+  it("new-tenant onboards a team into every environment with its patch and quota", async () => {
+    const r = await fleet(["new-tenant", "team-ledger", "--url", "https://github.com/acme/ledger-config", "--team", "@acme/ledger", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/kubectl auth can-i create clusterrolebindings --as=system:serviceaccount:team-ledger:reconciler/);
     expect(r.stdout).toMatch(/git-auth/);
-    const built = buildAll(repo);
+    const built = await buildAll(repo);
     for (const env of ["staging", "prod"]) {
       const objs = built.get(`tenants/${env}`)!;
       assertTenantIsolated(objs, "team-ledger");
@@ -79,15 +79,15 @@ describe("a fleet repo from init to offboarding", () => {
     expect(read(repo, ".github/CODEOWNERS")).toContain("/tenants/base/team-ledger/ @acme/ledger\n");
   });
 
-  it("new-tenant with options: one environment, another role, branch, path and a quota override", () => {
-    const r = fleet(
+  it("new-tenant with options: one environment, another role, branch, path and a quota override", async () => {
+    const r = await fleet(
       ["new-tenant", "team-ml", "--url", "ssh://git@github.com/acme/ml.git", "--env", "prod", "--role", "edit",
         "--branch", "release", "--path", "./k8s", "--quota", "cpu=3,prod.pods=7", "--yes"],
       { cwd: repo },
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const built = buildAll(repo);
+    const built = await buildAll(repo);
     expect(tenantsIn(built.get("tenants/staging")!)).not.toContain("team-ml");
     const prod = built.get("tenants/prod")!;
     assertTenantIsolated(prod, "team-ml", "edit");
@@ -99,11 +99,11 @@ describe("a fleet repo from init to offboarding", () => {
     expect(quota.spec!.hard).toEqual({ "requests.cpu": "3", "requests.memory": "16Gi", pods: "7" });
   });
 
-  it("new-env adds an environment with every existing tenant and its patches", () => {
-    const r = fleet(["new-env", "qa", "--interval", "2m", "--yes"], { cwd: repo });
+  it("new-env adds an environment with every existing tenant and its patches", async () => {
+    const r = await fleet(["new-env", "qa", "--interval", "2m", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const built = buildAll(repo);
+    const built = await buildAll(repo);
     const qa = built.get("tenants/qa")!;
     expect(tenantsIn(qa)).toEqual(["team-ledger", "team-ml", "team-payments", "team-search"]);
     for (const t of tenantsIn(qa)) assertTenantIsolated(qa, t, t === "team-ml" ? "edit" : "admin");
@@ -117,8 +117,8 @@ describe("a fleet repo from init to offboarding", () => {
     expect(read(repo, "fleet.yaml")).toMatch(/^# fleet settings for this repository/);
   });
 
-  it("remove-tenant takes the tenant out of base, every overlay and CODEOWNERS, and everything still builds", () => {
-    const r = fleet(["remove-tenant", "team-ml", "--yes"], { cwd: repo });
+  it("remove-tenant takes the tenant out of base, every overlay and CODEOWNERS, and everything still builds", async () => {
+    const r = await fleet(["remove-tenant", "team-ml", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-ml"))).toBe(false);
@@ -127,7 +127,7 @@ describe("a fleet repo from init to offboarding", () => {
       expect(read(repo, `tenants/${env}/kustomization.yaml`)).not.toContain("team-ml");
     }
     expect(read(repo, ".github/CODEOWNERS")).not.toContain("team-ml");
-    const built = buildAll(repo);
+    const built = await buildAll(repo);
     for (const env of ["staging", "prod", "qa"]) {
       const objs = built.get(`tenants/${env}`)!;
       expect(tenantsIn(objs)).not.toContain("team-ml");
@@ -135,22 +135,22 @@ describe("a fleet repo from init to offboarding", () => {
     }
   });
 
-  it("removing every tenant leaves overlays that still build", () => {
-    for (const t of ["team-ledger", "team-payments", "team-search"]) expect(fleet(["remove-tenant", t, "--yes"], { cwd: repo }).code).toBe(0);
-    const built = buildAll(repo);
+  it("removing every tenant leaves overlays that still build", async () => {
+    for (const t of ["team-ledger", "team-payments", "team-search"]) expect((await fleet(["remove-tenant", t, "--yes"], { cwd: repo })).code).toBe(0);
+    const built = await buildAll(repo);
     for (const env of ["staging", "prod", "qa"]) expect(built.get(`tenants/${env}`)).toEqual([]);
   });
 });
 
 describe("tenants whose names share a prefix", () => {
-  it("remove-tenant team leaves team-payments' patch and quota files alone", () => {
-    const repo = initRepo();
-    expect(fleet(["new-tenant", "team", "--url", "https://github.com/acme/team", "--yes"], { cwd: repo }).code).toBe(0);
-    expect(fleet(["remove-tenant", "team", "--yes"], { cwd: repo }).code).toBe(0);
+  it("remove-tenant team leaves team-payments' patch and quota files alone", async () => {
+    const repo = await initRepo();
+    expect((await fleet(["new-tenant", "team", "--url", "https://github.com/acme/team", "--yes"], { cwd: repo })).code).toBe(0);
+    expect((await fleet(["remove-tenant", "team", "--yes"], { cwd: repo })).code).toBe(0);
     for (const env of ["staging", "prod"]) {
       expect(fs.existsSync(path.join(repo, `tenants/${env}/team-payments-quota.yaml`))).toBe(true);
       expect(read(repo, `tenants/${env}/kustomization.yaml`)).toContain("- path: team-payments-patch.yaml");
-      assertTenantIsolated(buildAll(repo).get(`tenants/${env}`)!, "team-payments");
+      assertTenantIsolated((await buildAll(repo)).get(`tenants/${env}`)!, "team-payments");
     }
   });
 });

@@ -1,5 +1,5 @@
 /** Shared test plumbing: the built CLI, temporary repos, real kustomize builds, tree snapshots. */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,15 +14,49 @@ export interface Run {
   stderr: string;
 }
 
-/** Run the built CLI as a user would, with no TTY. */
-export function fleet(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, ...opts.env },
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
+/**
+ * Run a process to its end without blocking the test worker: a synchronous spawn would stall
+ * vitest's worker RPC for as long as the child runs, and under load that is longer than the
+ * RPC's 60 s timeout ("Timeout calling onTaskUpdate").
+ */
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface FleetOptions {
+  cwd?: string;
+  /** Run in a process of its own with these variables added (tokens, PATH with stand-ins). */
+  env?: Record<string, string | undefined>;
+  /** Run the built CLI in a process of its own, as a user would (exit status, streams, signals). */
+  spawn?: boolean;
+}
+
+/**
+ * Run fleet with no terminal. In this worker, through the CLI's own entry point (main: argument
+ * parsing, the command, output, exit codes), which is the same code at a fraction of a process's
+ * start-up; in a process of its own where a process matters (environment, signals, locks).
+ */
+export async function fleet(args: string[], opts: FleetOptions = {}): Promise<Run> {
+  if (opts.spawn || opts.env) return run(process.execPath, [BIN, ...args], opts);
+  const { main } = await import("../src/cli/main.js");
+  let stdout = "";
+  let stderr = "";
+  const line = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);
+  const code = await main(args, { out: (s) => (stdout += line(s)), err: (s) => (stderr += line(s)), cwd: opts.cwd ?? ROOT, terminal: false });
+  return { code, stdout, stderr };
 }
 
 const made: string[] = [];
@@ -37,11 +71,24 @@ export function tmpDir(prefix = "fleet-test-"): string {
   return dir;
 }
 
-/** A fresh demo repo from `fleet init --yes` in a temporary directory. */
-export function initRepo(extra: string[] = []): string {
+/** One `fleet init` per set of arguments per worker; each test gets its own copy of it. */
+const inited = new Map<string, Promise<string>>();
+
+/** A fresh demo repo, as `fleet init --yes` writes it, in a temporary directory. */
+export async function initRepo(extra: string[] = []): Promise<string> {
+  const key = JSON.stringify(extra);
+  let template = inited.get(key);
+  if (!template) {
+    template = (async () => {
+      const dir = path.join(tmpDir(), "fleet-infra");
+      const r = await fleet(["init", dir, "--yes", ...extra]);
+      if (r.code !== 0) throw new Error(`fleet init failed: ${r.stderr}`);
+      return dir;
+    })();
+    inited.set(key, template);
+  }
   const dir = path.join(tmpDir(), "fleet-infra");
-  const r = fleet(["init", dir, "--yes", ...extra]);
-  if (r.code !== 0) throw new Error(`fleet init failed: ${r.stderr}`);
+  fs.cpSync(await template, dir, { recursive: true });
   return dir;
 }
 
@@ -55,10 +102,11 @@ export interface K8sObject {
 }
 
 /** Build a kustomization with the real `kubectl kustomize` and parse what it emits. */
-export function kustomize(dir: string): K8sObject[] {
-  const r = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
-  if (r.error) throw new Error(`kubectl is needed for this test: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
+export async function kustomize(dir: string): Promise<K8sObject[]> {
+  const r = await run("kubectl", ["kustomize", dir]).catch((e: Error) => {
+    throw new Error(`kubectl is needed for this test: ${e.message}`);
+  });
+  if (r.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
   return parseAllDocuments(r.stdout).map((d: any) => d.toJS()).filter(Boolean) as K8sObject[];
 }
 
@@ -76,11 +124,11 @@ export function overlays(repo: string): string[] {
   return out.sort();
 }
 
-/** Build every overlay; returns the objects of each environment's tenants overlay. */
-export function buildAll(repo: string): Map<string, K8sObject[]> {
-  const built = new Map<string, K8sObject[]>();
-  for (const dir of overlays(repo)) built.set(path.relative(repo, dir), kustomize(dir));
-  return built;
+/** Build every overlay; returns the objects of each, by repo-relative directory. */
+export async function buildAll(repo: string): Promise<Map<string, K8sObject[]>> {
+  const dirs = overlays(repo);
+  const objects = await Promise.all(dirs.map((dir) => kustomize(dir)));
+  return new Map(dirs.map((dir, i) => [path.relative(repo, dir), objects[i]!]));
 }
 
 /** Path -> content of every file below dir, for byte-for-byte comparisons. */

@@ -7,13 +7,13 @@ const add = (...args: string[]) => ["add-image-automation", ...args, "--yes"];
 const payments = ["--tenant", "team-payments", "--image", "ghcr.io/acme/payments-api", "--semver", ">=1.4.0 <2.0.0"];
 
 describe("image automation for a tenant", () => {
-  it("writes the three objects in the tenant's namespace, reading its own source, pushing to a review branch", () => {
-    const repo = initRepo();
-    const r = fleet(add(...payments), { cwd: repo });
+  it("writes the three objects in the tenant's namespace, reading its own source, pushing to a review branch", async () => {
+    const repo = await initRepo();
+    const r = await fleet(add(...payments), { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     for (const env of ["staging", "prod"]) {
-      const objs = buildAll(repo).get(`tenants/${env}`)!.filter((o) => o.kind.startsWith("Image"));
+      const objs = (await buildAll(repo)).get(`tenants/${env}`)!.filter((o) => o.kind.startsWith("Image"));
       expect(objs.map((o) => o.kind).sort()).toEqual(["ImagePolicy", "ImageRepository", "ImageUpdateAutomation"]);
       for (const o of objs) {
         expect(o.apiVersion).toBe("image.toolkit.fluxcd.io/v1");
@@ -32,28 +32,28 @@ describe("image automation for a tenant", () => {
     expect(r.stdout).toContain(`image: ghcr.io/acme/payments-api:<tag> # {"$imagepolicy": "team-payments:payments-api"}`);
   });
 
-  it("a second identical run changes nothing", () => {
-    const repo = initRepo();
-    expect(fleet(add(...payments), { cwd: repo }).code).toBe(0);
+  it("a second identical run changes nothing", async () => {
+    const repo = await initRepo();
+    expect((await fleet(add(...payments), { cwd: repo })).code).toBe(0);
     const once = snapshot(repo);
-    expect(fleet(add(...payments), { cwd: repo }).stdout).toMatch(/nothing to do/);
+    expect((await fleet(add(...payments), { cwd: repo })).stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(once);
   });
 
-  it("writes image API versions from the pin: v1beta2 under Flux 2.6, v1 under 2.7", () => {
+  it("writes image API versions from the pin: v1beta2 under Flux 2.6, v1 under 2.7", async () => {
     const repo = path.join(tmpDir(), "fleet-infra");
-    expect(fleet(["init", repo, "--yes", "--flux-version", "v2.6.4"]).code).toBe(0);
-    expect(fleet(add(...payments), { cwd: repo }).code).toBe(0);
-    const kinds = kustomize(path.join(repo, "tenants/prod")).filter((o) => o.kind.startsWith("Image"));
+    expect((await fleet(["init", repo, "--yes", "--flux-version", "v2.6.4"])).code).toBe(0);
+    expect((await fleet(add(...payments), { cwd: repo })).code).toBe(0);
+    const kinds = (await kustomize(path.join(repo, "tenants/prod"))).filter((o) => o.kind.startsWith("Image"));
     expect(new Set(kinds.map((o) => o.apiVersion))).toEqual(new Set(["image.toolkit.fluxcd.io/v1beta2"]));
   });
 
-  it("adds the image controllers to componentsExtra when missing, and says each cluster must be bootstrapped again", () => {
+  it("adds the image controllers to componentsExtra when missing, and says each cluster must be bootstrapped again", async () => {
     const repo = path.join(tmpDir(), "fleet-infra");
-    expect(fleet(["init", repo, "--yes", "--components-extra", "source-watcher"]).code).toBe(0);
-    expect(fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["init", repo, "--yes", "--components-extra", "source-watcher"])).code).toBe(0);
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
     const before = read(repo, "fleet.yaml");
-    const r = fleet(add(...payments), { cwd: repo });
+    const r = await fleet(add(...payments), { cwd: repo });
     expect(r.code).toBe(0);
     expect(read(repo, "fleet.yaml")).toBe(
       before.replace("    - source-watcher\n", "    - source-watcher\n    - image-reflector-controller\n    - image-automation-controller\n"),
@@ -69,8 +69,8 @@ describe("image automation for a tenant", () => {
     [["--image", "ghcr.io/acme/api:1.2.3"], /--image: must be an image repository .* without a tag/],
     [["--tenant", "nobody"], /--tenant: must be one of/],
     [["--push-branch", "a b"], /--push-branch/],
-  ])("refuses %j with exit 2 and writes nothing", (override, message) => {
-    const repo = initRepo();
+  ])("refuses %j with exit 2 and writes nothing", async (override, message) => {
+    const repo = await initRepo();
     const args = [...payments];
     for (let i = 0; i < override.length; i += 2) {
       const at = args.indexOf(override[i]!);
@@ -78,22 +78,22 @@ describe("image automation for a tenant", () => {
       else args[at + 1] = override[i + 1]!;
     }
     const before = snapshot(repo);
-    const r = fleet(add(...args), { cwd: repo });
+    const r = await fleet(add(...args), { cwd: repo });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(snapshot(repo)).toEqual(before);
   });
 
-  it("--allow-major permits a range that crosses a major, with a warning", () => {
-    const repo = initRepo();
-    const r = fleet(add("--tenant", "team-payments", "--image", "ghcr.io/acme/payments-api", "--semver", ">=1.0.0", "--allow-major"), { cwd: repo });
+  it("--allow-major permits a range that crosses a major, with a warning", async () => {
+    const repo = await initRepo();
+    const r = await fleet(add("--tenant", "team-payments", "--image", "ghcr.io/acme/payments-api", "--semver", ">=1.0.0", "--allow-major"), { cwd: repo });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/WARNING: the range >=1\.0\.0 crosses a major version/);
   });
 
-  it("pushing to the branch Flux deploys is allowed when named, and warned about", () => {
-    const repo = initRepo();
-    const r = fleet(add(...payments, "--push-branch", "main"), { cwd: repo });
+  it("pushing to the branch Flux deploys is allowed when named, and warned about", async () => {
+    const repo = await initRepo();
+    const r = await fleet(add(...payments, "--push-branch", "main"), { cwd: repo });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/WARNING: the automation pushes straight to main/);
   });
@@ -121,11 +121,11 @@ describe("image automation for the platform", () => {
   ].join("\n");
   const values = ["gateway:", "  image:", "    repository: ghcr.io/acme/gateway", "    tag: 1.4.2", "  replicas: 2", ""].join("\n");
 
-  it("marks the lines that use the image with setter markers, keeping every other byte", () => {
-    const repo = initRepo();
+  it("marks the lines that use the image with setter markers, keeping every other byte", async () => {
+    const repo = await initRepo();
     write(repo, "infrastructure/base/gateway/deployment.yaml", deployment);
     write(repo, "infrastructure/base/gateway/values.yaml", values);
-    const r = fleet(add("--platform", "--image", "ghcr.io/acme/gateway", "--semver", "^1.4"), { cwd: repo });
+    const r = await fleet(add("--platform", "--image", "ghcr.io/acme/gateway", "--semver", "^1.4"), { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const m = '# {"$imagepolicy": "flux-system:gateway"}';
@@ -137,19 +137,19 @@ describe("image automation for the platform", () => {
         .replace("repository: ghcr.io/acme/gateway\n", 'repository: ghcr.io/acme/gateway # {"$imagepolicy": "flux-system:gateway:name"}\n')
         .replace("tag: 1.4.2\n", 'tag: 1.4.2 # {"$imagepolicy": "flux-system:gateway:tag"}\n'),
     );
-    const objs = kustomize(path.join(repo, "infrastructure/base"));
+    const objs = await kustomize(path.join(repo, "infrastructure/base"));
     const auto = objs.find((o) => o.kind === "ImageUpdateAutomation")!;
     expect(auto.metadata.namespace).toBe("flux-system");
     expect(auto.spec!.sourceRef).toEqual({ kind: "GitRepository", name: "flux-system" });
     expect(auto.spec!.update.path).toBe("./infrastructure");
     const once = snapshot(repo);
-    expect(fleet(add("--platform", "--image", "ghcr.io/acme/gateway", "--semver", "^1.4"), { cwd: repo }).stdout).toMatch(/nothing to do/);
+    expect((await fleet(add("--platform", "--image", "ghcr.io/acme/gateway", "--semver", "^1.4"), { cwd: repo })).stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(once);
   });
 
-  it("says exactly what to add when no line uses the image", () => {
-    const repo = initRepo();
-    const r = fleet(add("--platform", "--image", "ghcr.io/acme/nowhere", "--semver", "~1.2"), { cwd: repo });
+  it("says exactly what to add when no line uses the image", async () => {
+    const repo = await initRepo();
+    const r = await fleet(add("--platform", "--image", "ghcr.io/acme/nowhere", "--semver", "~1.2"), { cwd: repo });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('no line under ./infrastructure uses ghcr.io/acme/nowhere; add the marker at the end of the line that sets it:\n    image: ghcr.io/acme/nowhere:<tag> # {"$imagepolicy": "flux-system:nowhere"}');
   });

@@ -105,7 +105,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const prompt = (text: string) => new RegExp(`\\? ${escape(text)}`);
 
 const terminals: Terminal[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const t of terminals.splice(0)) t.kill();
 });
 
@@ -113,7 +113,7 @@ describe("fleet new-tenant at a terminal", () => {
   it(
     "asks every answer, refuses invalid ones with the rule until corrected, and writes the tenant from what was typed",
     async () => {
-      const repo = initRepo();
+      const repo = await initRepo();
       const url = "https://github.com/acme/team-x-config";
       const term = new Terminal(repo, ["new-tenant"]);
       terminals.push(term);
@@ -183,7 +183,7 @@ describe("fleet new-tenant at a terminal", () => {
       expect(fs.existsSync(path.join(repo, "tenants/staging/team-x-patch.yaml"))).toBe(false);
 
       // The prod overlay really builds with the typed source in it.
-      const built = kustomize(path.join(repo, "tenants/prod"));
+      const built = await kustomize(path.join(repo, "tenants/prod"));
       const prodSource = built.find((o) => o.kind === "GitRepository" && o.metadata.name === "team-x");
       expect(prodSource?.metadata.namespace).toBe("team-x");
       expect(prodSource?.spec?.url).toBe(url);
@@ -200,11 +200,11 @@ describe("fleet new-tenant at a terminal", () => {
 });
 
 describe("fleet new-tenant without a terminal", () => {
-  it("fails with exit code 2 and one error listing every missing required answer, writing nothing", () => {
-    const repo = initRepo();
+  it("fails with exit code 2 and one error listing every missing required answer, writing nothing", async () => {
+    const repo = await initRepo();
     const before = snapshot(repo);
 
-    const r = fleet(["new-tenant"], { cwd: repo });
+    const r = await fleet(["new-tenant"], { cwd: repo, spawn: true });
 
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe("");

@@ -6,27 +6,27 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fleet, initRepo, snapshot, tmpDir, write } from "./helpers.js";
 
-const ok = (args: string[], cwd: string) => {
-  const r = fleet([...args, "--yes"], { cwd });
+const ok = async (args: string[], cwd: string) => {
+  const r = await fleet([...args, "--yes"], { cwd });
   if (r.code !== 0) throw new Error(`fleet ${args.join(" ")} failed: ${r.stderr}`);
 };
 
 describe("fleet list on a fleet repo", () => {
   let repo: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     // staging and prod with the two example tenants; team-x only in prod; qa added later with
     // everyone; team-lonely has a base but no environment yet. eu-1 runs staging, us-1 prod.
-    repo = initRepo();
-    ok(["new-tenant", "team-x", "--url", "https://github.com/acme/team-x", "--env", "prod"], repo);
-    ok(["new-cluster", "eu-1", "--env", "staging"], repo);
-    ok(["new-cluster", "us-1", "--env", "prod"], repo);
-    ok(["new-env", "qa"], repo);
+    repo = await initRepo();
+    await ok(["new-tenant", "team-x", "--url", "https://github.com/acme/team-x", "--env", "prod"], repo);
+    await ok(["new-cluster", "eu-1", "--env", "staging"], repo);
+    await ok(["new-cluster", "us-1", "--env", "prod"], repo);
+    await ok(["new-env", "qa"], repo);
     write(repo, "tenants/base/team-lonely/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n");
   });
 
-  it("prints tenants, environments and clusters, and which tenant runs where, and writes nothing", () => {
+  it("prints tenants, environments and clusters, and which tenant runs where, and writes nothing", async () => {
     const before = snapshot(repo);
-    const r = fleet(["list"], { cwd: path.join(repo, "clusters") });
+    const r = await fleet(["list"], { cwd: path.join(repo, "clusters") });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
@@ -54,8 +54,8 @@ describe("fleet list on a fleet repo", () => {
     expect(snapshot(repo)).toEqual(before);
   });
 
-  it("--json gives the same as data, with where each cluster's environment was read from", () => {
-    const r = fleet(["list", "--json", "--repo", repo], { cwd: tmpDir() });
+  it("--json gives the same as data, with where each cluster's environment was read from", async () => {
+    const r = await fleet(["list", "--json", "--repo", repo], { cwd: tmpDir() });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.repo).toBe(repo);
@@ -77,19 +77,19 @@ describe("fleet list on a fleet repo", () => {
     expect(out.problems).toEqual([]);
   });
 
-  it("is listed by fleet --help, and refuses unknown flags and a directory that is no fleet repo with exit 2", () => {
-    expect(fleet(["--help"]).stdout).toMatch(/^ {2}list +list tenants, environments and clusters/m);
-    const bad = fleet(["list", "--dry-run"], { cwd: repo });
+  it("is listed by fleet --help, and refuses unknown flags and a directory that is no fleet repo with exit 2", async () => {
+    expect((await fleet(["--help"])).stdout).toMatch(/^ {2}list +list tenants, environments and clusters/m);
+    const bad = await fleet(["list", "--dry-run"], { cwd: repo });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/fleet list: Unknown option '--dry-run'/);
-    const outside = fleet(["list"], { cwd: tmpDir() });
+    const outside = await fleet(["list"], { cwd: tmpDir() });
     expect(outside.code).toBe(2);
     expect(outside.stderr).toMatch(/--repo: no fleet\.yaml in .* or any directory above it/);
   });
 });
 
 describe("fleet list on a repo fleet did not write", () => {
-  it("reads Flux's multi-tenancy layout: tenants in another namespace, clusters named after environments, and says what does not add up", () => {
+  it("reads Flux's multi-tenancy layout: tenants in another namespace, clusters named after environments, and says what does not add up", async () => {
     const repo = path.join(tmpDir(), "flux-mt");
     for (const env of ["staging", "production"]) {
       write(repo, `clusters/${env}/flux-system/gotk-sync.yaml`, "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m0s\n  ref:\n    branch: main\n  url: ssh://git@github.com/acme/flux-mt\n");
@@ -101,9 +101,9 @@ describe("fleet list on a repo fleet did not write", () => {
     write(repo, "tenants/base/dev-team/sync.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: dev-team\n  namespace: apps\nspec:\n  interval: 1m\n  url: https://github.com/fluxcd/flux2-kustomize-helm-example\n  ref:\n    branch: dev-team\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: dev-team\n  namespace: apps\nspec:\n  serviceAccountName: dev-team\n  interval: 5m\n  sourceRef:\n    kind: GitRepository\n    name: dev-team\n  prune: true\n");
     // A cluster not bootstrapped yet: only its variables say which environment it will run.
     write(repo, "clusters/edge-1/flux-system/cluster-vars.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n  namespace: flux-system\ndata:\n  environment: staging\n");
-    expect(fleet(["init", repo, "--adopt", "--yes"]).code).toBe(0);
+    expect((await fleet(["init", repo, "--adopt", "--yes"])).code).toBe(0);
 
-    const r = fleet(["list", "--json"], { cwd: repo });
+    const r = await fleet(["list", "--json"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -117,7 +117,7 @@ describe("fleet list on a repo fleet did not write", () => {
     ]);
     expect(out.problems).toEqual(["tenants/production/kustomization.yaml lists ../base/ghost-team/, which has no kustomization.yaml"]);
 
-    const text = fleet(["list"], { cwd: repo });
+    const text = await fleet(["list"], { cwd: repo });
     expect(text.stdout).toMatch(/^ {2}dev-team +apps +production,staging +edge-1,production,staging$/m);
     expect(text.stdout).toMatch(/^warning: tenants\/production\/kustomization\.yaml lists \.\.\/base\/ghost-team\/, which has no kustomization\.yaml$/m);
   });

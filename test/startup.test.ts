@@ -3,13 +3,12 @@
  * pay for generators, templates, prompts or YAML. A module-resolution hook records every module
  * the process loads.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, tmpDir } from "./helpers.js";
+import { BIN, run, tmpDir } from "./helpers.js";
 
-function loadedModules(args: string[]): string[] {
+async function loadedModules(args: string[]): Promise<string[]> {
   const dir = tmpDir();
   const log = path.join(dir, "loaded.txt");
   const hooks = path.join(dir, "hooks.mjs");
@@ -24,14 +23,14 @@ export async function resolve(specifier, context, next) {
   );
   const register = path.join(dir, "register.mjs");
   fs.writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
-  const r = spawnSync(process.execPath, ["--import", register, BIN, ...args], { encoding: "utf8" });
-  expect(r.status, r.stderr).toBe(0);
+  const r = await run(process.execPath, ["--import", register, BIN, ...args]);
+  expect(r.code, r.stderr).toBe(0);
   return fs.readFileSync(log, "utf8").trim().split("\n");
 }
 
 describe("start-up", () => {
-  it.each([["--version"], ["--help"]])("fleet %s loads no generator, template, prompt or YAML code", (flag) => {
-    const loaded = loadedModules([flag]);
+  it.each([["--version"], ["--help"]])("fleet %s loads no generator, template, prompt or YAML code", async (flag) => {
+    const loaded = await loadedModules([flag]);
     expect(loaded.some((u) => u.includes("/dist/src/cli/main.js"))).toBe(true);
     const heavy = loaded.filter((u) => /\/generators\/|node-plop|inquirer|handlebars|\/yaml\/|\/diff\/|execa/.test(u));
     expect(heavy).toEqual([]);

@@ -3,13 +3,19 @@
  * team generators in `.fleet/generators/`, run through the same change set and contract as
  * fleet's own commands.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pty from "node-pty";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { BIN, buildAll, fleet, initRepo, kustomize, read, snapshot, tmpDir, write } from "./helpers.js";
+import { BIN, buildAll, fleet as fleetIn, type FleetOptions, initRepo, kustomize, read, run, snapshot, tmpDir, write } from "./helpers.js";
+
+/**
+ * A team generator is the repo's own ES module: it runs in a fleet process of its own, loaded by
+ * node's own module loader as a user's run loads it. fleet's built-in commands run in the worker.
+ */
+const BUILTIN = new Set(["init", "new-env", "new-tenant", "remove-tenant", "new-cluster", "bootstrap", "add-image-automation", "validate", "upgrade", "list"]);
+const fleet = (args: string[], opts: FleetOptions = {}) => fleetIn(args, { ...opts, spawn: opts.spawn ?? !BUILTIN.has(args[0] ?? "") });
 
 const URL_OK = "https://github.com/acme/team-o-config";
 const OVERRIDE = ".fleet/templates/tenant/namespace.yaml.hbs";
@@ -44,29 +50,29 @@ const policies = (objs: Array<{ kind: string; metadata: { name: string; namespac
   objs.filter((o) => o.kind === "NetworkPolicy").map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
 
 describe("template overrides", () => {
-  it("an override in .fleet/templates/ replaces the built-in template: new tenants get the company NetworkPolicy, and it builds", () => {
-    const repo = initRepo();
+  it("an override in .fleet/templates/ replaces the built-in template: new tenants get the company NetworkPolicy, and it builds", async () => {
+    const repo = await initRepo();
     write(repo, OVERRIDE, NAMESPACE_WITH_POLICY);
-    const r = fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo });
+    const r = await fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const docs = parseAllDocuments(read(repo, "tenants/base/team-o/namespace.yaml")).map((d) => d.toJS());
     expect(docs.map((d) => d.kind)).toEqual(["Namespace", "NetworkPolicy"]);
     for (const env of ["staging", "prod"]) {
-      const built = kustomize(path.join(repo, "tenants", env));
+      const built = await kustomize(path.join(repo, "tenants", env));
       // The tenant onboarded under the override has it; tenants onboarded before keep their files.
       expect(policies(built)).toEqual(["team-o/same-namespace-only"]);
       expect(built.find((o) => o.kind === "Namespace" && o.metadata.name === "team-o")).toBeDefined();
     }
-    buildAll(repo);
+    await buildAll(repo);
   });
 
-  it("an override that only some commands use leaves the rest of fleet's output as it was", () => {
-    const plain = initRepo();
-    const overridden = initRepo();
+  it("an override that only some commands use leaves the rest of fleet's output as it was", async () => {
+    const plain = await initRepo();
+    const overridden = await initRepo();
     write(overridden, OVERRIDE, NAMESPACE_WITH_POLICY);
     for (const repo of [plain, overridden])
-      expect(fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo }).code).toBe(0);
+      expect((await fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo })).code).toBe(0);
     const a = snapshot(plain);
     const b = snapshot(overridden);
     const differ = Object.keys(b).filter((f) => a[f] !== b[f]).sort();
@@ -78,11 +84,11 @@ describe("template overrides", () => {
     ["handlebars that does not parse", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{name}\n", /namespace\.yaml\.hbs:4: handlebars syntax error/],
     ["YAML that does not parse", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{name}}\n   labels: [\n", /namespace\.yaml\.hbs: rendered YAML does not parse \(line \d+/],
     ["an object without a name", "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n    x: {{name}}\n", /namespace\.yaml\.hbs: rendered Namespace lacks apiVersion or metadata\.name/],
-  ])("a broken override (%s) fails with exit 2, names the override file, and writes nothing", (_what, text, message) => {
-    const repo = initRepo();
+  ])("a broken override (%s) fails with exit 2, names the override file, and writes nothing", async (_what, text, message) => {
+    const repo = await initRepo();
     write(repo, OVERRIDE, text);
     const before = snapshot(repo);
-    const r = fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo });
+    const r = await fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^fleet: template override \.fleet\/templates\/tenant\/namespace\.yaml\.hbs/);
     expect(r.stderr).toMatch(message);
@@ -90,12 +96,12 @@ describe("template overrides", () => {
     expect(snapshot(repo)).toEqual(before);
   });
 
-  it("overrides are per repo: another repo renders fleet's built-in template", () => {
-    const a = initRepo();
+  it("overrides are per repo: another repo renders fleet's built-in template", async () => {
+    const a = await initRepo();
     write(a, OVERRIDE, "not: [valid\n");
-    const b = initRepo();
-    expect(fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: b }).code).toBe(0);
-    expect(fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes", "--repo", a]).code).toBe(2);
+    const b = await initRepo();
+    expect((await fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: b })).code).toBe(0);
+    expect((await fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes", "--repo", a])).code).toBe(2);
   });
 });
 
@@ -138,22 +144,22 @@ data:
 {{/each}}
 `;
 
-function withConfigmapGenerator(): string {
-  const repo = initRepo();
+async function withConfigmapGenerator(): Promise<string> {
+  const repo = await initRepo();
   write(repo, ".fleet/generators/add-configmap.mjs", ADD_CONFIGMAP);
   write(repo, ".fleet/templates/add-configmap/configmap.yaml.hbs", CONFIGMAP_TEMPLATE);
   return repo;
 }
 
 describe("team generators run like fleet's own commands", () => {
-  it("fleet init writes the example team generator, and it runs with --dry-run, for real, and a second time with nothing to do", () => {
-    const repo = initRepo();
+  it("fleet init writes the example team generator, and it runs with --dry-run, for real, and a second time with nothing to do", async () => {
+    const repo = await initRepo();
     expect(read(repo, ".fleet/generators/allow-ingress.mjs")).toMatch(/name: "allow-ingress"/);
     expect(read(repo, "README.md")).toMatch(/## Make fleet's output your own[\s\S]*\.fleet\/templates\/tenant\/namespace\.yaml\.hbs[\s\S]*fleet allow-ingress/);
     const args = ["allow-ingress", "team-payments", "--from", "ingress-nginx", "--port", "8080", "--yes"];
 
     const before = snapshot(repo);
-    const dry = fleet([...args, "--dry-run"], { cwd: repo });
+    const dry = await fleet([...args, "--dry-run"], { cwd: repo });
     expect(dry.stderr).toBe("");
     expect(dry.code).toBe(0);
     expect(snapshot(repo)).toEqual(before);
@@ -162,44 +168,44 @@ describe("team generators run like fleet's own commands", () => {
     expect(dry.stdout).toMatch(/^\+ {2}- allow-from-ingress-nginx\.yaml$/m);
     expect(dry.stdout).toMatch(/nothing was written/);
 
-    const real = fleet(args, { cwd: repo });
+    const real = await fleet(args, { cwd: repo });
     expect(real.stderr).toBe("");
     expect(real.code).toBe(0);
     expect(real.stdout).toMatch(/fleet allow-ingress: 2 files changed/);
     expect(real.stdout).toMatch(/kubectl -n team-payments get networkpolicy allow-from-ingress-nginx/);
     for (const env of ["staging", "prod"]) {
-      const np = kustomize(path.join(repo, "tenants", env)).find((o) => o.kind === "NetworkPolicy")!;
+      const np = (await kustomize(path.join(repo, "tenants", env))).find((o) => o.kind === "NetworkPolicy")!;
       expect(np.metadata).toMatchObject({ name: "allow-from-ingress-nginx", namespace: "team-payments" });
       expect(np.spec!.ingress[0].ports).toEqual([{ protocol: "TCP", port: 8080 }]);
       expect(np.spec!.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": "ingress-nginx" });
     }
 
     const once = snapshot(repo);
-    const again = fleet(args, { cwd: repo });
+    const again = await fleet(args, { cwd: repo });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(once);
 
     // Its exists(): another port for the same namespace is refused, not silently rewritten.
-    const other = fleet([...args.slice(0, -2), "9090", "--yes"], { cwd: repo });
+    const other = await fleet([...args.slice(0, -2), "9090", "--yes"], { cwd: repo });
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/--from: tenant team-payments already lets ingress-nginx in/);
     expect(snapshot(repo)).toEqual(once);
 
     // Offboarding takes the policy with the tenant, and everything still builds.
-    expect(fleet(["remove-tenant", "team-payments", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["remove-tenant", "team-payments", "--yes"], { cwd: repo })).code).toBe(0);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-payments"))).toBe(false);
-    buildAll(repo);
+    await buildAll(repo);
   });
 
-  it("a team generator takes its answers from flags under --yes, names every missing one, and validates them", () => {
-    const repo = withConfigmapGenerator();
+  it("a team generator takes its answers from flags under --yes, names every missing one, and validates them", async () => {
+    const repo = await withConfigmapGenerator();
     const before = snapshot(repo);
 
-    const missing = fleet(["add-configmap", "--yes"], { cwd: repo });
+    const missing = await fleet(["add-configmap", "--yes"], { cwd: repo });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing answers for add-configmap[\s\S]*<name>: is required[\s\S]*--namespace: is required/);
-    const invalid = fleet(["add-configmap", "Bad", "--namespace", "x_y", "--data", "novalue", "--env", "qa", "--yes"], { cwd: repo });
+    const invalid = await fleet(["add-configmap", "Bad", "--namespace", "x_y", "--data", "novalue", "--env", "qa", "--yes"], { cwd: repo });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/<name>: must be a DNS label/);
     expect(invalid.stderr).toMatch(/--namespace: must be a namespace name/);
@@ -207,7 +213,7 @@ describe("team generators run like fleet's own commands", () => {
     expect(invalid.stderr).toMatch(/--env: 'qa' is not one of: staging, prod/);
     expect(snapshot(repo)).toEqual(before);
 
-    const r = fleet(
+    const r = await fleet(
       ["add-configmap", "platform-settings", "--namespace", "platform", "--data", "region=eu-west-1,tier=gold", "--env", "prod", "--immutable", "--yes"],
       { cwd: repo },
     );
@@ -215,7 +221,7 @@ describe("team generators run like fleet's own commands", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/ConfigMap platform-settings added/);
     expect(fs.existsSync(path.join(repo, "infrastructure/staging/configmap-platform-settings.yaml"))).toBe(false);
-    const cm = kustomize(path.join(repo, "infrastructure/prod")).find((o) => o.kind === "ConfigMap") as unknown as {
+    const cm = (await kustomize(path.join(repo, "infrastructure/prod"))).find((o) => o.kind === "ConfigMap") as unknown as {
       metadata: { name: string; namespace: string };
       immutable?: boolean;
       data: Record<string, string>;
@@ -225,13 +231,13 @@ describe("team generators run like fleet's own commands", () => {
     expect(cm.data).toEqual({ region: "eu-west-1", tier: "gold" });
 
     // --no-<switch> and defaults: every environment by default, mutable.
-    expect(fleet(["add-configmap", "other", "--namespace", "platform", "--no-immutable", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["add-configmap", "other", "--namespace", "platform", "--no-immutable", "--yes"], { cwd: repo })).code).toBe(0);
     for (const env of ["staging", "prod"]) expect(read(repo, `infrastructure/${env}/configmap-other.yaml`)).not.toMatch(/immutable/);
   });
 
-  it("fleet <team generator> --help shows its answers as flags", () => {
-    const repo = withConfigmapGenerator();
-    const r = fleet(["add-configmap", "--help"], { cwd: repo });
+  it("fleet <team generator> --help shows its answers as flags", async () => {
+    const repo = await withConfigmapGenerator();
+    const r = await fleet(["add-configmap", "--help"], { cwd: repo });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^fleet add-configmap <name> \[options\] {3}\(team generator: \.fleet\/generators\/add-configmap\.mjs\)/);
     expect(r.stdout).toMatch(/^ {2}--namespace VALUE +Namespace it lives in$/m);
@@ -241,7 +247,7 @@ describe("team generators run like fleet's own commands", () => {
   it(
     "on a terminal, a team generator prompts for the answers its flags did not give",
     async () => {
-      const repo = initRepo();
+      const repo = await initRepo();
       const proc = pty.spawn(process.execPath, [BIN, "allow-ingress", "team-search"], {
         name: "xterm-256color",
         cols: 200,
@@ -274,20 +280,20 @@ describe("team generators run like fleet's own commands", () => {
           // already gone
         }
       }
-      const np = kustomize(path.join(repo, "tenants/prod")).find((o) => o.kind === "NetworkPolicy")!;
+      const np = (await kustomize(path.join(repo, "tenants/prod"))).find((o) => o.kind === "NetworkPolicy")!;
       expect(np.metadata).toMatchObject({ name: "allow-from-monitoring", namespace: "team-search" });
       expect(np.spec!.ingress[0].ports).toEqual([{ protocol: "TCP", port: 9100 }]);
     },
     60_000,
   );
 
-  it("team generators are found only in a fleet repo: --repo from elsewhere, unknown command outside one", () => {
-    const repo = withConfigmapGenerator();
+  it("team generators are found only in a fleet repo: --repo from elsewhere, unknown command outside one", async () => {
+    const repo = await withConfigmapGenerator();
     const elsewhere = tmpDir();
-    const outside = fleet(["add-configmap", "x", "--namespace", "platform", "--yes"], { cwd: elsewhere });
+    const outside = await fleet(["add-configmap", "x", "--namespace", "platform", "--yes"], { cwd: elsewhere });
     expect(outside.code).toBe(2);
     expect(outside.stderr).toMatch(/unknown command 'add-configmap'/);
-    const viaRepo = fleet(["add-configmap", "x", "--namespace", "platform", "--yes", "--repo", repo], { cwd: elsewhere });
+    const viaRepo = await fleet(["add-configmap", "x", "--namespace", "platform", "--yes", "--repo", repo], { cwd: elsewhere });
     expect(viaRepo.stderr).toBe("");
     expect(viaRepo.code).toBe(0);
     expect(fs.existsSync(path.join(repo, "infrastructure/prod/configmap-x.yaml"))).toBe(true);
@@ -295,12 +301,12 @@ describe("team generators run like fleet's own commands", () => {
 });
 
 describe("fleet --help and team generators", () => {
-  it("lists the repo's team generators by file name with their leading comment, without loading any of them", () => {
-    const repo = withConfigmapGenerator();
+  it("lists the repo's team generators by file name with their leading comment, without loading any of them", async () => {
+    const repo = await withConfigmapGenerator();
     const marker = path.join(tmpDir(), "imported");
     write(repo, ".fleet/generators/side-effect.mjs", `// Proves --help does not import generators\nimport { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "x");\nexport default {};\n`);
     write(repo, ".fleet/generators/_shared.mjs", "export const helper = 1;\n");
-    const r = fleet(["--help"], { cwd: path.join(repo, "tenants") });
+    const r = await fleet(["--help"], { cwd: path.join(repo, "tenants") });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Team generators \(.*\.fleet\/generators\/\):$/m);
     expect(r.stdout).toMatch(/^ {2}add-configmap +Add a ConfigMap to the infrastructure of some environments$/m);
@@ -314,18 +320,18 @@ describe("fleet --help and team generators", () => {
     const log = path.join(dir, "loaded.txt");
     fs.writeFileSync(path.join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r; }\n`);
     fs.writeFileSync(path.join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(`file://${path.join(dir, "hooks.mjs")}`)});\n`);
-    const traced = spawnSync(process.execPath, ["--import", path.join(dir, "register.mjs"), BIN, "--help"], { cwd: repo, encoding: "utf8" });
-    expect(traced.status, traced.stderr).toBe(0);
+    const traced = await run(process.execPath, ["--import", path.join(dir, "register.mjs"), BIN, "--help"], { cwd: repo });
+    expect(traced.code, traced.stderr).toBe(0);
     const loaded = fs.readFileSync(log, "utf8").trim().split("\n");
     expect(loaded.filter((u) => /\/generators\/|node-plop|inquirer|handlebars|\/yaml\/|\/diff\/|execa/.test(u))).toEqual([]);
   });
 
-  it("a team generator cannot shadow a built-in command: --help says so, the command stays fleet's own", () => {
-    const repo = initRepo();
+  it("a team generator cannot shadow a built-in command: --help says so, the command stays fleet's own", async () => {
+    const repo = await initRepo();
     write(repo, ".fleet/generators/new-tenant.mjs", "export default {};\n");
-    const help = fleet(["--help"], { cwd: repo });
+    const help = await fleet(["--help"], { cwd: repo });
     expect(help.stdout).toMatch(/^ {2}new-tenant +refused: a team generator cannot shadow the built-in command 'new-tenant'; rename \.fleet\/generators\/new-tenant\.mjs$/m);
-    const r = fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo });
+    const r = await fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo });
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-o/sync.yaml"))).toBe(true);
   });
@@ -344,11 +350,11 @@ describe("a failing or malformed team generator is reported by name and never ha
     ["an answer taking one of fleet's flags", 'export default { name: "bad", answers: [{ name: "dryRun", message: "m" }], actions: () => [] };\n', /--dry-run is one of fleet's own flags/],
     ["a syntax error", "export default { name: 'bad',, };\n", /failed to load: SyntaxError/],
     ["a throw while loading", 'throw new Error("no config");\n', /failed to load: Error: no config/],
-  ])("%s: exit 2, named, nothing written", (_what, source, message) => {
-    const repo = initRepo();
+  ])("%s: exit 2, named, nothing written", async (_what, source, message) => {
+    const repo = await initRepo();
     write(repo, ".fleet/generators/bad.mjs", source);
     const before = snapshot(repo);
-    const r = run(repo, "bad");
+    const r = await run(repo, "bad");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^fleet: team generator 'bad' \(\.fleet\/generators\/bad\.mjs\)/);
     expect(r.stderr).toMatch(message);
@@ -368,13 +374,13 @@ describe("a failing or malformed team generator is reported by name and never ha
     ["plop's own add, which would write past the change set", `actions: () => [${FIRST_WRITES}, { type: "add", path: "plop-wrote-this.txt", template: "x" }]`, /plop's own 'add' writes past fleet's change set/],
     ["an action type fleet does not have", `actions: () => [${FIRST_WRITES}, { type: "fleet:frobnicate", path: "x" }]`, /type must be one of fleet:render/],
     ["a path outside the repo", `actions: () => [${FIRST_WRITES}, { type: "fleet:delete", path: "../outside.yaml" }]`, /outside the repository/],
-  ])("%s: exit 2, named, the repo exactly as it was", (_what, body, message) => {
-    const repo = initRepo();
+  ])("%s: exit 2, named, the repo exactly as it was", async (_what, body, message) => {
+    const repo = await initRepo();
     write(repo, "tenants/prod/broken.yaml", "resources: [a\n");
     write(repo, ".fleet/generators/failing.mjs", `export default { name: "failing", answers: [], ${body} };\n`.replace("answers: [], answers:", "answers:"));
     const before = snapshot(repo);
     for (const extra of [[], ["--dry-run"]]) {
-      const r = run(repo, "failing", ...extra);
+      const r = await run(repo, "failing", ...extra);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/^fleet: team generator 'failing' \(\.fleet\/generators\/failing\.mjs\)/);
       expect(r.stderr).toMatch(message);

@@ -4,17 +4,17 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RbacModel } from "../src/validate/rbac.js";
 import { substituteObject, substituteString, variablesFor } from "../src/validate/substitute.js";
 import type { Applied } from "../src/validate/model.js";
 import { bootstrapStandIn, fleet, initRepo, read, tmpDir, write } from "./helpers.js";
 
 /** A fleet repo as fleet writes it: two tenants, two clusters, bootstrapped. */
-function fleetRepo(): string {
-  const repo = initRepo();
+async function fleetRepo(): Promise<string> {
+  const repo = await initRepo();
   for (const [c, env] of [["prod-eu", "prod"], ["staging-eu", "staging"]]) {
-    expect(fleet(["new-cluster", c!, "--env", env!, "--var", "region=eu-west-1", "--yes"], { cwd: repo }).code).toBe(0);
+    expect((await fleet(["new-cluster", c!, "--env", env!, "--var", "region=eu-west-1", "--yes"], { cwd: repo })).code).toBe(0);
     bootstrapStandIn(repo, c!);
   }
   return repo;
@@ -25,19 +25,19 @@ interface Report {
   errors: number;
 }
 
-function validate(repo: string, ...args: string[]): { code: number; report: Report; stderr: string } {
-  const r = fleet(["validate", "--json", ...args], { cwd: repo });
+async function validate(repo: string, ...args: string[]): Promise<{ code: number; report: Report; stderr: string }> {
+  const r = await fleet(["validate", "--json", ...args], { cwd: repo });
   return { code: r.code, report: r.stdout ? (JSON.parse(r.stdout) as Report) : ({} as Report), stderr: r.stderr };
 }
 
 const findings = (rep: Report, id: string) => rep.clusters.flatMap((c) => c.findings.filter((f) => f.id === id));
 
 describe("what fleet writes", () => {
-  it("validates clean: every cluster builds, every invariant holds, every tenant is isolated", () => {
-    const repo = fleetRepo();
-    expect(fleet(["new-tenant", "team-ml", "--url", "https://github.com/acme/ml", "--env", "prod", "--yes"], { cwd: repo }).code).toBe(0);
-    expect(fleet(["add-image-automation", "--tenant", "team-ml", "--image", "ghcr.io/acme/ml", "--semver", "^1.0", "--yes"], { cwd: repo }).code).toBe(0);
-    const { code, report, stderr } = validate(repo);
+  it("validates clean: every cluster builds, every invariant holds, every tenant is isolated", async () => {
+    const repo = await fleetRepo();
+    expect((await fleet(["new-tenant", "team-ml", "--url", "https://github.com/acme/ml", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
+    expect((await fleet(["add-image-automation", "--tenant", "team-ml", "--image", "ghcr.io/acme/ml", "--semver", "^1.0", "--yes"], { cwd: repo })).code).toBe(0);
+    const { code, report, stderr } = await validate(repo);
     expect(stderr).toBe("");
     expect(report.clusters.map((c) => c.findings)).toEqual([[], []]);
     expect(code).toBe(0);
@@ -53,14 +53,14 @@ describe("what fleet writes", () => {
     }
     // Tenants' own repositories are not here: said, not silently skipped.
     expect(prod.notChecked).toContain("GitRepository/team-ml/team-ml (source of Kustomization/team-ml/team-ml)");
-    const text = fleet(["validate"], { cwd: repo });
+    const text = await fleet(["validate"], { cwd: repo });
     expect(text.stdout).toMatch(/cluster prod-eu \(Flux v2\.7\.4\): \d+ objects, 0 errors, 0 warnings/);
     expect(text.stdout).toMatch(/isolation: 3 tenant reconcilers; none can create clusterrolebindings or get another tenant's secrets/);
   });
 });
 
 describe("each invariant, broken, is named with its object and file", () => {
-  const cases: Array<[string, string, (repo: string) => void, { object: string; file: string; severity?: string }]> = [
+  const cases: Array<[string, string, (repo: string) => void | Promise<void>, { object: string; file: string; severity?: string }]> = [
     ["build-failed", "a tenants overlay that does not build", (r) => write(r, "tenants/prod/kustomization.yaml", read(r, "tenants/prod/kustomization.yaml").replace("resources:\n", "resources:\n  - missing.yaml\n")),
       { object: "Kustomization/flux-system/tenants", file: "clusters/prod-eu/tenants.yaml" }],
     ["cluster-entry-only-points", "a workload in the cluster directory", (r) => {
@@ -112,7 +112,7 @@ describe("each invariant, broken, is named with its object and file", () => {
     }, { object: "ConfigMap/default/shared", file: "tenants/prod/shared.yaml" }],
     ["lockdown", "a cluster bootstrapped without the lockdown patches", (r) => write(r, "clusters/prod-eu/flux-system/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-components.yaml\n  - gotk-sync.yaml\n  - cluster-vars.yaml\n"),
       { object: "Deployment/flux-system/kustomize-controller", file: "clusters/prod-eu/flux-system/gotk-components.yaml" }],
-    ["image-push-branch", "image automation pushing to the deployed branch", (r) => expect(fleet(["add-image-automation", "--tenant", "team-search", "--image", "ghcr.io/acme/s", "--semver", "^1.0", "--push-branch", "main", "--yes"], { cwd: r }).code).toBe(0),
+    ["image-push-branch", "image automation pushing to the deployed branch", async (r) => expect((await fleet(["add-image-automation", "--tenant", "team-search", "--image", "ghcr.io/acme/s", "--semver", "^1.0", "--push-branch", "main", "--yes"], { cwd: r })).code).toBe(0),
       { object: "ImageUpdateAutomation/team-search/s", file: "tenants/base/team-search/image-s.yaml", severity: "warning" }],
   ];
 
@@ -125,12 +125,15 @@ describe("each invariant, broken, is named with its object and file", () => {
   }
 
   // One repo, broken in one way per case in a copy of it.
-  const pristine = fleetRepo();
-  it.each(cases)("%s: %s", (id, _what, breakIt, where) => {
+  let pristine: string;
+  beforeAll(async () => {
+    pristine = await fleetRepo();
+  });
+  it.each(cases)("%s: %s", async (id, _what, breakIt, where) => {
     const repo = path.join(tmpDir(), "fleet-infra");
     fs.cpSync(pristine, repo, { recursive: true });
-    breakIt(repo);
-    const { code, report } = validate(repo, "--cluster", "prod-eu");
+    await breakIt(repo);
+    const { code, report } = await validate(repo, "--cluster", "prod-eu");
     const hit = findings(report, id).find((f) => f.object === where.object);
     expect(hit, `${id} on ${where.object}; got ${JSON.stringify(report.clusters?.[0]?.findings.map((f) => [f.id, f.object]))}`).toBeDefined();
     expect(hit!.file).toBe(where.file);
@@ -145,12 +148,12 @@ describe("postBuild substitution", () => {
   const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "vars", namespace: "flux-system" }, data: { region: "eu-west-1", zone: "a", empty: "" } };
   const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "flux-system" }, data: { token: Buffer.from("t0k").toString("base64") } };
 
-  it("inline substitute wins over substituteFrom; Secrets are decoded", () => {
+  it("inline substitute wins over substituteFrom; Secrets are decoded", async () => {
     const { vars } = variablesFor(ks({ substitute: { region: "us-east-1" }, substituteFrom: [{ kind: "ConfigMap", name: "vars" }, { kind: "Secret", name: "s" }] }), [cm, secret]);
     expect(vars).toMatchObject({ region: "us-east-1", zone: "a", token: "t0k" });
   });
 
-  it("defaults apply when a variable is unset or empty; $${var} stays a literal ${var}", () => {
+  it("defaults apply when a variable is unset or empty; $${var} stays a literal ${var}", async () => {
     const missing = new Set<string>();
     expect(substituteString("${region}-${nope:=x}-${empty:-y}-${nope2=z}-$${region}", { region: "eu", empty: "" }, missing)).toBe("eu-x-y-z-${region}");
     expect([...missing]).toEqual([]);
@@ -158,18 +161,18 @@ describe("postBuild substitution", () => {
     expect([...missing]).toEqual(["gone"]);
   });
 
-  it("a resource with the opt-out annotation is left as it is", () => {
+  it("a resource with the opt-out annotation is left as it is", async () => {
     const obj = { kind: "ConfigMap", metadata: { name: "script", annotations: { "kustomize.toolkit.fluxcd.io/substitute": "disabled" } }, data: { run: "echo ${HOME}" } };
     expect(substituteObject(obj, {})).toEqual({ obj, missing: [] });
   });
 
-  it("an unresolved variable is a warning up to Flux 2.8 and an error from 2.9, where substitution is strict", () => {
+  it("an unresolved variable is a warning up to Flux 2.8 and an error from 2.9, where substitution is strict", async () => {
     for (const [pin, severity, code] of [["v2.8.5", "warning", 0], ["v2.9.4", "error", 1]] as const) {
-      const repo = fleetRepo();
+      const repo = await fleetRepo();
       write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace("version: v2.7.4", `version: ${pin}`));
       write(repo, "infrastructure/base/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dns\n  namespace: default\ndata:\n  zone: ${cluster_zone}\n  region: ${region}\n");
       write(repo, "infrastructure/base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - extra.yaml\n");
-      const { code: exit, report } = validate(repo, "--cluster", "prod-eu");
+      const { code: exit, report } = await validate(repo, "--cluster", "prod-eu");
       const hits = findings(report, "substitution-unresolved");
       expect(hits.map((h) => [h.object, h.severity])).toEqual([["ConfigMap/default/dns", severity]]);
       expect(hits[0]!.message).toMatch(/\$\{cluster_zone\}/);
@@ -184,21 +187,21 @@ describe("the RBAC model", () => {
   const rb = (ns: string, role: string, subjects: unknown[], kind = "RoleBinding") =>
     a({ apiVersion: "rbac.authorization.k8s.io/v1", kind, metadata: { name: "b", ...(kind === "RoleBinding" ? { namespace: ns } : {}) }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role }, subjects: subjects as never });
 
-  it("a RoleBinding to cluster-admin grants no cluster-scoped verb, only its own namespace", () => {
+  it("a RoleBinding to cluster-admin grants no cluster-scoped verb, only its own namespace", async () => {
     const m = new RbacModel([rb("team-a", "cluster-admin", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }])]);
     expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")).toEqual([]);
     expect(m.canI(tenant, "get", "", "secrets", "team-b")).toEqual([]);
     expect(m.canI(tenant, "get", "", "secrets", "team-a")).toHaveLength(1);
   });
 
-  it("a ClusterRoleBinding to a tenant's service account grants everywhere", () => {
+  it("a ClusterRoleBinding to a tenant's service account grants everywhere", async () => {
     const m = new RbacModel([rb("", "view", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }], "ClusterRoleBinding")]);
     expect(m.canI(tenant, "list", "", "pods", "team-b")).toHaveLength(1);
     expect(m.canI(tenant, "get", "", "secrets", "team-b")).toEqual([]);
     expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")).toEqual([]);
   });
 
-  it("group subjects count: system:serviceaccounts, system:serviceaccounts:<ns>, system:authenticated", () => {
+  it("group subjects count: system:serviceaccounts, system:serviceaccounts:<ns>, system:authenticated", async () => {
     for (const group of ["system:serviceaccounts", "system:serviceaccounts:team-a", "system:authenticated"]) {
       const m = new RbacModel([rb("", "cluster-admin", [{ kind: "Group", name: group }], "ClusterRoleBinding")]);
       expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings"), group).toHaveLength(1);
@@ -207,7 +210,7 @@ describe("the RBAC model", () => {
     expect(other.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")).toEqual([]);
   });
 
-  it("a tenant that may impersonate a more powerful account in its namespace has that account's power", () => {
+  it("a tenant that may impersonate a more powerful account in its namespace has that account's power", async () => {
     const m = new RbacModel([
       rb("team-a", "admin", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }]),
       rb("", "cluster-admin", [{ kind: "ServiceAccount", name: "deployer", namespace: "team-a" }], "ClusterRoleBinding"),
@@ -217,12 +220,12 @@ describe("the RBAC model", () => {
     expect(g[0]!.role).toBe("ClusterRole cluster-admin after impersonating system:serviceaccount:team-a:deployer");
   });
 
-  it("edit granted cluster-wide reaches Flux's own reconcilers, and so cluster-admin", () => {
+  it("edit granted cluster-wide reaches Flux's own reconcilers, and so cluster-admin", async () => {
     const m = new RbacModel([rb("", "edit", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }], "ClusterRoleBinding")]);
     expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")[0]!.role).toMatch(/after impersonating system:serviceaccount:flux-system:(kustomize|helm)-controller/);
   });
 
-  it("view does not read secrets; a Role's own rules are used", () => {
+  it("view does not read secrets; a Role's own rules are used", async () => {
     const role = a({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "r", namespace: "team-b" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }] });
     const bindRole = a({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "x", namespace: "team-b" }, roleRef: { kind: "Role", name: "r" }, subjects: [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }] });
     expect(new RbacModel([rb("team-b", "view", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }])]).canI(tenant, "get", "", "secrets", "team-b")).toEqual([]);
@@ -231,7 +234,7 @@ describe("the RBAC model", () => {
 });
 
 describe("repos fleet did not write", () => {
-  it("Flux's multi-tenancy example: the cluster-admin RoleBinding is a warning and isolation still holds", () => {
+  it("Flux's multi-tenancy example: the cluster-admin RoleBinding is a warning and isolation still holds", async () => {
     const repo = path.join(tmpDir(), "mt");
     bootstrapStandIn(repo, "staging");
     write(repo, "clusters/staging/flux-system/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-components.yaml\n  - gotk-sync.yaml\n");
@@ -241,7 +244,7 @@ describe("repos fleet did not write", () => {
     write(repo, "tenants/base/dev-team/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: apps\nresources:\n  - rbac.yaml\n  - sync.yaml\n");
     write(repo, "tenants/base/dev-team/rbac.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels:\n    toolkit.fluxcd.io/tenant: dev-team\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: dev-team\n  namespace: apps\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: dev-team-reconciler\n  namespace: apps\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - apiGroup: rbac.authorization.k8s.io\n    kind: User\n    name: gotk:apps:reconciler\n  - kind: ServiceAccount\n    name: dev-team\n    namespace: apps\n");
     write(repo, "tenants/base/dev-team/sync.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: dev-team\n  namespace: apps\nspec:\n  interval: 1m\n  url: https://github.com/fluxcd/flux2-kustomize-helm-example\n  ref:\n    branch: dev-team\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: dev-team\n  namespace: apps\nspec:\n  serviceAccountName: dev-team\n  targetNamespace: apps\n  interval: 5m\n  sourceRef:\n    kind: GitRepository\n    name: dev-team\n  prune: true\n");
-    const { report } = validate(repo);
+    const { report } = await validate(repo);
     const warn = findings(report, "tenant-cluster-admin-rolebinding");
     expect(warn.map((f) => [f.object, f.file, f.severity])).toEqual([["RoleBinding/apps/dev-team-reconciler", "tenants/base/dev-team/rbac.yaml", "warning"]]);
     expect(report.clusters[0]!.isolation).toEqual([{ identity: "system:serviceaccount:apps:dev-team", createClusterRoleBindings: false, readSecretsOf: [] }]);
@@ -249,7 +252,7 @@ describe("repos fleet did not write", () => {
     expect(findings(report, "lockdown").map((f) => f.object)).toContain("Deployment/flux-system/kustomize-controller");
   });
 
-  it("Flux's kustomize-helm example: every path builds, platform HelmReleases are not tenants, missing service accounts are named", () => {
+  it("Flux's kustomize-helm example: every path builds, platform HelmReleases are not tenants, missing service accounts are named", async () => {
     const repo = path.join(tmpDir(), "kh");
     bootstrapStandIn(repo, "production");
     write(repo, "clusters/production/flux-system/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-components.yaml\n  - gotk-sync.yaml\n");
@@ -262,7 +265,7 @@ describe("repos fleet did not write", () => {
     write(repo, "apps/base/podinfo/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: podinfo\nresources:\n  - release.yaml\n");
     write(repo, "apps/base/podinfo/release.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: podinfo\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n");
     write(repo, "apps/production/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base/podinfo\n");
-    const { report, code } = validate(repo);
+    const { report, code } = await validate(repo);
     expect(findings(report, "build-failed")).toEqual([]);
     // No lockdown here: even flux-system's own Kustomization names no service account.
     expect(findings(report, "platform-service-account").map((f) => [f.object, f.file]).sort()).toEqual([
@@ -279,37 +282,37 @@ describe("repos fleet did not write", () => {
 });
 
 describe("when validate cannot run", () => {
-  it("exits 2 naming kubectl when it is not on PATH", () => {
-    const repo = fleetRepo();
-    const r = fleet(["validate"], { cwd: repo, env: { PATH: tmpDir("fleet-empty-path-") } });
+  it("exits 2 naming kubectl when it is not on PATH", async () => {
+    const repo = await fleetRepo();
+    const r = await fleet(["validate"], { cwd: repo, env: { PATH: tmpDir("fleet-empty-path-") } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/kubectl is not installed or not on PATH/);
   });
 
-  it("exits 2 naming the cluster that does not exist", () => {
-    const repo = fleetRepo();
-    const r = fleet(["validate", "--cluster", "nope"], { cwd: repo });
+  it("exits 2 naming the cluster that does not exist", async () => {
+    const repo = await fleetRepo();
+    const r = await fleet(["validate", "--cluster", "nope"], { cwd: repo });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no cluster 'nope'.*prod-eu, staging-eu/);
   });
 });
 
 describe("--explain-access", () => {
-  it("prints what an identity can do and which binding grants it", () => {
-    const repo = fleetRepo();
-    const r = fleet(["validate", "--explain-access", "team-payments/reconciler", "--cluster", "prod-eu"], { cwd: repo });
+  it("prints what an identity can do and which binding grants it", async () => {
+    const repo = await fleetRepo();
+    const r = await fleet(["validate", "--explain-access", "team-payments/reconciler", "--cluster", "prod-eu"], { cwd: repo });
     expect(r.stdout).toMatch(/RoleBinding reconciler \(tenants\/base\/team-payments\/rbac\.yaml\) -> ClusterRole admin, namespace team-payments/);
     expect(r.stdout).toMatch(/can-i create clusterrolebindings: no/);
   });
 });
 
 describe("--source maps a tenant's repository to a local directory", () => {
-  it("builds the tenant's own manifests under its Kustomization's targetNamespace and checks them", () => {
-    const repo = fleetRepo();
+  it("builds the tenant's own manifests under its Kustomization's targetNamespace and checks them", async () => {
+    const repo = await fleetRepo();
     const tenantRepo = tmpDir();
     write(tenantRepo, "deploy/prod/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n");
     write(tenantRepo, "deploy/prod/crb.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: sneaky\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: ServiceAccount\n    name: reconciler\n    namespace: team-payments\n");
-    const { report } = validate(repo, "--cluster", "prod-eu", "--source", `team-payments/team-payments=${tenantRepo}`);
+    const { report } = await validate(repo, "--cluster", "prod-eu", "--source", `team-payments/team-payments=${tenantRepo}`);
     expect(report.clusters[0]!.notChecked.some((n) => n.includes("team-payments/team-payments"))).toBe(false);
     const hit = findings(report, "tenant-cluster-binding")[0]!;
     expect(hit.object).toBe("ClusterRoleBinding/sneaky");
