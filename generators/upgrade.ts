@@ -4,7 +4,7 @@
  * serves. Reports clusters whose bootstrapped Flux differs from the new pin.
  */
 import { listClusters, terraformDir } from "../src/core/bootstrap.js";
-import type { ChangeSet } from "../src/core/changeset.js";
+import type { ChangeSet } from "../src/changeset/changeset.js";
 import { CONFIG_FILE } from "../src/core/config.js";
 import { apiVersions, bootstrappedVersion, isKnownRelease, KNOWN_RELEASES, terraformProviderVersion } from "../src/core/flux.js";
 import type { Context, FleetAction, Generator } from "../src/core/generator.js";

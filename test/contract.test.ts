@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ChangeSet, realFs, type ApplyFs } from "../src/core/changeset.js";
+import { ChangeSet, realFs, type ApplyFs } from "../src/changeset/changeset.js";
 import { BIN, buildAll, fleet, initRepo, read, snapshot, tmpDir, write } from "./helpers.js";
 
 const newTenant = (name: string, ...extra: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}`, "--yes", ...extra];

@@ -3,7 +3,7 @@
  * from the tree. Read-only: no lock, no change set applied.
  */
 import { parseArgs } from "node:util";
-import { ChangeSet } from "../core/changeset.js";
+import { ChangeSet } from "../changeset/changeset.js";
 import { locateRepo } from "../core/context.js";
 import { EXIT, InputError } from "../core/errors.js";
 import { readInventory, type Inventory } from "../core/inventory.js";

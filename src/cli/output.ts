@@ -1,5 +1,5 @@
 /** What a writing command prints: a line per file, the diff on --dry-run, next steps. */
-import type { Change, ChangeSet } from "../core/changeset.js";
+import type { Change, ChangeSet } from "../changeset/changeset.js";
 import type { ExternalCommand } from "../core/generator.js";
 
 /** Where a command runs and how it talks to the person who ran it. */

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { initContext, locateRepo, repoContext } from "../core/context.js";
 import { EXIT, InputError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
-import { acquireLock } from "../core/lock.js";
+import { acquireLock } from "../changeset/lock.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";

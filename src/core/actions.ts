@@ -3,7 +3,7 @@
  * to disk, which is what makes dry-run, idempotency and the atomic apply one mechanism.
  */
 import type { NodePlopAPI } from "node-plop";
-import type { ChangeSet } from "./changeset.js";
+import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
 import { markSetters } from "./image-setters.js";

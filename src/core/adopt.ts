@@ -3,7 +3,7 @@
  * environments (tenants/<env>/ overlays), its Flux pin (the `# Flux Version:` header of
  * gotk-components.yaml) and its git coordinates (the flux-system GitRepository).
  */
-import type { ChangeSet } from "./changeset.js";
+import type { ChangeSet } from "../changeset/changeset.js";
 import { bootstrappedVersion, isKnownRelease } from "./flux.js";
 import { detectEnvironments, readObjects } from "./repo.js";
 

@@ -3,7 +3,7 @@
  * with the pin, the full set of extra components, and tokens only ever from the environment.
  * new-cluster and bootstrap both take their commands from here, so a re-bootstrap is the same.
  */
-import type { ChangeSet } from "./changeset.js";
+import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetConfig } from "./config.js";
 import { terraformProviderVersion, TERRAFORM_REQUIRED_VERSION } from "./flux.js";
 import type { ExternalCommand, FleetAction } from "./generator.js";

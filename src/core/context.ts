@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { detectRepo } from "./adopt.js";
-import { ChangeSet } from "./changeset.js";
+import { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE, defaultConfig, parseConfig } from "./config.js";
 import { InputError } from "./errors.js";
 import { apiVersions } from "./flux.js";

@@ -3,7 +3,7 @@
  * with one validation) and a declarative list of actions. Generators never touch the disk;
  * their actions are staged into the change set by the action types in actions.ts.
  */
-import type { ChangeSet } from "./changeset.js";
+import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "./flux.js";
 

@@ -5,7 +5,7 @@
  * `./infrastructure/<env>` or its cluster-vars `environment`). Nothing here writes.
  */
 import * as path from "node:path";
-import type { ChangeSet } from "./changeset.js";
+import type { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE } from "./config.js";
 import { detectEnvironments, listTenants, loadConfig, readObjects, readTenantSync, TENANTS_BASE } from "./repo.js";
 

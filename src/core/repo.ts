@@ -3,7 +3,7 @@
  * which clusters), all read through the change set so staged edits are seen.
  */
 import { parseAllDocuments } from "yaml";
-import type { ChangeSet } from "./changeset.js";
+import type { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE, parseConfig, type FleetConfig } from "./config.js";
 import { ParseError } from "./errors.js";
 

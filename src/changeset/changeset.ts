@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { ConflictError, FleetError } from "./errors.js";
+import { ConflictError, FleetError } from "../core/errors.js";
 import { deferInterrupts } from "./signals.js";
 
 export type ChangeKind = "created" | "updated" | "deleted" | "unchanged";

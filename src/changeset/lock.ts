@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LockError } from "./errors.js";
+import { LockError } from "../core/errors.js";
 import { onInterrupt } from "./signals.js";
 
 export const LOCK_FILE = ".fleet.lock";
