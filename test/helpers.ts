@@ -131,13 +131,15 @@ export async function buildAll(repo: string): Promise<Map<string, K8sObject[]>> 
   return new Map(dirs.map((dir, i) => [path.relative(repo, dir), objects[i]!]));
 }
 
-/** Path -> content of every file below dir, for byte-for-byte comparisons. */
+/** Path -> content of every file (or link) below dir, for byte-for-byte comparisons. */
 export function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
+      // A link is recorded as a link: a snapshot never reads through one out of `dir`.
+      if (e.isSymbolicLink()) out[path.relative(dir, p)] = `symbolic link -> ${fs.readlinkSync(p)}`;
+      else if (e.isDirectory()) walk(p);
       else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
     }
   };

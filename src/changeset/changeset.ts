@@ -8,6 +8,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { ConflictError, FleetError } from "../core/errors.js";
+import { RepoPaths } from "./inside.js";
 import { deferInterrupts } from "./signals.js";
 
 export type ChangeKind = "created" | "updated" | "deleted" | "unchanged";
@@ -48,11 +49,14 @@ export class ChangeSet {
   private readonly staged = new Map<string, string | null>();
   /** What was on disk when first read, so apply and rollback know what they replace. */
   private readonly originals = new Map<string, Original>();
+  private readonly paths: RepoPaths;
 
   constructor(
     readonly root: string,
     private readonly options: { force?: boolean } = {},
-  ) {}
+  ) {
+    this.paths = new RepoPaths(root);
+  }
 
   /** Normalise a repo-relative path and refuse anything that leaves the repo. */
   private key(rel: string): string {
@@ -62,8 +66,9 @@ export class ChangeSet {
     return norm;
   }
 
-  private abs(key: string): string {
-    return path.join(this.root, ...key.split("/"));
+  /** Where `key` is on disk, proven inside the repository (no link leads out of it). */
+  private abs(key: string, followLast = true): string {
+    return this.paths.resolve(key, followLast);
   }
 
   private original(key: string): Original {
@@ -131,8 +136,18 @@ export class ChangeSet {
     const dirs = new Set<string>();
     try {
       for (const ent of fs.readdirSync(dirKey ? this.abs(dirKey) : this.root, { withFileTypes: true })) {
-        if (ent.isDirectory()) dirs.add(ent.name);
-        else if (ent.isFile()) files.add(ent.name);
+        let kind: fs.Dirent | fs.Stats = ent;
+        // A link counts as what it points to, once it is proven to stay inside the repository.
+        if (ent.isSymbolicLink()) {
+          const abs = this.abs(dirKey ? `${dirKey}/${ent.name}` : ent.name);
+          try {
+            kind = fs.statSync(abs);
+          } catch {
+            continue;
+          }
+        }
+        if (kind.isDirectory()) dirs.add(ent.name);
+        else if (kind.isFile()) files.add(ent.name);
       }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -234,7 +249,7 @@ export class ChangeSet {
         await fsOps.writeFile(tmp, c.after, this.original(c.path).mode);
       }
       for (const c of changes) {
-        const abs = this.abs(c.path);
+        const abs = this.abs(c.path, c.after !== undefined);
         if (c.after === undefined) await fsOps.unlink(abs);
         else await fsOps.rename(temps.get(c.path)!, abs);
         temps.delete(c.path);

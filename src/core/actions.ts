@@ -17,7 +17,7 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   "fleet:render": (cs, a) => {
     if (a.ifMissing && cs.exists(a.path)) return;
     const yaml = /\.ya?ml$/.test(a.path);
-    const text = yaml ? renderYaml(a.template, a.data, cs.root) : renderText(a.template, a.data, cs.root);
+    const text = yaml ? renderYaml(a.template, a.data, cs) : renderText(a.template, a.data, cs);
     cs.write(a.path, text);
   },
 

@@ -50,3 +50,18 @@ export class LockError extends FleetError {
 export class ToolError extends FleetError {
   override readonly exitCode = EXIT.tool;
 }
+
+/** A path fleet must read, write or delete leads outside the repository through a link. */
+export class LinkError extends FleetError {
+  override readonly exitCode = EXIT.usage;
+  constructor(
+    readonly link: string,
+    target: string,
+    root: string,
+  ) {
+    super(
+      `${link} is a symbolic link to ${target}, outside the repository (${root}); fleet reads, writes and deletes only inside it, and nothing was written\n` +
+        `  fix: replace the link with the files themselves, or with a link that stays inside the repository`,
+    );
+  }
+}

@@ -31,7 +31,7 @@ interface Template {
 
 /** Built-in templates by name. */
 const builtins = new Map<string, Template>();
-/** Compiled overrides by path and text: an override edited between runs is compiled afresh. */
+/** Compiled overrides by name and text: an override edited between runs is compiled afresh. */
 const overrides = new Map<string, Template>();
 
 /** Template names are relative paths below the templates directory, nothing else. */
@@ -59,17 +59,16 @@ function builtinTemplate(name: string): Template | undefined {
   return t;
 }
 
-function overrideTemplate(root: string, name: string): Template | undefined {
-  const file = path.join(root, ...OVERRIDES_DIR.split("/"), `${name}.hbs`);
-  let text: string | undefined;
-  try {
-    if (fs.statSync(file).isFile()) text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
-  }
+/** The repository a render is for: its overrides are read through it (and only inside it). */
+export interface TemplateSource {
+  root: string;
+  read(rel: string): string | undefined;
+}
+
+function overrideTemplate(repo: TemplateSource, name: string): Template | undefined {
+  const text = repo.read(`${OVERRIDES_DIR}/${name}.hbs`);
   if (text === undefined) return undefined;
-  const key = `${file}\0${text}`;
+  const key = `${name}\0${text}`;
   let t = overrides.get(key);
   if (!t) {
     const builtin = fs.existsSync(path.join(TEMPLATES_DIR, `${name}.hbs`));
@@ -79,13 +78,13 @@ function overrideTemplate(root: string, name: string): Template | undefined {
   return t;
 }
 
-/** The template a render in `root` uses: the repo's override, else fleet's own. */
-function template(name: string, root: string | undefined): Template {
+/** The template a render for `repo` uses: the repo's override, else fleet's own. */
+function template(name: string, repo: TemplateSource | undefined): Template {
   checkName(name);
-  const t = (root !== undefined ? overrideTemplate(root, name) : undefined) ?? builtinTemplate(name);
+  const t = (repo !== undefined ? overrideTemplate(repo, name) : undefined) ?? builtinTemplate(name);
   if (!t)
     throw new FleetError(
-      `template ${name}.hbs does not exist${root !== undefined ? ` in ${OVERRIDES_DIR}/ of the repo or` : ""} among fleet's templates\n` +
+      `template ${name}.hbs does not exist${repo !== undefined ? ` in ${OVERRIDES_DIR}/ of the repo or` : ""} among fleet's templates\n` +
         `  fix: add ${OVERRIDES_DIR}/${name}.hbs to the repo, or name an existing template`,
     );
   return t;
@@ -128,19 +127,19 @@ function render(t: Template, data: object): string {
 }
 
 /**
- * Render a text template. `root` is the fleet repo the render is for: its
+ * Render a text template. `repo` is the fleet repo the render is for: its
  * `.fleet/templates/<name>.hbs`, when there is one, is used instead of fleet's own.
  */
-export function renderText(name: string, data: object, root?: string): string {
-  return render(template(name, root), data);
+export function renderText(name: string, data: object, repo?: TemplateSource): string {
+  return render(template(name, repo), data);
 }
 
 /**
  * Render a YAML template and prove the result is what was meant: it parses, and every
  * Kubernetes object in it has apiVersion, kind and metadata.name.
  */
-export function renderYaml(name: string, data: object, root?: string): string {
-  const t = template(name, root);
+export function renderYaml(name: string, data: object, repo?: TemplateSource): string {
+  const t = template(name, repo);
   const text = render(t, data);
   try {
     checkYaml(`template ${t.override ? "override " : ""}${t.label}`, text);

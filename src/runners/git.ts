@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execa } from "execa";
+import { RepoPaths } from "../changeset/inside.js";
 
 async function git(root: string, args: string[]): Promise<string | undefined> {
   const r = await execa("git", ["-C", root, ...args], { reject: false, stdin: "ignore" });
@@ -23,7 +24,7 @@ export async function onRemote(root: string, branch: string, file: string): Prom
   const inRepo = path.relative(top.trim(), path.join(root, file)).split(path.sep).join("/");
   const there = await git(root, ["show", `refs/remotes/${remote}/${branch}:${inRepo}`]);
   if (there === undefined) return { ok: false, why: `${file} is not on ${remote}/${branch}` };
-  const here = fs.readFileSync(path.join(root, file), "utf8");
+  const here = fs.readFileSync(new RepoPaths(root).resolve(file), "utf8");
   if (there.replace(/\n$/, "") !== here.replace(/\n$/, "")) return { ok: false, why: `${file} on ${remote}/${branch} differs from the one here` };
   return { ok: true };
 }

@@ -1,0 +1,67 @@
+/**
+ * Every path fleet reads, writes or deletes is proven to stay inside the repository: each of its
+ * components is checked, and a symbolic link is followed only when it resolves inside. A link to
+ * a file outside (a kubeconfig) would otherwise be printed by --dry-run and copied in by a run; a
+ * linked directory would have new files written, or old ones deleted, outside the repository.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LinkError } from "../core/errors.js";
+import { printable } from "../core/text.js";
+
+export class RepoPaths {
+  /** The repository's own real path: where every link must end up. */
+  private readonly real: string;
+  /** Repo-relative paths proven inside: "" when no link, else the link's real target. */
+  private readonly proven = new Map<string, string>();
+
+  constructor(readonly root: string) {
+    this.real = realpathOr(root) ?? path.resolve(root);
+  }
+
+  /**
+   * The absolute path of `key` (repo-relative, normalised), once every existing component of it is
+   * proven inside the repository. Components that do not exist yet are fine: fleet creates them.
+   * A file that is itself a link resolves to its target (it is read and edited where it lives),
+   * unless `followLast` is false (deleting it removes the link, not what it points to).
+   */
+  resolve(key: string, followLast = true): string {
+    let abs = this.root;
+    let rel = "";
+    for (const part of key.split("/")) {
+      abs = path.join(abs, part);
+      rel = rel ? `${rel}/${part}` : part;
+      let target = this.proven.get(rel);
+      if (target === undefined) {
+        let st: fs.Stats;
+        try {
+          st = fs.lstatSync(abs);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === "ENOENT" || code === "ENOTDIR") return path.join(this.root, ...key.split("/"));
+          throw e;
+        }
+        target = "";
+        if (st.isSymbolicLink()) {
+          // A dangling link is judged by where it points: writing through it would create that file.
+          target = realpathOr(abs) ?? path.resolve(path.dirname(abs), fs.readlinkSync(abs));
+          if (!within(this.real, target)) throw new LinkError(rel, printable(target), this.root);
+        }
+        this.proven.set(rel, target);
+      }
+      // A file that is a link inside the repository is edited where it lives, so the link stays.
+      if (rel.length === key.length && target && followLast) return target;
+    }
+    return abs;
+  }
+}
+
+function realpathOr(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+const within = (dir: string, p: string) => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);

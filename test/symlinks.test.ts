@@ -1,0 +1,108 @@
+/**
+ * Symbolic links never take fleet outside the repository: a link that leads out is refused (exit
+ * 2, naming it) before anything is read through it, written or deleted; nothing outside changes
+ * (hashed before and after); a link that stays inside the repository is followed.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { fleet, initRepo, read, snapshot, tmpDir, write } from "./helpers.js";
+
+const SENTINEL = "kubeconfig-token-must-never-be-printed-7731";
+const URL_OK = "https://github.com/acme/team-x-config";
+
+/** Every file and link below `dir`, with its content or target, as one hash. */
+function treeHash(dir: string): string {
+  const h = createHash("sha256");
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.join(d, e.name);
+      h.update(`${path.relative(dir, p)}\0`);
+      if (e.isSymbolicLink()) h.update(`-> ${fs.readlinkSync(p)}\0`);
+      else if (e.isDirectory()) walk(p);
+      else h.update(fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest("hex");
+}
+
+/** A directory outside the repository, holding what an attacker (or an accident) points at. */
+function outside(files: Record<string, string>): string {
+  const dir = tmpDir("fleet-outside-");
+  for (const [f, text] of Object.entries(files)) write(dir, f, text);
+  return dir;
+}
+
+/** Replace `rel` in the repo with a link to `target`. */
+function link(repo: string, rel: string, target: string): void {
+  fs.rmSync(path.join(repo, rel), { recursive: true, force: true });
+  fs.symlinkSync(target, path.join(repo, rel));
+}
+
+async function expectRefusedNamingLink(repo: string, args: string[], linkPath: string, out: string): Promise<void> {
+  const repoBefore = snapshot(repo);
+  const outBefore = treeHash(out);
+  const r = await fleet(args, { cwd: repo });
+  const shown = `fleet ${args.join(" ")}\nexit ${r.code}\n${r.stdout}\n${r.stderr}`;
+  expect(r.code, shown).toBe(2);
+  expect(r.stderr, shown).toContain(`${linkPath} is a symbolic link to`);
+  expect(r.stderr, shown).toMatch(/outside the repository/);
+  expect(r.stdout + r.stderr, shown).not.toContain(SENTINEL);
+  expect(treeHash(out), "nothing outside the repository changed").toBe(outBefore);
+  expect(snapshot(repo), "nothing in the repository changed").toEqual(repoBefore);
+}
+
+describe("a link that leads out of the repository is refused, naming it", () => {
+  it("an overlay's kustomization.yaml linked to a file outside: neither --dry-run nor a run reads or copies it", async () => {
+    const repo = await initRepo();
+    const out = outside({ "kubeconfig": `apiVersion: v1\nkind: Config\nusers:\n  - name: admin\n    user:\n      token: ${SENTINEL}\n` });
+    link(repo, "tenants/staging/kustomization.yaml", path.join(out, "kubeconfig"));
+    const args = ["new-tenant", "team-x", "--url", URL_OK, "--yes"];
+    await expectRefusedNamingLink(repo, [...args, "--dry-run"], "tenants/staging/kustomization.yaml", out);
+    await expectRefusedNamingLink(repo, args, "tenants/staging/kustomization.yaml", out);
+  });
+
+  it("a linked environment directory: new-tenant writes nothing into it", async () => {
+    const repo = await initRepo();
+    const out = outside({ "kustomization.yaml": read(repo, "tenants/staging/kustomization.yaml") });
+    link(repo, "tenants/staging", out);
+    await expectRefusedNamingLink(repo, ["new-tenant", "team-x", "--url", URL_OK, "--yes"], "tenants/staging", out);
+  });
+
+  it("a linked tenants/base: remove-tenant deletes nothing outside, an unrelated notes.txt included; new-tenant writes nothing there", async () => {
+    const repo = await initRepo();
+    const out = tmpDir("fleet-outside-");
+    fs.cpSync(path.join(repo, "tenants/base"), out, { recursive: true });
+    write(out, "notes.txt", "the team's notes, not fleet's\n");
+    link(repo, "tenants/base", out);
+    await expectRefusedNamingLink(repo, ["remove-tenant", "team-payments", "--yes"], "tenants/base", out);
+    await expectRefusedNamingLink(repo, ["new-tenant", "team-x", "--url", URL_OK, "--yes"], "tenants/base", out);
+  });
+
+  it("a template override linked to a file outside is not rendered", async () => {
+    const repo = await initRepo();
+    const out = outside({ "passwd": `root:x:0:0:${SENTINEL}:/root:/bin/bash\n` });
+    fs.mkdirSync(path.join(repo, ".fleet/templates/tenant"), { recursive: true });
+    fs.symlinkSync(path.join(out, "passwd"), path.join(repo, ".fleet/templates/tenant/namespace.yaml.hbs"));
+    await expectRefusedNamingLink(
+      repo,
+      ["new-tenant", "team-x", "--url", URL_OK, "--yes", "--dry-run"],
+      ".fleet/templates/tenant/namespace.yaml.hbs",
+      out,
+    );
+  });
+});
+
+describe("a link that stays inside the repository is followed", () => {
+  it("CODEOWNERS linked to a file elsewhere in the repo is edited where it lives, and stays a link", async () => {
+    const repo = await initRepo();
+    fs.renameSync(path.join(repo, ".github/CODEOWNERS"), path.join(repo, "CODEOWNERS"));
+    fs.symlinkSync("../CODEOWNERS", path.join(repo, ".github/CODEOWNERS"));
+    const r = await fleet(["new-tenant", "team-x", "--url", URL_OK, "--team", "@acme/x", "--yes"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.lstatSync(path.join(repo, ".github/CODEOWNERS")).isSymbolicLink()).toBe(true);
+    expect(read(repo, "CODEOWNERS")).toContain("/tenants/base/team-x/ @acme/x");
+  });
+});
