@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as pty from "node-pty";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { BIN, buildAll, fleet as fleetIn, type FleetOptions, initRepo, kustomize, read, run, snapshot, tmpDir, write } from "./helpers.js";
+import { BIN, buildAll, fleet as fleetIn, type FleetOptions, initRepo, kustomize, read, ROOT, run, snapshot, tmpDir, write } from "./helpers.js";
 
 /**
  * A team generator is the repo's own ES module: it runs in a fleet process of its own, loaded by
@@ -16,6 +16,17 @@ import { BIN, buildAll, fleet as fleetIn, type FleetOptions, initRepo, kustomize
  */
 const BUILTIN = new Set(["init", "new-env", "new-tenant", "remove-tenant", "new-cluster", "bootstrap", "add-image-automation", "validate", "upgrade", "list"]);
 const fleet = (args: string[], opts: FleetOptions = {}) => fleetIn(args, { ...opts, spawn: opts.spawn ?? !BUILTIN.has(args[0] ?? "") });
+
+/** Every module URL the built CLI resolves for `args` in `cwd`, through a resolve hook. */
+async function loadedModules(args: string[], cwd: string): Promise<string[]> {
+  const dir = tmpDir();
+  const log = path.join(dir, "loaded.txt");
+  fs.writeFileSync(path.join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r; }\n`);
+  fs.writeFileSync(path.join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(`file://${path.join(dir, "hooks.mjs")}`)});\n`);
+  const traced = await run(process.execPath, ["--import", path.join(dir, "register.mjs"), BIN, ...args], { cwd });
+  expect(traced.code, traced.stderr).toBe(0);
+  return fs.readFileSync(log, "utf8").trim().split("\n");
+}
 
 const URL_OK = "https://github.com/acme/team-o-config";
 const OVERRIDE = ".fleet/templates/tenant/namespace.yaml.hbs";
@@ -235,13 +246,32 @@ describe("team generators run like fleet's own commands", () => {
     for (const env of ["staging", "prod"]) expect(read(repo, `infrastructure/${env}/configmap-other.yaml`)).not.toMatch(/immutable/);
   });
 
-  it("fleet <team generator> --help shows its answers as flags", async () => {
+  it("fleet <team generator> --help shows what its file says, escaped, and runs none of it", async () => {
     const repo = await withConfigmapGenerator();
-    const r = await fleet(["add-configmap", "--help"], { cwd: repo });
+    const marker = path.join(tmpDir(), "imported");
+    write(
+      repo,
+      ".fleet/generators/rename-title.mjs",
+      `// Sets the title\x1b]0;pwned\x07 of \u202eevil\u202c things\nimport { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "x");\nexport default {};\n`,
+    );
+    const r = await fleetIn(["add-configmap", "--help"], { cwd: repo });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^fleet add-configmap <name> \[options\] {3}\(team generator: \.fleet\/generators\/add-configmap\.mjs\)/);
-    expect(r.stdout).toMatch(/^ {2}--namespace VALUE +Namespace it lives in$/m);
-    expect(r.stdout).toMatch(/^ {2}--\[no-\]immutable +Immutable$/m);
+    expect(r.stdout).toMatch(/^fleet add-configmap \[arguments\] \[options\] {3}\(team generator: \.fleet\/generators\/add-configmap\.mjs\)$/m);
+    expect(r.stdout).toMatch(/^Add a ConfigMap to the infrastructure of some environments$/m);
+    expect(r.stdout).toMatch(/answers \(arguments, flags and prompts\) are defined in \.fleet\/generators\/add-configmap\.mjs/);
+    expect(r.stdout).toMatch(/fleet does not run repo code for --help/);
+    expect(r.stdout).toMatch(/fleet add-configmap runs that module's code, with or without --dry-run/);
+
+    for (const args of [["rename-title", "--help"], ["rename-title", "-yh"], ["help", "rename-title"]]) {
+      const t = await fleetIn(args, { cwd: repo });
+      expect(t.code).toBe(0);
+      expect(t.stdout).toMatch(/^Sets the title\\x1b\]0;pwned\\x07 of \\u202eevil\\u202c things$/m);
+      expect(t.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
+    }
+    const list = await fleetIn(["--help"], { cwd: repo });
+    expect(list.stdout).toMatch(/^ {2}rename-title +Sets the title\\x1b\]0;pwned\\x07 of \\u202eevil\\u202c things$/m);
+    expect(list.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
+    expect(fs.existsSync(marker)).toBe(false);
   });
 
   it(
@@ -316,14 +346,18 @@ describe("fleet --help and team generators", () => {
     expect(fs.existsSync(marker)).toBe(false);
 
     // And none of fleet's heavy modules either (the start-up test, inside a repo).
-    const dir = tmpDir();
-    const log = path.join(dir, "loaded.txt");
-    fs.writeFileSync(path.join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r; }\n`);
-    fs.writeFileSync(path.join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(`file://${path.join(dir, "hooks.mjs")}`)});\n`);
-    const traced = await run(process.execPath, ["--import", path.join(dir, "register.mjs"), BIN, "--help"], { cwd: repo });
-    expect(traced.code, traced.stderr).toBe(0);
-    const loaded = fs.readFileSync(log, "utf8").trim().split("\n");
+    const loaded = await loadedModules(["--help"], repo);
     expect(loaded.filter((u) => /\/generators\/|node-plop|inquirer|handlebars|\/yaml\/|\/diff\/|execa/.test(u))).toEqual([]);
+  });
+
+  it("fleet <team generator> --help, fleet --help, fleet validate and fleet list load no module from .fleet/generators", async () => {
+    const repo = await withConfigmapGenerator();
+    expect((await fleetIn(["new-cluster", "c1", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
+    for (const args of [["add-configmap", "--help"], ["--help"], ["validate"], ["list"]]) {
+      const loaded = await loadedModules(args, repo);
+      expect(loaded.some((u) => u.includes("/dist/src/cli/main.js")), args.join(" ")).toBe(true);
+      expect(loaded.filter((u) => u.includes("/.fleet/")), args.join(" ")).toEqual([]);
+    }
   });
 
   it("a team generator cannot shadow a built-in command: --help says so, the command stays fleet's own", async () => {
@@ -334,6 +368,27 @@ describe("fleet --help and team generators", () => {
     const r = await fleet(["new-tenant", "team-o", "--url", URL_OK, "--yes"], { cwd: repo });
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-o/sync.yaml"))).toBe(true);
+  });
+
+  it("the words people type at fleet (version, help, status, lint, ls, ...) are fleet's: a team generator by such a name is refused and never runs", async () => {
+    const repo = await initRepo();
+    const marker = path.join(tmpDir(), "ran");
+    const words = ["version", "help", "status", "lint", "ls", "rm"];
+    for (const w of words)
+      write(repo, `.fleet/generators/${w}.mjs`, `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(marker)}, "${w}\\n");\nexport default { name: "${w}", answers: [], actions: () => [] };\n`);
+    const { version } = JSON.parse(read(ROOT, "package.json")) as { version: string };
+
+    const help = await fleetIn(["--help"], { cwd: repo });
+    expect(help.stdout).toMatch(/^ {2}version +refused: a team generator cannot be named 'version': fleet version is fleet --version; rename \.fleet\/generators\/version\.mjs$/m);
+    expect(help.stdout).toMatch(/^ {2}lint +refused: a team generator cannot be named 'lint': fleet reserves it \(fleet validate checks the repo\); rename \.fleet\/generators\/lint\.mjs$/m);
+    for (const args of [["version"], ["-v"], ["--version"]]) expect(await fleetIn(args, { cwd: repo })).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    expect((await fleetIn(["help"], { cwd: repo })).stdout).toMatch(/^Usage: fleet <command> \[options\]$/m);
+    const status = await fleetIn(["status"], { cwd: repo });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toMatch(/fleet has no command 'status'; \.fleet\/generators\/status\.mjs is not run: a team generator cannot be named 'status'/);
+    expect(status.stderr).toMatch(/fix: fleet list shows tenants, environments and clusters/);
+    for (const w of ["lint", "ls", "rm"]) expect((await fleetIn([w, "--yes"], { cwd: repo })).code).toBe(2);
+    expect(fs.existsSync(marker)).toBe(false);
   });
 });
 
@@ -350,6 +405,7 @@ describe("a failing or malformed team generator is reported by name and never ha
     ["an answer taking one of fleet's flags", 'export default { name: "bad", answers: [{ name: "dryRun", message: "m" }], actions: () => [] };\n', /--dry-run is one of fleet's own flags/],
     ["a syntax error", "export default { name: 'bad',, };\n", /failed to load: SyntaxError/],
     ["a throw while loading", 'throw new Error("no config");\n', /failed to load: Error: no config/],
+    ["a name with terminal escapes, quoted escaped", 'export default { name: "\\x1b[2J\\u202ex", answers: [], actions: () => [] };\n', /name '\\x1b\[2J\\u202ex' must be its file name/],
   ])("%s: exit 2, named, nothing written", async (_what, source, message) => {
     const repo = await initRepo();
     write(repo, ".fleet/generators/bad.mjs", source);
@@ -359,6 +415,7 @@ describe("a failing or malformed team generator is reported by name and never ha
     expect(r.stderr).toMatch(/^fleet: team generator 'bad' \(\.fleet\/generators\/bad\.mjs\)/);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
     expect(snapshot(repo)).toEqual(before);
   });
 

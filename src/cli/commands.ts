@@ -95,3 +95,55 @@ export const COMMON_FLAGS = [
   ["--json", "print the result as JSON"],
   ["--help", "show help"],
 ] as const;
+
+/** Other spellings of fleet's own answers: `fleet version` is `fleet --version`. */
+export const ALIASES: ReadonlyMap<string, "--help" | "--version"> = new Map([
+  ["help", "--help"],
+  ["-h", "--help"],
+  ["version", "--version"],
+  ["-v", "--version"],
+] as const);
+
+/**
+ * Words people type at a CLI out of habit, and what fleet answers instead. Reserved like the
+ * command names: a team generator called `version`, `status` or `lint` would otherwise run the
+ * repo's code where a person expected fleet itself to answer.
+ */
+export const RESERVED_WORDS: ReadonlyMap<string, string> = new Map([
+  ["completion", "fleet has no shell completion; fleet --help lists every command"],
+  ["completions", "fleet has no shell completion; fleet --help lists every command"],
+  ["status", "fleet list shows tenants, environments and clusters; fleet validate checks them"],
+  ["lint", "fleet validate checks the repo"],
+  ["check", "fleet validate checks the repo"],
+  ["verify", "fleet validate checks the repo"],
+  ["doctor", "fleet validate checks the repo"],
+  ["test", "fleet validate checks the repo"],
+  ["ls", "fleet list"],
+  ["show", "fleet list"],
+  ["get", "fleet list"],
+  ["add", "fleet new-tenant, new-env, new-cluster or add-image-automation"],
+  ["new", "fleet new-tenant, new-env, new-cluster or add-image-automation"],
+  ["create", "fleet new-tenant, new-env, new-cluster or add-image-automation"],
+  ["generate", "fleet new-tenant, new-env, new-cluster or add-image-automation"],
+  ["rm", "fleet remove-tenant"],
+  ["remove", "fleet remove-tenant"],
+  ["delete", "fleet remove-tenant"],
+  ["update", "fleet upgrade --flux-version vX.Y.Z moves the Flux pin; update fleet itself with npm"],
+  ["self-update", "update fleet itself with npm"],
+  ["install", "fleet new-cluster --bootstrap, or fleet bootstrap <cluster>"],
+  ["config", "the settings are in fleet.yaml; edit it, then run fleet validate"],
+  ["run", "fleet <team generator> runs a team generator; fleet --help lists them"],
+]);
+
+/**
+ * Every name a team generator cannot take, with the rule it would break ("a team generator
+ * cannot ..."): fleet's commands, their aliases and the words above. `fleet <name>` never runs
+ * repo code for any of them.
+ */
+export function reservedNames(): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const c of COMMANDS) out.set(c.name, `shadow the built-in command '${c.name}'`);
+  for (const [word, does] of ALIASES) if (!word.startsWith("-")) out.set(word, `be named '${word}': fleet ${word} is fleet ${does}`);
+  for (const [word, hint] of RESERVED_WORDS) out.set(word, `be named '${word}': fleet reserves it (${hint})`);
+  return out;
+}

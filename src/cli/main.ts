@@ -10,7 +10,8 @@ import { EXIT, FleetError, InputError, InputErrors } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { PACKAGE_ROOT } from "../core/paths.js";
 import { findFleetRepo, GENERATORS_DIR, listTeamGenerators, repoFlagOf, type TeamGeneratorFile } from "../core/team-generators.js";
-import { COMMANDS, COMMON_FLAGS, type GeneratorCommand } from "./commands.js";
+import { printable } from "../core/text.js";
+import { ALIASES, COMMANDS, COMMON_FLAGS, RESERVED_WORDS, reservedNames, type GeneratorCommand } from "./commands.js";
 import { stdio, type Io } from "./output.js";
 
 function version(): string {
@@ -20,19 +21,20 @@ function version(): string {
 /** The team generators of the fleet repo `--repo` names or cwd is in, by file name only. */
 function teamGenerators(args: string[], cwd: string): { root: string; list: TeamGeneratorFile[] } | undefined {
   const root = findFleetRepo(repoFlagOf(args), cwd);
-  return root ? { root, list: listTeamGenerators(root, COMMANDS.map((c) => c.name)) } : undefined;
+  return root ? { root, list: listTeamGenerators(root, reservedNames()) } : undefined;
 }
 
-/** Lists team generators without importing them: `fleet --help` runs no repo code. */
+/** Lists team generators without importing them: `fleet --help` runs no repo code. Text read from the repo is escaped. */
 function mainHelp(team: ReturnType<typeof teamGenerators>): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), ...(team?.list ?? []).map((t) => t.name.length)) + 2;
   const teamRows = team?.list.length
     ? [
         "",
-        `Team generators (${path.join(team.root, GENERATORS_DIR)}${path.sep}):`,
+        `Team generators (${printable(path.join(team.root, GENERATORS_DIR))}${path.sep}):`,
         ...team.list.map(
-          (t) => `  ${t.name.padEnd(width)}${t.refused ? `refused: ${t.refused}` : t.summary || `team generator (${t.file})`}`,
+          (t) => `  ${t.name.padEnd(width)}${printable(t.refused ? `refused: ${t.refused}` : t.summary || `team generator (${t.file})`)}`,
         ),
+        "  (fleet <team generator> runs the repo's code, --dry-run included; --help does not)",
       ]
     : [];
   return [
@@ -50,6 +52,34 @@ function mainHelp(team: ReturnType<typeof teamGenerators>): string {
     "  fleet --version      print the version",
     "  fleet <command> --help   show a command's answers and flags",
   ].join("\n");
+}
+
+/**
+ * `fleet <team generator> --help`: only what the file says without running it. Its answers are
+ * defined by running the module, and reading help must never run repo code.
+ */
+function teamHelp(t: TeamGeneratorFile): string {
+  return [
+    `fleet ${t.name} [arguments] [options]   (team generator: ${t.file})`,
+    ...(t.summary ? ["", printable(t.summary)] : []),
+    ...(t.refused ? ["", `refused: ${t.refused}`] : []),
+    "",
+    `Its answers (arguments, flags and prompts) are defined in ${t.file}: read that file for them.`,
+    "fleet does not run repo code for --help, so it cannot list them here.",
+    `fleet ${t.name} runs that module's code, with or without --dry-run, as npm run runs a package's scripts.`,
+    "",
+    "Common options:",
+    ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(28)}${d}`),
+  ].join("\n");
+}
+
+/** `--help`, `-h` or a group of short switches holding h (`-yh`), before any `--`. */
+function asksForHelp(args: string[]): boolean {
+  for (const a of args) {
+    if (a === "--") return false;
+    if (a === "--help" || /^-[a-z]*h[a-z]*$/i.test(a)) return true;
+  }
+  return false;
 }
 
 function commandHelp(cmd: GeneratorCommand, gen: Generator): string {
@@ -111,12 +141,15 @@ function parseOptions(gen: Generator): ParseArgsConfig["options"] {
 
 export async function main(argv: string[], p: Io = stdio()): Promise<number> {
   try {
-    const [first, ...rest] = argv;
-    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    const [typed, ...rest] = argv;
+    // `fleet help new-tenant` is `fleet new-tenant --help`.
+    if (typed === "help" && rest[0] !== undefined && !rest[0].startsWith("-")) return await main([rest[0], "--help", ...rest.slice(1)], p);
+    const first = (typed !== undefined && ALIASES.get(typed)) || typed;
+    if (first === undefined || first === "--help") {
       p.out(mainHelp(teamGenerators(rest, p.cwd)));
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
-    if (first === "--version" || first === "-v") {
+    if (first === "--version") {
       p.out(version());
       return EXIT.ok;
     }
@@ -125,9 +158,18 @@ export async function main(argv: string[], p: Io = stdio()): Promise<number> {
     if (cmd) return await runGenerator(cmd, await cmd.load(), rest, p);
     const team = teamGenerators(rest, p.cwd);
     const entry = team?.list.find((t) => t.name === first);
+    const hint = RESERVED_WORDS.get(first);
+    if (hint !== undefined) {
+      const shadowed = entry ? `; ${entry.file} is not run: ${entry.refused}` : "";
+      throw new InputError("<command>", `fleet has no command '${first}'${shadowed}`, hint);
+    }
     if (!entry) {
       const names = [...COMMANDS.map((c) => c.name), ...(team?.list ?? []).filter((t) => !t.refused).map((t) => t.name)];
-      throw new InputError("<command>", `unknown command '${first}'`, `one of: ${names.join(", ")}`);
+      throw new InputError("<command>", `unknown command '${printable(first)}'`, `one of: ${names.join(", ")}`);
+    }
+    if (asksForHelp(rest)) {
+      p.out(teamHelp(entry));
+      return EXIT.ok;
     }
     return await runTeamGenerator(entry, rest, p);
   } catch (e) {

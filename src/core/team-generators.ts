@@ -12,7 +12,6 @@ import { CONFIG_FILE, findRepoRoot } from "./repo-root.js";
 /** Where a fleet repo keeps its generators, relative to the repo root. */
 export const GENERATORS_DIR = ".fleet/generators";
 
-
 /** A generator's name is its file name: what `fleet <name>` and its flags can spell. */
 const NAME = /^[a-z][a-z0-9-]*$/;
 const EXTENSIONS = [".mjs", ".js"] as const;
@@ -23,9 +22,9 @@ export interface TeamGeneratorFile {
   file: string;
   /** Absolute path of the module. */
   abs: string;
-  /** The first line of the file's leading comment, for `fleet --help`. */
+  /** The first line of the file's leading comment, for `fleet --help`; raw, escape it to print. */
   summary: string;
-  /** Why it cannot run (shadows a built-in command, two files for one name), or undefined. */
+  /** Why it cannot run (a reserved name, two files for one name), or undefined. */
   refused?: string;
 }
 
@@ -77,10 +76,11 @@ function leadingComment(abs: string): string {
 
 /**
  * The team generators of a repo, by file name, sorted. Files whose names are not generator
- * names (`_shared.mjs`, `README.md`) are helpers and not listed. A name a built-in command
- * already has, or one defined by both a .mjs and a .js file, is listed with why it is refused.
+ * names (`_shared.mjs`, `README.md`) are helpers and not listed. A reserved name (`reserved`:
+ * name -> the rule, "a team generator cannot ..."), or one defined by both a .mjs and a .js
+ * file, is listed with why it is refused.
  */
-export function listTeamGenerators(root: string, builtins: readonly string[]): TeamGeneratorFile[] {
+export function listTeamGenerators(root: string, reserved: ReadonlyMap<string, string>): TeamGeneratorFile[] {
   const dir = path.join(root, ...GENERATORS_DIR.split("/"));
   let entries: fs.Dirent[];
   try {
@@ -101,8 +101,9 @@ export function listTeamGenerators(root: string, builtins: readonly string[]): T
     const files = byName.get(name)!.sort();
     const file = `${GENERATORS_DIR}/${files[0]}`;
     const abs = path.join(dir, files[0]!);
-    const refused = builtins.includes(name)
-      ? `a team generator cannot shadow the built-in command '${name}'; rename ${file}`
+    const rule = reserved.get(name);
+    const refused = rule
+      ? `a team generator cannot ${rule}; rename ${file}`
       : files.length > 1
         ? `both ${files.map((f) => `${GENERATORS_DIR}/${f}`).join(" and ")} define it; keep one`
         : undefined;

@@ -11,6 +11,7 @@ import { ACTION_TYPES } from "./actions.js";
 import { EXIT, FleetError } from "./errors.js";
 import { flagOf, type AnswerSpec, type AnswerValue, type FleetAction, type Generator } from "./generator.js";
 import type { TeamGeneratorFile } from "./team-generators.js";
+import { printable } from "./text.js";
 
 /** A team generator that cannot be loaded, is malformed, or failed while it ran. */
 export class TeamGeneratorError extends FleetError {
@@ -35,14 +36,16 @@ const SHAPE_FIX =
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const isStringList = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
-const show = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+/** Anything the module said or returned is repo text: escaped before fleet prints it. */
+const show = (e: unknown) => printable(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+const quote = (x: unknown) => printable(String(x));
 
 /** Check the default export against fleet's Generator shape; every problem, not only the first. */
 function shapeProblems(gen: unknown, expected: string): string[] {
   if (!isObject(gen)) return [`its default export must be a generator object, not ${gen === undefined ? "missing" : typeof gen}`];
   const out: string[] = [];
   if (typeof gen.name !== "string") out.push("name must be a string");
-  else if (gen.name !== expected) out.push(`name '${gen.name}' must be its file name '${expected}' (fleet ${expected} runs it)`);
+  else if (gen.name !== expected) out.push(`name '${quote(gen.name)}' must be its file name '${expected}' (fleet ${expected} runs it)`);
   if (gen.description !== undefined && typeof gen.description !== "string") out.push("description must be a string");
   if (gen.needsRepo !== undefined && gen.needsRepo !== true)
     out.push("needsRepo must be true or left out: a team generator runs in the fleet repo that holds it");
@@ -72,7 +75,7 @@ function shapeProblems(gen: unknown, expected: string): string[] {
       out.push(`${at} must be an object`);
       return;
     }
-    const label = typeof a.name === "string" ? `${at} (${a.name})` : at;
+    const label = typeof a.name === "string" ? `${at} (${quote(a.name)})` : at;
     if (typeof a.name !== "string" || !/^[A-Za-z][A-Za-z0-9]*$/.test(a.name))
       out.push(`${at}.name must be a camelCase identifier (it becomes the flag: fooBar is --foo-bar)`);
     else if (names.has(a.name)) out.push(`${label}: the name is used twice`);
@@ -86,7 +89,7 @@ function shapeProblems(gen: unknown, expected: string): string[] {
     if (a.positional === true) positionals++;
     else if (typeof a.name === "string" && (a.flag === undefined || typeof a.flag === "string")) {
       const flag = flagOf(a as unknown as AnswerSpec);
-      if (!/^[a-z][a-z0-9-]*$/.test(flag)) out.push(`${label}: flag '${flag}' must be lower-case letters, digits and dashes`);
+      if (!/^[a-z][a-z0-9-]*$/.test(flag)) out.push(`${label}: flag '${quote(flag)}' must be lower-case letters, digits and dashes`);
       else if (RESERVED_FLAGS.includes(flag)) out.push(`${label}: --${flag} is one of fleet's own flags`);
       else if (flags.has(flag)) out.push(`${label}: --${flag} is used twice`);
       flags.add(flag);
@@ -140,7 +143,7 @@ function actionProblems(a: Record<string, unknown>): string[] {
         try {
           new RegExp(a.pattern, "g");
         } catch (e) {
-          out.push(`pattern is not a regular expression: ${(e as Error).message}`);
+          out.push(`pattern is not a regular expression: ${quote((e as Error).message)}`);
         }
       break;
     case "fleet:api-versions":
@@ -211,7 +214,7 @@ function afterApply<A extends unknown[]>(who: string, where: string, fn: (...arg
     try {
       const r = fn(...args);
       if (r === undefined || r === null) return [];
-      if (isStringList(r)) return r;
+      if (isStringList(r)) return r.map(printable);
       return [`(${who}: ${where} must return a list of strings)`];
     } catch (e) {
       return [`(${who}: ${where} threw ${show(e)})`];
@@ -230,21 +233,29 @@ function toAnswerValue(r: unknown): Checked<AnswerValue | undefined> {
 /** Inquirer's habit is accepted too: true (or nothing) means valid, a string is the broken rule. */
 function toRule(r: unknown): Checked<string | undefined> {
   if (r === undefined || r === null || r === true || r === "") return ok(undefined);
-  if (typeof r === "string") return ok(r);
+  if (typeof r === "string") return ok(printable(r));
   if (r === false) return ok("is not valid");
   return wrong("must return a string (the broken rule) or undefined");
 }
 
-function toFindings(r: unknown): Checked<Array<{ field: string; rule: string; fix?: string }>> {
+type Finding = { field: string; rule: string; fix?: string };
+const isFinding = (f: unknown): f is Finding => isObject(f) && typeof f.field === "string" && typeof f.rule === "string";
+/** A finding is printed as an error: its text is the module's, escaped. */
+const printableFinding = (f: Finding): Finding => ({
+  field: printable(f.field),
+  rule: printable(f.rule),
+  ...(typeof f.fix === "string" ? { fix: printable(f.fix) } : {}),
+});
+
+function toFindings(r: unknown): Checked<Finding[]> {
   if (r === undefined || r === null) return ok([]);
-  if (Array.isArray(r) && r.every((f) => isObject(f) && typeof f.field === "string" && typeof f.rule === "string"))
-    return ok(r as Array<{ field: string; rule: string; fix?: string }>);
+  if (Array.isArray(r) && r.every(isFinding)) return ok(r.map(printableFinding));
   return wrong("must return a list of { field, rule, fix? }");
 }
 
-function toExisting(r: unknown): Checked<{ field: string; rule: string; fix?: string } | undefined> {
+function toExisting(r: unknown): Checked<Finding | undefined> {
   if (r === undefined || r === null || r === false) return ok(undefined);
-  if (isObject(r) && typeof r.field === "string" && typeof r.rule === "string") return ok(r as { field: string; rule: string; fix?: string });
+  if (isFinding(r)) return ok(printableFinding(r));
   return wrong("must return undefined or { field, rule, fix? }");
 }
 
@@ -255,7 +266,7 @@ function toActions(r: unknown): Checked<FleetAction[]> {
     const at = `actions()[${i}]`;
     if (typeof a === "function") return problems.push(`${at} is a function; fleet actions are objects like { type: "fleet:render", ... }`);
     if (!isObject(a) || typeof a.type !== "string") return problems.push(`${at} must be an object with a type`);
-    const label = `${at} (${a.type}${typeof a.path === "string" ? ` ${a.path}` : ""})`;
+    const label = `${at} (${quote(a.type)}${typeof a.path === "string" ? ` ${quote(a.path)}` : ""})`;
     if (PLOP_ACTIONS.includes(a.type))
       return problems.push(`${label}: plop's own '${a.type}' writes past fleet's change set (no dry run, no rollback); use one of ${ACTION_TYPES.join(", ")}`);
     if (!(ACTION_TYPES as string[]).includes(a.type)) return problems.push(`${label}: type must be one of ${ACTION_TYPES.join(", ")}`);
@@ -269,7 +280,7 @@ function wrap(g: Record<string, unknown>, who: string): Generator {
   // The module is untyped: its functions take whatever fleet passes them.
   type Fn = (...args: any[]) => unknown;
   const answers: AnswerSpec[] = (g.answers as Array<Record<string, unknown>>).map((a, i) => {
-    const at = `answers[${i}] (${String(a.name)})`;
+    const at = `answers[${i}] (${quote(a.name)})`;
     const spec = { ...(a as unknown as AnswerSpec) };
     if (typeof a.choices === "function")
       spec.choices = guard(who, `${at}.choices()`, a.choices as Fn, (r) => (isStringList(r) ? ok(r) : wrong("must return a list of strings")));
@@ -281,7 +292,7 @@ function wrap(g: Record<string, unknown>, who: string): Generator {
   const name = String(g.name);
   const gen: Generator = {
     name,
-    description: typeof g.description === "string" ? g.description : `team generator ${name}`,
+    description: typeof g.description === "string" ? printable(g.description) : `team generator ${name}`,
     needsRepo: true,
     answers,
     actions: guard(who, "actions()", g.actions as Fn, toActions),

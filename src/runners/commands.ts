@@ -48,7 +48,8 @@ export async function preflight(commands: ExternalCommand[], opts: CommandOption
   const unique = errors.filter((e, i) => errors.findIndex((f) => f.message === e.message) === i);
   if (unique.length === 1) throw unique[0]!;
   if (unique.length > 1) throw new InputErrors(unique, "cannot bootstrap:");
-  for (const pin of new Set(commands.map((c) => c.fluxPin).filter((p): p is string => !!p))) await checkFluxMatchesPin(opts.root, pin);
+  const redact = redactor(process.env, commands.flatMap(secretNames));
+  for (const pin of new Set(commands.map((c) => c.fluxPin).filter((p): p is string => !!p))) await checkFluxMatchesPin(opts.root, pin, redact);
 }
 
 /** Run them in order; stops at a command whose file is not on the remote yet (deferred). */

@@ -1,12 +1,13 @@
 /** The flux CLI: which release it is, checked against the pin before it may bootstrap. */
 import { InputError, ToolError } from "../core/errors.js";
 import { fluxMinor } from "../core/flux.js";
-import { runTool } from "./exec.js";
+import { runTool, type Redactor } from "./exec.js";
 
-export async function fluxClientVersion(cwd: string): Promise<string> {
+/** `redact`: the secrets of the commands about to run; flux sees the same environment. */
+export async function fluxClientVersion(cwd: string, redact: Redactor): Promise<string> {
   let stdout: string;
   try {
-    ({ stdout } = await runTool("flux", ["version", "--client"], { cwd, redact: (s) => s }));
+    ({ stdout } = await runTool("flux", ["version", "--client"], { cwd, redact }));
   } catch (e) {
     throw new ToolError(`cannot read the flux CLI's version: ${(e as Error).message}\n  fix: install the flux CLI of the pinned minor and put it on PATH`);
   }
@@ -19,8 +20,8 @@ export async function fluxClientVersion(cwd: string): Promise<string> {
  * flux bootstrap refuses a --version of another minor than its own, but only after it has
  * connected to the cluster and the Git server; fleet refuses first, before anything runs.
  */
-export async function checkFluxMatchesPin(cwd: string, pin: string): Promise<void> {
-  const cli = await fluxClientVersion(cwd);
+export async function checkFluxMatchesPin(cwd: string, pin: string, redact: Redactor): Promise<void> {
+  const cli = await fluxClientVersion(cwd, redact);
   if (fluxMinor(cli) !== fluxMinor(pin))
     throw new InputError(
       "flux CLI",
