@@ -106,3 +106,21 @@ describe("a link that stays inside the repository is followed", () => {
     expect(read(repo, "CODEOWNERS")).toContain("/tenants/base/team-x/ @acme/x");
   });
 });
+
+describe("team generators", () => {
+  it("a team generator linked to a module outside the repository is listed as refused and never run", async () => {
+    const repo = await initRepo();
+    const out = tmpDir("fleet-outside-");
+    const marker = path.join(out, "ran");
+    write(out, "evil.mjs", `// ${SENTINEL}\nimport { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "ran");\nexport default { name: "evil", answers: [], actions: () => [] };\n`);
+    fs.mkdirSync(path.join(repo, ".fleet/generators"), { recursive: true });
+    fs.symlinkSync(path.join(out, "evil.mjs"), path.join(repo, ".fleet/generators/evil.mjs"));
+    const help = await fleet(["--help"], { cwd: repo, spawn: true });
+    expect(help.stdout).toMatch(/evil +refused: \.fleet\/generators\/evil\.mjs is a symbolic link to .*outside the repository/);
+    expect(help.stdout).not.toContain(SENTINEL);
+    const r = await fleet(["evil", "--yes"], { cwd: repo, spawn: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/outside the repository/);
+    expect(fs.existsSync(marker), "the module outside was not imported").toBe(false);
+  });
+});

@@ -56,7 +56,7 @@ export class LinkError extends FleetError {
   override readonly exitCode = EXIT.usage;
   constructor(
     readonly link: string,
-    target: string,
+    readonly target: string,
     root: string,
   ) {
     super(

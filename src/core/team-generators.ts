@@ -2,11 +2,13 @@
  * Team generators: `<fleet repo>/.fleet/generators/<name>.{mjs,js}`, plain ES modules whose
  * default export has fleet's own generator shape. This module only finds them by file name
  * (for `fleet --help` and dispatch) and never imports one: it is loaded at start-up, so it keeps
- * to node's fs and path. Loading and checking a generator is team-loader.ts, imported when one
- * runs.
+ * to node's fs and path, and the check that a path stays inside the repo. Loading and checking a
+ * generator is team-loader.ts, imported when one runs.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RepoPaths } from "../changeset/inside.js";
+import { LinkError } from "./errors.js";
 import { CONFIG_FILE, findRepoRoot } from "./repo-root.js";
 
 /** Where a fleet repo keeps its generators, relative to the repo root. */
@@ -97,16 +99,27 @@ export function listTeamGenerators(root: string, reserved: ReadonlyMap<string, s
     if (!NAME.test(name)) continue;
     byName.set(name, [...(byName.get(name) ?? []), e.name]);
   }
+  const paths = new RepoPaths(root);
   return [...byName.keys()].sort().map((name) => {
     const files = byName.get(name)!.sort();
     const file = `${GENERATORS_DIR}/${files[0]}`;
     const abs = path.join(dir, files[0]!);
+    // Code from outside the repository is neither read for help nor run.
+    let outside: LinkError | undefined;
+    try {
+      paths.resolve(file);
+    } catch (e) {
+      if (!(e instanceof LinkError)) throw e;
+      outside = e;
+    }
     const rule = reserved.get(name);
-    const refused = rule
-      ? `a team generator cannot ${rule}; rename ${file}`
-      : files.length > 1
-        ? `both ${files.map((f) => `${GENERATORS_DIR}/${f}`).join(" and ")} define it; keep one`
-        : undefined;
-    return { name, file, abs, summary: leadingComment(abs), ...(refused ? { refused } : {}) };
+    const refused = outside
+      ? `${outside.link} is a symbolic link to ${outside.target}, outside the repository; fleet runs no code from outside it`
+      : rule
+        ? `a team generator cannot ${rule}; rename ${file}`
+        : files.length > 1
+          ? `both ${files.map((f) => `${GENERATORS_DIR}/${f}`).join(" and ")} define it; keep one`
+          : undefined;
+    return { name, file, abs, summary: outside ? "" : leadingComment(abs), ...(refused ? { refused } : {}) };
   });
 }
