@@ -177,7 +177,7 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
         quota: {
           cpu: str(quota, "cpu", `${p}.quota.cpu`, v.quantity, d.quota.cpu),
           memory: str(quota, "memory", `${p}.quota.memory`, v.quantity, d.quota.memory),
-          pods: str(quota, "pods", `${p}.quota.pods`, v.quantity, d.quota.pods),
+          pods: str(quota, "pods", `${p}.quota.pods`, v.count, d.quota.pods),
         },
         limitRange: { defaultRequest: res(lr, "defaultRequest"), default: res(lr, "default") },
       });
