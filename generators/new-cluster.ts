@@ -51,7 +51,7 @@ export const newCluster: Generator = {
   description: "Add a cluster entrypoint with the multi-tenancy lockdown, and bootstrap it",
   needsRepo: true,
   answers: [
-    { name: "name", positional: true, message: "Cluster name", validate: (val) => v.dnsLabel(String(val)) },
+    { name: "name", positional: true, message: "Cluster name", validate: (val) => v.dns1035Label(String(val)) },
     { name: "env", message: "Environment the cluster runs", type: "list", choices: (ctx) => ctx.environments },
     {
       name: "vars",
@@ -79,7 +79,7 @@ export const newCluster: Generator = {
       name: "clusterDomain",
       message: "The cluster's DNS domain",
       default: () => "cluster.local",
-      validate: (val) => v.hostname(String(val)),
+      validate: (val) => v.dnsName(String(val)),
     },
   ],
   exists: (a, ctx) => {

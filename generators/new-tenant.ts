@@ -6,6 +6,9 @@ import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
 const str = (a: Answers, k: string) => String(a[k]);
 const list = (a: Answers, k: string) => (Array.isArray(a[k]) ? (a[k] as string[]) : []);
 
+/** cpu and memory are Kubernetes quantities; pods is a count, a whole number. */
+const QUOTA_RULES: Record<(typeof QUOTA_KEYS)[number], v.Rule> = { cpu: v.quantity, memory: v.quantity, pods: v.count };
+
 /** `cpu=4`, `memory=8Gi` for every environment, or `prod.pods=50` for one. */
 export function checkQuota(items: string[], environments: string[]): string | undefined {
   for (const item of items) {
@@ -15,7 +18,7 @@ export function checkQuota(items: string[], environments: string[]): string | un
     if (env !== undefined && !environments.includes(env))
       return `'${item}' names environment '${env}', which is not one of: ${environments.join(", ")}`;
     if (!(QUOTA_KEYS as readonly string[]).includes(key!)) return `'${item}': key must be one of ${QUOTA_KEYS.join(", ")}`;
-    const broken = v.quantity(value!);
+    const broken = QUOTA_RULES[key as keyof typeof QUOTA_RULES](value!);
     if (broken) return `'${item}': value ${broken}`;
   }
   return undefined;

@@ -34,7 +34,8 @@ export const removeTenant: Generator = {
       positional: true,
       message: "Tenant to remove",
       choices: (ctx) => ctx.tenants,
-      validate: (val) => v.namespaceName(String(val)),
+      // Any tenant that is there can go, whatever rule named it: a label keeps the path inside tenants/.
+      validate: (val) => v.dnsLabel(String(val)),
     },
   ],
   check: (a, ctx) =>

@@ -51,6 +51,8 @@ async function expectRefused(repo: string, args: string[], want: Refusal): Promi
 }
 
 const DNS1123 = /must be a DNS-1123 label/;
+/** Tenant, environment and cluster names: RFC 1035 labels that YAML reads as text. */
+const DNS1035 = /must be a DNS-1035 label/;
 
 describe("the fixture", () => {
   it("accepts the good input every refusal below is a variation of", async () => {
@@ -62,22 +64,22 @@ describe("the fixture", () => {
   });
 });
 
-describe("tenant names that are not DNS-1123 labels", () => {
+describe("tenant names that are not DNS-1035 labels", () => {
   it.each([
-    { label: "upper case", name: "Team-Payments", rule: DNS1123 },
+    { label: "upper case", name: "Team-Payments", rule: DNS1035 },
     { label: "over 63 characters", name: "a".repeat(64), rule: /at most 63 characters/ },
-    { label: "a trailing dash", name: "team-", rule: DNS1123 },
-    { label: "dots", name: "team.payments", rule: DNS1123 },
-    { label: "a path escaping the repo (../x)", name: "../x", rule: DNS1123 },
-    { label: "a slash", name: "a/b", rule: DNS1123 },
-    { label: "an underscore", name: "team_payments", rule: DNS1123 },
+    { label: "a trailing dash", name: "team-", rule: DNS1035 },
+    { label: "dots", name: "team.payments", rule: DNS1035 },
+    { label: "a path escaping the repo (../x)", name: "../x", rule: DNS1035 },
+    { label: "a slash", name: "a/b", rule: DNS1035 },
+    { label: "an underscore", name: "team_payments", rule: DNS1035 },
     { label: "the empty string", name: "", rule: /must not be empty/ },
   ])("new-tenant refuses $label", async ({ name, rule }) => {
     await expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], { field: "<name>", rule });
   });
 
   it("new-tenant refuses a leading dash given after --", async () => {
-    await expectRefused(freshRepo(), ["new-tenant", "--url", URL_OK, "--", "-bad"], { field: "<name>", rule: DNS1123 });
+    await expectRefused(freshRepo(), ["new-tenant", "--url", URL_OK, "--", "-bad"], { field: "<name>", rule: DNS1035 });
   });
 
   it("new-tenant refuses a leading dash without -- (parsed as an unknown flag)", async () => {
@@ -227,7 +229,7 @@ describe("unsafe characters in free-text answers", () => {
   });
 
   it.each(UNSAFE)("new-env refuses an environment name with $label", async ({ text }) => {
-    await expectRefused(freshRepo(), ["new-env", text], { field: "<name>", rule: DNS1123 });
+    await expectRefused(freshRepo(), ["new-env", text], { field: "<name>", rule: DNS1035 });
   });
 
   it.each([
@@ -236,6 +238,90 @@ describe("unsafe characters in free-text answers", () => {
     { label: "a quota for an unknown environment", args: ["--quota", "nope.cpu=2"], field: "--quota", rule: /names environment 'nope'/ },
   ])("new-tenant refuses $label", async ({ args, field, rule }) => {
     await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, ...args], { field, rule });
+  });
+});
+
+describe("names YAML would read as something else", () => {
+  it.each([
+    { name: "123", rule: /DNS-1035 label.*'123' starts with a digit/ },
+    { name: "1e3", rule: /DNS-1035 label.*'1e3' starts with a digit/ },
+    { name: "true", rule: /DNS-1035 label.*'true' reads as a boolean in YAML/ },
+    { name: "null", rule: /DNS-1035 label.*'null' reads as null in YAML/ },
+    { name: "yes", rule: /DNS-1035 label.*'yes' reads as a boolean in YAML/ },
+  ])("new-tenant refuses the tenant name $name", async ({ name, rule }) => {
+    await expectRefused(freshRepo(), ["new-tenant", name, "--url", URL_OK], { field: "<name>", rule });
+  });
+
+  it.each([
+    { args: ["new-env", "on"], rule: /'on' reads as a boolean/ },
+    { args: ["new-cluster", "1e3", "--env", "prod"], rule: /'1e3' starts with a digit/ },
+    { args: ["new-cluster", "off", "--env", "prod"], rule: /'off' reads as a boolean/ },
+  ])("$args.0 refuses the name $args.1", async ({ args, rule }) => {
+    await expectRefused(freshRepo(), args, { field: "<name>", rule });
+  });
+
+  it("refuses an environment named 1e3 in fleet.yaml, naming it as written", async () => {
+    const repo = freshRepo();
+    write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace(/^ {2}- name: staging$/m, "  - name: 1e3"));
+    await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], {
+      field: "fleet.yaml: environments[0].name",
+      rule: /DNS-1035 label.*'1e3' starts with a digit/,
+    });
+  });
+});
+
+describe("input that looks right and is read otherwise", () => {
+  it.each([
+    { label: "https: without //", url: "https:github.com/acme/x", rule: /must start with exactly https:\/\// },
+    { label: "https:/ with one slash", url: "https:/github.com/acme/x", rule: /must start with exactly https:\/\// },
+    { label: "an empty host", url: "https:///acme/x", rule: /must name a host/ },
+    { label: "a host that is no DNS name", url: "https://-acme-.com/a/b", rule: /host '-acme-.com' must be a host name/ },
+    { label: "a homoglyph host (Cyrillic i)", url: "https://g\u0456thub.com/acme/x", rule: /must be ASCII: '\u0456' \(U\+0456\)/ },
+    { label: "a '%' that encodes nothing", url: "https://github.com/acme/%{x}", rule: /'%' must start a percent-encoding/ },
+    { label: "a zero-width space", url: "https://github.com/acme/x\u200b", rule: /must not contain U\+200B \(an invisible character\)/ },
+  ])("new-tenant --url refuses $label", async ({ url, rule }) => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", url], { field: "--url", rule });
+  });
+
+  it.each([
+    { label: "a zero-width space in --branch", args: ["--branch", "ma\u200bin"], field: "--branch", rule: /must not contain U\+200B \(an invisible character\)/ },
+    { label: "a right-to-left override in --path", args: ["--path", "./dep\u202eyol"], field: "--path", rule: /must not contain U\+202E \(a bidirectional control/ },
+    { label: "U+2028 in --path", args: ["--path", "./a\u2028b"], field: "--path", rule: /must not contain U\+2028 \(a line separator/ },
+    { label: "a zero-width joiner in --team", args: ["--team", "@acme/t\u200d1"], field: "--team", rule: /must not contain U\+200D/ },
+    { label: "a fractional pod count", args: ["--quota", "pods=1.5"], field: "--quota", rule: /'pods=1.5': value must be a whole number/ },
+    { label: "an interval beyond Go's time.Duration", args: ["--interval", "99999999999h"], field: "--interval", rule: /must be at most 2562047h47m16.854775807s/ },
+    { label: "an interval of nothing", args: ["--interval", "0s"], field: "--interval", rule: /must be longer than 0s/ },
+    { label: "a 10,000-character branch", args: ["--branch", "a".repeat(10_000)], field: "--branch", rule: /must be at most 255 characters \(it has 10000\)/ },
+    { label: "a branch part of 251 characters", args: ["--branch", `r/${"a".repeat(251)}`], field: "--branch", rule: /at most 250 characters per '\/'-separated part/ },
+    { label: "a branch part starting with '.'", args: ["--branch", "a/.b"], field: "--branch", rule: /'.b' starts with '.'/ },
+    { label: "a branch part ending in .lock", args: ["--branch", "a.lock/b"], field: "--branch", rule: /ends with '.lock'/ },
+    { label: "the branch HEAD", args: ["--branch", "HEAD"], field: "--branch", rule: /not a valid git branch name/ },
+    { label: "a 2,000-character path", args: ["--path", `./${"a".repeat(2000)}`], field: "--path", rule: /must be at most 1024 characters/ },
+    { label: "a 300-character team", args: ["--team", `@acme/${"t".repeat(300)}`], field: "--team", rule: /must be at most 254 characters/ },
+  ])("new-tenant refuses $label", async ({ args, field, rule }) => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, ...args], { field, rule });
+  });
+
+  it.each([
+    { label: "U+0085 in a --var value", args: ["--var", "region=eu\u0085west"], field: "--var", rule: /must not contain U\+0085 \(a line separator/ },
+    { label: "a non-ASCII --cluster-domain", args: ["--cluster-domain", "cl\u0443ster.local"], field: "--cluster-domain", rule: /must be ASCII: '\u0443' \(U\+0443\)/ },
+  ])("new-cluster refuses $label", async ({ args, field, rule }) => {
+    await expectRefused(freshRepo(), ["new-cluster", "c1", "--env", "prod", ...args], { field, rule });
+  });
+
+  const GIT_BRANCH = /^ {2}branch: main$/m;
+  it.each([
+    { label: "a homoglyph git.hostname", re: GIT_BRANCH, text: "  branch: main\n  hostname: g\u0456thub.acme.io", field: "fleet.yaml: git.hostname", rule: /must be ASCII: '\u0456'/ },
+    { label: "a zero-width space in git.owner", re: /^ {2}owner: acme$/m, text: "  owner: ac\u200bme", field: "fleet.yaml: git.owner", rule: /must not contain U\+200B/ },
+    { label: "a list as git.branch", re: GIT_BRANCH, text: "  branch: [main]", field: "fleet.yaml: git.branch", rule: /must be a single value/ },
+  ])("new-tenant refuses fleet.yaml with $label", async ({ re, text, field, rule }) => {
+    const repo = freshRepo();
+    write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace(re, text));
+    await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field, rule });
+  });
+
+  it("new-env refuses a fractional pod count", async () => {
+    await expectRefused(freshRepo(), ["new-env", "qa", "--quota", "pods=0.5"], { field: "--quota", rule: /whole number/ });
   });
 });
 
@@ -274,7 +360,7 @@ describe("files fleet must read that do not parse", () => {
     breakLine(repo, "fleet.yaml", /^ {2}- name: staging$/, "  - name: Staging");
     await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], {
       field: "fleet.yaml: environments[0].name",
-      rule: DNS1123,
+      rule: DNS1035,
     });
   });
 
@@ -360,8 +446,8 @@ describe("init into a new directory", () => {
   }
 
   it.each([
-    { label: "an environment name with a colon", args: ["--env", "staging,a:b"], field: "--env", rule: DNS1123 },
-    { label: "an environment name with a newline", args: ["--env", "a\nb"], field: "--env", rule: DNS1123 },
+    { label: "an environment name with a colon", args: ["--env", "staging,a:b"], field: "--env", rule: DNS1035 },
+    { label: "an environment name with a newline", args: ["--env", "a\nb"], field: "--env", rule: DNS1035 },
     { label: "base as an environment", args: ["--env", "base"], field: "--env", rule: /'base' is the shared/ },
     { label: "the same environment twice", args: ["--env", "prod,prod"], field: "--env", rule: /lists 'prod' twice/ },
     { label: "a branch with '#'", args: ["--branch", "a#b"], field: "--branch", rule: /must not contain '#'/ },
@@ -382,7 +468,7 @@ describe("init into a new directory", () => {
   });
 
   it("refuses bad input into a nested new directory and leaves none of it", async () => {
-    await expectInitRefused(["--yes", "--env", "a:b"], { field: "--env", rule: DNS1123 }, path.join("a", "b", "new-repo"));
+    await expectInitRefused(["--yes", "--env", "a:b"], { field: "--env", rule: DNS1035 }, path.join("a", "b", "new-repo"));
   });
 
   it("refuses bad input into an existing empty directory and leaves it empty", async () => {

@@ -121,7 +121,7 @@ describe("fleet new-tenant at a terminal", () => {
       // Tenant name: upper case is not a namespace; the prompt says why and asks again.
       await term.waitFor(prompt("Tenant name (its namespace)"));
       term.type("Team-X" + KEY.enter);
-      await term.waitFor(/>> must be a DNS-1123 label: lower-case letters/);
+      await term.waitFor(/>> must be a DNS-1035 label: lower-case letters/);
       term.type(KEY.clearLine + "team-x" + KEY.enter);
 
       // Git URL: the scp form is refused (Flux cannot use it), an https:// URL is taken.

@@ -2,7 +2,7 @@
  * fleet.yaml: settings only (design section 2). What the tree already says (tenants, clusters)
  * is read from the tree, never duplicated here.
  */
-import type { Document } from "yaml";
+import { visit, type Document } from "yaml";
 import { InputError, InputErrors } from "./errors.js";
 import { DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, isKnownRelease, KNOWN_RELEASES } from "./flux.js";
 import * as v from "./validation.js";
@@ -79,10 +79,27 @@ export function defaultConfig(): FleetConfig {
 
 type Json = Record<string, unknown>;
 
+/**
+ * fleet.yaml as plain data, every scalar the string it is written as: `branch: 0o17` is the
+ * branch 0o17, not 15, and an environment `1e3` stays 1e3 (and is then refused by name, not
+ * turned into 1000), `null` the text null. Only a key with nothing after it is absent. The
+ * document itself is left as parsed.
+ */
+function asWritten(doc: Document): Json {
+  const strings = doc.clone();
+  visit(strings, {
+    Scalar(_key, node) {
+      if (typeof node.value !== "string" && node.source !== undefined && node.source !== "") node.value = node.source;
+    },
+  });
+  const js = strings.toJS() as unknown;
+  return js && typeof js === "object" && !Array.isArray(js) ? (js as Json) : {};
+}
+
 /** Read and check fleet.yaml; every broken field is reported at once. */
 export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetConfig; doc: Document } {
   const doc = parseYaml(file, text);
-  const raw = (doc.toJS() ?? {}) as Json;
+  const raw = asWritten(doc);
   const errors: InputError[] = [];
   const field = (p: string) => `${file}: ${p}`;
   const str = (obj: Json | undefined, key: string, p: string, rule: v.Rule, dflt?: string): string => {
@@ -92,7 +109,11 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
       errors.push(new InputError(field(p), "is required"));
       return "";
     }
-    const s = String(val);
+    if (typeof val !== "string") {
+      errors.push(new InputError(field(p), "must be a single value, not a list or a mapping"));
+      return "";
+    }
+    const s = val;
     const broken = rule(s);
     if (broken) errors.push(new InputError(field(p), broken));
     return s;
@@ -124,8 +145,8 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
   };
   if (git?.url !== undefined) gitCfg.url = str(git, "url", "git.url", v.gitUrl);
   if (git?.personal !== undefined) {
-    if (typeof git.personal !== "boolean") errors.push(new InputError(field("git.personal"), "must be true or false"));
-    else gitCfg.personal = git.personal;
+    if (git.personal !== "true" && git.personal !== "false") errors.push(new InputError(field("git.personal"), "must be true or false"));
+    else gitCfg.personal = git.personal === "true";
   }
   if (git?.hostname !== undefined) gitCfg.hostname = str(git, "hostname", "git.hostname", v.hostname);
   if (gitCfg.provider === "git" && !gitCfg.url)
@@ -156,7 +177,7 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
         quota: {
           cpu: str(quota, "cpu", `${p}.quota.cpu`, v.quantity, d.quota.cpu),
           memory: str(quota, "memory", `${p}.quota.memory`, v.quantity, d.quota.memory),
-          pods: str(quota, "pods", `${p}.quota.pods`, v.quantity, d.quota.pods),
+          pods: str(quota, "pods", `${p}.quota.pods`, v.count, d.quota.pods),
         },
         limitRange: { defaultRequest: res(lr, "defaultRequest"), default: res(lr, "default") },
       });

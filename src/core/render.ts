@@ -11,14 +11,78 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Handlebars from "handlebars";
-import { parseAllDocuments } from "yaml";
+import { isScalar, parseAllDocuments, parseDocument, Scalar, stringify } from "yaml";
 import { FleetError } from "./errors.js";
 import { TEMPLATES_DIR } from "./paths.js";
+import { INVISIBLE } from "./text.js";
 
 /** Where a fleet repo keeps its own templates, relative to the repo root. */
 export const OVERRIDES_DIR = ".fleet/templates";
 
 const hb = Handlebars.create();
+
+/**
+ * What go-yaml v3 (kustomize's reader, hence Flux's) makes of a plain scalar that the `yaml`
+ * library's YAML 1.1 and 1.2 schemas both leave a string: it strips every '_' and tries Go's
+ * ParseInt with base 0 (0x, 0o, 0b and a bare leading 0, in either case, signed), then a decimal
+ * float; a plain value starting with four digits and '-' may be a timestamp; `<<` is a merge.
+ */
+const GO_YAML_NUMBER = /^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|\.[0-9]+([eE][-+]?[0-9]+)?)$/;
+const goYamlRetypes = (s: string) => GO_YAML_NUMBER.test(s.replace(/_/g, "")) || /^[0-9]{4}-/.test(s) || s === "<<";
+
+const YAML_VERSIONS = ["1.1", "1.2"] as const;
+
+/** Whether `s`, written plain, reads back as exactly `s` under YAML 1.1, YAML 1.2 and go-yaml v3. */
+function plainIsString(s: string): boolean {
+  if (s === "" || INVISIBLE.test(s) || goYamlRetypes(s)) return false;
+  return YAML_VERSIONS.every((version) => {
+    if (stringify(s, { version, lineWidth: 0 }) !== `${s}\n`) return false;
+    const doc = parseDocument(s, { version });
+    return doc.errors.length === 0 && doc.warnings.length === 0 && isScalar(doc.contents) && doc.contents.value === s;
+  });
+}
+
+/** Invisible and line-separator characters as escapes: YAML 1.1 readers take U+0085 and U+2028 as line breaks even in quotes. */
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, "gu");
+const escapeInvisible = (quoted: string) =>
+  quoted.replace(INVISIBLE_ALL, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, "0")}`);
+
+/**
+ * A value as one YAML string scalar that reads back as exactly that string: plain where YAML 1.1
+ * (kubectl, go-yaml), YAML 1.2 (the `yaml` library) and go-yaml v3 (kustomize) all read it as
+ * that string, double-quoted otherwise (`0o17`, `1e3`, `true`, `yes`, `on`, `null`, `~`, `017`,
+ * `12:30`, `1_000`, a leading '@', a ': ' ...).
+ */
+export function yamlString(value: string): string {
+  if (plainIsString(value)) return value;
+  const node = new Scalar(value);
+  node.type = Scalar.QUOTE_DOUBLE;
+  return escapeInvisible(stringify(node, { lineWidth: 0 }).replace(/\n$/, ""));
+}
+
+/**
+ * `{{str name}}`: the value as a YAML string scalar (see yamlString). Several arguments are
+ * joined first, so a value built from parts is one scalar: `{{str "./" kustomization "/" env}}`.
+ * Every string a YAML template writes goes through it.
+ */
+hb.registerHelper("str", function (this: unknown, ...args: unknown[]) {
+  const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number; column: number } } };
+  const fail = (why: string): never => {
+    const e = new Error(why) as Error & { lineNumber?: number; column?: number };
+    if (options.loc) {
+      e.lineNumber = options.loc.start.line;
+      e.column = options.loc.start.column;
+    }
+    throw e;
+  };
+  if (args.length === 0) fail("{{str}} needs a value, e.g. {{str name}}");
+  const parts = args.map((a) => {
+    if (a === undefined || a === null) return fail(`a value given to {{str}} is ${String(a)}`);
+    if (typeof a === "object") return fail("{{str}} takes text, not a list or a mapping");
+    return String(a);
+  });
+  return yamlString(parts.join(""));
+});
 
 interface Template {
   /** How errors name it: `tenant/namespace.yaml.hbs` or `.fleet/templates/tenant/namespace.yaml.hbs`. */
@@ -44,8 +108,30 @@ function checkName(name: string): void {
     );
 }
 
+/**
+ * Strict mode does not reach helper arguments (`{{#if x}}` must work when x is missing), so a
+ * missing `{{str name}}` would render as nothing. Marking str's arguments strict makes it fail as
+ * `{{name}}` does: `"name" not defined`, with its line and column.
+ */
+class StrictStrArguments extends Handlebars.Visitor {
+  override MustacheStatement(m: hbs.AST.MustacheStatement): void {
+    if (m.path.type === "PathExpression" && (m.path as hbs.AST.PathExpression).original === "str")
+      for (const p of m.params) if (p.type === "PathExpression") (p as hbs.AST.PathExpression & { strict?: boolean }).strict = true;
+    super.MustacheStatement(m);
+  }
+}
+
+/** Compiled on first use, like handlebars' own compile, so syntax errors surface in render(). */
 function compile(text: string): Handlebars.TemplateDelegate {
-  return hb.compile(text, { noEscape: true, strict: true });
+  let fn: Handlebars.TemplateDelegate | undefined;
+  return (data, options) => {
+    if (!fn) {
+      const ast = hb.parse(text);
+      new StrictStrArguments().accept(ast);
+      fn = hb.compile(ast, { noEscape: true, strict: true });
+    }
+    return fn(data, options);
+  };
 }
 
 function builtinTemplate(name: string): Template | undefined {
