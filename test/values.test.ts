@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { ChangeSet } from "../src/changeset/changeset.js";
 import { parseConfig } from "../src/core/config.js";
 import { apiVersions, DEFAULT_FLUX_VERSION } from "../src/core/flux.js";
 import { OVERRIDES_DIR, renderText, renderYaml, yamlString } from "../src/core/render.js";
@@ -68,7 +69,7 @@ beforeAll(() => {
   write(teamRoot, `${OVERRIDES_DIR}/allow-ingress/network-policy.yaml.hbs`, renderText("team/network-policy.yaml.hbs", {}));
 });
 
-const render = (name: string, h: string) => renderYaml(name, TEMPLATES[name]!(h), teamRoot);
+const render = (name: string, h: string) => renderYaml(name, TEMPLATES[name]!(h), new ChangeSet(teamRoot));
 
 /** Deep copy with `from` replaced by `to` in every string and every key. */
 function replaced(value: unknown, to: string): unknown {
