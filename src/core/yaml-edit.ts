@@ -5,7 +5,7 @@
  * in place (missing, flow style, or emptied), the Document API makes the change instead, which
  * still keeps comments and order. Items are matched by value, so a second run changes nothing.
  */
-import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, YAMLMap, YAMLSeq, type Node } from "yaml";
+import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit, YAMLMap, YAMLSeq, type Alias, type Node } from "yaml";
 import { ParseError } from "./errors.js";
 import { scanLists, type ScannedList } from "./yaml-lists.js";
 
@@ -22,11 +22,50 @@ export interface ListEdit {
   append?: boolean;
 }
 
-export function parseYaml(file: string, text: string): Document {
-  const doc = parseDocument(text);
+const lineAt = (text: string, offset: number) => text.slice(0, offset).split("\n").length;
+
+/**
+ * Refuse a document that does not parse, or whose aliases cannot be resolved: an unknown
+ * anchor, or an alias bomb (aliases of aliases expanding to millions of nodes), which the yaml
+ * library stops at its maxAliasCount. Every reader resolves aliases (fleet, kustomize, Flux),
+ * so the file is refused at its parse, whichever reader comes first.
+ */
+function checkDocument(file: string, text: string, doc: Document): void {
   const err = doc.errors[0];
   if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
+  let alias: Alias | undefined;
+  visit(doc, {
+    Alias: (_, node) => {
+      alias = node;
+      return visit.BREAK;
+    },
+  });
+  if (!alias) return;
+  try {
+    doc.toJS();
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new ParseError(
+      file,
+      alias.range ? lineAt(text, alias.range[0]) : undefined,
+      e.message,
+      "write the aliased values out (or define each anchor &name once, before its aliases *name); fleet left the file unchanged",
+    );
+  }
+}
+
+/** Parse one YAML document of the repo; a file that does not parse is a ParseError naming it. */
+export function parseYaml(file: string, text: string): Document {
+  const doc = parseDocument(text);
+  checkDocument(file, text, doc);
   return doc;
+}
+
+/** Parse every document of a multi-document YAML file of the repo, as parseYaml does one. */
+export function parseAllYaml(file: string, text: string): Document[] {
+  const docs = parseAllDocuments(text) as Document[];
+  for (const doc of docs) checkDocument(file, text, doc);
+  return docs;
 }
 
 function itemValue(item: unknown, matchKey?: string): unknown {
@@ -224,9 +263,7 @@ export function setScalar(file: string, text: string, keyPath: string[], value: 
  */
 export function rewriteApiVersions(file: string, text: string, versions: Record<string, string>): string {
   const edits: TextEdit[] = [];
-  for (const doc of parseAllDocuments(text) as Document[]) {
-    const err = doc.errors[0];
-    if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
+  for (const doc of parseAllYaml(file, text)) {
     if (!isMap(doc.contents)) continue;
     const kind = doc.get("kind");
     const api = doc.get("apiVersion", true);
