@@ -1,7 +1,10 @@
 /**
  * new-tenant and remove-tenant edit files people wrote: only the tenant's own items and lines
- * change, every other byte stays (flow-style lists, CRLF line endings, a missing final newline).
+ * change, every other byte stays (flow-style lists, CRLF line endings, a missing final newline),
+ * remove-tenant finds the tenant's entries however they are spelled, and offboarding twice is
+ * "nothing to do".
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fleet, initRepo, kustomize, read, snapshot, write } from "./helpers.js";
@@ -91,5 +94,77 @@ describe("line endings and final newlines stay the file's", () => {
     await ok(["remove-tenant", "team-search", "--yes"], repo);
     expect(read(repo, "tenants/prod/kustomization.yaml")).toBe(before[files[0]!]!.replace(/\n[^\n]*team-search[^\n]*/g, ""));
     expect(read(repo, ".github/CODEOWNERS")).toBe(before[files[1]!]!.replace(/\n[^\n]*team-search[^\n]*/g, ""));
+  });
+});
+
+describe("remove-tenant finds the tenant's entries however they are spelled", () => {
+  it("../base/t/, ./../base/t, ../base/./t, ./t-quota.yaml and path: ./t-patch.yaml go; a tenant whose name extends it stays", async () => {
+    const repo = await initRepo();
+    await ok(newTenant("team-search-eu"), repo);
+    const spell = (f: string, from: string, to: string) => write(repo, f, read(repo, f).replace(from, to));
+    spell("tenants/prod/kustomization.yaml", "- ../base/team-search\n", "- ../base/team-search/\n");
+    spell("tenants/prod/kustomization.yaml", "- team-search-quota.yaml", "- ./team-search-quota.yaml");
+    spell("tenants/prod/kustomization.yaml", "- path: team-search-patch.yaml", "- path: ./team-search-patch.yaml");
+    spell("tenants/staging/kustomization.yaml", "- ../base/team-search\n", "- ./../base/team-search\n");
+    write(repo, "tenants/qa/kustomization.yaml", "resources: [../base/./team-search, ../base/team-search-eu]\n");
+    const eu = snapshot(path.join(repo, "tenants/base/team-search-eu"));
+    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    for (const env of ["prod", "staging", "qa"]) {
+      const k = read(repo, `tenants/${env}/kustomization.yaml`);
+      expect(k.replace(/team-search-eu/g, ""), env).not.toContain("team-search");
+      expect(k, env).toContain("../base/team-search-eu");
+    }
+    expect(read(repo, "tenants/qa/kustomization.yaml")).toBe("resources: [../base/team-search-eu]\n");
+    for (const env of ["prod", "staging"]) {
+      expect(fs.readdirSync(path.join(repo, "tenants", env)).filter((f) => f.startsWith("team-search-") && !f.startsWith("team-search-eu"))).toEqual([]);
+      const objs = await kustomize(path.join(repo, "tenants", env));
+      expect(namesIn(objs, "team-search")).toEqual([]);
+      expect(namesIn(objs, "team-search-eu")).toContain("ResourceQuota/team-search-eu");
+    }
+    expect(snapshot(path.join(repo, "tenants/base/team-search-eu"))).toEqual(eu);
+  });
+});
+
+describe("remove-tenant in a layout whose overlays list ../base", () => {
+  it("takes the tenant out of tenants/base/kustomization.yaml, however spelled, and the overlay still builds", async () => {
+    const repo = await initRepo();
+    write(repo, "tenants/base/kustomization.yaml", "resources:\n  - team-payments # first\n  - ./team-search/\n");
+    const prod = "tenants/prod/kustomization.yaml";
+    write(repo, prod, read(repo, prod).replace("  - ../base/team-payments\n  - ../base/team-search\n", "  - ../base\n"));
+    expect(namesIn(await kustomize(path.join(repo, "tenants/prod")), "team-search")).toContain("Namespace/team-search");
+    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    expect(read(repo, "tenants/base/kustomization.yaml")).toBe("resources:\n  - team-payments # first\n");
+    const objs = await kustomize(path.join(repo, "tenants/prod"));
+    expect(namesIn(objs, "team-search")).toEqual([]);
+    expect(namesIn(objs, "team-payments")).toContain("Namespace/team-payments");
+  });
+});
+
+describe("offboarding twice", () => {
+  it("a second identical remove-tenant changes nothing, says so and exits 0", async () => {
+    const repo = await initRepo();
+    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    const once = snapshot(repo);
+    const r = await ok(["remove-tenant", "team-search", "--yes"], repo);
+    expect(r.stdout).toMatch(/nothing to do/);
+    expect(r.stdout).toMatch(/nothing of tenant 'team-search' is left .*; tenants in this repo: team-payments/);
+    expect(snapshot(repo)).toEqual(once);
+  });
+
+  it("a name never there is the same: nothing to do, exit 0, naming the tenants there are", async () => {
+    const repo = await initRepo();
+    const before = snapshot(repo);
+    const r = await ok(["remove-tenant", "team-paymnets", "--yes"], repo);
+    expect(r.stdout).toMatch(/nothing of tenant 'team-paymnets' is left .*tenants in this repo: team-payments, team-search/);
+    expect(snapshot(repo)).toEqual(before);
+  });
+
+  it("what a half-done offboarding left (base gone, overlays and CODEOWNERS not) is removed", async () => {
+    const repo = await initRepo();
+    fs.rmSync(path.join(repo, "tenants/base/team-search"), { recursive: true });
+    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    expect(read(repo, "tenants/prod/kustomization.yaml")).not.toContain("team-search");
+    expect(read(repo, ".github/CODEOWNERS")).not.toContain("team-search");
+    await kustomize(path.join(repo, "tenants/prod"));
   });
 });

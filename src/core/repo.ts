@@ -2,6 +2,7 @@
  * The repo model: fleet.yaml plus what the tree says (which tenants, which environments,
  * which clusters), all read through the change set so staged edits are seen.
  */
+import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE, parseConfig, type FleetConfig } from "./config.js";
 import { parseAllYaml } from "./yaml-edit.js";
@@ -37,6 +38,15 @@ export function readObjects(cs: ChangeSet, file: string): K8sObject[] {
 }
 
 export const TENANTS_BASE = "tenants/base";
+
+/**
+ * What a kustomization in `dir` means by an entry of its resources or patches: the repo-relative
+ * path, however it is spelled (`../base/t/`, `./../base/t` and `../base/./t` from tenants/prod
+ * all mean tenants/base/t).
+ */
+export function entryTarget(dir: string, entry: string): string {
+  return path.posix.normalize(path.posix.join(dir, entry)).replace(/\/+$/, "");
+}
 
 /** Tenants are the directories of tenants/base that hold a kustomization. */
 export function listTenants(cs: ChangeSet): string[] {
