@@ -212,9 +212,10 @@ function planInline(text: string, list: Located, p: Plan, out: TextEdit[]): bool
   const sep = seps[0] ?? ", ";
   // The list as it will be: kept items with their own text, new ones rendered.
   const entries: Array<{ text: string; index?: number }> = [];
+  const indexOf = new Map(items.map((it, i) => [it, i]));
   p.kept.forEach((it, k) => {
     for (const v of p.inserts.get(k) ?? []) entries.push({ text: flowItem(v, list.padded !== false) });
-    entries.push({ text: text.slice(it.start, it.end), index: items.indexOf(it) });
+    entries.push({ text: text.slice(it.start, it.end), index: indexOf.get(it)! });
   });
   for (const v of p.inserts.get(-1) ?? []) entries.push({ text: flowItem(v, list.padded !== false) });
   // Between two entries: what followed the first in the file, else what preceded the second.
@@ -231,13 +232,13 @@ function planInline(text: string, list: Located, p: Plan, out: TextEdit[]): bool
 function planInPlace(text: string, list: Located, edit: ListEdit, eol: string, out: TextEdit[]): boolean {
   const p = plan(list, edit);
   if (!p) return false;
-  // A block list emptied has no block form left: the Document route writes `[]`.
-  if (!list.flow && p.kept.length === 0) return false;
-  const onePerLine = list.items.every(
-    (it) => /^[ \t]*$/.test(text.slice(it.lineStart, it.start)) && /^[ \t]*,?[ \t]*(#.*)?\r?\n?$/.test(text.slice(it.end, it.lineEnd)),
-  );
-  if (!list.flow || onePerLine) planLines(text, list, p, eol, out);
-  else return planInline(text, list, p, out);
+  if (list.flow) {
+    const onePerLine = list.items.every(
+      (it) => /^[ \t]*$/.test(text.slice(it.lineStart, it.start)) && /^[ \t]*,?[ \t]*(#.*)?\r?\n?$/.test(text.slice(it.end, it.lineEnd)),
+    );
+    if (!onePerLine) return planInline(text, list, p, out);
+  } else if (p.kept.length === 0) return false; // an emptied block list: the Document route writes `[]`
+  planLines(text, list, p, eol, out);
   return true;
 }
 
