@@ -94,7 +94,7 @@ describe("tenant names that are not DNS-1035 labels", () => {
     { label: "dots", name: "team.payments" },
     { label: "a path escaping the repo (../x)", name: "../team-payments" },
   ])("remove-tenant refuses $label", async ({ name }) => {
-    await expectRefused(freshRepo(), ["remove-tenant", name], { field: "<name>", rule: /must|no tenant/ });
+    await expectRefused(freshRepo(), ["remove-tenant", name], { field: "<name>", rule: DNS1123 });
   });
 });
 
@@ -115,14 +115,6 @@ describe("tenants that exist or do not", () => {
     await expectRefused(freshRepo(), ["new-tenant", "team-payments", "--url", URL_OK], {
       field: "<name>",
       rule: /tenant 'team-payments' already exists/,
-    });
-  });
-
-  it("remove-tenant refuses a tenant that does not exist", async () => {
-    await expectRefused(freshRepo(), ["remove-tenant", "nobody"], {
-      field: "<name>",
-      // Either rule names what is there to remove.
-      rule: /(must be one of|no tenant 'nobody').*team-payments/s,
     });
   });
 });

@@ -25,8 +25,17 @@ describe("editing a list in place", () => {
     expect(remove(text, "a")).toBe("resources:\n  # platform\n  - c\n# end\n");
   });
 
-  it("adds after the last item of a file with no final newline", () => {
-    expect(add("resources:\n  - a", "b")).toBe("resources:\n  - a\n  - b\n");
+  it("adds after the last item of a file with no final newline, which still has none", () => {
+    expect(add("resources:\n  - a", "b")).toBe("resources:\n  - a\n  - b");
+    expect(remove("resources:\n  - a\n  - b", "b")).toBe("resources:\n  - a");
+    expect(remove("resources:\n  - a\n  - b\n# end", "b")).toBe("resources:\n  - a\n# end");
+  });
+
+  it("keeps a CRLF file CRLF: new lines take its line ending, no other byte changes", () => {
+    expect(add("resources:\r\n  - a # x\r\n  - c\r\n", "b", "d")).toBe("resources:\r\n  - a # x\r\n  - b\r\n  - c\r\n  - d\r\n");
+    expect(remove("kind: K\r\nresources:\r\n  - a\r\n  - b\r\n", "a")).toBe("kind: K\r\nresources:\r\n  - b\r\n");
+    // The Document route (a list to create) writes CRLF too.
+    expect(add("kind: K\r\n", "a")).toBe("kind: K\r\nresources:\r\n  - a\r\n");
   });
 
   it("matches list items that are maps by their key field", () => {
@@ -36,15 +45,50 @@ describe("editing a list in place", () => {
     expect(editLists("k.yaml", out, [{ key: "patches", remove: (v) => v === "b.yaml", matchKey: "path" }])).toBe(text);
   });
 
-  it("turns a missing or flow list into a block list, and keeps an emptied one as []", () => {
+  it("turns a missing or empty list into a block list, and keeps an emptied one as []", () => {
     expect(add("kind: Kustomization\n", "a")).toBe("kind: Kustomization\nresources:\n  - a\n");
     expect(add("resources: []\n", "a")).toBe("resources:\n  - a\n");
     expect(remove("kind: K # c\nresources:\n  - a\n", "a")).toBe("kind: K # c\nresources: []\n");
   });
 
+  it("refuses YAML whose aliases cannot be resolved (an alias bomb, an unknown anchor), naming the file and line", () => {
+    const bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\nresources: [y]\n";
+    expect(() => add(bomb, "z")).toThrow(/^k\.yaml:2: does not parse as YAML: Excessive alias count/);
+    expect(() => add("resources: [*nowhere]\n", "z")).toThrow(/^k\.yaml:1: does not parse as YAML: Unresolved alias/);
+  });
+
   it("refuses YAML that does not parse, naming the file and line", () => {
     expect(() => add("a: b\nresources: [x\n", "y")).toThrow(ParseError);
     expect(() => add("a: b\n  c: d\n", "y")).toThrow(/^k\.yaml:\d+: does not parse as YAML/);
+  });
+});
+
+describe("flow-style lists are edited inside their brackets", () => {
+  it("adds in sorted place and at the end, in the list's own spacing, keeping the rest of the line", () => {
+    expect(add("resources: [a, c] # mine\nkind: K\n", "b", "d")).toBe("resources: [a, b, c, d] # mine\nkind: K\n");
+    expect(add("resources: [ a,c ]\n", "b")).toBe("resources: [ a,b,c ]\n");
+    expect(add("resources: ['a', \"c\"]\n", "b")).toBe("resources: ['a', b, \"c\"]\n");
+  });
+
+  it("removes an item with its separator; emptied, it is []", () => {
+    expect(remove("resources: [a, b, c]\n", "b")).toBe("resources: [a, c]\n");
+    expect(remove("resources: [a, b, c]\n", "b", "c")).toBe("resources: [a]\n");
+    expect(remove("resources: [a, b, c]\n", "a", "b", "c")).toBe("resources: []\n");
+  });
+
+  it("a list with one item per line takes and loses whole lines, comments staying with their items", () => {
+    const trailing = "resources: [\n  a, # one\n  c, # three\n]\n";
+    expect(add(trailing, "b", "d")).toBe("resources: [\n  a, # one\n  b,\n  c, # three\n  d,\n]\n");
+    const bare = "resources: [\n  a, # one\n  c # three\n]\n";
+    expect(add(bare, "d")).toBe("resources: [\n  a, # one\n  c, # three\n  d\n]\n");
+    expect(remove(bare, "c")).toBe("resources: [\n  a, # one\n]\n");
+  });
+
+  it("items that are maps are written as their neighbours are", () => {
+    const text = "patches: [{path: a.yaml}, {path: c.yaml}]\n";
+    const edit = (e: Partial<Parameters<typeof editLists>[2][number]>) => editLists("k.yaml", text, [{ key: "patches", matchKey: "path", ...e }]);
+    expect(edit({ add: [{ path: "b.yaml" }] })).toBe("patches: [{path: a.yaml}, {path: b.yaml}, {path: c.yaml}]\n");
+    expect(edit({ remove: (v) => v === "a.yaml" })).toBe("patches: [{path: c.yaml}]\n");
   });
 });
 

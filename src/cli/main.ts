@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { EXIT, FleetError, InputError, InputErrors } from "../core/errors.js";
+import { EXIT, FleetError, fromSystemError, InputError, InputErrors } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { PACKAGE_ROOT } from "../core/paths.js";
 import { findFleetRepo, GENERATORS_DIR, listTeamGenerators, repoFlagOf, type TeamGeneratorFile } from "../core/team-generators.js";
@@ -173,9 +173,12 @@ export async function main(argv: string[], p: Io = stdio()): Promise<number> {
     }
     return await runTeamGenerator(entry, rest, p);
   } catch (e) {
-    if (e instanceof FleetError) {
-      p.err(`fleet: ${e.message}`);
-      return e.exitCode;
+    // The file system's refusals (permissions, a full disk, a directory where a file goes) are
+    // the system's or the repo's, not fleet's: typed, with the path and the fix, no stack.
+    const known = e instanceof FleetError ? e : fromSystemError(e, findFleetRepo(repoFlagOf(argv), p.cwd));
+    if (known) {
+      p.err(`fleet: ${known.message}`);
+      return known.exitCode;
     }
     p.err(`fleet: internal error: ${(e as Error).stack ?? String(e)}`);
     return EXIT.checkFailed;

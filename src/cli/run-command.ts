@@ -21,6 +21,19 @@ function removeEmptyDirs(dir: string, top: string): void {
   }
 }
 
+/** The nearest existing path at or above `dir`, when it is not a directory: init cannot go there. */
+function fileInTheWay(dir: string): string | undefined {
+  for (let d = dir; path.dirname(d) !== d; d = path.dirname(d)) {
+    try {
+      return fs.statSync(d).isDirectory() ? undefined : d;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+    }
+  }
+  return undefined;
+}
+
 export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Io): Promise<number> {
   const dryRun = values["dry-run"] === true;
   const interactive = values.yes !== true && p.terminal;
@@ -36,6 +49,13 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
   if (gen.needsRepo) root = locateRepo(values.repo as string | undefined, p.cwd);
   else {
     root = path.resolve(p.cwd, String(flags.dir ?? values.repo ?? "."));
+    const file = fileInTheWay(root);
+    if (file)
+      throw new InputError(
+        flags.dir !== undefined ? "<dir>" : "--repo",
+        `${file === root ? root : `${file}, on the way to ${root},`} is a file, not a directory`,
+        "give a directory that does not exist yet (fleet creates it) or an existing one; fleet wrote nothing",
+      );
     if (!dryRun) madeDir = fs.mkdirSync(root, { recursive: true });
   }
 

@@ -7,7 +7,7 @@ import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
 import { markSetters } from "./image-setters.js";
-import { editLists, rewriteApiVersions, setScalar } from "./yaml-edit.js";
+import { editLists, lineEnding, rewriteApiVersions, setScalar } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 
@@ -35,25 +35,38 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   /**
    * Keep one line per key in a line-oriented file (CODEOWNERS): replace the line whose first
    * field is `key`, add it in sorted place among keyed lines, or remove it when `line` is absent.
+   * Every other line keeps its bytes: its line ending (a new line takes the file's), and a last
+   * line without a line break stays without one.
    */
   "fleet:line": (cs, a) => {
     const text = cs.read(a.path) ?? "";
-    const lines = text.split("\n");
-    if (lines[lines.length - 1] === "") lines.pop();
+    const eol = lineEnding(text);
+    const lines = (text.match(/[^\n]*\n|[^\n]+$/g) ?? []).map((chunk) => {
+      const body = chunk.replace(/\r?\n$/, "");
+      return { body, end: chunk.slice(body.length) };
+    });
     const keyOf = (l: string) => (l.trim().startsWith("#") ? undefined : l.trim().split(/\s+/)[0]);
-    const at = lines.findIndex((l) => keyOf(l) === a.key);
+    const at = lines.findIndex((l) => keyOf(l.body) === a.key);
     if (a.line === undefined) {
       if (at === -1) return;
-      lines.splice(at, 1);
-    } else if (at !== -1) lines[at] = a.line;
+      const [gone] = lines.splice(at, 1);
+      // The last line went: the one before it is last now, and ends as the file's last did.
+      if (at === lines.length && at > 0) lines[at - 1]!.end = gone!.end;
+    } else if (at !== -1) lines[at]!.body = a.line;
     else {
       const after = lines.findIndex((l) => {
-        const k = keyOf(l);
+        const k = keyOf(l.body);
         return k !== undefined && k !== "*" && k > a.key;
       });
-      lines.splice(after === -1 ? lines.length : after, 0, a.line);
+      const last = lines[lines.length - 1];
+      if (after !== -1) lines.splice(after, 0, { body: a.line, end: eol });
+      else if (last && last.end === "") {
+        last.end = eol;
+        lines.push({ body: a.line, end: "" });
+      } else lines.push({ body: a.line, end: eol });
     }
-    cs.write(a.path, lines.length ? `${lines.join("\n")}\n` : "", { overwrite: true });
+    const out = lines.map((l) => l.body + l.end).join("");
+    if (out !== text) cs.write(a.path, out, { overwrite: true });
   },
 
   "fleet:delete": (cs, a) => {

@@ -2,6 +2,10 @@
  * Typed errors, each carrying the exit code of design section 5. The CLI maps them to exit
  * codes in one place; everything else only throws.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { findRepoRoot } from "./repo-root.js";
+
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, tool: 3 } as const;
 
 export class FleetError extends Error {
@@ -31,8 +35,13 @@ export class InputErrors extends FleetError {
 /** A file fleet must read does not parse; it is named with its line and left alone. */
 export class ParseError extends FleetError {
   override readonly exitCode = EXIT.usage;
-  constructor(readonly file: string, readonly line: number | undefined, detail: string) {
-    super(`${file}${line ? `:${line}` : ""}: does not parse as YAML: ${detail}\n  fix: correct the file by hand; fleet left it unchanged`);
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    detail: string,
+    fix = "correct the file by hand; fleet left it unchanged",
+  ) {
+    super(`${file}${line ? `:${line}` : ""}: does not parse as YAML: ${detail}\n  fix: ${fix}`);
   }
 }
 
@@ -64,4 +73,118 @@ export class LinkError extends FleetError {
         `  fix: replace the link with the files themselves, or with a link that stays inside the repository`,
     );
   }
+}
+
+/** The system refused an operation (permissions, a read-only or full file system, I/O). */
+export class SystemError extends FleetError {
+  override readonly exitCode = EXIT.tool;
+}
+
+/** The repo holds something other than fleet expects at a path (a directory where a file goes). */
+export class RepoContentError extends FleetError {
+  override readonly exitCode = EXIT.usage;
+}
+
+type Errno = NodeJS.ErrnoException & { dest?: string };
+
+interface Refusal {
+  type: typeof SystemError | typeof RepoContentError;
+  what: string;
+  fix: (shown: string) => string;
+}
+
+/** Node's errno codes fleet reports as the system's refusal or the repo's content, not as a bug. */
+const REFUSALS: Record<string, Refusal> = {
+  EACCES: { type: SystemError, what: "permission denied", fix: (p) => `give your user read and write access to ${p} (see ls -ld ${p}), then run again` },
+  EPERM: {
+    type: SystemError,
+    what: "operation not permitted",
+    fix: (p) => `check ${p}'s permissions and attributes (ls -ld, lsattr: an immutable file), then run again`,
+  },
+  EROFS: { type: SystemError, what: "the file system is read-only", fix: () => "run fleet in a writable checkout, or remount the file system read-write" },
+  ENOSPC: { type: SystemError, what: "no space left on the device", fix: (p) => `free space on the device holding ${p} (df -h ${p}), then run again` },
+  EDQUOT: { type: SystemError, what: "disk quota exceeded", fix: (p) => `free space within your quota on the device holding ${p}, then run again` },
+  EIO: { type: SystemError, what: "input/output error", fix: (p) => `check the device holding ${p} (dmesg), then run again` },
+  EMFILE: { type: SystemError, what: "too many open files", fix: () => "raise the open-file limit (ulimit -n), then run again" },
+  ENFILE: { type: SystemError, what: "too many open files on this system", fix: () => "close other programs or raise the system's file limit, then run again" },
+  EISDIR: { type: RepoContentError, what: "is a directory; fleet expects a file there", fix: (p) => `move the directory ${p} aside or remove it, then run again` },
+  ENOTDIR: { type: RepoContentError, what: "is a file; fleet expects a directory there", fix: (p) => `move the file ${p} aside or remove it, then run again` },
+  EEXIST: { type: RepoContentError, what: "already exists and is not what fleet expects there", fix: (p) => `move ${p} aside or remove it, then run again` },
+  ELOOP: { type: RepoContentError, what: "is a loop of symbolic links", fix: (p) => `replace the symbolic link ${p} with the file or directory it stands for` },
+};
+
+const VERBS: Record<string, string> = {
+  open: "open",
+  read: "read",
+  write: "write",
+  rename: "replace",
+  unlink: "remove",
+  rmdir: "remove",
+  mkdir: "create",
+  scandir: "list",
+  stat: "inspect",
+  lstat: "inspect",
+};
+
+const lstat = (p: string) => {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The nearest path at or above `p` that exists: what a failure to create `p` is about. */
+function nearestExisting(p: string): string {
+  let at = p;
+  while (!lstat(at) && path.dirname(at) !== at) at = path.dirname(at);
+  return at;
+}
+
+/**
+ * The path a failed operation is about, as the person should look for it. A directory where a
+ * file should be is that directory; a file where a directory should be is the nearest existing
+ * ancestor; a file that does not exist (yet, or any more: a rolled-back temporary) stands for
+ * the directory it was to be created in.
+ */
+function subjectOf(e: Errno): string | undefined {
+  const p = e.dest ?? e.path;
+  if (p === undefined) return undefined;
+  if (e.code === "ENOTDIR") return nearestExisting(path.dirname(p));
+  if (e.code === "EISDIR" && !lstat(p)?.isDirectory() && e.path && lstat(e.path)?.isDirectory()) return e.path;
+  if (lstat(p)) return p;
+  return nearestExisting(path.dirname(p));
+}
+
+/** `p` as the person knows it: repo-relative inside a fleet repo (directories end in /). */
+function shown(p: string, repo: string | undefined): string {
+  const root = findRepoRoot(path.dirname(p)) ?? repo;
+  const rel = root ? path.relative(root, p) : "";
+  const inside = root !== undefined && rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  const name = inside ? rel.split(path.sep).join("/") : p;
+  return lstat(p)?.isDirectory() ? `${name.replace(/\/$/, "")}/` : name;
+}
+
+/**
+ * A Node errno error from the file system as fleet's typed error, naming the path and the fix;
+ * undefined for anything else (a real bug stays one). `repo` is the repository the command
+ * works on, for errors that name no path (a write to a full disk).
+ */
+export function fromSystemError(e: unknown, repo?: string): FleetError | undefined {
+  const err = e as Errno;
+  const refusal = e instanceof Error && typeof err.code === "string" ? REFUSALS[err.code] : undefined;
+  if (!refusal) return undefined;
+  const subject = subjectOf(err);
+  const where = subject ? shown(subject, repo) : repo;
+  const code = `(${err.code})`;
+  if (refusal.type === RepoContentError)
+    return new RepoContentError(`${where ?? "a path fleet uses"} ${refusal.what} ${code}\n  fix: ${refusal.fix(where ?? "it")}`);
+  // A subject other than the path named is the directory of a file fleet was creating.
+  const creating = subject !== undefined && subject !== (err.dest ?? err.path);
+  const action = creating
+    ? `create a file in ${where}`
+    : subject
+      ? `${VERBS[err.syscall ?? ""] ?? "use"} ${where}`
+      : `${VERBS[err.syscall ?? ""] ?? "use"}${where ? ` in ${where}` : ""}`;
+  return new SystemError(`cannot ${action}: ${refusal.what} ${code}\n  fix: ${refusal.fix(where ?? "the repository")}`);
 }

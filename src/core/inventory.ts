@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE } from "./config.js";
-import { detectEnvironments, listTenants, loadConfig, readObjects, readTenantSync, TENANTS_BASE } from "./repo.js";
+import { detectEnvironments, entryTarget, listTenants, loadConfig, readObjects, readTenantSync, TENANTS_BASE } from "./repo.js";
 
 export interface TenantEntry {
   name: string;
@@ -54,11 +54,11 @@ function overlayTenants(cs: ChangeSet, env: string, problems: string[]): string[
   const overlay = `tenants/${env}/kustomization.yaml`;
   const out: string[] = [];
   for (const r of resources(cs, overlay)) {
-    const target = path.posix.normalize(path.posix.join(`tenants/${env}`, r)).replace(/\/$/, "");
+    const target = entryTarget(`tenants/${env}`, r);
     if (target === TENANTS_BASE) {
       for (const t of resources(cs, `${TENANTS_BASE}/kustomization.yaml`)) {
-        const name = path.posix.normalize(t).replace(/\/$/, "");
-        if (!name.includes("/") && cs.exists(`${TENANTS_BASE}/${name}/kustomization.yaml`)) out.push(name);
+        const name = path.posix.relative(TENANTS_BASE, entryTarget(TENANTS_BASE, t));
+        if (name !== "" && !name.includes("/") && !name.startsWith("..") && cs.exists(`${TENANTS_BASE}/${name}/kustomization.yaml`)) out.push(name);
       }
       continue;
     }

@@ -2,10 +2,10 @@
  * The repo model: fleet.yaml plus what the tree says (which tenants, which environments,
  * which clusters), all read through the change set so staged edits are seen.
  */
-import { parseAllDocuments } from "yaml";
+import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE, parseConfig, type FleetConfig } from "./config.js";
-import { ParseError } from "./errors.js";
+import { parseAllYaml } from "./yaml-edit.js";
 
 export { findRepoRoot } from "./repo-root.js";
 
@@ -29,12 +29,8 @@ type K8sObject = { apiVersion?: string; kind?: string; metadata?: { name?: strin
 export function readObjects(cs: ChangeSet, file: string): K8sObject[] {
   const text = cs.read(file);
   if (text === undefined) return [];
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [];
   const out: K8sObject[] = [];
-  for (const d of list) {
-    const err = d.errors[0];
-    if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
+  for (const d of parseAllYaml(file, text)) {
     const o = d.toJS() as K8sObject | null;
     if (o && typeof o === "object") out.push(o);
   }
@@ -42,6 +38,15 @@ export function readObjects(cs: ChangeSet, file: string): K8sObject[] {
 }
 
 export const TENANTS_BASE = "tenants/base";
+
+/**
+ * What a kustomization in `dir` means by an entry of its resources or patches: the repo-relative
+ * path, however it is spelled (`../base/t/`, `./../base/t` and `../base/./t` from tenants/prod
+ * all mean tenants/base/t).
+ */
+export function entryTarget(dir: string, entry: string): string {
+  return path.posix.normalize(path.posix.join(dir, entry)).replace(/\/+$/, "");
+}
 
 /** Tenants are the directories of tenants/base that hold a kustomization. */
 export function listTenants(cs: ChangeSet): string[] {

@@ -1,11 +1,12 @@
 /**
  * Edits to YAML that already exists. Lists are edited as text at the places the `yaml` parser
  * locates, so every byte outside the added or removed items (comments, their spacing, key order,
- * quoting, list indentation) stays as the user wrote it. Where a list has no block form to edit
- * in place (missing, flow style, or emptied), the Document API makes the change instead, which
- * still keeps comments and order. Items are matched by value, so a second run changes nothing.
+ * quoting, list indentation and style, line endings, a missing final newline) stays as the user
+ * wrote it. Where a list has no form to edit in place (missing, `[]`, or a block list emptied),
+ * the Document API makes the change instead, which still keeps comments and order. Items are
+ * matched by value, so a second run changes nothing.
  */
-import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, YAMLMap, YAMLSeq, type Node } from "yaml";
+import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit, YAMLMap, YAMLSeq, type Alias, type Node } from "yaml";
 import { ParseError } from "./errors.js";
 import { scanLists, type ScannedList } from "./yaml-lists.js";
 
@@ -22,11 +23,50 @@ export interface ListEdit {
   append?: boolean;
 }
 
-export function parseYaml(file: string, text: string): Document {
-  const doc = parseDocument(text);
+const lineAt = (text: string, offset: number) => text.slice(0, offset).split("\n").length;
+
+/**
+ * Refuse a document that does not parse, or whose aliases cannot be resolved: an unknown
+ * anchor, or an alias bomb (aliases of aliases expanding to millions of nodes), which the yaml
+ * library stops at its maxAliasCount. Every reader resolves aliases (fleet, kustomize, Flux),
+ * so the file is refused at its parse, whichever reader comes first.
+ */
+function checkDocument(file: string, text: string, doc: Document): void {
   const err = doc.errors[0];
   if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
+  let alias: Alias | undefined;
+  visit(doc, {
+    Alias: (_, node) => {
+      alias = node;
+      return visit.BREAK;
+    },
+  });
+  if (!alias) return;
+  try {
+    doc.toJS();
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new ParseError(
+      file,
+      alias.range ? lineAt(text, alias.range[0]) : undefined,
+      e.message,
+      "write the aliased values out (or define each anchor &name once, before its aliases *name); fleet left the file unchanged",
+    );
+  }
+}
+
+/** Parse one YAML document of the repo; a file that does not parse is a ParseError naming it. */
+export function parseYaml(file: string, text: string): Document {
+  const doc = parseDocument(text);
+  checkDocument(file, text, doc);
   return doc;
+}
+
+/** Parse every document of a multi-document YAML file of the repo, as parseYaml does one. */
+export function parseAllYaml(file: string, text: string): Document[] {
+  const docs = parseAllDocuments(text) as Document[];
+  for (const doc of docs) checkDocument(file, text, doc);
+  return docs;
 }
 
 function itemValue(item: unknown, matchKey?: string): unknown {
@@ -53,6 +93,9 @@ function insertAt(values: unknown[], wanted: unknown): number {
   return idx === -1 ? values.length : idx;
 }
 
+/** The file's line ending: what its first line ends with (CRLF files stay CRLF). */
+export const lineEnding = (text: string) => (/^[^\n]*\r\n/.test(text) ? "\r\n" : "\n");
+
 const lineStart = (text: string, at: number) => text.lastIndexOf("\n", at - 1) + 1;
 function lineEnd(text: string, at: number): number {
   if (at > 0 && text[at - 1] === "\n") return at;
@@ -61,12 +104,22 @@ function lineEnd(text: string, at: number): number {
 }
 
 /** A list item rendered as the lines a block list holds, indented like its neighbours. */
-function itemLines(value: ListValue, indent: string): string {
+function itemLines(value: ListValue, indent: string, eol: string): string {
   const body = stringify([value], { lineWidth: 0 }).replace(/\n$/, "");
-  return `${body
+  return body
     .split("\n")
-    .map((l) => indent + l)
-    .join("\n")}\n`;
+    .map((l) => indent + l + eol)
+    .join("");
+}
+
+/** A list item as a flow list holds it (`../base/t`, `{path: t-patch.yaml}` or `{ path: ... }`). */
+function flowItem(value: ListValue, padded: boolean): string {
+  const doc = new Document([value]);
+  (doc.contents as YAMLSeq).flow = true;
+  return doc
+    .toString({ lineWidth: 0, flowCollectionPadding: padded })
+    .trim()
+    .replace(/^\[\s*|\s*\]$/g, "");
 }
 
 interface TextEdit {
@@ -75,28 +128,149 @@ interface TextEdit {
   insert: string;
 }
 
-/** A block list as the planner needs it, from the fast scanner or the full parser. */
-interface Located {
-  indent: string;
-  items: Array<{ value: unknown; start: number; end: number }>;
+/** A list's items where the text has them: each item's own bytes, and its whole lines. */
+interface Item {
+  value: unknown;
+  /** The item's own text (a flow item; for block items the same as its lines). */
+  start: number;
+  end: number;
+  /** From the start of its first line to just past its last line's line break. */
+  lineStart: number;
+  lineEnd: number;
 }
 
-/** Locate the non-empty block list at `key` with the full parser; undefined when there is none. */
+/** A list as the planner needs it, from the fast scanner or the full parser. */
+interface Located {
+  flow: boolean;
+  /** What precedes an item on its line (a block item: up to its dash). */
+  indent: string;
+  items: Item[];
+  /** A flow list's map items are written `{ a: b }` (else `{a: b}`). */
+  padded?: boolean;
+}
+
+/** What an edit does to a list: which items go, and which new ones go before which kept item. */
+interface Plan {
+  removed: boolean[];
+  kept: Item[];
+  /** Kept item index (or -1: the end) -> the new items to put before it, in order. */
+  inserts: Map<number, ListValue[]>;
+}
+
+/** Decide an edit on the items' values; undefined when nothing is kept but something is added. */
+function plan(list: Located, edit: ListEdit): Plan | undefined {
+  const removed = list.items.map((it) => edit.remove?.(it.value) === true);
+  const kept = list.items.filter((_, i) => !removed[i]);
+  const keptValues = kept.map((it) => it.value);
+  const adds = (edit.add ?? []).filter(
+    (v, i, all) =>
+      !keptValues.includes(keyOf(v, edit.matchKey)) &&
+      all.findIndex((w) => keyOf(w, edit.matchKey) === keyOf(v, edit.matchKey)) === i,
+  );
+  if (kept.length === 0 && adds.length > 0) return undefined;
+  // Each new item goes before the first kept item it sorts before (sorted lists), else at the end.
+  const strings = keptValues.map(String);
+  const sorted = !edit.append && isSorted(keptValues);
+  const inserts = new Map<number, ListValue[]>();
+  for (const v of [...adds].sort((a, b) => (String(keyOf(a, edit.matchKey)) < String(keyOf(b, edit.matchKey)) ? -1 : 1))) {
+    const anchor = sorted ? strings.findIndex((x) => x > String(keyOf(v, edit.matchKey))) : -1;
+    inserts.set(anchor, [...(inserts.get(anchor) ?? []), v]);
+  }
+  return { removed, kept, inserts };
+}
+
+/** Whole lines out, whole lines in: a block list, or a flow list with one item per line. */
+function planLines(text: string, list: Located, p: Plan, eol: string, out: TextEdit[]): void {
+  list.items.forEach((it, i) => {
+    if (p.removed[i]) out.push({ at: it.lineStart, remove: it.lineEnd - it.lineStart, insert: "" });
+  });
+  const line = (v: ListValue) => (list.flow ? `${list.indent}${flowItem(v, list.padded !== false)},${eol}` : itemLines(v, list.indent, eol));
+  for (const [anchor, values] of p.inserts) {
+    const lines = values.map(line).join("");
+    if (anchor !== -1) {
+      out.push({ at: p.kept[anchor]!.lineStart, remove: 0, insert: lines });
+      continue;
+    }
+    const last = p.kept[p.kept.length - 1]!;
+    // A flow list whose last item has no comma after it keeps that style: the comma goes on
+    // the item that is no longer last, and the new last item has none.
+    if (list.flow && !/^[ \t]*,/.test(text.slice(last.end, last.lineEnd))) {
+      out.push({ at: last.end, remove: 0, insert: "," });
+      out.push({ at: last.lineEnd, remove: 0, insert: lines.replace(new RegExp(`,${eol}$`), eol) });
+    } else out.push({ at: last.lineEnd, remove: 0, insert: lines });
+  }
+}
+
+/**
+ * A flow list on one line (`resources: [a, b]`): items go with the separator that follows them
+ * (the last one with the separator before it), and new items get the list's own separator.
+ */
+function planInline(text: string, list: Located, p: Plan, out: TextEdit[]): boolean {
+  const items = list.items;
+  const seps = items.slice(1).map((it, i) => text.slice(items[i]!.end, it.start));
+  if (seps.some((sep) => sep.includes("#"))) return false;
+  const sep = seps[0] ?? ", ";
+  // The list as it will be: kept items with their own text, new ones rendered.
+  const entries: Array<{ text: string; index?: number }> = [];
+  const indexOf = new Map(items.map((it, i) => [it, i]));
+  p.kept.forEach((it, k) => {
+    for (const v of p.inserts.get(k) ?? []) entries.push({ text: flowItem(v, list.padded !== false) });
+    entries.push({ text: text.slice(it.start, it.end), index: indexOf.get(it)! });
+  });
+  for (const v of p.inserts.get(-1) ?? []) entries.push({ text: flowItem(v, list.padded !== false) });
+  // Between two entries: what followed the first in the file, else what preceded the second.
+  const between = (a: { index?: number }, b: { index?: number }) =>
+    (a.index !== undefined ? seps[a.index] : undefined) ?? (b.index !== undefined ? seps[b.index - 1] : undefined) ?? sep;
+  const region = entries.map((e, i) => (i === 0 ? "" : between(entries[i - 1]!, e)) + e.text).join("");
+  const first = items[0]!.start;
+  const end = items[items.length - 1]!.end;
+  if (region !== text.slice(first, end)) out.push({ at: first, remove: end - first, insert: region });
+  return true;
+}
+
+/** Plan the edit of a located list as text edits; false when it needs the Document route. */
+function planInPlace(text: string, list: Located, edit: ListEdit, eol: string, out: TextEdit[]): boolean {
+  const p = plan(list, edit);
+  if (!p) return false;
+  if (list.flow) {
+    const onePerLine = list.items.every(
+      (it) => /^[ \t]*$/.test(text.slice(it.lineStart, it.start)) && /^[ \t]*,?[ \t]*(#.*)?\r?\n?$/.test(text.slice(it.end, it.lineEnd)),
+    );
+    if (!onePerLine) return planInline(text, list, p, out);
+  } else if (p.kept.length === 0) return false; // an emptied block list: the Document route writes `[]`
+  planLines(text, list, p, eol, out);
+  return true;
+}
+
+/** Locate the non-empty list at `key` with the full parser; undefined when there is none. */
 const keyPath = (key: string | string[]) => (Array.isArray(key) ? key : [key]);
 
 function locateWithDocument(text: string, doc: Document, key: string | string[], matchKey?: string): Located | undefined {
   const seq = doc.getIn(keyPath(key), true);
-  if (!isSeq(seq) || seq.flow || seq.items.length === 0) return undefined;
+  if (!isSeq(seq) || seq.items.length === 0) return undefined;
   const items = seq.items as Node[];
   if (items.some((it) => !it.range)) return undefined;
+  const item = (it: Node): Item => ({
+    value: itemValue(it, matchKey),
+    start: it.range![0],
+    end: it.range![1],
+    lineStart: lineStart(text, it.range![0]),
+    lineEnd: lineEnd(text, it.range![1]),
+  });
+  if (seq.flow) {
+    const first = items[0]!.range![0];
+    const map = items.find(isMap);
+    const padded = map ? /^\{\s/.test(text.slice(map.range![0], map.range![1])) : true;
+    return { flow: true, indent: text.slice(lineStart(text, first), first), items: items.map(item), padded };
+  }
   const dash = text.lastIndexOf("-", items[0]!.range![0]);
   return {
+    flow: false,
     indent: text.slice(lineStart(text, dash), dash),
-    items: items.map((it) => ({
-      value: itemValue(it, matchKey),
-      start: lineStart(text, it.range![0]),
-      end: lineEnd(text, it.range![1]),
-    })),
+    items: items.map((it) => {
+      const located = item(it);
+      return { ...located, start: located.lineStart, end: located.lineEnd };
+    }),
   };
 }
 
@@ -105,45 +279,20 @@ function locateScanned(lists: Map<string, ScannedList>, key: string | string[], 
   const list = path.length === 1 ? lists.get(path[0]!) : undefined;
   if (!list) return undefined;
   return {
+    flow: false,
     indent: list.indent,
-    items: list.items.map((it) => ({ value: it.mapKey === matchKey ? it.value : undefined, start: it.start, end: it.end })),
+    items: list.items.map((it) => ({
+      value: it.mapKey === matchKey ? it.value : undefined,
+      start: it.start,
+      end: it.end,
+      lineStart: it.start,
+      lineEnd: it.end,
+    })),
   };
 }
 
-/** Plan the edit of a located list as text edits; false when it needs the Document route. */
-function planInPlace(text: string, list: Located, edit: ListEdit, out: TextEdit[]): boolean {
-  const values = list.items.map((it) => it.value);
-  const removed = values.map((v) => edit.remove?.(v) === true);
-  const kept = list.items.filter((_, i) => !removed[i]);
-  if (kept.length === 0) return false;
-  const keptValues = kept.map((it) => it.value);
-  const adds = (edit.add ?? []).filter(
-    (v, i, all) =>
-      !keptValues.includes(keyOf(v, edit.matchKey)) &&
-      all.findIndex((w) => keyOf(w, edit.matchKey) === keyOf(v, edit.matchKey)) === i,
-  );
-  list.items.forEach((it, i) => {
-    if (removed[i]) out.push({ at: it.start, remove: it.end - it.start, insert: "" });
-  });
-  // Each new item goes before the first kept item it sorts before (sorted lists), else at the end.
-  const strings = keptValues.map(String);
-  const sorted = !edit.append && isSorted(keptValues);
-  const groups = new Map<number, string>();
-  for (const v of [...adds].sort((a, b) => (String(keyOf(a, edit.matchKey)) < String(keyOf(b, edit.matchKey)) ? -1 : 1))) {
-    const anchor = sorted ? strings.findIndex((x) => x > String(keyOf(v, edit.matchKey))) : -1;
-    groups.set(anchor, (groups.get(anchor) ?? "") + itemLines(v, list.indent));
-  }
-  for (const [anchor, lines] of groups) {
-    if (anchor === -1) {
-      const end = kept[kept.length - 1]!.end;
-      out.push({ at: end, remove: 0, insert: (end === text.length && !text.endsWith("\n") ? "\n" : "") + lines });
-    } else out.push({ at: kept[anchor]!.start, remove: 0, insert: lines });
-  }
-  return true;
-}
-
-/** The Document API route, for lists that have no block form to edit in place. */
-function applyWithDocument(file: string, text: string, edits: ListEdit[]): string {
+/** The Document API route, for lists that have no form to edit in place. */
+function applyWithDocument(file: string, text: string, edits: ListEdit[], eol: string): string {
   const doc = parseYaml(file, text);
   let changed = false;
   for (const e of edits) {
@@ -173,12 +322,24 @@ function applyWithDocument(file: string, text: string, edits: ListEdit[]): strin
     list.flow = list.items.length === 0;
   }
   if (!changed) return text;
-  const indentSeq = !/^[^\s#-][^\n]*:[ \t]*\n-[ \t]/m.test(text);
-  return doc.toString({ lineWidth: 0, indentSeq });
+  const indentSeq = !/^[^\s#-][^\n]*:[ \t]*\r?\n-[ \t]/m.test(text);
+  return doc.toString({ lineWidth: 0, indentSeq }).replace(/\r?\n/g, eol);
 }
 
-/** Apply list edits to a YAML file's text, keeping every other byte where it can. */
+/**
+ * Apply list edits to a YAML file's text, keeping every other byte where it can: the file's
+ * line endings, and a missing final newline stays missing.
+ */
 export function editLists(file: string, text: string, edits: ListEdit[]): string {
+  const eol = lineEnding(text);
+  const final = text === "" || text.endsWith("\n");
+  // Edited as if it ended its last line, which is then taken back off.
+  const work = final ? text : text + eol;
+  const out = editWorking(file, work, edits, eol);
+  return final || !out.endsWith(eol) ? out : out.slice(0, -eol.length);
+}
+
+function editWorking(file: string, text: string, edits: ListEdit[], eol: string): string {
   // The fast scanner proves simple files valid without a parse; anything else gets the parser.
   const scanned = scanLists(text);
   const doc = scanned ? undefined : parseYaml(file, text);
@@ -189,12 +350,12 @@ export function editLists(file: string, text: string, edits: ListEdit[]): string
     const nested = keyPath(e.key).length > 1;
     if (nested) parsed ??= parseYaml(file, text);
     const list = scanned && !nested ? locateScanned(scanned, e.key, e.matchKey) : locateWithDocument(text, parsed!, e.key, e.matchKey);
-    return !(list && planInPlace(text, list, e, planned));
+    return !(list && planInPlace(text, list, e, eol, planned));
   });
   let out = text;
   // From the end backwards so offsets stay valid; at one offset, the removal before the insertion.
   for (const e of planned.sort((a, b) => b.at - a.at || b.remove - a.remove)) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
-  return rest.length > 0 ? applyWithDocument(file, out, rest) : out;
+  return rest.length > 0 ? applyWithDocument(file, out, rest, eol) : out;
 }
 
 /** Plain values of the list at `key` (map items give their `matchKey`). */
@@ -224,9 +385,7 @@ export function setScalar(file: string, text: string, keyPath: string[], value: 
  */
 export function rewriteApiVersions(file: string, text: string, versions: Record<string, string>): string {
   const edits: TextEdit[] = [];
-  for (const doc of parseAllDocuments(text) as Document[]) {
-    const err = doc.errors[0];
-    if (err) throw new ParseError(file, err.linePos?.[0]?.line, err.message.split("\n")[0] ?? err.message);
+  for (const doc of parseAllYaml(file, text)) {
     if (!isMap(doc.contents)) continue;
     const kind = doc.get("kind");
     const api = doc.get("apiVersion", true);
