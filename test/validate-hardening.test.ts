@@ -251,3 +251,13 @@ describe("what kustomize would fetch", () => {
     expect(got.problems).toEqual(["apps/kustomization.yaml: resources 'missing.yaml' does not exist"]);
   });
 });
+
+describe("what validate prints from a repository is escaped", () => {
+  it("control and bidirectional characters in names reach the terminal as visible escapes", async () => {
+    const repo = fluxRepo({ "ks.yaml": fluxKs('"evil\\e[2J\\u202e"', "./x", '"src\\e]0;owned\\a"').replace("prune: true", "prune: false") });
+    const r = await fleet(["validate"], { cwd: repo });
+    expect(r.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+    expect(r.stdout).toContain("Kustomization/flux-system/evil\\x1b[2J\\u202e");
+    expect(r.stdout).toContain("src\\x1b]0;owned\\x07");
+  });
+});

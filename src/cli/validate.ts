@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, InputError } from "../core/errors.js";
 import { findRepoRoot } from "../core/repo-root.js";
+import { printable } from "../core/text.js";
 import type { Io } from "./output.js";
 
 const USAGE = `fleet validate [--cluster NAME] [--json] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--repo DIR]
@@ -71,11 +72,11 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     results = await validateRepo({ root, ...(values.cluster ? { cluster: values.cluster } : {}), sources, ...(timeoutMs ? { timeoutMs } : {}) });
   } catch (e) {
     if (e instanceof KubectlMissing) {
-      p.err(`fleet validate could not run: ${e.message}\n  fix: install kubectl (it builds with its embedded kustomize)`);
+      p.err(`fleet validate could not run: ${printable(e.message)}\n  fix: install kubectl (it builds with its embedded kustomize)`);
       return EXIT.usage;
     }
     if (e instanceof NoClusters) {
-      p.err(`fleet validate could not run: ${e.message}`);
+      p.err(`fleet validate could not run: ${printable(e.message)}`);
       return EXIT.usage;
     }
     throw e;
