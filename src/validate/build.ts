@@ -192,7 +192,7 @@ export class Builder {
         reject: false,
         stdin: "ignore",
         maxBuffer: 1 << 30,
-        // kustomize reads the environment (an env file's bare KEY takes its value from it): give it none.
+        // Nothing of fleet's environment (tokens) for kustomize to read: older versions took an env file's bare KEY from it.
         env: { PATH: process.env.PATH ?? "" },
         extendEnv: false,
         timeout: this.timeoutMs,
