@@ -72,8 +72,16 @@ function lexists(p: string): boolean {
  * a directory, or why it may not be read. Nothing outside the root is opened.
  */
 export function resolveInside(root: string, rel: string): { abs: string; dir: boolean } | { problem: string } {
-  const realRoot = fs.realpathSync(root);
-  return resolveFrom(realRoot, realRoot, rel);
+  const realRoot = realRootOf(root);
+  return realRoot ? resolveFrom(realRoot, realRoot, rel) : { problem: `is in ${root}, which does not exist` };
+}
+
+function realRootOf(root: string): string | undefined {
+  try {
+    return fs.realpathSync(root);
+  } catch {
+    return undefined;
+  }
 }
 
 function resolveFrom(realRoot: string, base: string, entry: string): { abs: string; dir: boolean } | { problem: string } {
@@ -108,7 +116,8 @@ export function readInside(root: string, rel: string): string | undefined {
  * reads, following every kustomization they reach.
  */
 export function inspectBuild(root: string, targets: string[], cache: ParseCache = new Map()): Inputs {
-  const realRoot = fs.realpathSync(root);
+  const realRoot = realRootOf(root);
+  if (!realRoot) return { targets: [], resourceFiles: [], remotes: [], problems: [`${root} does not exist`] };
   const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], resourceFiles: [], remotes: [], problems: [] } };
   for (const t of targets) {
     const r = resolveFrom(realRoot, realRoot, t);
