@@ -67,7 +67,7 @@ function unbootstrapped(root: string, entry: string): { resources: string[]; rem
  * spec.path as Flux resolves it: relative to the source root, a leading / or ./ allowed. One
  * that climbs out of the root is undefined (Flux would clamp it inside: `inside` says where).
  */
-export function fluxPath(p: unknown): { path?: string; inside: string } {
+function fluxPath(p: unknown): { path?: string; inside: string } {
   const s = String(p ?? "").replace(/^\/+/, "");
   const normal = path.posix.normalize(s || ".").replace(/(.)\/$/, "$1");
   const inside = path.posix.join("/", s).slice(1).replace(/\/$/, "") || ".";
