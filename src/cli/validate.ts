@@ -3,15 +3,29 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, InputError } from "../core/errors.js";
 import { findRepoRoot } from "../core/repo-root.js";
+import { printable } from "../core/text.js";
 import type { Io } from "./output.js";
 
-const USAGE = `fleet validate [--cluster NAME] [--json] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--repo DIR]
+const USAGE = `fleet validate [--cluster NAME] [--json] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--repo DIR]
 
 Build every cluster offline with kubectl kustomize, apply Flux's own changes (patches,
 targetNamespace, postBuild substitution), follow the Kustomizations it finds, check the
 invariants of a multi-tenant Flux repo and prove tenant isolation with a static RBAC model.
 Works in any Flux monorepo with a clusters/ directory, with or without fleet.yaml.
+Safe on a repo you do not trust: it reads nothing outside the repository and never goes to
+the network (a remote base is reported, an error where the cluster forbids remote bases).
+--timeout bounds each build (90s, 5m; default 5m).
 Exit codes: 0 clean (warnings allowed), 1 a check failed, 2 it could not run.`;
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration such as 90s, 5m or 1500ms (a bare number is seconds), in milliseconds. */
+function durationMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const ms = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? "s"]!) : NaN;
+  if (!(ms > 0)) throw new InputError("--timeout", `'${text}' must be a duration such as 90s or 5m`);
+  return ms;
+}
 
 export async function runValidate(args: string[], p: Io): Promise<number> {
   let values;
@@ -23,6 +37,7 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
         json: { type: "boolean" },
         source: { type: "string", multiple: true },
         "explain-access": { type: "string" },
+        timeout: { type: "string" },
         repo: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -48,19 +63,20 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     if (!m) throw new InputError("--explain-access", `'${values["explain-access"]}' must be <namespace>/<serviceaccount>`);
     explain = [m[1]!, m[2]!];
   }
+  const timeoutMs = values.timeout === undefined ? undefined : durationMs(values.timeout);
   const { validateRepo, NoClusters } = await import("../validate/index.js");
   const { KubectlMissing } = await import("../validate/build.js");
   const report = await import("../validate/report.js");
   let results;
   try {
-    results = await validateRepo({ root, ...(values.cluster ? { cluster: values.cluster } : {}), sources });
+    results = await validateRepo({ root, ...(values.cluster ? { cluster: values.cluster } : {}), sources, ...(timeoutMs ? { timeoutMs } : {}) });
   } catch (e) {
     if (e instanceof KubectlMissing) {
-      p.err(`fleet validate could not run: ${e.message}\n  fix: install kubectl (it builds with its embedded kustomize)`);
+      p.err(`fleet validate could not run: ${printable(e.message)}\n  fix: install kubectl (it builds with its embedded kustomize)`);
       return EXIT.usage;
     }
     if (e instanceof NoClusters) {
-      p.err(`fleet validate could not run: ${e.message}`);
+      p.err(`fleet validate could not run: ${printable(e.message)}`);
       return EXIT.usage;
     }
     throw e;

@@ -1,20 +1,32 @@
 /**
  * Build a path as Flux's kustomize-controller would: with its own kustomization.yaml, or, where
  * it has none, every manifest below it (as the controller generates). Flux's own changes
- * (targetNamespace, spec.patches) go into a wrapping overlay in a temp directory. Each object
- * keeps the file it came from through an index of the resource files the build reads
+ * (targetNamespace, spec.patches) go into a wrapping overlay in a temp directory. Like the
+ * controller, kustomize runs with LoadRestrictionsNone (a patch at ../../base/p.yaml builds);
+ * what it may read is checked first (inputs.ts): nothing outside the repository, nothing remote.
+ * Each object keeps the file it came from through an index of the resource files the build reads
  * (kustomize's origin annotations would say it too, but make a build a hundred times slower).
- * Builds run in parallel, as many as there are cores.
+ * Builds run in parallel, as many as there are cores, each within a time limit.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments, stringify } from "yaml";
+import { inspectBuild, kustomizationFileOf, KUSTOMIZATION_FILES, resolveInside, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 
 export class BuildError extends Error {}
 export class KubectlMissing extends Error {}
+/** The build names remote bases or files: kustomize would fetch them, so it does not run. */
+export class RemoteBases extends Error {
+  constructor(readonly remotes: Remote[]) {
+    super(`remote: ${remotes.map((r) => r.ref).join(", ")}`);
+  }
+}
+
+/** How long one kubectl kustomize may take unless --timeout says otherwise. */
+export const DEFAULT_BUILD_TIMEOUT_MS = 5 * 60_000;
 
 export interface BuildRequest {
   root: string;
@@ -30,9 +42,6 @@ export interface Built {
   obj: K8sObject;
   file: string;
 }
-
-const hasKustomization = (dir: string) =>
-  ["kustomization.yaml", "kustomization.yml", "Kustomization"].find((f) => fs.existsSync(path.join(dir, f)));
 
 /** kind/name -> the resource files that declare it, for one build root (files parsed once). */
 type OriginIndex = Map<string, Array<{ file: string; namespace?: string }>>;
@@ -55,32 +64,11 @@ function declarations(declared: Declared, file: string): Array<{ kind: string; n
   return list;
 }
 
-/** The resource files a build of `dir` reads, following kustomizations' resources and components. */
-function resourceFiles(dir: string, seen = new Set<string>()): string[] {
-  if (seen.has(dir)) return [];
-  seen.add(dir);
-  const k = hasKustomization(dir);
-  if (!k) return generatedResources(dir).flatMap((p) => (fs.statSync(p).isDirectory() ? resourceFiles(p, seen) : [p]));
-  let spec: { resources?: unknown; components?: unknown; bases?: unknown } = {};
-  try {
-    spec = (parseAllDocuments(fs.readFileSync(path.join(dir, k), "utf8")) as Array<{ toJS(): unknown }>)[0]?.toJS() as typeof spec;
-  } catch {
-    return [];
-  }
-  const entries = [spec?.resources, spec?.components, spec?.bases].flatMap((v) => (Array.isArray(v) ? v.map(String) : []));
-  return entries
-    .filter((e) => !/^[a-z]+:\/\//.test(e) && !e.includes("?ref="))
-    .flatMap((e) => {
-      const p = path.resolve(dir, e);
-      if (!fs.existsSync(p)) return [];
-      return fs.statSync(p).isDirectory() ? resourceFiles(p, seen) : [p];
-    });
-}
-
-function originIndex(declared: Declared, root: string, abs: string): OriginIndex {
+/** Over the resource files a build reads (checked, inside the repository): which declares what. */
+function originIndex(declared: Declared, realRoot: string, files: string[]): OriginIndex {
   const index: OriginIndex = new Map();
-  for (const file of resourceFiles(abs)) {
-    const rel = path.relative(root, file).split(path.sep).join("/");
+  for (const file of files) {
+    const rel = path.relative(realRoot, file).split(path.sep).join("/");
     for (const d of declarations(declared, file)) {
       const key = `${d.kind}/${d.name}`;
       const list = index.get(key) ?? [];
@@ -91,7 +79,10 @@ function originIndex(declared: Declared, root: string, abs: string): OriginIndex
   return index;
 }
 
-/** What kustomize-controller puts in a kustomization.yaml it generates: manifests and subdirectories. */
+/**
+ * What kustomize-controller puts in a kustomization.yaml it generates: manifests and
+ * subdirectories holding a kustomization, without following symlinked directories.
+ */
 function generatedResources(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
@@ -99,7 +90,7 @@ function generatedResources(dir: string): string[] {
       if (e.name.startsWith(".")) continue;
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
-        if (fs.existsSync(path.join(p, "kustomization.yaml")) || fs.existsSync(path.join(p, "kustomization.yml"))) out.push(p);
+        if (KUSTOMIZATION_FILES.some((k) => fs.existsSync(path.join(p, k)))) out.push(p);
         else walk(p);
       } else if (/\.ya?ml$/.test(e.name)) out.push(p);
     }
@@ -107,6 +98,18 @@ function generatedResources(dir: string): string[] {
   walk(dir);
   return out;
 }
+
+/** A Flux Kustomization's spec.patches as the controller passes them on: a patch and its target, nothing else. */
+const SELECTOR = ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"];
+function fluxPatches(patches: unknown[]): unknown[] {
+  return patches.map((p) => {
+    const { patch, target } = (p ?? {}) as { patch?: unknown; target?: Record<string, unknown> };
+    const t = target && typeof target === "object" ? Object.fromEntries(SELECTOR.filter((k) => target[k] !== undefined).map((k) => [k, String(target[k])])) : undefined;
+    return { patch: String(patch ?? ""), ...(t ? { target: t } : {}) };
+  });
+}
+
+const duration = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 let tmpRoot: string | undefined;
 function tempDir(): string {
@@ -125,15 +128,21 @@ export class Builder {
   /** Clusters of one environment build the same paths: each distinct build runs once. */
   private readonly cache = new Map<string, Promise<Built[]>>();
   private readonly declared: Declared = new Map();
+  private readonly parsed: ParseCache = new Map();
   /** At most one kubectl per core, however many clusters and levels ask at once. */
   private free = os.availableParallelism();
   private readonly waiting: Array<() => void> = [];
+  private readonly timeoutMs: number;
+
+  constructor(opts: { timeoutMs?: number } = {}) {
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
+  }
 
   build(req: BuildRequest): Promise<Built[]> {
     const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? []]);
     let p = this.cache.get(key);
     if (!p) {
-      p = this.withSlot(() => buildNow(req, this.declared));
+      p = this.withSlot(() => this.buildNow(req));
       this.cache.set(key, p);
     }
     // Callers get their own copies: substitution and checks must not see each other's edits.
@@ -151,52 +160,63 @@ export class Builder {
       else this.free++;
     }
   }
-}
 
-async function buildNow(req: BuildRequest, declared: Declared): Promise<Built[]> {
-  const abs = path.resolve(req.root, req.path);
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new BuildError(`path ${req.path} does not exist in the repository`);
-  const own = hasKustomization(abs) !== undefined;
-  let target = abs;
-  let tmp: string | undefined;
-  // A wrapping overlay only where Flux changes the build or must generate the kustomization.
-  if (!own || req.targetNamespace || req.patches?.length || req.resources) {
-    tmp = tempDir();
-    const listed = req.resources?.map((r) => path.resolve(req.root, r));
-    const overlay: Record<string, unknown> = {
-      apiVersion: "kustomize.config.k8s.io/v1beta1",
-      kind: "Kustomization",
-      resources: (listed ?? (own ? [abs] : generatedResources(abs))).map((p) => path.relative(tmp!, p)),
-    };
-    if (req.targetNamespace) overlay.namespace = req.targetNamespace;
-    if (req.patches?.length) overlay.patches = req.patches;
-    fs.writeFileSync(path.join(tmp, "kustomization.yaml"), stringify(overlay));
-    target = tmp;
+  private async buildNow(req: BuildRequest): Promise<Built[]> {
+    const at = resolveInside(req.root, req.path);
+    if ("problem" in at) throw new BuildError(`path ${req.path} ${at.problem}`);
+    if (!at.dir) throw new BuildError(`path ${req.path} is a file, not a directory`);
+    const realRoot = fs.realpathSync(req.root);
+    const own = kustomizationFileOf(at.abs) !== undefined;
+    const targets = req.resources ?? (own ? [req.path] : generatedResources(at.abs).map((p) => path.relative(realRoot, p)));
+    const inputs = inspectBuild(req.root, targets, this.parsed);
+    if (inputs.problems.length) throw new BuildError(inputs.problems.join("; "));
+    if (inputs.remotes.length) throw new RemoteBases(inputs.remotes);
+    let target = at.abs;
+    let tmp: string | undefined;
+    // A wrapping overlay only where Flux changes the build or must generate the kustomization.
+    if (!own || req.targetNamespace || req.patches?.length || req.resources) {
+      tmp = tempDir();
+      const overlay: Record<string, unknown> = {
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: inputs.targets.map((p) => path.relative(tmp!, p)),
+      };
+      if (req.targetNamespace) overlay.namespace = String(req.targetNamespace);
+      if (req.patches?.length) overlay.patches = fluxPatches(req.patches);
+      fs.writeFileSync(path.join(tmp, "kustomization.yaml"), stringify(overlay));
+      target = tmp;
+    }
+    let stdout: string;
+    try {
+      const r = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", target], {
+        reject: false,
+        stdin: "ignore",
+        maxBuffer: 1 << 30,
+        // Nothing of fleet's environment (tokens) for kustomize to read: older versions took an env file's bare KEY from it.
+        env: { PATH: process.env.PATH ?? "" },
+        extendEnv: false,
+        timeout: this.timeoutMs,
+        killSignal: "SIGKILL",
+      });
+      if (r.failed && (r as { code?: string }).code === "ENOENT") throw new KubectlMissing("kubectl is not installed or not on PATH");
+      if (r.timedOut) throw new BuildError(`kubectl kustomize did not finish within ${duration(this.timeoutMs)}; raise the limit with --timeout`);
+      if (r.exitCode !== 0) throw new BuildError(String(r.stderr).replace(/^E\d+ [^\]]*\] /gm, "").trim().split("\n").slice(-3).join(" "));
+      stdout = String(r.stdout);
+    } finally {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const index = originIndex(this.declared, realRoot, inputs.resourceFiles);
+    const out: Built[] = [];
+    for (const doc of parseAllDocuments(stdout) as Array<{ toJS(): unknown }>) {
+      const obj = doc.toJS() as K8sObject | null;
+      if (!obj || typeof obj !== "object") continue;
+      const candidates = index.get(`${obj.kind}/${obj.metadata?.name}`) ?? [];
+      const ns = obj.metadata?.namespace;
+      const origin = candidates.find((c) => c.namespace === ns) ?? candidates.find((c) => !c.namespace) ?? candidates[0];
+      out.push({ obj, file: origin?.file ?? req.path });
+    }
+    return out;
   }
-  let stdout: string;
-  try {
-    const r = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", target], {
-      reject: false,
-      stdin: "ignore",
-      maxBuffer: 1 << 30,
-    });
-    if (r.failed && (r as { code?: string }).code === "ENOENT") throw new KubectlMissing("kubectl is not installed or not on PATH");
-    if (r.exitCode !== 0) throw new BuildError(String(r.stderr).replace(/^E\d+ [^\]]*\] /gm, "").trim().split("\n").slice(-3).join(" "));
-    stdout = String(r.stdout);
-  } finally {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  const index = originIndex(declared, req.root, abs);
-  const out: Built[] = [];
-  for (const doc of parseAllDocuments(stdout) as Array<{ toJS(): unknown }>) {
-    const obj = doc.toJS() as K8sObject | null;
-    if (!obj || typeof obj !== "object") continue;
-    const candidates = index.get(`${obj.kind}/${obj.metadata?.name}`) ?? [];
-    const ns = obj.metadata?.namespace;
-    const origin = candidates.find((c) => c.namespace === ns) ?? candidates.find((c) => !c.namespace) ?? candidates[0];
-    out.push({ obj, file: origin?.file ?? req.path });
-  }
-  return out;
 }
 
 /** Run `fn` over `items` with at most `limit` at once, keeping order. */

@@ -17,6 +17,8 @@ export interface CheckContext {
   tenants: Array<{ applier: Applied; id: Identity | undefined }>;
   /** Whether the cluster's controllers run with --default-service-account (lockdown seen). */
   defaultSaFlag: boolean | undefined;
+  /** Whether kustomize-controller runs with --no-remote-bases=true. */
+  noRemoteBases: boolean;
   /** Namespaces that belong to tenants. */
   tenantNamespaces: string[];
   tenantNamespaceSet: Set<string>;
@@ -83,8 +85,29 @@ export const CHECKS: Check[] = [
     id: "build-failed",
     severity: "error",
     title: "a path a Kustomization points at does not build",
-    fix: "run kubectl kustomize on the path and correct what it reports",
+    fix: "correct what the message names (kubectl kustomize on the path shows kustomize's own errors)",
     run: (c) => c.walked.buildErrors.map((e) => ({ at: e.at, message: e.message })),
+  },
+  {
+    id: "path-outside-source",
+    severity: "error",
+    title: "a Kustomization's spec.path stays inside its source",
+    fix: "set spec.path to a directory inside the source, relative to its root (e.g. ./apps/prod)",
+    run: (c) =>
+      c.walked.outside.map((o) => ({ at: o.at, message: `spec.path ${o.path} leaves the source; Flux would resolve it to ${o.inside} inside it, and validate reads nothing outside` })),
+  },
+  {
+    id: "remote-base",
+    severity: "error",
+    title: "no remote bases where kustomize-controller runs with --no-remote-bases=true",
+    fix: "copy the remote into the repository (or sync it with a Flux source of its own) and reference it by a local path",
+    run: (c) =>
+      c.noRemoteBases
+        ? c.walked.remotes.map((r) => ({
+            at: { obj: r.at.obj, file: r.remote.file },
+            message: `${r.path}: ${r.remote.ref} is remote, and kustomize-controller runs with --no-remote-bases=true: it does not build`,
+          }))
+        : [],
   },
   {
     id: "cluster-entry-only-points",

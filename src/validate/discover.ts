@@ -6,7 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { BuildError, pool, type Builder, type Built } from "./build.js";
+import { BuildError, pool, RemoteBases, type Builder, type Built } from "./build.js";
+import { readInside, remoteRef, type Remote } from "./inputs.js";
 import { isFluxKustomization, ref, type Applied, type K8sObject } from "./model.js";
 import { substituteObject, variablesFor } from "./substitute.js";
 
@@ -14,6 +15,10 @@ export interface Walked {
   objects: Applied[];
   notChecked: string[];
   buildErrors: Array<{ at: { obj: K8sObject; file: string }; message: string }>;
+  /** Builds not run because they name remote bases or files: the path, and who applies it. */
+  remotes: Array<{ at: { obj: K8sObject; file: string }; path: string; remote: Remote }>;
+  /** Kustomizations whose spec.path leaves their source, and where Flux would resolve it inside. */
+  outside: Array<{ at: Applied; path: string; inside: string }>;
   unresolved: Array<{ obj: K8sObject; file: string; names: string[] }>;
   missingVarSources: Array<{ ks: Applied; kind: string; name: string }>;
 }
@@ -28,45 +33,64 @@ export interface WalkOptions {
 
 /**
  * Before bootstrap, a cluster's flux-system lacks the files flux writes, and its entrypoint
- * cannot build. What it can build is everything else it lists: the resources to build instead,
- * or undefined when the cluster is bootstrapped (or has no kustomization of its own).
+ * cannot build. What it can build is everything else it lists: the resources to build instead
+ * (and those it names remotely), or undefined when the cluster is bootstrapped (or has no
+ * kustomization of its own).
  */
-function unbootstrapped(root: string, entry: string): string[] | undefined {
+function unbootstrapped(root: string, entry: string): { resources: string[]; remotes: Remote[] } | undefined {
   const fluxSystem = path.join(root, entry, "flux-system");
   const missing = ["gotk-components.yaml", "gotk-sync.yaml"].filter((f) => !fs.existsSync(path.join(fluxSystem, f)));
-  const own = path.join(root, entry, "kustomization.yaml");
-  if (missing.length === 0 || !fs.existsSync(own)) return undefined;
+  const own = `${entry}/kustomization.yaml`;
+  if (missing.length === 0 || !fs.existsSync(path.join(root, own))) return undefined;
+  const remotes: Remote[] = [];
   const list = (file: string): string[] => {
     try {
-      const r = (parse(fs.readFileSync(file, "utf8")) as { resources?: unknown })?.resources;
-      return Array.isArray(r) ? r.map(String) : [];
+      const r = (parse(readInside(root, file) ?? "") as { resources?: unknown })?.resources;
+      const entries = Array.isArray(r) ? r.map(String) : [];
+      for (const e of entries) if (remoteRef(e, "base")) remotes.push({ file, ref: e });
+      return entries.filter((e) => !remoteRef(e, "base"));
     } catch {
       return [];
     }
   };
-  return list(own).flatMap((r) =>
+  const resources = list(own).flatMap((r) =>
     r.replace(/\/$/, "") === "flux-system"
-      ? list(path.join(fluxSystem, "kustomization.yaml"))
+      ? list(`${entry}/flux-system/kustomization.yaml`)
           .filter((f) => !missing.includes(f) && fs.existsSync(path.join(fluxSystem, f)))
           .map((f) => `${entry}/flux-system/${f}`)
       : [`${entry}/${r}`],
   );
+  return { resources, remotes };
+}
+
+/**
+ * spec.path as Flux resolves it: relative to the source root, a leading / or ./ allowed. One
+ * that climbs out of the root is undefined (Flux would clamp it inside: `inside` says where).
+ */
+function fluxPath(p: unknown): { path?: string; inside: string } {
+  const s = String(p ?? "").replace(/^\/+/, "");
+  const normal = path.posix.normalize(s || ".").replace(/(.)\/$/, "$1");
+  const inside = path.posix.join("/", s).slice(1).replace(/\/$/, "") || ".";
+  return normal === ".." || normal.startsWith("../") ? { inside } : { path: normal, inside };
 }
 
 /** The source the cluster syncs itself from: what gotk-sync names, flux-system by default. */
 const SELF = "GitRepository/flux-system/flux-system";
 
 export async function walkCluster(opts: WalkOptions): Promise<Walked> {
-  const out: Walked = { objects: [], notChecked: [], buildErrors: [], unresolved: [], missingVarSources: [] };
+  const out: Walked = { objects: [], notChecked: [], buildErrors: [], remotes: [], outside: [], unresolved: [], missingVarSources: [] };
   const entry = `clusters/${opts.cluster}`;
+  const cluster = { obj: { kind: "Cluster", metadata: { name: opts.cluster } }, file: entry };
   const raw: Array<{ built: Built[]; by?: Applied }> = [];
-  const resources = unbootstrapped(opts.root, entry);
-  if (resources) out.notChecked.push(`flux-system of cluster ${opts.cluster}: not bootstrapped yet (no gotk-components.yaml or gotk-sync.yaml); the controllers' lockdown is checked once it is`);
+  const pre = unbootstrapped(opts.root, entry);
+  if (pre) out.notChecked.push(`flux-system of cluster ${opts.cluster}: not bootstrapped yet (no gotk-components.yaml or gotk-sync.yaml); the controllers' lockdown is checked once it is`);
   try {
-    raw.push({ built: await opts.builder.build({ root: opts.root, path: entry, ...(resources ? { resources } : {}) }) });
+    if (pre?.remotes.length) throw new RemoteBases(pre.remotes);
+    raw.push({ built: await opts.builder.build({ root: opts.root, path: entry, ...(pre ? { resources: pre.resources } : {}) }) });
   } catch (e) {
-    if (!(e instanceof BuildError)) throw e;
-    out.buildErrors.push({ at: { obj: { kind: "Cluster", metadata: { name: opts.cluster } }, file: entry }, message: e.message });
+    if (e instanceof RemoteBases) for (const remote of e.remotes) out.remotes.push({ at: cluster, path: entry, remote });
+    else if (e instanceof BuildError) out.buildErrors.push({ at: cluster, message: `${entry}: ${e.message}` });
+    else throw e;
     return out;
   }
   const seen = new Set<string>();
@@ -84,7 +108,11 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
         if (src.name) out.notChecked.push(`${srcKey} (source of ${ref(ks.obj)})`);
         continue;
       }
-      const path = String(spec.path ?? "./").replace(/^\.\//, "") || ".";
+      const { path, inside } = fluxPath(spec.path);
+      if (path === undefined) {
+        out.outside.push({ at: ks, path: String(spec.path), inside });
+        continue;
+      }
       const key = `${srcKey}@${root}@${path}`;
       if (seen.has(key) || (root === opts.root && path.replace(/\/$/, "") === entry)) continue;
       seen.add(key);
@@ -103,8 +131,9 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
           }),
         };
       } catch (e) {
-        if (!(e instanceof BuildError)) throw e;
-        out.buildErrors.push({ at: t.ks, message: `${t.path}: ${e.message}` });
+        if (e instanceof RemoteBases) for (const remote of e.remotes) out.remotes.push({ at: t.ks, path: t.path, remote });
+        else if (e instanceof BuildError) out.buildErrors.push({ at: t.ks, message: `${t.path}: ${e.message}` });
+        else throw e;
         return { t, built: [] as Built[] };
       }
     });

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { bootstrappedVersion, DEFAULT_FLUX_VERSION, isKnownRelease } from "../core/flux.js";
 import { Builder } from "./build.js";
+import { readInside } from "./inputs.js";
 import { CHECKS, type CheckContext, isTenantApplier, tenantNamespacesOf } from "./checks.js";
 import { walkCluster } from "./discover.js";
 import { type Applied, type ClusterResult, type Finding, ref } from "./model.js";
@@ -16,6 +17,8 @@ export interface ValidateOptions {
   cluster?: string;
   /** `namespace/name` of a source -> local directory holding its content. */
   sources: Map<string, string>;
+  /** How long one build may take. */
+  timeoutMs?: number;
 }
 
 export interface ValidatedCluster extends ClusterResult {
@@ -37,13 +40,13 @@ export function listClusterDirs(root: string): string[] {
 /** The pin: fleet.yaml's, else what the cluster was bootstrapped with, else fleet's default. */
 function pinFor(root: string, cluster: string): string {
   try {
-    const v = (parse(fs.readFileSync(path.join(root, "fleet.yaml"), "utf8")) as { flux?: { version?: string } } | null)?.flux?.version;
+    const v = (parse(readInside(root, "fleet.yaml") ?? "") as { flux?: { version?: string } } | null)?.flux?.version;
     if (v && isKnownRelease(v)) return v;
   } catch {
     // No fleet.yaml (any Flux repo), or one validate need not understand.
   }
   try {
-    const v = bootstrappedVersion(fs.readFileSync(path.join(root, "clusters", cluster, "flux-system", "gotk-components.yaml"), "utf8"));
+    const v = bootstrappedVersion(readInside(root, `clusters/${cluster}/flux-system/gotk-components.yaml`) ?? "");
     if (v && isKnownRelease(v)) return v;
   } catch {
     // Not bootstrapped yet.
@@ -51,24 +54,27 @@ function pinFor(root: string, cluster: string): string {
   return DEFAULT_FLUX_VERSION;
 }
 
-/** Whether kustomize-controller runs with --default-service-account: from its Deployment, else the lockdown file. */
-function defaultSaFlag(root: string, cluster: string, objects: Applied[]): boolean {
+/**
+ * The value kustomize-controller's Deployment gives a flag ("true" for a bare boolean flag; the
+ * last one wins, as in Go's flag package), else what the cluster's lockdown file adds.
+ */
+function controllerFlag(root: string, cluster: string, objects: Applied[], flag: string): string | undefined {
   const dep = objects.find((a) => a.obj.kind === "Deployment" && a.obj.metadata?.name === "kustomize-controller");
-  const args = dep?.obj.spec?.template?.spec?.containers?.[0]?.args as string[] | undefined;
-  if (args) return args.some((x) => x.startsWith("--default-service-account="));
-  try {
-    return fs.readFileSync(path.join(root, "clusters", cluster, "flux-system", "kustomization.yaml"), "utf8").includes("--default-service-account=");
-  } catch {
-    return false;
-  }
+  const args = dep?.obj.spec?.template?.spec?.containers?.[0]?.args as unknown[] | undefined;
+  const from = (list: string[]) => list.reduce<string | undefined>((v, a) => (a === flag ? "true" : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : v), undefined);
+  if (Array.isArray(args)) return from(args.map(String));
+  return from(readInside(root, `clusters/${cluster}/flux-system/kustomization.yaml`)?.match(/--[a-z-]+(=[^\s"']*)?/g) ?? []);
 }
+
+const goTrue = (v: string | undefined) => v !== undefined && /^(1|t|T|TRUE|true|True)$/.test(v);
 
 export async function validateCluster(opts: ValidateOptions, cluster: string, builder = new Builder()): Promise<ValidatedCluster> {
   const pin = pinFor(opts.root, cluster);
   const walked = await walkCluster({ root: opts.root, cluster, sources: opts.sources, builder });
   const objects = walked.objects;
   const rbac = new RbacModel(objects);
-  const saFlag = defaultSaFlag(opts.root, cluster, objects);
+  const saFlag = controllerFlag(opts.root, cluster, objects, "--default-service-account") !== undefined;
+  const noRemoteBases = goTrue(controllerFlag(opts.root, cluster, objects, "--no-remote-bases"));
   const tenantNamespaces = tenantNamespacesOf(objects);
   const tenants = objects
     .filter((a) => isTenantApplier(a, tenantNamespaces))
@@ -78,7 +84,7 @@ export async function validateCluster(opts: ValidateOptions, cluster: string, bu
       return { applier, id: sa ? { namespace: ns, name: sa } : undefined };
     })
     .filter((t, i, all) => all.findIndex((u) => u.id?.namespace === t.id?.namespace && u.id?.name === t.id?.name && !!u.id === !!t.id) === i);
-  const ctx: CheckContext = { cluster, pin, walked, objects, rbac, tenants, defaultSaFlag: saFlag, tenantNamespaces, tenantNamespaceSet: new Set(tenantNamespaces) };
+  const ctx: CheckContext = { cluster, pin, walked, objects, rbac, tenants, defaultSaFlag: saFlag, noRemoteBases, tenantNamespaces, tenantNamespaceSet: new Set(tenantNamespaces) };
   const findings: Finding[] = [];
   for (const check of CHECKS)
     for (const hit of check.run(ctx))
@@ -92,7 +98,9 @@ export async function validateCluster(opts: ValidateOptions, cluster: string, bu
         fix: check.fix,
       });
   findings.sort((a, b) => (a.severity === b.severity ? a.id.localeCompare(b.id) : a.severity === "error" ? -1 : 1));
-  return { name: cluster, pin, objects, notChecked: walked.notChecked, findings, rbac, tenants, tenantNamespaces };
+  // Where Flux would fetch a remote, it is not checked, and said so; under the lockdown it is an error (a check).
+  const remotes = noRemoteBases ? [] : walked.remotes.map((r) => `remote base ${r.remote.ref} in ${r.remote.file}: ${r.path} (applied by ${ref(r.at.obj)}) is not built; validate never fetches`);
+  return { name: cluster, pin, objects, notChecked: [...walked.notChecked, ...remotes], findings, rbac, tenants, tenantNamespaces };
 }
 
 export async function validateRepo(opts: ValidateOptions): Promise<ValidatedCluster[]> {
@@ -100,6 +108,6 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidatedClus
   if (all.length === 0) throw new NoClusters(`no clusters/<name>/ directory in ${opts.root}`);
   const names = opts.cluster ? all.filter((c) => c === opts.cluster) : all;
   if (names.length === 0) throw new NoClusters(`no cluster '${opts.cluster}' in ${path.join(opts.root, "clusters")} (there are: ${all.join(", ")})`);
-  const builder = new Builder();
+  const builder = new Builder(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
   return Promise.all(names.map((c) => validateCluster(opts, c, builder)));
 }

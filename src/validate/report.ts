@@ -1,4 +1,9 @@
-/** The report: readable text grouped by cluster with counts, or JSON for CI. */
+/**
+ * The report: readable text grouped by cluster with counts, or JSON for CI. Every string that
+ * came from the repository or a build is printed through printable(): a name or a message
+ * cannot drive the terminal or hide what a line says.
+ */
+import { printable as p } from "../core/text.js";
 import type { ValidatedCluster as Result } from "./index.js";
 import type { ClusterResult } from "./model.js";
 
@@ -21,10 +26,10 @@ const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
 export function textReport(results: Result[]): string {
   const out: string[] = [];
   for (const r of results) {
-    out.push(`cluster ${r.name} (Flux ${r.pin}): ${plural(r.objects.length, "object")}, ${plural(count(r, "error"), "error")}, ${plural(count(r, "warning"), "warning")}`);
+    out.push(`cluster ${p(r.name)} (Flux ${p(r.pin)}): ${plural(r.objects.length, "object")}, ${plural(count(r, "error"), "error")}, ${plural(count(r, "warning"), "warning")}`);
     for (const f of r.findings) {
-      out.push(`  ${f.severity.padEnd(7)} ${f.id}  ${f.object}  (${f.file})`);
-      out.push(`          ${f.message}`);
+      out.push(`  ${f.severity.padEnd(7)} ${f.id}  ${p(f.object)}  (${p(f.file)})`);
+      out.push(`          ${p(f.message)}`);
       out.push(`          fix: ${f.fix}`);
     }
     // One line when isolation holds for every tenant; a line per reconciler that breaks it.
@@ -34,12 +39,13 @@ export function textReport(results: Result[]): string {
       out.push(`  isolation: ${plural(iso.length, "tenant reconciler")}; none can create clusterrolebindings or get another tenant's secrets`);
     for (const i of broken)
       out.push(
-        `  isolation BROKEN for ${i.identity}: create clusterrolebindings: ${i.createClusterRoleBindings ? "yes" : "no"}; get secrets in: ${i.readSecretsOf.join(", ") || "no other tenant"}`,
+        `  isolation BROKEN for ${p(i.identity)}: create clusterrolebindings: ${i.createClusterRoleBindings ? "yes" : "no"}; get secrets in: ${p(i.readSecretsOf.join(", ")) || "no other tenant"}`,
       );
     const shown = r.notChecked.slice(0, 5);
-    for (const n of shown) out.push(`  not checked: ${n}`);
+    for (const n of shown) out.push(`  not checked: ${p(n)}`);
     if (r.notChecked.length > shown.length) out.push(`  not checked: ${r.notChecked.length - shown.length} more (see --json)`);
-    if (r.notChecked.length) out.push("  (sources outside this repository; map one to a directory with --source <namespace>/<name>=<dir>)");
+    if (r.notChecked.some((n) => n.includes(" (source of ")))
+      out.push("  (a source outside this repository is checked once it is mapped to a directory: --source <namespace>/<name>=<dir>)");
   }
   const errors = results.reduce((n, r) => n + count(r, "error"), 0);
   const warnings = results.reduce((n, r) => n + count(r, "warning"), 0);
@@ -73,18 +79,18 @@ export function explainAccess(results: Result[], ns: string, sa: string): string
   const out: string[] = [];
   const id = { namespace: ns, name: sa };
   for (const r of results) {
-    out.push(`cluster ${r.name}: system:serviceaccount:${ns}:${sa}`);
+    out.push(`cluster ${p(r.name)}: system:serviceaccount:${p(ns)}:${p(sa)}`);
     const matches = r.rbac.bindingsFor(id);
     if (matches.length === 0) out.push("  no binding applies: it can do nothing beyond what every authenticated user can");
     for (const m of matches) {
-      out.push(`  ${m.binding.obj.kind} ${m.binding.obj.metadata?.name} (${m.binding.file}) -> ${m.role}, ${m.scope}`);
+      out.push(`  ${p(`${m.binding.obj.kind} ${m.binding.obj.metadata?.name} (${m.binding.file}) -> ${m.role}, ${m.scope}`)}`);
       for (const rule of m.rules)
-        out.push(`    ${(rule.verbs ?? []).join(",")} on ${(rule.resources ?? []).join(",")} in groups ${(rule.apiGroups ?? []).map((g) => g || "core").join(",")}`);
+        out.push(`    ${p(`${(rule.verbs ?? []).join(",")} on ${(rule.resources ?? []).join(",")} in groups ${(rule.apiGroups ?? []).map((g) => g || "core").join(",")}`)}`);
     }
     const crb = r.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
-    out.push(`  can-i create clusterrolebindings: ${crb.length ? `yes (${crb[0]!.role} via ${crb[0]!.binding.obj.kind} ${crb[0]!.binding.obj.metadata?.name})` : "no"}`);
+    out.push(`  can-i create clusterrolebindings: ${crb.length ? p(`yes (${crb[0]!.role} via ${crb[0]!.binding.obj.kind} ${crb[0]!.binding.obj.metadata?.name})`) : "no"}`);
     const secrets = r.rbac.canI(id, "get", "", "secrets", ns);
-    out.push(`  can-i get secrets -n ${ns}: ${secrets.length ? `yes (${secrets[0]!.role})` : "no"}`);
+    out.push(`  can-i get secrets -n ${p(ns)}: ${secrets.length ? p(`yes (${secrets[0]!.role})`) : "no"}`);
   }
   return out.join("\n");
 }
