@@ -8,7 +8,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { ConflictError, FleetError } from "../core/errors.js";
-import { RepoPaths } from "./inside.js";
+import { RepoPaths } from "../core/inside-repo.js";
 import { deferInterrupts } from "./signals.js";
 
 export type ChangeKind = "created" | "updated" | "deleted" | "unchanged";

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RepoPaths } from "../changeset/inside.js";
+import { RepoPaths } from "./inside-repo.js";
 import { LinkError } from "./errors.js";
 import { CONFIG_FILE, findRepoRoot } from "./repo-root.js";
 

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execa } from "execa";
-import { RepoPaths } from "../changeset/inside.js";
+import { RepoPaths } from "../core/inside-repo.js";
 
 async function git(root: string, args: string[]): Promise<string | undefined> {
   const r = await execa("git", ["-C", root, ...args], { reject: false, stdin: "ignore" });

@@ -19,6 +19,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isScalar, parseAllDocuments, visit } from "yaml";
+import { realpathOr, within } from "../core/inside-repo.js";
 
 /** The file names kustomize recognises as a directory's kustomization. */
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -56,8 +57,6 @@ export function remoteRef(ref: string, as: "base" | "file"): "http" | "git" | un
   return undefined;
 }
 
-const inside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
-
 function lexists(p: string): boolean {
   try {
     fs.lstatSync(p);
@@ -72,29 +71,21 @@ function lexists(p: string): boolean {
  * a directory, or why it may not be read. Nothing outside the root is opened.
  */
 export function resolveInside(root: string, rel: string): { abs: string; dir: boolean } | { problem: string } {
-  const realRoot = realRootOf(root);
+  const realRoot = realpathOr(root);
   return realRoot ? resolveFrom(realRoot, realRoot, rel) : { problem: `is in ${root}, which does not exist` };
-}
-
-function realRootOf(root: string): string | undefined {
-  try {
-    return fs.realpathSync(root);
-  } catch {
-    return undefined;
-  }
 }
 
 function resolveFrom(realRoot: string, base: string, entry: string): { abs: string; dir: boolean } | { problem: string } {
   if (path.isAbsolute(entry)) return { problem: "is an absolute path; Flux builds a copy of the repository in a temporary directory, where it cannot point" };
   const lexical = path.resolve(base, entry);
-  if (!inside(realRoot, lexical)) return { problem: "leaves the repository" };
+  if (!within(realRoot, lexical)) return { problem: "leaves the repository" };
   let abs: string;
   try {
     abs = fs.realpathSync(lexical);
   } catch {
     return { problem: "does not exist" };
   }
-  if (!inside(realRoot, abs)) return { problem: "resolves through a symlink to a path outside the repository" };
+  if (!within(realRoot, abs)) return { problem: "resolves through a symlink to a path outside the repository" };
   const st = fs.statSync(abs);
   if (!st.isFile() && !st.isDirectory()) return { problem: "is neither a regular file nor a directory" };
   return { abs, dir: st.isDirectory() };
@@ -116,7 +107,7 @@ export function readInside(root: string, rel: string): string | undefined {
  * reads, following every kustomization they reach.
  */
 export function inspectBuild(root: string, targets: string[], cache: ParseCache = new Map()): Inputs {
-  const realRoot = realRootOf(root);
+  const realRoot = realpathOr(root);
   if (!realRoot) return { targets: [], resourceFiles: [], remotes: [], problems: [`${root} does not exist`] };
   const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], resourceFiles: [], remotes: [], problems: [] } };
   for (const t of targets) {
@@ -220,7 +211,7 @@ const looksInline = (s: string) => /[\n{}[\]]|:(\s|$)|^\s*[?-](\s|$)/.test(s);
 function mayBePath(w: Walk, v: string, dir: string): boolean {
   if (!looksInline(v) || path.isAbsolute(v)) return true;
   const lexical = path.resolve(dir, v);
-  return !inside(w.root, lexical) || lexists(lexical);
+  return !within(w.root, lexical) || lexists(lexical);
 }
 
 // ---- what each field loads ----

@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LinkError } from "../core/errors.js";
-import { printable } from "../core/text.js";
+import { LinkError } from "./errors.js";
+import { printable } from "./text.js";
 
 export class RepoPaths {
   /** The repository's own real path: where every link must end up. */
@@ -56,7 +56,8 @@ export class RepoPaths {
   }
 }
 
-function realpathOr(p: string): string | undefined {
+/** The real path of `p` (every link resolved), or undefined when it does not exist. */
+export function realpathOr(p: string): string | undefined {
   try {
     return fs.realpathSync(p);
   } catch {
@@ -64,4 +65,5 @@ function realpathOr(p: string): string | undefined {
   }
 }
 
-const within = (dir: string, p: string) => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+/** Whether `p` is `dir` or below it (both absolute, compared as given). */
+export const within = (dir: string, p: string): boolean => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
