@@ -152,7 +152,7 @@ describe("all or nothing", () => {
         await realFs.rename(from, to);
       },
     };
-    await expect(cs.apply(failing)).rejects.toThrow(/injected/);
+    await expect(cs.apply({ fs: failing })).rejects.toThrow(/injected/);
     expect(snapshot(dir)).toEqual({ "keep.yaml": "old\n", "gone.yaml": "bye\n" });
   });
 });

@@ -8,6 +8,7 @@ import { initContext, locateRepo, repoContext } from "../core/context.js";
 import { EXIT, InputError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { acquireLock } from "../changeset/lock.js";
+import { recover, recoverFirst } from "../changeset/recover.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
@@ -42,7 +43,10 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
   let release = () => {};
   let failed = true;
   try {
+    // Whatever an interrupted run left half done is finished or undone before anything is read.
     if (!dryRun) release = await acquireLock(root, gen.name);
+    const recovered = dryRun ? await recoverFirst(root, gen.name) : recover(root);
+    if (recovered) p.err(recovered);
     const opts = { force: values.force === true };
     const ctx = gen.needsRepo ? repoContext(root, opts) : initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
@@ -53,7 +57,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     // file is written.
     const runners = commands.length > 0 ? await import("../runners/commands.js") : undefined;
     if (!dryRun && runners) await runners.preflight(commands, cmdOpts);
-    if (!dryRun) await ctx.cs.apply();
+    if (!dryRun) await ctx.cs.apply({ command: gen.name });
     failed = false;
     const json = values.json === true;
     const steps = gen.nextSteps?.(answers, ctx) ?? [];

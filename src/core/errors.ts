@@ -50,3 +50,8 @@ export class LockError extends FleetError {
 export class ToolError extends FleetError {
   override readonly exitCode = EXIT.tool;
 }
+
+/** The system refused what fleet needs (a full disk, permissions); what was written is undone. */
+export class SystemError extends FleetError {
+  override readonly exitCode = EXIT.tool;
+}

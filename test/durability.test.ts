@@ -1,0 +1,236 @@
+/**
+ * All or nothing against kills: a run killed at any point of its apply leaves a tree the next run
+ * (any command) brings to all of the change or none of it.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ChangeSet, realFs, type ApplyFs } from "../src/changeset/changeset.js";
+import { BIN, fleet, initRepo, run, snapshot, tmpDir, write } from "./helpers.js";
+
+const LOCK = ".fleet.lock";
+const JOURNAL = ".fleet.journal";
+const NEW_ENV = ["new-env", "qa", "--yes"];
+/** new-env then writes two files per tenant and a few more. */
+const TENANTS = 40;
+const KILLS = 20;
+
+function copyRepo(src: string): string {
+  const dir = path.join(tmpDir(), "fleet-infra");
+  fs.cpSync(src, dir, { recursive: true });
+  return dir;
+}
+
+let big: Promise<string> | undefined;
+
+/**
+ * A repo with many tenants, made quickly: one real new-tenant, then its files and its lines in
+ * the overlays and CODEOWNERS copied under other names (they sort next to it, as fleet keeps them).
+ */
+function bigRepo(): Promise<string> {
+  big ??= (async () => {
+    const repo = await initRepo();
+    const r = await fleet(["new-tenant", "team-000", "--url", "https://github.com/acme/team-000", "--yes"], { cwd: repo });
+    if (r.code !== 0) throw new Error(r.stderr);
+    const names = Array.from({ length: TENANTS - 1 }, (_, i) => `team-${String(i + 1).padStart(3, "0")}`);
+    for (const [file, text] of Object.entries(snapshot(repo))) {
+      if (file.includes("team-000")) for (const n of names) write(repo, file.replaceAll("team-000", n), text.replaceAll("team-000", n));
+      else if (text.includes("team-000"))
+        write(repo, file, text.split("\n").flatMap((l) => (l.includes("team-000") ? [l, ...names.map((n) => l.replaceAll("team-000", n))] : [l])).join("\n"));
+    }
+    return repo;
+  })();
+  return big;
+}
+
+interface Timeline {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  /** Milliseconds after the spawn at which the lock, then the journal, appeared and the journal went. */
+  lockAt?: number;
+  journalAt?: number;
+  journalGoneAt?: number;
+  /** Whether a journal was left when the process ended. */
+  journalLeft: boolean;
+}
+
+/**
+ * Run the built fleet in `repo` and watch the tree (every millisecond) for the lock and the
+ * journal; `send` signals the process `delay` ms after one of them appears.
+ */
+function watch(repo: string, args: string[], send?: { after: "lock" | "journal"; delay: number; signal: NodeJS.Signals }): Promise<Timeline> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const t: Partial<Timeline> = {};
+    let exited = false;
+    let sent = false;
+    const poll = () => {
+      if (exited) return;
+      const now = performance.now() - t0;
+      const journal = fs.existsSync(path.join(repo, JOURNAL));
+      if (t.lockAt === undefined && fs.existsSync(path.join(repo, LOCK))) t.lockAt = now;
+      if (t.journalAt === undefined && journal) t.journalAt = now;
+      if (t.journalAt !== undefined && t.journalGoneAt === undefined && !journal) t.journalGoneAt = now;
+      const mark = send && (send.after === "lock" ? t.lockAt : t.journalAt);
+      if (send && !sent && mark !== undefined) {
+        sent = true;
+        // At once when asked: a timer can fire late on a busy machine, after the moment is past.
+        if (send.delay === 0) child.kill(send.signal);
+        else setTimeout(() => child.kill(send.signal), send.delay);
+      }
+      setTimeout(poll, 1);
+    };
+    poll();
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      exited = true;
+      resolve({ ...t, code, signal, stderr, journalLeft: fs.existsSync(path.join(repo, JOURNAL)) });
+    });
+  });
+}
+
+let reference: Promise<{ timeline: Timeline; after: Record<string, string> }> | undefined;
+
+/** A plain new-env on a copy of the big repo: when its lock and journal appear, and the tree it leaves. */
+function plainRun(): Promise<{ timeline: Timeline; after: Record<string, string> }> {
+  reference ??= (async () => {
+    const repo = copyRepo(await bigRepo());
+    const timeline = await watch(repo, NEW_ENV);
+    if (timeline.code !== 0) throw new Error(timeline.stderr);
+    return { timeline, after: snapshot(repo) };
+  })();
+  return reference;
+}
+
+/** "none" or "all" when the tree is one side of the change, else the paths that are neither. */
+function sideOf(now: Record<string, string>, before: Record<string, string>, after: Record<string, string>): string {
+  const same = (a: Record<string, string>, b: Record<string, string>) =>
+    Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+  if (same(now, before)) return "none";
+  if (same(now, after)) return "all";
+  const paths = new Set([...Object.keys(now), ...Object.keys(after)]);
+  return [...paths].filter((p) => now[p] !== before[p] && now[p] !== after[p]).slice(0, 5).join(", ");
+}
+
+describe("a kill during the apply", () => {
+  it(`leaves all of the change or none once the next run has recovered, and no temp files (${KILLS} kills)`, async () => {
+    const base = await bigRepo();
+    const before = snapshot(base);
+    // The whole change, and how long its apply takes here: from the journal appearing to its going.
+    const { timeline: ref, after } = await plainRun();
+    expect(Object.keys(after).length - Object.keys(before).length).toBeGreaterThan(2 * TENANTS);
+    const window = ref.journalGoneAt! - ref.journalAt!;
+
+    const outcomes: string[] = [];
+    const repos: Record<string, string> = {};
+    let cut = 0;
+    for (let i = 0; i < KILLS; i++) {
+      const repo = copyRepo(base);
+      // Spread over the whole window: temp files being written, then renamed into place.
+      const killed = await watch(repo, NEW_ENV, { after: "journal", delay: (window * (i + Math.random())) / KILLS, signal: "SIGKILL" });
+      if (killed.journalLeft) cut++;
+      // Every third time the recovery is killed too, somewhere in its own run.
+      if (i % 3 === 2 && killed.journalLeft) await watch(repo, ["list"], { after: "lock", delay: Math.random() * window, signal: "SIGKILL" });
+      const r = await fleet(["list"], { cwd: repo });
+      expect(r.code, r.stderr).toBe(0);
+      if (killed.journalLeft) expect(r.stderr).toMatch(/^fleet: (finished|undid) an interrupted fleet new-env from \S+ \(pid \d+\) before running/m);
+      outcomes.push(sideOf(snapshot(repo), before, after));
+      repos[outcomes.at(-1)!] = repo;
+    }
+    expect(outcomes.filter((o) => o !== "none" && o !== "all")).toEqual([]);
+    // The kills did land inside the apply, and the tree came out on both sides.
+    expect(cut).toBeGreaterThanOrEqual(KILLS / 2);
+    expect(new Set(outcomes).size, outcomes.join(" ")).toBe(2);
+    // Running the command again then does the rest, or says there is nothing left to do.
+    expect((await fleet(NEW_ENV, { cwd: repos.all! })).stdout).toMatch(/nothing to do/);
+    expect((await fleet(NEW_ENV, { cwd: repos.none! })).code).toBe(0);
+    expect(snapshot(repos.none!)).toEqual(after);
+  }, 300_000);
+});
+
+describe("a change a crashed run left half applied", () => {
+  const stage = (cs: ChangeSet) => {
+    cs.write("tenants/base/team-x/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-x\n");
+    cs.write("tenants/prod/kustomization.yaml", `${cs.read("tenants/prod/kustomization.yaml")}# edited\n`, { overwrite: true });
+    cs.delete("renovate.json");
+  };
+
+  /**
+   * Apply a change to `repo` through a file system whose `n`th `op` never returns, which leaves
+   * the tree exactly as a process killed at that moment does. Returns the tree the whole change
+   * gives (applied to a copy).
+   */
+  async function crashAt(repo: string, op: "writeFile" | "rename", n: number): Promise<Record<string, string>> {
+    const copy = copyRepo(repo);
+    const whole = new ChangeSet(copy);
+    stage(whole);
+    await whole.apply();
+    const cs = new ChangeSet(repo);
+    stage(cs);
+    let count = 0;
+    const hang = () => new Promise<void>(() => {});
+    const frozen: ApplyFs = {
+      ...realFs,
+      writeFile: (f, d, m) => (op === "writeFile" && ++count === n ? hang() : realFs.writeFile(f, d, m)),
+      rename: (a, b) => (op === "rename" && ++count === n ? hang() : realFs.rename(a, b)),
+    };
+    void cs.apply({ fs: frozen });
+    while (count < n) await new Promise((r) => setTimeout(r, 5));
+    return snapshot(copy);
+  }
+
+  it("is finished before validate reads the tree when part of it had landed, and undone when none had", async () => {
+    for (const [op, n, done] of [
+      ["rename", 2, "finished"],
+      ["writeFile", 2, "undid"],
+    ] as const) {
+      const repo = await initRepo();
+      const before = snapshot(repo);
+      const after = await crashAt(repo, op, n);
+      expect(fs.existsSync(path.join(repo, JOURNAL))).toBe(true);
+      const r = await fleet(["validate"], { cwd: repo });
+      expect(r.stderr).toMatch(new RegExp(`^fleet: ${done} an interrupted fleet apply from \\S+ \\(pid ${process.pid}\\) before running`, "m"));
+      expect(snapshot(repo)).toEqual(done === "finished" ? after : before);
+    }
+  });
+
+  it("is left alone, and every command stops naming the files and the fix, when a file of it changed since", async () => {
+    const repo = await initRepo();
+    await crashAt(repo, "rename", 2);
+    write(repo, "tenants/base/team-x/namespace.yaml", "# edited by hand after the crash\n");
+    const left = snapshot(repo);
+    const r = await fleet(newTenant("team-y"), { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/interrupted fleet apply .* changed since.*tenants\/base\/team-x\/namespace\.yaml\n {2}fix: .*delete \.fleet\.journal/s);
+    expect(snapshot(repo)).toEqual(left);
+  });
+
+  it("a journal fleet cannot read stops every command with the fix", async () => {
+    const repo = await initRepo();
+    write(repo, JOURNAL, '{"fleetJournal":1,"files":[');
+    const r = await fleet(["list"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\.fleet\.journal is not a journal fleet can read.*\n {2}fix: .*delete \.fleet\.journal/s);
+  });
+});
+
+const newTenant = (name: string) => ["new-tenant", name, "--url", `https://github.com/acme/${name}`, "--yes"];
+
+describe("the generated .gitignore", () => {
+  it("ignores fleet's lock, journal and temp files, and not the team files in .fleet/", async () => {
+    const repo = await initRepo();
+    expect((await run("git", ["init", "-q"], { cwd: repo })).code).toBe(0);
+    const fleetOwn = [LOCK, JOURNAL, "..fleet.journal.fleet-123.tmp", "tenants/prod/.kustomization.yaml.fleet-4567.tmp"];
+    for (const f of fleetOwn) write(repo, f, "x");
+    write(repo, ".fleet/generators/team-thing.js", "export default {};\n");
+    const r = await run("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: repo });
+    const listed = r.stdout.split("\n").map((l) => l.slice(3));
+    for (const f of fleetOwn) expect(listed).not.toContain(f);
+    expect(listed).toContain(".fleet/generators/team-thing.js");
+  });
+});
