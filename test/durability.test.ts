@@ -1,6 +1,7 @@
 /**
- * All or nothing against kills: a run killed at any point of its apply leaves a tree the next run
- * (any command) brings to all of the change or none of it.
+ * All or nothing against kills and signals: a run killed at any point of its apply leaves a tree
+ * the next run (any command) brings to all of the change or none of it; Ctrl-C and SIGTERM before
+ * the apply write nothing.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -151,6 +152,31 @@ describe("a kill during the apply", () => {
     expect((await fleet(NEW_ENV, { cwd: repos.none! })).code).toBe(0);
     expect(snapshot(repos.none!)).toEqual(after);
   }, 300_000);
+});
+
+describe("Ctrl-C and SIGTERM", () => {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)
+    it(`${signal} after the lock is taken but before the apply writes nothing and exits ${code}`, async () => {
+      const base = await bigRepo();
+      const before = snapshot(base);
+      // Half way between taking the lock and writing the journal, as a plain run has them.
+      const ref = (await plainRun()).timeline;
+      const repo = copyRepo(base);
+      const r = await watch(repo, NEW_ENV, { after: "lock", delay: (ref.journalAt! - ref.lockAt!) / 2, signal });
+      expect(r.code).toBe(code);
+      expect(r.journalAt).toBeUndefined();
+      expect(snapshot(repo)).toEqual(before);
+    });
+
+  it("SIGINT during the apply waits for it: the whole change is written, then fleet exits 130", async () => {
+    const repo = copyRepo(await bigRepo());
+    const r = await watch(repo, NEW_ENV, { after: "journal", delay: 0, signal: "SIGINT" });
+    expect(r.code).toBe(130);
+    expect(snapshot(repo)).toEqual((await plainRun()).after);
+  });
 });
 
 describe("a change a crashed run left half applied", () => {
