@@ -1,14 +1,17 @@
 /**
- * All or nothing against kills and signals: a run killed at any point of its apply leaves a tree
- * the next run (any command) brings to all of the change or none of it; Ctrl-C and SIGTERM before
- * the apply write nothing.
+ * All or nothing against kills and signals, and one holder of the repo lock: a run killed at any
+ * point of its apply leaves a tree the next run (any command) brings to all of the change or none
+ * of it; Ctrl-C and SIGTERM before the apply write nothing; a stale lock (dead holder, empty,
+ * unreadable, another host's) is taken over, by one process only.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ChangeSet, realFs, type ApplyFs } from "../src/changeset/changeset.js";
-import { BIN, fleet, initRepo, run, snapshot, tmpDir, write } from "./helpers.js";
+import { pathToFileURL } from "node:url";
+import { BIN, ROOT, fleet, initRepo, read, run, snapshot, tmpDir, write } from "./helpers.js";
 
 const LOCK = ".fleet.lock";
 const JOURNAL = ".fleet.journal";
@@ -140,7 +143,10 @@ describe("a kill during the apply", () => {
       const r = await fleet(["list"], { cwd: repo });
       expect(r.code, r.stderr).toBe(0);
       if (killed.journalLeft) expect(r.stderr).toMatch(/^fleet: (finished|undid) an interrupted fleet new-env from \S+ \(pid \d+\) before running/m);
-      outcomes.push(sideOf(snapshot(repo), before, after));
+      // A run killed after its apply but before letting go of the lock leaves the lock (the
+      // next command that locks takes it over at once); it is not part of the change.
+      const { [LOCK]: _lock, ...tree } = snapshot(repo);
+      outcomes.push(sideOf(tree, before, after));
       repos[outcomes.at(-1)!] = repo;
     }
     expect(outcomes.filter((o) => o !== "none" && o !== "all")).toEqual([]);
@@ -162,10 +168,9 @@ describe("Ctrl-C and SIGTERM", () => {
     it(`${signal} after the lock is taken but before the apply writes nothing and exits ${code}`, async () => {
       const base = await bigRepo();
       const before = snapshot(base);
-      // Half way between taking the lock and writing the journal, as a plain run has them.
-      const ref = (await plainRun()).timeline;
+      // The moment the lock appears; staging the change follows, synchronous work of some 100 ms.
       const repo = copyRepo(base);
-      const r = await watch(repo, NEW_ENV, { after: "lock", delay: (ref.journalAt! - ref.lockAt!) / 2, signal });
+      const r = await watch(repo, NEW_ENV, { after: "lock", delay: 0, signal });
       expect(r.code).toBe(code);
       expect(r.journalAt).toBeUndefined();
       expect(snapshot(repo)).toEqual(before);
@@ -247,11 +252,85 @@ describe("a change a crashed run left half applied", () => {
 
 const newTenant = (name: string) => ["new-tenant", name, "--url", `https://github.com/acme/${name}`, "--yes"];
 
+/** Back-date a file's mtime past the lock's bound (a minute), as a lock nobody refreshes gets. */
+function age(file: string): void {
+  const then = new Date(Date.now() - 2 * 60_000);
+  fs.utimesSync(file, then, then);
+}
+
+describe("the repo lock", () => {
+  it("an empty or unreadable lock blocks until nobody has refreshed it for a minute, then is taken over", async () => {
+    for (const content of ["", "\u0000not a lock{"]) {
+      const repo = await initRepo();
+      const lock = path.join(repo, LOCK);
+      fs.writeFileSync(lock, content);
+      const blocked = await fleet(newTenant("team-a"), { cwd: repo, env: { FLEET_LOCK_WAIT_MS: "300" } });
+      expect(blocked.code).toBe(2);
+      expect(blocked.stderr).toMatch(/a lock fleet cannot read \((empty|not a fleet lock record).*taken over once nobody has refreshed it for 60 s/s);
+      age(lock);
+      const r = await fleet(newTenant("team-a"), { cwd: repo });
+      expect(r.code, r.stderr).toBe(0);
+      expect(fs.existsSync(lock)).toBe(false);
+    }
+  });
+
+  it("a lock from another host holds while it is fresh and is taken over once nobody refreshed it for a minute", async () => {
+    const repo = await initRepo();
+    const lock = path.join(repo, LOCK);
+    fs.writeFileSync(lock, JSON.stringify({ pid: 1, host: "build-agent-7", command: "new-tenant" }));
+    const blocked = await fleet(newTenant("team-b"), { cwd: repo, env: { FLEET_LOCK_WAIT_MS: "300" } });
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toMatch(/fleet new-tenant \(pid 1 on build-agent-7\) is changing this repository/);
+    age(lock);
+    expect((await fleet(newTenant("team-b"), { cwd: repo })).code).toBe(0);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  it("six processes finding the same stale lock hold it one at a time, whatever made it stale", async () => {
+    // Each process takes the lock with fleet's own acquireLock and logs entering and leaving.
+    const script = path.join(tmpDir(), "hold.mjs");
+    fs.writeFileSync(
+      script,
+      [
+        `import * as fs from "node:fs";`,
+        `import { acquireLock } from ${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/src/changeset/lock.js")).href)};`,
+        `const [root, start] = process.argv.slice(2);`,
+        `while (Date.now() < Number(start));`,
+        `const lock = await acquireLock(root, "probe", 30000);`,
+        `fs.appendFileSync(root + "/holders.log", "enter " + process.pid + "\\n");`,
+        `await new Promise((r) => setTimeout(r, 20));`,
+        `fs.appendFileSync(root + "/holders.log", "leave " + process.pid + "\\n");`,
+        `lock.release();`,
+      ].join("\n"),
+    );
+    const stale: Array<[string, string, boolean]> = [
+      ["its holder is gone", JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), command: "x" }), false],
+      ["it is empty", "", true],
+      ["another host's, not refreshed", JSON.stringify({ pid: 1, host: "build-agent-7", command: "x" }), true],
+    ];
+    for (const [why, content, old] of stale) {
+      const root = tmpDir();
+      fs.writeFileSync(path.join(root, LOCK), content);
+      if (old) age(path.join(root, LOCK));
+      // All six start trying at the same moment.
+      const start = String(Date.now() + 1500);
+      const runs = await Promise.all(Array.from({ length: 6 }, () => run(process.execPath, [script, root, start])));
+      expect(runs.map((r) => r.code), runs.map((r) => r.stderr).join("")).toEqual([0, 0, 0, 0, 0, 0]);
+      const log = read(root, "holders.log").trim().split("\n");
+      expect(log, why).toHaveLength(12);
+      for (let i = 0; i < 12; i += 2) expect([log[i], log[i + 1]], `${why}: two holders at once\n${log.join("\n")}`).toEqual([log[i], log[i]!.replace("enter", "leave")]);
+      expect(log.filter((l) => l.startsWith("enter"))).toHaveLength(6);
+      // No lock, takeover claim or temp file is left.
+      expect(fs.readdirSync(root)).toEqual(["holders.log"]);
+    }
+  });
+});
+
 describe("the generated .gitignore", () => {
   it("ignores fleet's lock, journal and temp files, and not the team files in .fleet/", async () => {
     const repo = await initRepo();
     expect((await run("git", ["init", "-q"], { cwd: repo })).code).toBe(0);
-    const fleetOwn = [LOCK, JOURNAL, "..fleet.journal.fleet-123.tmp", "tenants/prod/.kustomization.yaml.fleet-4567.tmp"];
+    const fleetOwn = [LOCK, `${LOCK}.takeover-0123456789abcdef-0`, `..fleet.lock.fleet-123-0a1b.tmp`, JOURNAL, "..fleet.journal.fleet-123.tmp", "tenants/prod/.kustomization.yaml.fleet-4567.tmp"];
     for (const f of fleetOwn) write(repo, f, "x");
     write(repo, ".fleet/generators/team-thing.js", "export default {};\n");
     const r = await run("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: repo });

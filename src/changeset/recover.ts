@@ -61,10 +61,10 @@ export function recover(root: string): string | undefined {
  */
 export async function recoverFirst(root: string, command: string): Promise<string | undefined> {
   if (!hasJournal(root)) return undefined;
-  const release = await acquireLock(root, command);
+  const lock = await acquireLock(root, command);
   try {
     return recover(root);
   } finally {
-    release();
+    lock.release();
   }
 }
