@@ -241,12 +241,17 @@ describe("a change a crashed run left half applied", () => {
     expect(snapshot(repo)).toEqual(left);
   });
 
-  it("a journal fleet cannot read stops every command with the fix", async () => {
-    const repo = await initRepo();
-    write(repo, JOURNAL, '{"fleetJournal":1,"files":[');
-    const r = await fleet(["list"], { cwd: repo });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/\.fleet\.journal is not a journal fleet can read.*\n {2}fix: .*delete \.fleet\.journal/s);
+  it("a journal fleet cannot read, or one naming a file outside the repo, stops every command with the fix", async () => {
+    const outside = `../outside-${process.pid}.txt`;
+    const journal = { fleetJournal: 1, phase: "apply", command: "x", pid: 1, host: os.hostname(), started: "", dirs: [], files: [{ path: outside, before: null, after: "x" }] };
+    for (const text of ['{"fleetJournal":1,"files":[', JSON.stringify(journal)]) {
+      const repo = await initRepo();
+      write(repo, JOURNAL, text);
+      const r = await fleet(["list"], { cwd: repo });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/\.fleet\.journal is not a journal fleet can read.*\n {2}fix: .*delete \.fleet\.journal/s);
+      expect(fs.existsSync(path.join(repo, outside))).toBe(false);
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { ConflictError, FleetError, SystemError } from "../core/errors.js";
-import { hasJournal, JOURNAL_FILE, pruneEmptyDirs, removeJournal, settle, tempName, writeJournal, type Journal } from "./journal.js";
+import { absOf, hasJournal, JOURNAL_FILE, pruneEmptyDirs, removeJournal, settle, tempName, writeJournal, type Journal } from "./journal.js";
 import { deferInterrupts } from "./signals.js";
 
 export type ChangeKind = "created" | "updated" | "deleted" | "unchanged";
@@ -65,7 +65,7 @@ export class ChangeSet {
   }
 
   private abs(key: string): string {
-    return path.join(this.root, ...key.split("/"));
+    return absOf(this.root, key);
   }
 
   private original(key: string): Original {

@@ -47,6 +47,7 @@ export function tempName(file: string, id: string | number): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.fleet-${id}.tmp`);
 }
 
+/** A repo-relative path (forward slashes) on this platform. */
 export function absOf(root: string, rel: string): string {
   return path.join(root, ...rel.split("/"));
 }
@@ -104,6 +105,17 @@ export function hasJournal(root: string): boolean {
   return fs.existsSync(path.join(root, JOURNAL_FILE));
 }
 
+/** Every path inside the repo and every content a string or null: nothing else is acted on. */
+function wellFormed(root: string, j: Journal): boolean {
+  const inside = (rel: unknown) => {
+    if (typeof rel !== "string" || rel === "") return false;
+    const r = path.relative(root, absOf(root, rel));
+    return r !== "" && r !== ".." && !r.startsWith(`..${path.sep}`) && !path.isAbsolute(r);
+  };
+  const content = (c: unknown) => c === null || typeof c === "string";
+  return j.dirs.every(inside) && j.files.every((e) => inside(e.path) && content(e.before) && content(e.after)) && Number.isInteger(j.pid);
+}
+
 /** The journal, or undefined when there is none; an unreadable one is an error naming the fix. */
 export function readJournal(root: string): Journal | undefined {
   const file = path.join(root, JOURNAL_FILE);
@@ -116,7 +128,7 @@ export function readJournal(root: string): Journal | undefined {
   }
   try {
     const j = JSON.parse(text) as Journal;
-    if (j.fleetJournal === 1 && Array.isArray(j.files) && Array.isArray(j.dirs)) return j;
+    if (j.fleetJournal === 1 && Array.isArray(j.files) && Array.isArray(j.dirs) && wellFormed(root, j)) return j;
   } catch {
     // reported below
   }
