@@ -171,8 +171,8 @@ function strays(repo) {
   for (const e of ENVS)
     for (const f of fs.readdirSync(path.join(repo, "tenants", e)))
       if (f.startsWith(`${NEW}-`) || f.includes(".fleet-")) found.push(`tenants/${e}/${f}`);
-  // A lock or temp file left behind; .fleet/ itself holds the team's templates and generators.
-  for (const f of fs.readdirSync(repo)) if (f === ".fleet.lock" || f.includes(".fleet-")) found.push(f);
+  // A lock, journal or temp file left behind; .fleet/ itself holds the team's templates and generators.
+  for (const f of fs.readdirSync(repo)) if (f.startsWith(".fleet.lock") || f === ".fleet.journal" || f.includes(".fleet-")) found.push(f);
   for (const f of fs.readdirSync(path.join(repo, ".github"))) if (f.includes(".fleet-")) found.push(`.github/${f}`);
   return found;
 }

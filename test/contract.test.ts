@@ -121,15 +121,16 @@ describe("edits keep what the user wrote", () => {
 });
 
 describe("all or nothing", () => {
-  it("a write that fails half way through a real run leaves the repo exactly as it was", async () => {
+  it("a directory where a file must go is refused before anything is written, by --dry-run too", async () => {
     const repo = await initRepo();
-    // A directory where new-tenant's last file must go: every earlier file is already in place
-    // when the rename onto it fails, so the apply must roll them back.
+    // new-tenant's last file; a write that fails half way through the apply (the files before it
+    // already in place) is in fs-failures.test.ts.
     write(repo, "tenants/staging/team-fail-quota.yaml/blocker", "x");
     const before = snapshot(repo);
+    expect((await fleet([...newTenant("team-fail"), "--dry-run"], { cwd: repo })).code).toBe(2);
     const r = await fleet(newTenant("team-fail"), { cwd: repo });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/team-fail-quota\.yaml/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/tenants\/staging\/team-fail-quota\.yaml\/ is a directory; fleet expects a file there/);
     expect(snapshot(repo)).toEqual(before);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-fail"))).toBe(false);
     expect(fs.readdirSync(path.join(repo, "tenants/prod")).filter((f) => f.includes("fleet-"))).toEqual([]);
@@ -152,7 +153,7 @@ describe("all or nothing", () => {
         await realFs.rename(from, to);
       },
     };
-    await expect(cs.apply(failing)).rejects.toThrow(/injected/);
+    await expect(cs.apply({ fs: failing })).rejects.toThrow(/injected/);
     expect(snapshot(dir)).toEqual({ "keep.yaml": "old\n", "gone.yaml": "bye\n" });
   });
 });

@@ -101,11 +101,12 @@ describe("the system refuses: exit 3, the path and the fix", () => {
         await realFs.writeFile(file, data, mode);
       },
     };
-    const err = await cs.apply(full).then(() => undefined, (e: unknown) => e);
-    const mapped = fromSystemError(err, repo);
-    expect(mapped).toBeInstanceOf(SystemError);
-    expect(mapped!.exitCode).toBe(3);
-    expect(mapped!.message).toBe(`cannot write in ${repo}: no space left on the device (ENOSPC)\n  fix: free space on the device holding ${repo} (df -h ${repo}), then run again`);
+    const err = (await cs.apply({ fs: full }).then(() => undefined, (e: unknown) => e)) as SystemError;
+    expect(err).toBeInstanceOf(SystemError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toBe(
+      `cannot write in ${repo}: no space left on the device (ENOSPC)\n  every file is as it was\n  fix: free space on the device holding ${repo} (df -h ${repo}), then run again`,
+    );
     expect(snapshot(repo)).toEqual(before);
   });
 
@@ -138,7 +139,7 @@ describe("the system refuses: exit 3, the path and the fix", () => {
     });
     const stderr = fs.readFileSync(path.join(mnt, "..", "stderr"), "utf8");
     expect(r.stdout, `${r.stderr}\n${stderr}`).toMatch(/exit=3\nunchanged/);
-    expect(stderr).toMatch(/cannot write in .*\/full\/repo: no space left on the device \(ENOSPC\)\n {2}fix: free space/);
+    expect(stderr).toMatch(/cannot write in .*\/full\/repo: no space left on the device \(ENOSPC\)\n {2}nothing was written\n {2}fix: free space/);
     expect(stderr).not.toMatch(/internal error/);
   });
 });

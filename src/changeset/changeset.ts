@@ -5,10 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { ConflictError, FleetError } from "../core/errors.js";
+import { ConflictError, FleetError, fromSystemError } from "../core/errors.js";
 import { RepoPaths } from "../core/inside-repo.js";
+import { hasJournal, JOURNAL_FILE, pruneEmptyDirs, removeJournal, settle, tempName, writeJournal, type Journal } from "./journal.js";
 import { deferInterrupts } from "./signals.js";
 
 export type ChangeKind = "created" | "updated" | "deleted" | "unchanged";
@@ -44,6 +46,19 @@ interface Original {
   mode?: number;
 }
 
+/**
+ * A file-system refusal met while applying, typed by the one mapping of such errors (errors.ts),
+ * with what became of the change said before the fix. Anything else is passed on as it is.
+ */
+function refused(err: unknown, root: string, outcome: string): unknown {
+  if (err instanceof FleetError) return err;
+  const known = fromSystemError(err, root);
+  if (!known) return err;
+  const [what, ...rest] = known.message.split("\n");
+  known.message = [what, `  ${outcome}`, ...rest].join("\n");
+  return known;
+}
+
 export class ChangeSet {
   /** Staged content by repo-relative path; null stages a deletion. */
   private readonly staged = new Map<string, string | null>();
@@ -77,6 +92,10 @@ export class ChangeSet {
       try {
         const abs = this.abs(key);
         const st = fs.statSync(abs);
+        // A directory where fleet reads or writes a file is refused now, not half way through
+        // the apply (and --dry-run says so too). node's own EISDIR names no path: this one does.
+        if (st.isDirectory())
+          throw fromSystemError(Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${abs}'`), { code: "EISDIR", syscall: "read", path: abs }), this.root);
         o = st.isFile() ? { content: fs.readFileSync(abs, "utf8"), mode: st.mode & 0o777 } : { content: undefined };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -226,87 +245,87 @@ export class ChangeSet {
   }
 
   /**
-   * Apply every change or none. New content goes to temp siblings first; only when all of
-   * them are written are they renamed into place. Any failure restores what was there.
-   * SIGINT/SIGTERM during the apply are held until it has finished or rolled back.
+   * Apply every change or none. The journal (what every path held before and will hold after)
+   * is written first; then new content goes to temp siblings, and only when all of them are
+   * written are they renamed into place. A failure undoes it from the journal; a kill leaves
+   * the journal, and the next fleet run finishes or undoes the change (recover.ts).
+   * SIGINT/SIGTERM during the apply are held until it has finished or been undone.
    */
-  async apply(fsOps: ApplyFs = realFs): Promise<Change[]> {
-    return deferInterrupts(() => this.applyNow(fsOps));
+  async apply(opts: { command?: string; fs?: ApplyFs } = {}): Promise<Change[]> {
+    return deferInterrupts(() => this.applyNow(opts.fs ?? realFs, opts.command ?? "apply"));
   }
 
-  private async applyNow(fsOps: ApplyFs): Promise<Change[]> {
+  private journal(changes: Change[], command: string): Journal {
+    const dirs = new Set<string>();
+    for (const c of changes) {
+      if (c.after === undefined) continue;
+      for (let d = path.posix.dirname(c.path); d !== "." && !fs.existsSync(this.abs(d)); d = path.posix.dirname(d)) dirs.add(d);
+    }
+    return {
+      fleetJournal: 1,
+      phase: "apply",
+      command,
+      pid: process.pid,
+      host: os.hostname(),
+      started: new Date().toISOString(),
+      // Parents first: a parent's path is a prefix of its children's, so it sorts before them.
+      dirs: [...dirs].sort(),
+      files: changes.map((c) => ({
+        path: c.path,
+        before: c.before ?? null,
+        beforeMode: this.original(c.path).mode,
+        after: c.after ?? null,
+        afterMode: this.original(c.path).mode,
+      })),
+    };
+  }
+
+  private async applyNow(fsOps: ApplyFs, command: string): Promise<Change[]> {
     const changes = this.changes().filter((c) => c.kind !== "unchanged");
-    const createdDirs: string[] = [];
-    const temps = new Map<string, string>();
-    const done: Change[] = [];
+    if (changes.length === 0) return changes;
+    if (hasJournal(this.root))
+      throw new FleetError(`${JOURNAL_FILE} records a change an earlier run did not finish; run any fleet command to finish or undo it first`);
+    const journal = this.journal(changes, command);
     try {
+      writeJournal(this.root, journal);
+    } catch (err) {
+      throw refused(err, this.root, "nothing was written");
+    }
+    try {
+      for (const d of journal.dirs) await fsOps.mkdir(this.abs(d));
+      for (const c of changes)
+        if (c.after !== undefined) await fsOps.writeFile(tempName(this.abs(c.path), journal.pid), c.after, this.original(c.path).mode);
       for (const c of changes) {
-        if (c.after === undefined) continue;
-        const abs = this.abs(c.path);
-        await this.mkdirs(path.dirname(abs), fsOps, createdDirs);
-        const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.fleet-${process.pid}.tmp`);
-        temps.set(c.path, tmp);
-        await fsOps.writeFile(tmp, c.after, this.original(c.path).mode);
-      }
-      for (const c of changes) {
+        // A deletion removes a link itself, never what it points to.
         const abs = this.abs(c.path, c.after !== undefined);
         if (c.after === undefined) await fsOps.unlink(abs);
-        else await fsOps.rename(temps.get(c.path)!, abs);
-        temps.delete(c.path);
-        done.push(c);
+        else await fsOps.rename(tempName(abs, journal.pid), abs);
       }
-      for (const c of changes) if (c.kind === "deleted") this.pruneEmptyDirs(path.dirname(this.abs(c.path)));
-      return changes;
     } catch (err) {
-      await this.rollback(done, temps, createdDirs);
-      throw err;
+      const undone = this.undo(journal);
+      throw refused(err, this.root, undone ? "every file is as it was" : `the next fleet run finishes undoing it (${JOURNAL_FILE})`);
     }
-  }
-
-  private async mkdirs(dir: string, fsOps: ApplyFs, created: string[]): Promise<void> {
-    if (fs.existsSync(dir)) return;
-    await this.mkdirs(path.dirname(dir), fsOps, created);
-    await fsOps.mkdir(dir);
-    created.push(dir);
-  }
-
-  /** Remove directories a deletion left empty. Cosmetic: the change is already complete. */
-  private pruneEmptyDirs(dir: string): void {
-    try {
-      while (dir.startsWith(this.root + path.sep) && fs.existsSync(dir) && fs.readdirSync(dir).length === 0) {
-        fs.rmdirSync(dir);
-        dir = path.dirname(dir);
-      }
-    } catch {
-      // A directory that cannot be removed is left; it holds nothing fleet wrote.
-    }
+    for (const c of changes) if (c.kind === "deleted") pruneEmptyDirs(this.root, path.dirname(this.abs(c.path)));
+    removeJournal(this.root);
+    return changes;
   }
 
   /**
-   * Put back every file already replaced, then remove temps and directories fleet made. Always
-   * through node's own fs: the operations that failed are not trusted to undo themselves.
+   * Put every path back as the journal has it before the change. Always through node's own fs:
+   * the operations that failed are not trusted to undo themselves. The journal says "undo"
+   * first, so a run that finds it after a kill here finishes the undo; if anything could not be
+   * undone the journal stays, and the next run tries again.
    */
-  private async rollback(done: Change[], temps: Map<string, string>, createdDirs: string[]) {
-    const errors: string[] = [];
-    const attempt = async (what: string, fn: () => Promise<void>) => {
-      try {
-        await fn();
-      } catch (e) {
-        errors.push(`${what}: ${(e as Error).message}`);
-      }
-    };
-    for (const c of [...done].reverse()) {
-      const abs = this.abs(c.path);
-      if (c.before === undefined) await attempt(`remove ${c.path}`, () => fsp.unlink(abs));
-      else
-        await attempt(`restore ${c.path}`, async () => {
-          await fsp.mkdir(path.dirname(abs), { recursive: true });
-          await fsp.writeFile(abs, c.before!, { mode: this.original(c.path).mode });
-        });
+  private undo(journal: Journal): boolean {
+    try {
+      writeJournal(this.root, { ...journal, phase: "undo" });
+    } catch {
+      // Left at "apply", a kill from here on makes the next run finish the change instead: still
+      // all or nothing.
     }
-    for (const tmp of temps.values()) await attempt(`remove ${tmp}`, () => fsp.rm(tmp, { force: true }));
-    for (const dir of [...createdDirs].reverse()) await attempt(`remove ${dir}`, () => fsp.rmdir(dir));
-    if (errors.length > 0)
-      process.stderr.write(`fleet: rollback could not undo everything:\n  ${errors.join("\n  ")}\n`);
+    const errors = settle(this.root, journal, "before");
+    if (errors.length === 0) removeJournal(this.root);
+    else process.stderr.write(`fleet: could not undo everything:\n  ${errors.join("\n  ")}\n`);
+    return errors.length === 0;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * One place that decides what Ctrl-C and SIGTERM do. Outside an apply, they run the cleanups
+ * One place that decides what Ctrl-C and SIGTERM do. Before an apply, they run the cleanups
  * (release the repo lock) and exit; during an apply they wait until it has finished or rolled
  * back, so an interrupt never leaves half a change.
  */
@@ -32,9 +32,16 @@ export function onInterrupt(fn: () => void): () => void {
   return () => cleanups.delete(fn);
 }
 
-/** Hold interrupts while `fn` runs; act on one that came in once it is done. */
+/**
+ * Hold interrupts while `fn` runs; act on one that came in once it is done. An interrupt that
+ * came in before is acted on first: a signal reaches its handler only when the event loop polls
+ * for I/O, and staging a change is synchronous work that never lets it, so the loop polls here,
+ * where a Ctrl-C still cancels everything. Two turns: the first immediate may run in the
+ * iteration under way, whose poll is already past; the second runs after the next poll.
+ */
 export async function deferInterrupts<T>(fn: () => Promise<T>): Promise<T> {
   install();
+  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
   deferring++;
   try {
     return await fn();

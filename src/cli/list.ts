@@ -1,9 +1,11 @@
 /**
  * `fleet list [--json]`: tenants, environments and clusters, and which tenant runs where, read
- * from the tree. Read-only: no lock, no change set applied.
+ * from the tree. Read-only: no change set applied, and the lock only to finish or undo what an
+ * interrupted run left half done.
  */
 import { parseArgs } from "node:util";
 import { ChangeSet } from "../changeset/changeset.js";
+import { recoverFirst } from "../changeset/recover.js";
 import { locateRepo } from "../core/context.js";
 import { EXIT, InputError } from "../core/errors.js";
 import { readInventory, type Inventory } from "../core/inventory.js";
@@ -63,6 +65,8 @@ export async function runList(args: string[], p: Io): Promise<number> {
     return EXIT.ok;
   }
   const root = locateRepo(values.repo, p.cwd);
+  const recovered = await recoverFirst(root, "list");
+  if (recovered) p.err(recovered);
   const inv = readInventory(new ChangeSet(root));
   p.out(values.json ? JSON.stringify({ repo: root, ...inv }, null, 2) : formatInventory(inv));
   return EXIT.ok;

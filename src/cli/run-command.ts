@@ -5,9 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initContext, locateRepo, repoContext } from "../core/context.js";
-import { EXIT, InputError } from "../core/errors.js";
+import { EXIT, InputError, LockError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
-import { acquireLock } from "../changeset/lock.js";
+import { acquireLock, STALE_MS, type Lock } from "../changeset/lock.js";
+import { recover, recoverFirst } from "../changeset/recover.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
@@ -59,10 +60,13 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     if (!dryRun) madeDir = fs.mkdirSync(root, { recursive: true });
   }
 
-  let release = () => {};
+  let lock: Lock | undefined;
   let failed = true;
   try {
-    if (!dryRun) release = await acquireLock(root, gen.name);
+    // Whatever an interrupted run left half done is finished or undone before anything is read.
+    if (!dryRun) lock = await acquireLock(root, gen.name);
+    const recovered = lock ? recover(root) : await recoverFirst(root, gen.name);
+    if (recovered) p.err(recovered);
     const opts = { force: values.force === true };
     const ctx = gen.needsRepo ? repoContext(root, opts) : initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
@@ -73,7 +77,11 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     // file is written.
     const runners = commands.length > 0 ? await import("../runners/commands.js") : undefined;
     if (!dryRun && runners) await runners.preflight(commands, cmdOpts);
-    if (!dryRun) await ctx.cs.apply();
+    if (lock && !lock.held())
+      throw new LockError(
+        `another fleet process took this repository's lock over while this one was stalled (it had not refreshed the lock for ${STALE_MS / 1000} s); nothing was written\n  fix: run again`,
+      );
+    if (!dryRun) await ctx.cs.apply({ command: gen.name });
     failed = false;
     const json = values.json === true;
     const steps = gen.nextSteps?.(answers, ctx) ?? [];
@@ -88,7 +96,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     if (deferred) p.out(`\n${deferred}`);
     return EXIT.ok;
   } finally {
-    release();
+    lock?.release();
     if (failed && madeDir) removeEmptyDirs(root, madeDir);
   }
 }
