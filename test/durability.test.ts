@@ -221,7 +221,7 @@ describe("a change a crashed run left half applied", () => {
     return snapshot(copy);
   }
 
-  it("is finished before validate reads the tree when part of it had landed, and undone when none had", async () => {
+  it("is finished before list reads the tree when part of it had landed, and undone when none had", async () => {
     for (const [op, n, done] of [
       ["rename", 2, "finished"],
       ["writeFile", 2, "undid"],
@@ -230,9 +230,21 @@ describe("a change a crashed run left half applied", () => {
       const before = snapshot(repo);
       const after = await crashAt(repo, op, n);
       expect(fs.existsSync(path.join(repo, JOURNAL))).toBe(true);
-      const r = await fleet(["validate"], { cwd: repo });
+      const r = await fleet(["list"], { cwd: repo });
       expect(r.stderr).toMatch(new RegExp(`^fleet: ${done} an interrupted fleet apply from \\S+ \\(pid ${process.pid}\\) before running`, "m"));
       expect(snapshot(repo)).toEqual(done === "finished" ? after : before);
+    }
+  });
+
+  it("stops validate and --dry-run, which write nothing, naming the journal and the fix", async () => {
+    const repo = await initRepo();
+    await crashAt(repo, "rename", 2);
+    const left = snapshot(repo);
+    for (const args of [["validate"], [...newTenant("team-y"), "--dry-run"]]) {
+      const r = await fleet(args, { cwd: repo });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/\.fleet\.journal records a change an interrupted fleet run did not finish.*\n {2}fix: here, run fleet list/s);
+      expect(snapshot(repo)).toEqual(left);
     }
   });
 

@@ -124,3 +124,51 @@ describe("team generators", () => {
     expect(fs.existsSync(marker), "the module outside was not imported").toBe(false);
   });
 });
+
+describe("links inside what fleet deletes or lists", () => {
+  it("remove-tenant refuses a tenant directory holding a linked directory, deleting nothing, least of all what the link points to", async () => {
+    const repo = await initRepo();
+    write(repo, "common/netpol.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: shared\n");
+    fs.symlinkSync("../../../common", path.join(repo, "tenants/base/team-payments/shared"));
+    const before = snapshot(repo);
+    const r = await fleet(["remove-tenant", "team-payments", "--yes"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("tenants/base/team-payments/shared is a symbolic link to a directory inside tenants/base/team-payments");
+    expect(snapshot(repo)).toEqual(before);
+  });
+
+  it("a tenant whose kustomization.yaml links out of the repository stops fleet list, naming the link", async () => {
+    const repo = await initRepo();
+    const out = outside({ "kustomization.yaml": `resources: []\n# ${SENTINEL}\n` });
+    link(repo, "tenants/base/team-search/kustomization.yaml", path.join(out, "kustomization.yaml"));
+    const r = await fleet(["list"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("tenants/base/team-search/kustomization.yaml is a symbolic link to");
+    expect(r.stdout + r.stderr).not.toContain(SENTINEL);
+  });
+
+  it("a .fleet directory linked out of the repository offers no team generator from there", async () => {
+    const repo = await initRepo();
+    const out = tmpDir("fleet-outside-");
+    fs.renameSync(path.join(repo, ".fleet"), path.join(out, ".fleet"));
+    fs.symlinkSync(path.join(out, ".fleet"), path.join(repo, ".fleet"));
+    const help = await fleet(["--help"], { cwd: repo });
+    expect(help.stdout).not.toMatch(/allow-ingress/);
+    expect((await fleet(["allow-ingress", "--help"], { cwd: repo })).code).toBe(2);
+  });
+});
+
+describe("what fleet prints from files in the repository is escaped", () => {
+  it("a lock record and tenant names with terminal escapes and bidi controls reach the terminal as visible escapes", async () => {
+    const repo = await initRepo();
+    const evil = "team-\u001b[2J\u202e";
+    fs.cpSync(path.join(repo, "tenants/base/team-search"), path.join(repo, "tenants/base", evil), { recursive: true });
+    const listed = await fleet(["list"], { cwd: repo });
+    expect(listed.stdout).toContain("team-\\x1b[2J\\u202e");
+    fs.writeFileSync(path.join(repo, ".fleet.lock"), JSON.stringify({ pid: process.pid, host: "h\u001b]0;pwned\u0007", command: "x\u001b[2J" }));
+    const blocked = await fleet(["new-tenant", "team-z", "--url", URL_OK, "--yes"], { cwd: repo, env: { FLEET_LOCK_WAIT_MS: "200" } });
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toContain("fleet x\\x1b[2J");
+    for (const out of [listed.stdout, listed.stderr, blocked.stdout, blocked.stderr]) expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u202e]/);
+  });
+});

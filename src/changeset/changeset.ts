@@ -8,8 +8,9 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { ConflictError, FleetError, fromSystemError } from "../core/errors.js";
-import { RepoPaths } from "../core/inside-repo.js";
+import { ConflictError, FleetError, fromSystemError, RepoContentError } from "../core/errors.js";
+import { repoKey, RepoPaths } from "../core/inside-repo.js";
+import { printable } from "../core/text.js";
 import { hasJournal, JOURNAL_FILE, pruneEmptyDirs, removeJournal, settle, tempName, writeJournal, type Journal } from "./journal.js";
 import { deferInterrupts } from "./signals.js";
 
@@ -75,10 +76,9 @@ export class ChangeSet {
 
   /** Normalise a repo-relative path and refuse anything that leaves the repo. */
   private key(rel: string): string {
-    const norm = path.posix.normalize(rel.split(path.sep).join("/")).replace(/^\.\//, "");
-    if (norm === "" || norm === "." || norm.startsWith("../") || norm === ".." || path.posix.isAbsolute(norm))
-      throw new FleetError(`refusing to touch ${rel}: it is outside the repository`);
-    return norm;
+    const key = repoKey(rel);
+    if (key === undefined) throw new FleetError(`refusing to touch ${printable(rel)}: it is outside the repository`);
+    return key;
   }
 
   /** Where `key` is on disk, proven inside the repository (no link leads out of it). */
@@ -122,10 +122,14 @@ export class ChangeSet {
     if (staged !== undefined) return staged !== null;
     const known = this.originals.get(key);
     if (known) return known.content !== undefined;
+    // A link that leads out of the repository is refused here too, not taken for a missing file.
+    const abs = this.abs(key);
     try {
-      return fs.statSync(this.abs(key)).isFile();
-    } catch {
-      return false;
+      return fs.statSync(abs).isFile();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return false;
+      throw e;
     }
   }
 
@@ -199,6 +203,32 @@ export class ChangeSet {
     for (const f of files) out.push(`${dirKey}/${f}`);
     for (const d of dirs) out.push(...this.walk(`${dirKey}/${d}`));
     return out;
+  }
+
+  /**
+   * Stage the deletion of every file below `rel`. A linked directory inside it stops the run:
+   * walking into it would delete the files it points to, which belong to another directory.
+   * (A file that is a link is deleted as a link.)
+   */
+  deleteTree(rel: string): void {
+    const dirKey = this.key(rel);
+    const { files, dirs } = this.list(dirKey);
+    for (const f of files) this.delete(`${dirKey}/${f}`);
+    for (const d of dirs) {
+      const sub = `${dirKey}/${d}`;
+      let linked = false;
+      try {
+        linked = fs.lstatSync(this.abs(sub, false)).isSymbolicLink();
+      } catch {
+        // Only staged, not on disk: nothing to follow.
+      }
+      if (linked)
+        throw new RepoContentError(
+          `${printable(sub)} is a symbolic link to a directory inside ${printable(rel)}, which fleet is deleting; fleet deletes no files through a link\n` +
+            `  fix: remove the link (rm ${printable(sub)}) or replace it with the files themselves, then run again`,
+        );
+      this.deleteTree(sub);
+    }
   }
 
   private isEmptied(dirKey: string): boolean {

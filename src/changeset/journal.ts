@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FleetError } from "../core/errors.js";
-import { RepoPaths } from "../core/inside-repo.js";
+import { repoKey, RepoPaths } from "../core/inside-repo.js";
 
 /** Next to the lock in the repo root; the generated .gitignore ignores both. */
 export const JOURNAL_FILE = ".fleet.journal";
@@ -48,8 +48,6 @@ export function tempName(file: string, id: string | number): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.fleet-${id}.tmp`);
 }
 
-/** A repo-relative path (forward slashes) on this platform, as written: for the lexical check only. */
-const joined = (root: string, rel: string): string => path.join(root, ...rel.split("/"));
 
 const isMissing = (e: unknown) => ["ENOENT", "ENOTDIR"].includes((e as NodeJS.ErrnoException).code ?? "");
 
@@ -104,15 +102,19 @@ export function hasJournal(root: string): boolean {
   return fs.existsSync(path.join(root, JOURNAL_FILE));
 }
 
-/** Every path inside the repo and every content a string or null: nothing else is acted on. */
-function wellFormed(root: string, j: Journal): boolean {
-  const inside = (rel: unknown) => {
-    if (typeof rel !== "string" || rel === "") return false;
-    const r = path.relative(root, joined(root, rel));
-    return r !== "" && r !== ".." && !r.startsWith(`..${path.sep}`) && !path.isAbsolute(r);
-  };
+/**
+ * Every path a repo-relative one in its one spelling, every content a string or null, and what
+ * fleet prints of it (command, host, time) text: nothing else is acted on or shown.
+ */
+function wellFormed(j: Journal): boolean {
+  const inside = (rel: unknown) => typeof rel === "string" && repoKey(rel) === rel;
   const content = (c: unknown) => c === null || typeof c === "string";
-  return j.dirs.every(inside) && j.files.every((e) => inside(e.path) && content(e.before) && content(e.after)) && Number.isInteger(j.pid);
+  return (
+    j.dirs.every(inside) &&
+    j.files.every((e) => inside(e.path) && content(e.before) && content(e.after)) &&
+    Number.isInteger(j.pid) &&
+    [j.command, j.host, j.started].every((t) => typeof t === "string")
+  );
 }
 
 /** The journal, or undefined when there is none; an unreadable one is an error naming the fix. */
@@ -127,7 +129,7 @@ export function readJournal(root: string): Journal | undefined {
   }
   try {
     const j = JSON.parse(text) as Journal;
-    if (j.fleetJournal === 1 && Array.isArray(j.files) && Array.isArray(j.dirs) && wellFormed(root, j)) return j;
+    if (j.fleetJournal === 1 && Array.isArray(j.files) && Array.isArray(j.dirs) && wellFormed(j)) return j;
   } catch {
     // reported below
   }

@@ -16,6 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LockError, SystemError } from "../core/errors.js";
+import { printable } from "../core/text.js";
 import { tempName } from "./journal.js";
 import { onInterrupt } from "./signals.js";
 
@@ -172,8 +173,9 @@ function sweep(root: string): void {
 
 function busy(file: string, seen: Seen): LockError {
   const { holder, st } = seen;
+  // The record is a file in the repo: what it says is printed escaped.
   const who = holder
-    ? `fleet ${holder.command} (pid ${holder.pid} on ${holder.host}${holder.since ? `, since ${holder.since}` : ""})`
+    ? printable(`fleet ${holder.command} (pid ${holder.pid} on ${holder.host}${holder.since ? `, since ${holder.since}` : ""})`)
     : `a lock fleet cannot read (${st.size === 0n ? "empty" : "not a fleet lock record"}, last written ${Math.round(ageOf(st) / 1000)} s ago)`;
   const here = holder !== undefined && holder.host === os.hostname();
   const left = Math.max(1, Math.ceil((STALE_MS - ageOf(st)) / 1000));

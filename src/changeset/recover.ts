@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FleetError } from "../core/errors.js";
+import { printable } from "../core/text.js";
 import { acquireLock } from "./lock.js";
 import { RepoPaths } from "../core/inside-repo.js";
 import { contentAt, hasJournal, JOURNAL_FILE, readJournal, removeJournal, settle, tempName, writeJournal, type Journal } from "./journal.js";
@@ -13,8 +14,9 @@ import { contentAt, hasJournal, JOURNAL_FILE, readJournal, removeJournal, settle
 /** `.<journal>.fleet-`: the start of the journal's own temp names. */
 const JOURNAL_TEMP = tempName(JOURNAL_FILE, "").replace(/\.tmp$/, "");
 
+/** The run that left the journal; its words come from a file in the repo, so they are escaped. */
 function describe(j: Journal): string {
-  return `fleet ${j.command} from ${j.started} (pid ${j.pid}${j.host === os.hostname() ? "" : ` on ${j.host}`})`;
+  return printable(`fleet ${j.command} from ${j.started} (pid ${j.pid}${j.host === os.hostname() ? "" : ` on ${j.host}`})`);
 }
 
 /**
@@ -36,7 +38,7 @@ export function recover(root: string): string | undefined {
   const changed = j.files.filter((_, i) => state[i] === "other").map((e) => e.path);
   if (changed.length > 0)
     throw new FleetError(
-      `an interrupted ${describe(j)} left ${path.join(root, JOURNAL_FILE)}, and ${changed.length} of its files changed since, so fleet will not finish or undo it: ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", ..." : ""}\n  fix: put those files back (git checkout) and run again, or delete ${JOURNAL_FILE} to keep the tree as it is`,
+      `an interrupted ${describe(j)} left ${path.join(root, JOURNAL_FILE)}, and ${changed.length} of its files changed since, so fleet will not finish or undo it: ${changed.slice(0, 5).map(printable).join(", ")}${changed.length > 5 ? ", ..." : ""}\n  fix: put those files back (git checkout) and run again, or delete ${JOURNAL_FILE} to keep the tree as it is`,
     );
   let side = j.phase === "apply" && state.includes("after") ? ("after" as const) : ("before" as const);
   let errors = settle(root, j, side);
@@ -58,8 +60,21 @@ export function recover(root: string): string | undefined {
 }
 
 /**
- * For a command that does not otherwise take the lock (list, validate, --dry-run): take it only
- * when a journal is there, recover, and let go.
+ * For a command that writes nothing (validate, --dry-run): a journal stops it instead of being
+ * acted on. Those commands must never write, and validate runs in CI on repos nobody here wrote,
+ * where a committed journal could otherwise rewrite the very files it is about to check.
+ */
+export function refuseHalfApplied(root: string, command: string): void {
+  if (!hasJournal(root)) return;
+  throw new FleetError(
+    `${path.join(root, JOURNAL_FILE)} records a change an interrupted fleet run did not finish (or one committed to the repository), and fleet ${command} writes nothing, so it will not finish or undo it\n` +
+      `  fix: here, run fleet list (or any fleet command that writes) to finish or undo it; if the file came with the repository, remove it (git rm --cached ${JOURNAL_FILE}): fleet never commits it`,
+  );
+}
+
+/**
+ * For list, which does not otherwise take the lock: take it only when a journal is there,
+ * recover, and let go.
  */
 export async function recoverFirst(root: string, command: string): Promise<string | undefined> {
   if (!hasJournal(root)) return undefined;

@@ -9,6 +9,7 @@ import { recoverFirst } from "../changeset/recover.js";
 import { locateRepo } from "../core/context.js";
 import { EXIT, InputError } from "../core/errors.js";
 import { readInventory, type Inventory } from "../core/inventory.js";
+import { printable } from "../core/text.js";
 import type { Io } from "./output.js";
 
 const USAGE = [
@@ -25,7 +26,9 @@ const USAGE = [
 ].join("\n");
 
 /** Rows as aligned columns under a header, two spaces apart. */
-function table(header: string[], rows: string[][]): string[] {
+function table(header: string[], rawRows: string[][]): string[] {
+  // Every cell is a name read from the tree: printed escaped.
+  const rows = rawRows.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd();
   return [line(header), ...rows.map(line)];
@@ -44,7 +47,7 @@ export function formatInventory(inv: Inventory): string {
   out.push("", `Clusters (${inv.clusters.length}):`);
   if (inv.clusters.length > 0)
     out.push(...table(["CLUSTER", "ENVIRONMENT", "TENANTS"], inv.clusters.map((c) => [c.name, c.environment || "-", names(c.tenants)])));
-  for (const problem of inv.problems) out.push(`warning: ${problem}`);
+  for (const problem of inv.problems) out.push(`warning: ${printable(problem)}`);
   return out.join("\n");
 }
 

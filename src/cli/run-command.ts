@@ -8,7 +8,7 @@ import { initContext, locateRepo, repoContext } from "../core/context.js";
 import { EXIT, InputError, LockError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { acquireLock, STALE_MS, type Lock } from "../changeset/lock.js";
-import { recover, recoverFirst } from "../changeset/recover.js";
+import { recover, refuseHalfApplied } from "../changeset/recover.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
@@ -65,8 +65,10 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
   try {
     // Whatever an interrupted run left half done is finished or undone before anything is read.
     if (!dryRun) lock = await acquireLock(root, gen.name);
-    const recovered = lock ? recover(root) : await recoverFirst(root, gen.name);
-    if (recovered) p.err(recovered);
+    if (lock) {
+      const recovered = recover(root);
+      if (recovered) p.err(recovered);
+    } else refuseHalfApplied(root, `${gen.name} --dry-run`);
     const opts = { force: values.force === true };
     const ctx = gen.needsRepo ? repoContext(root, opts) : initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);

@@ -64,10 +64,9 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     explain = [m[1]!, m[2]!];
   }
   const timeoutMs = values.timeout === undefined ? undefined : durationMs(values.timeout);
-  // Never validate half a change: finish or undo what an interrupted run left first.
-  const { recoverFirst } = await import("../changeset/recover.js");
-  const recovered = await recoverFirst(root, "validate");
-  if (recovered) p.err(recovered);
+  // Never validate half a change, and never write: a journal stops validate (recover.ts says why).
+  const { refuseHalfApplied } = await import("../changeset/recover.js");
+  refuseHalfApplied(root, "validate");
   const { validateRepo, NoClusters } = await import("../validate/index.js");
   const { KubectlMissing } = await import("../validate/build.js");
   const report = await import("../validate/report.js");

@@ -71,7 +71,7 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
 
   "fleet:delete": (cs, a) => {
     if (cs.exists(a.path)) cs.delete(a.path);
-    else for (const f of cs.walk(a.path)) cs.delete(f);
+    else cs.deleteTree(a.path);
   },
 
   "fleet:yaml-list-add": (cs, a) => {

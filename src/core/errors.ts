@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { printable } from "./text.js";
 import { findRepoRoot } from "./repo-root.js";
 
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, tool: 3 } as const;
@@ -160,8 +161,8 @@ function subjectOf(e: Errno): string | undefined {
 function shown(p: string, repo: string | undefined): string {
   const root = findRepoRoot(path.dirname(p)) ?? repo;
   const rel = root ? path.relative(root, p) : "";
-  const inside = root !== undefined && rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
-  const name = inside ? rel.split(path.sep).join("/") : p;
+  const inside = root !== undefined && rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+  const name = printable(inside ? rel.split(path.sep).join("/") : p);
   return lstat(p)?.isDirectory() ? `${name.replace(/\/$/, "")}/` : name;
 }
 

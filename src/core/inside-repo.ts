@@ -9,6 +9,17 @@ import * as path from "node:path";
 import { LinkError } from "./errors.js";
 import { printable } from "./text.js";
 
+/**
+ * A repo-relative path in its one spelling (forward slashes, no `./`, no `a/../b`), or undefined
+ * when it is not one: empty, the root itself, absolute, or climbing out with `..`. What every
+ * path fleet takes from a generator, a journal or the user is checked by first.
+ */
+export function repoKey(rel: string): string | undefined {
+  const norm = path.posix.normalize(rel.split(path.sep).join("/")).replace(/^\.\//, "");
+  if (norm === "" || norm === "." || norm === ".." || norm.startsWith("../") || path.posix.isAbsolute(norm)) return undefined;
+  return norm;
+}
+
 export class RepoPaths {
   /** The repository's own real path: where every link must end up. */
   private readonly real: string;
@@ -26,6 +37,7 @@ export class RepoPaths {
    * unless `followLast` is false (deleting it removes the link, not what it points to).
    */
   resolve(key: string, followLast = true): string {
+    if (repoKey(key) !== key) throw new Error(`not a repo-relative path in its one spelling: ${printable(key)}`);
     let abs = this.root;
     let rel = "";
     for (const part of key.split("/")) {
@@ -45,7 +57,7 @@ export class RepoPaths {
         if (st.isSymbolicLink()) {
           // A dangling link is judged by where it points: writing through it would create that file.
           target = realpathOr(abs) ?? path.resolve(path.dirname(abs), fs.readlinkSync(abs));
-          if (!within(this.real, target)) throw new LinkError(rel, printable(target), this.root);
+          if (!within(this.real, target)) throw new LinkError(printable(rel), printable(target), printable(this.root));
         }
         this.proven.set(rel, target);
       }

@@ -83,13 +83,15 @@ function leadingComment(abs: string): string {
  * file, is listed with why it is refused.
  */
 export function listTeamGenerators(root: string, reserved: ReadonlyMap<string, string>): TeamGeneratorFile[] {
-  const dir = path.join(root, ...GENERATORS_DIR.split("/"));
+  const paths = new RepoPaths(root);
   let entries: fs.Dirent[];
   try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
+    // A .fleet or .fleet/generators that links out of the repository lists nothing.
+    entries = fs.readdirSync(paths.resolve(GENERATORS_DIR), { withFileTypes: true });
   } catch {
     return [];
   }
+  const dir = path.join(root, ...GENERATORS_DIR.split("/"));
   const byName = new Map<string, string[]>();
   for (const e of entries) {
     if (!e.isFile() && !e.isSymbolicLink()) continue;
@@ -99,7 +101,6 @@ export function listTeamGenerators(root: string, reserved: ReadonlyMap<string, s
     if (!NAME.test(name)) continue;
     byName.set(name, [...(byName.get(name) ?? []), e.name]);
   }
-  const paths = new RepoPaths(root);
   return [...byName.keys()].sort().map((name) => {
     const files = byName.get(name)!.sort();
     const file = `${GENERATORS_DIR}/${files[0]}`;
