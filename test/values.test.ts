@@ -101,7 +101,9 @@ describe("yamlString: one YAML string scalar that reads back as exactly the valu
   });
 
   it("escapes line separators and invisible characters, which YAML 1.1 readers take as line breaks", () => {
-    expect(yamlString("a\u2028b\u0085c\u200bd")).toBe('"a\\u2028b\\u0085c\\u200bd"');
+    const value = "a\u2028b\u0085c\u200bd";
+    expect(yamlString(value)).toBe('"a\\u2028b\\x85c\\u200bd"');
+    for (const version of ["1.1", "1.2"] as const) expect(parseAllDocuments(yamlString(value), { version })[0]!.toJS()).toBe(value);
   });
 });
 

@@ -8,7 +8,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { ConflictError, FleetError, fromSystemError, RepoContentError } from "../core/errors.js";
+import { ConflictError, FleetError, fromSystemError, refusalOf, RepoContentError } from "../core/errors.js";
 import { repoKey, RepoPaths } from "../core/inside-repo.js";
 import { printable } from "../core/text.js";
 import { hasJournal, JOURNAL_FILE, pruneEmptyDirs, removeJournal, settle, tempName, writeJournal, type Journal } from "./journal.js";
@@ -29,7 +29,6 @@ export interface ApplyFs {
   rename(from: string, to: string): Promise<void>;
   unlink(file: string): Promise<void>;
   mkdir(dir: string): Promise<void>;
-  rmdir(dir: string): Promise<void>;
 }
 
 export const realFs: ApplyFs = {
@@ -39,7 +38,6 @@ export const realFs: ApplyFs = {
   mkdir: async (dir) => {
     await fsp.mkdir(dir);
   },
-  rmdir: (dir) => fsp.rmdir(dir),
 };
 
 interface Original {
@@ -49,16 +47,10 @@ interface Original {
 
 /**
  * A file-system refusal met while applying, typed by the one mapping of such errors (errors.ts),
- * with what became of the change said before the fix. Anything else is passed on as it is.
+ * with what became of the change. Anything else is passed on as it is.
  */
-function refused(err: unknown, root: string, outcome: string): unknown {
-  if (err instanceof FleetError) return err;
-  const known = fromSystemError(err, root);
-  if (!known) return err;
-  const [what, ...rest] = known.message.split("\n");
-  known.message = [what, `  ${outcome}`, ...rest].join("\n");
-  return known;
-}
+const refused = (err: unknown, root: string, outcome: string): unknown =>
+  err instanceof FleetError ? err : (fromSystemError(err, root, outcome) ?? err);
 
 export class ChangeSet {
   /** Staged content by repo-relative path; null stages a deletion. */
@@ -94,8 +86,7 @@ export class ChangeSet {
         const st = fs.statSync(abs);
         // A directory where fleet reads or writes a file is refused now, not half way through
         // the apply (and --dry-run says so too). node's own EISDIR names no path: this one does.
-        if (st.isDirectory())
-          throw fromSystemError(Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${abs}'`), { code: "EISDIR", syscall: "read", path: abs }), this.root);
+        if (st.isDirectory()) throw refusalOf({ code: "EISDIR", syscall: "read", path: abs }, this.root);
         o = st.isFile() ? { content: fs.readFileSync(abs, "utf8"), mode: st.mode & 0o777 } : { content: undefined };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -303,9 +294,8 @@ export class ChangeSet {
       files: changes.map((c) => ({
         path: c.path,
         before: c.before ?? null,
-        beforeMode: this.original(c.path).mode,
         after: c.after ?? null,
-        afterMode: this.original(c.path).mode,
+        mode: this.original(c.path).mode,
       })),
     };
   }
@@ -335,7 +325,7 @@ export class ChangeSet {
       const undone = this.undo(journal);
       throw refused(err, this.root, undone ? "every file is as it was" : `the next fleet run finishes undoing it (${JOURNAL_FILE})`);
     }
-    for (const c of changes) if (c.kind === "deleted") pruneEmptyDirs(this.root, path.dirname(this.abs(c.path)));
+    for (const c of changes) if (c.kind === "deleted") pruneEmptyDirs(this.root, path.dirname(this.abs(c.path, false)));
     removeJournal(this.root);
     return changes;
   }

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FleetError } from "../core/errors.js";
-import { repoKey, RepoPaths } from "../core/inside-repo.js";
+import { repoKey, RepoPaths, within } from "../core/inside-repo.js";
 
 /** Next to the lock in the repo root; the generated .gitignore ignores both. */
 export const JOURNAL_FILE = ".fleet.journal";
@@ -18,10 +18,10 @@ export interface JournalEntry {
   path: string;
   /** The content before the change; null: there was no file. */
   before: string | null;
-  beforeMode?: number;
   /** The content after the change; null: the change deletes the file. */
   after: string | null;
-  afterMode?: number;
+  /** The file's permission bits, kept by the change (a new file gets the default). */
+  mode?: number;
 }
 
 export interface Journal {
@@ -146,7 +146,7 @@ export function removeJournal(root: string): void {
 /** Remove `dir` and its parents below `root` for as long as they are empty. */
 export function pruneEmptyDirs(root: string, dir: string): void {
   try {
-    while (dir.startsWith(root + path.sep) && fs.existsSync(dir) && fs.readdirSync(dir).length === 0) {
+    while (dir !== root && within(root, dir) && fs.existsSync(dir) && fs.readdirSync(dir).length === 0) {
       fs.rmdirSync(dir);
       dir = path.dirname(dir);
     }
@@ -181,13 +181,12 @@ export function settle(root: string, journal: Journal, side: Side): string[] {
       errors.push(`${e.path}: ${(err as Error).message}`);
       continue;
     }
-    const mode = side === "before" ? e.beforeMode : e.afterMode;
     attempt(`${want === null ? "remove" : "write"} ${e.path}`, () => {
       if (contentAt(abs) === want) return;
       if (want === null) fs.unlinkSync(abs);
       else {
         fs.mkdirSync(path.dirname(abs), { recursive: true });
-        putFile(abs, want, mode, journal.pid);
+        putFile(abs, want, e.mode, journal.pid);
       }
     });
     attempt(`remove ${path.basename(tempName(abs, journal.pid))}`, () => fs.rmSync(tempName(abs, journal.pid), { force: true }));

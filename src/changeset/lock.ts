@@ -10,12 +10,12 @@
  * and only by the one process that first claims that very lock file, so any number of processes
  * finding the same stale lock make one holder.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LockError, SystemError } from "../core/errors.js";
+import { fromSystemError, LockError } from "../core/errors.js";
 import { printable } from "../core/text.js";
 import { tempName } from "./journal.js";
 import { onInterrupt } from "./signals.js";
@@ -79,7 +79,7 @@ function statOf(file: string): fs.BigIntStats | undefined {
 
 /** Which lock file this is: a refresh, a release or a replacement gives another. */
 function identity(st: fs.BigIntStats): string {
-  return createHash("sha256").update(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex").slice(0, 16);
+  return `${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}`;
 }
 
 const ageOf = (st: fs.BigIntStats) => Date.now() - Number(st.mtimeMs);
@@ -140,9 +140,7 @@ function attempt(file: string, tmp: string, record: string): true | Seen | undef
     fs.writeFileSync(tmp, record);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw new SystemError(
-      `could not create the lock ${file}: ${(e as Error).message}\n  fix: free space on that disk (or correct its permissions) and run again; nothing was written`,
-    );
+    throw fromSystemError(e, path.dirname(file), "no lock was taken and nothing was written") ?? e;
   }
   try {
     if (linkExclusive(tmp, file)) return true;

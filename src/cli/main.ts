@@ -204,7 +204,8 @@ async function runTeamGenerator(entry: TeamGeneratorFile, rest: string[], p: Io)
   } catch (e) {
     if (e instanceof TeamGeneratorError || e instanceof InputError || e instanceof InputErrors) throw e;
     // The file system's refusals are the system's or the repo's, whoever's code met them.
-    if (!(e instanceof FleetError) && fromSystemError(e)) throw e;
+    const refused = e instanceof FleetError ? undefined : fromSystemError(e);
+    if (refused) throw refused;
     const who = `team generator '${entry.name}' (${entry.file})`;
     if (e instanceof FleetError) throw new TeamGeneratorError(`${who}: ${e.message}`, e.exitCode);
     throw new TeamGeneratorError(`${who} failed: ${(e as Error).message ?? String(e)}\n  fix: correct the generator; nothing was written`);

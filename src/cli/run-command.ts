@@ -8,19 +8,11 @@ import { initContext, locateRepo, repoContext } from "../core/context.js";
 import { EXIT, InputError, LockError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { acquireLock, STALE_MS, type Lock } from "../changeset/lock.js";
+import { pruneEmptyDirs } from "../changeset/journal.js";
 import { recover, refuseHalfApplied } from "../changeset/recover.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
-
-/** Remove `dir` and its parents up to and including `top`, as long as each is empty. */
-function removeEmptyDirs(dir: string, top: string): void {
-  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
-    if (fs.readdirSync(d).length > 0) return;
-    fs.rmdirSync(d);
-    if (d === top) return;
-  }
-}
 
 /** The nearest existing path at or above `dir`, when it is not a directory: init cannot go there. */
 function fileInTheWay(dir: string): string | undefined {
@@ -99,6 +91,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     return EXIT.ok;
   } finally {
     lock?.release();
-    if (failed && madeDir) removeEmptyDirs(root, madeDir);
+    // Up to and including the first directory init made.
+    if (failed && madeDir) pruneEmptyDirs(path.dirname(madeDir), root);
   }
 }

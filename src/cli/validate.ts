@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { EXIT, InputError } from "../core/errors.js";
 import { findRepoRoot } from "../core/repo-root.js";
 import { printable } from "../core/text.js";
+import { duration, durationNanos } from "../core/validation.js";
 import type { Io } from "./output.js";
 
 const USAGE = `fleet validate [--cluster NAME] [--json] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--repo DIR]
@@ -17,14 +18,11 @@ the network (a remote base is reported, an error where the cluster forbids remot
 --timeout bounds each build (90s, 5m; default 5m).
 Exit codes: 0 clean (warnings allowed), 1 a check failed, 2 it could not run.`;
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A duration such as 90s, 5m or 1500ms (a bare number is seconds), in milliseconds. */
+/** --timeout as Flux writes durations (90s, 5m, 1m30s), in milliseconds. */
 function durationMs(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  const ms = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? "s"]!) : NaN;
-  if (!(ms > 0)) throw new InputError("--timeout", `'${text}' must be a duration such as 90s or 5m`);
-  return ms;
+  const broken = duration(text);
+  if (broken) throw new InputError("--timeout", `'${printable(text)}' ${broken}`);
+  return Number(durationNanos(text)! / 1_000_000n);
 }
 
 export async function runValidate(args: string[], p: Io): Promise<number> {

@@ -86,7 +86,8 @@ export class RepoContentError extends FleetError {
   override readonly exitCode = EXIT.usage;
 }
 
-type Errno = NodeJS.ErrnoException & { dest?: string };
+/** What fleet needs of a file-system error: its code, and the syscall and paths when known. */
+export type Errno = Pick<NodeJS.ErrnoException, "code" | "syscall" | "path"> & { dest?: string };
 
 interface Refusal {
   type: typeof SystemError | typeof RepoContentError;
@@ -169,17 +170,23 @@ function shown(p: string, repo: string | undefined): string {
 /**
  * A Node errno error from the file system as fleet's typed error, naming the path and the fix;
  * undefined for anything else (a real bug stays one). `repo` is the repository the command
- * works on, for errors that name no path (a write to a full disk).
+ * works on, for errors that name no path (a write to a full disk); `outcome` says what became
+ * of the change (said before the fix).
  */
-export function fromSystemError(e: unknown, repo?: string): FleetError | undefined {
-  const err = e as Errno;
-  const refusal = e instanceof Error && typeof err.code === "string" ? REFUSALS[err.code] : undefined;
+export function fromSystemError(e: unknown, repo?: string, outcome?: string): FleetError | undefined {
+  return e instanceof Error ? refusalOf(e as Errno, repo, outcome) : undefined;
+}
+
+/** The same for a refusal fleet finds itself (a directory where it reads a file). */
+export function refusalOf(err: Errno, repo?: string, outcome?: string): FleetError | undefined {
+  const refusal = typeof err.code === "string" ? REFUSALS[err.code] : undefined;
   if (!refusal) return undefined;
+  const then = outcome ? `\n  ${outcome}` : "";
   const subject = subjectOf(err);
   const where = subject ? shown(subject, repo) : repo;
   const code = `(${err.code})`;
   if (refusal.type === RepoContentError)
-    return new RepoContentError(`${where ?? "a path fleet uses"} ${refusal.what} ${code}\n  fix: ${refusal.fix(where ?? "it")}`);
+    return new RepoContentError(`${where ?? "a path fleet uses"} ${refusal.what} ${code}${then}\n  fix: ${refusal.fix(where ?? "it")}`);
   // A subject other than the path named is the directory of a file fleet was creating.
   const creating = subject !== undefined && subject !== (err.dest ?? err.path);
   const action = creating
@@ -187,5 +194,5 @@ export function fromSystemError(e: unknown, repo?: string): FleetError | undefin
     : subject
       ? `${VERBS[err.syscall ?? ""] ?? "use"} ${where}`
       : `${VERBS[err.syscall ?? ""] ?? "use"}${where ? ` in ${where}` : ""}`;
-  return new SystemError(`cannot ${action}: ${refusal.what} ${code}\n  fix: ${refusal.fix(where ?? "the repository")}`);
+  return new SystemError(`cannot ${action}: ${refusal.what} ${code}${then}\n  fix: ${refusal.fix(where ?? "the repository")}`);
 }

@@ -14,7 +14,7 @@ import Handlebars from "handlebars";
 import { isScalar, parseAllDocuments, parseDocument, Scalar, stringify } from "yaml";
 import { FleetError } from "./errors.js";
 import { TEMPLATES_DIR } from "./paths.js";
-import { INVISIBLE } from "./text.js";
+import { INVISIBLE, printable } from "./text.js";
 
 /** Where a fleet repo keeps its own templates, relative to the repo root. */
 export const OVERRIDES_DIR = ".fleet/templates";
@@ -42,11 +42,6 @@ function plainIsString(s: string): boolean {
   });
 }
 
-/** Invisible and line-separator characters as escapes: YAML 1.1 readers take U+0085 and U+2028 as line breaks even in quotes. */
-const INVISIBLE_ALL = new RegExp(INVISIBLE.source, "gu");
-const escapeInvisible = (quoted: string) =>
-  quoted.replace(INVISIBLE_ALL, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, "0")}`);
-
 /**
  * A value as one YAML string scalar that reads back as exactly that string: plain where YAML 1.1
  * (kubectl, go-yaml), YAML 1.2 (the `yaml` library) and go-yaml v3 (kustomize) all read it as
@@ -57,7 +52,9 @@ export function yamlString(value: string): string {
   if (plainIsString(value)) return value;
   const node = new Scalar(value);
   node.type = Scalar.QUOTE_DOUBLE;
-  return escapeInvisible(stringify(node, { lineWidth: 0 }).replace(/\n$/, ""));
+  // Invisible and line-separator characters become escapes (\u2028, \x85): YAML 1.1 readers
+  // take U+0085 and U+2028 for line breaks even inside quotes. printable's escapes are YAML's.
+  return printable(stringify(node, { lineWidth: 0 }).replace(/\n$/, ""));
 }
 
 /**
@@ -147,7 +144,6 @@ function builtinTemplate(name: string): Template | undefined {
 
 /** The repository a render is for: its overrides are read through it (and only inside it). */
 export interface TemplateSource {
-  root: string;
   read(rel: string): string | undefined;
 }
 

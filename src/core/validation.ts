@@ -239,6 +239,17 @@ const DURATION_UNITS: Record<string, bigint> = { ms: 1_000_000n, s: 1_000_000_00
 const MAX_DURATION_NS = 2n ** 63n - 1n;
 const MAX_DURATION = "2562047h47m16.854775807s";
 
+/** A Go duration (30s, 5m, 1h30m, 1.5s) in nanoseconds, or undefined when it is not one. */
+export function durationNanos(v: string): bigint | undefined {
+  if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(v)) return undefined;
+  let ns = 0n;
+  for (const [, whole, frac = "", unit] of v.matchAll(/([0-9]+)(?:\.([0-9]+))?(ms|s|m|h)/g)) {
+    const per = DURATION_UNITS[unit!]!;
+    ns += BigInt(whole!) * per + (BigInt(frac || "0") * per) / 10n ** BigInt(frac.length);
+  }
+  return ns;
+}
+
 /**
  * Go durations as Flux intervals take them (30s, 5m, 1h30m; the CRDs' pattern): positive, and
  * within Go's time.Duration, which a Flux controller cannot parse beyond.
@@ -246,12 +257,8 @@ const MAX_DURATION = "2562047h47m16.854775807s";
 export const duration: Rule = (v) => {
   const broken = visible(v) ?? atMost(v, 64);
   if (broken) return broken;
-  if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(v)) return "must be a duration such as 30s, 5m or 1h";
-  let ns = 0n;
-  for (const [, whole, frac = "", unit] of v.matchAll(/([0-9]+)(?:\.([0-9]+))?(ms|s|m|h)/g)) {
-    const per = DURATION_UNITS[unit!]!;
-    ns += BigInt(whole!) * per + (BigInt(frac || "0") * per) / 10n ** BigInt(frac.length);
-  }
+  const ns = durationNanos(v);
+  if (ns === undefined) return "must be a duration such as 30s, 5m or 1h";
   if (ns > MAX_DURATION_NS) return `must be at most ${MAX_DURATION} (the longest Go time.Duration, which Flux parses intervals into)`;
   if (ns === 0n) return "must be longer than 0s";
   return undefined;

@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments, stringify } from "yaml";
-import { inspectBuild, kustomizationFileOf, KUSTOMIZATION_FILES, resolveInside, type ParseCache, type Remote } from "./inputs.js";
+import { inspectBuild, kustomizationFileOf, resolveInside, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 
 export class BuildError extends Error {}
@@ -90,7 +90,7 @@ function generatedResources(dir: string): string[] {
       if (e.name.startsWith(".")) continue;
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
-        if (KUSTOMIZATION_FILES.some((k) => fs.existsSync(path.join(p, k)))) out.push(p);
+        if (kustomizationFileOf(p) !== undefined) out.push(p);
         else walk(p);
       } else if (/\.ya?ml$/.test(e.name)) out.push(p);
     }
