@@ -188,6 +188,9 @@ export class Builder {
     }
     let stdout: string;
     try {
+      // As Flux builds: no load restriction (a patch at ../../base/p.yaml is fine), reads confined
+      // to the source root. The confinement is inspectBuild above: every file this build can
+      // load was proven inside the repository, and a build with any other is never run.
       const r = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", target], {
         reject: false,
         stdin: "ignore",
