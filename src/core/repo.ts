@@ -5,7 +5,9 @@
 import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE, parseConfig, type FleetConfig } from "./config.js";
-import { parseAllYaml } from "./yaml-edit.js";
+import { readObjects } from "../model/objects.js";
+
+export { readObjects } from "../model/objects.js";
 
 export { findRepoRoot } from "./repo-root.js";
 
@@ -22,19 +24,6 @@ export interface TenantSync {
   gitRepository: string;
   branch: string;
   url: string;
-}
-
-type K8sObject = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
-
-export function readObjects(cs: ChangeSet, file: string): K8sObject[] {
-  const text = cs.read(file);
-  if (text === undefined) return [];
-  const out: K8sObject[] = [];
-  for (const d of parseAllYaml(file, text)) {
-    const o = d.toJS() as K8sObject | null;
-    if (o && typeof o === "object") out.push(o);
-  }
-  return out;
 }
 
 export const TENANTS_BASE = "tenants/base";
