@@ -1,5 +1,7 @@
 /** `fleet new-tenant <name>`: onboard a team into tenants/base/ and every environment overlay. */
-import type { Answers, AnswerSpec, Generator } from "../src/core/generator.js";
+import type { Answers, AnswerSpec, FleetAction, Generator } from "../src/core/generator.js";
+import { ISOLATED_DIR } from "../src/model/overlays.js";
+import { namespaceOwner } from "../src/model/tenants.js";
 import * as v from "../src/core/validation.js";
 import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
 
@@ -118,8 +120,15 @@ export const newTenant: Generator = {
   description: "Onboard a tenant: namespace, reconciler RBAC, its GitRepository and Kustomization, in every environment",
   needsRepo: true,
   answers,
-  check: (a) => {
+  check: (a, ctx) => {
     const out = [];
+    const owner = namespaceOwner(ctx.model.tenants, str(a, "name"));
+    if (owner && owner.name !== str(a, "name"))
+      out.push({
+        field: "<name>",
+        rule: `namespace '${str(a, "name")}' is tenant ${owner.name}'s (${owner.base}); a namespace belongs to one tenant, whose reconciler is its admin`,
+        fix: "choose another tenant name",
+      });
     if (str(a, "role") === "cluster-admin" && a.allowClusterAdmin !== true)
       out.push({
         field: "--role",
@@ -138,11 +147,20 @@ export const newTenant: Generator = {
         }
       : undefined;
   },
-  actions: (a, ctx) => tenantActions(tenantOf(a), ctx.config),
+  actions: (a, ctx) => {
+    const t = tenantOf(a);
+    // An overlay whose transformers would capture the new tenant (Flux's multi-tenancy example
+    // sets `namespace: apps` on it) keeps them for what it holds, in a sub-overlay; the tenant
+    // goes beside it.
+    const isolate: FleetAction[] = ctx.model.overlays
+      .filter((o) => t.environments.includes(o.env) && o.transformers.length > 0)
+      .map((o) => ({ type: "fleet:isolate-overlay", path: o.file, into: ISOLATED_DIR }));
+    return [...isolate, ...tenantActions(t, ctx.config)];
+  },
   nextSteps: (a, ctx) => {
     const t = tenantOf(a);
     const sa = `system:serviceaccount:${t.name}:reconciler`;
-    const other = ctx.tenants.find((x) => x !== t.name) ?? "kube-system";
+    const other = ctx.model.tenants.find((x) => x.name !== t.name)?.namespace ?? "kube-system";
     return [
       `Create the git-auth secret the tenant's GitRepository reads (fleet never writes secrets):`,
       `  flux create secret git git-auth --namespace=${t.name} --url=${t.url} ...`,

@@ -6,49 +6,45 @@
  * exits 0, as any second identical run does. fleet cannot tell a tenant removed earlier from a
  * name that was never there, so the note names the tenants the repo has: a typo shows.
  */
-import * as path from "node:path";
 import type { Context, FleetAction, Generator } from "../src/core/generator.js";
-import { detectEnvironments, entryTarget, TENANTS_BASE } from "../src/core/repo.js";
+import { entryTarget } from "../src/model/kustomize.js";
+import { ISOLATED_DIR, readOverlays } from "../src/model/overlays.js";
+import { TENANTS_BASE, type Tenant } from "../src/model/tenants.js";
 import * as v from "../src/core/validation.js";
 import { listValues } from "../src/core/yaml-edit.js";
-import { codeownersKeys, tenantFiles } from "./tenant-actions.js";
+import { codeownersKeys } from "./tenant-actions.js";
 
 const BASE_KUSTOMIZATION = `${TENANTS_BASE}/kustomization.yaml`;
 
 const strings = (values: unknown[]) => values.filter((x): x is string => typeof x === "string");
 
 /**
- * The tenant's entries in one overlay, as they are spelled there (`../base/t/`, `./t-quota.yaml`),
- * and its files they name in the overlay's directory: fleet's own `<name>-patch.yaml` and
- * `<name>-quota.yaml`, and any other `<name>-*.yaml` (Flux's multi-tenancy example names its
- * patches that way).
+ * The tenant as the repo has it, or, when its base is gone (a half-done offboarding), what its
+ * name alone still claims in the overlays: `../base/<name>` and `<name>-*.yaml` files.
  */
-function overlayEntries(ctx: Context, env: string, name: string): { resources: string[]; patches: string[]; files: string[] } {
-  const f = tenantFiles(env, name);
-  const text = ctx.cs.read(f.overlay);
-  if (text === undefined) return { resources: [], patches: [], files: [] };
-  // team-a-patch.yaml is team-a's, not team's: a longer tenant name that matches claims it.
-  const longer = ctx.tenants.filter((t) => t !== name && t.startsWith(`${name}-`));
-  const ownFile = (entry: string): string | undefined => {
-    const target = entryTarget(f.dir, entry);
-    const file = path.posix.basename(target);
-    const own = path.posix.dirname(target) === f.dir && file.startsWith(`${name}-`) && /\.ya?ml$/.test(file);
-    return own && !longer.some((t) => file.startsWith(`${t}-`)) ? file : undefined;
-  };
-  const resources = strings(listValues(f.overlay, text, "resources"));
-  const patches = strings(listValues(f.overlay, text, "patches", "path"));
+function tenantOrRemains(ctx: Context, name: string): { tenants: Tenant[]; base: string } {
+  const found = ctx.model.tenants.find((t) => t.name === name);
+  if (found) return { tenants: ctx.model.tenants, base: found.base };
+  const base = `${TENANTS_BASE}/${name}`;
+  const remains: Tenant = { ...remainsOf(name), base, single: false, files: [] };
+  return { tenants: [...ctx.model.tenants, remains], base };
+}
+
+function remainsOf(name: string): Omit<Tenant, "base" | "single" | "files"> {
   return {
-    resources: resources.filter((r) => entryTarget(f.dir, r) === `${TENANTS_BASE}/${name}` || ownFile(r)),
-    patches: patches.filter((p) => ownFile(p)),
-    files: [...new Set([...resources, ...patches].map(ownFile).filter((x): x is string => x !== undefined))],
+    name,
+    namespace: name,
+    sync: { namespace: name, kustomization: name, path: "./", gitRepository: "", branch: "main", url: "" },
+    objects: [],
+    apiVersions: {},
   };
 }
 
 /** The entries of tenants/base/kustomization.yaml (a layout whose overlays list ../base) that are the tenant's. */
-function baseEntries(ctx: Context, name: string): string[] {
+function baseEntries(ctx: Context, base: string): string[] {
   const text = ctx.cs.read(BASE_KUSTOMIZATION);
   if (text === undefined) return [];
-  return strings(listValues(BASE_KUSTOMIZATION, text, "resources")).filter((r) => entryTarget(TENANTS_BASE, r) === `${TENANTS_BASE}/${name}`);
+  return strings(listValues(BASE_KUSTOMIZATION, text, "resources")).filter((r) => entryTarget(TENANTS_BASE, r) === base);
 }
 
 export const removeTenant: Generator = {
@@ -66,15 +62,19 @@ export const removeTenant: Generator = {
   ],
   actions: (a, ctx) => {
     const name = String(a.name);
-    const actions: FleetAction[] = [{ type: "fleet:delete", path: `${TENANTS_BASE}/${name}` }];
-    const inBase = baseEntries(ctx, name);
+    const { tenants, base } = tenantOrRemains(ctx, name);
+    const actions: FleetAction[] = [{ type: "fleet:delete", path: base }];
+    const inBase = baseEntries(ctx, base);
     if (inBase.length > 0) actions.push({ type: "fleet:kustomization", path: BASE_KUSTOMIZATION, removeResources: inBase });
-    // Every overlay in the tree, not only those fleet.yaml lists: nothing may keep pointing at the base.
-    for (const env of detectEnvironments(ctx.cs)) {
-      const f = tenantFiles(env, name);
-      const { resources, patches, files } = overlayEntries(ctx, env, name);
-      actions.push({ type: "fleet:kustomization", path: f.overlay, removeResources: resources, removePatches: patches });
-      for (const file of files) actions.push({ type: "fleet:delete", path: `${f.dir}/${file}` });
+    // Every overlay in the tree, not only those fleet.yaml lists, and every kustomization of its
+    // directory (a `_transformed` sub-overlay): nothing may keep pointing at the base.
+    for (const overlay of readOverlays(ctx.cs, tenants)) {
+      for (const e of overlay.tenants.get(name) ?? []) {
+        actions.push({ type: "fleet:kustomization", path: e.file, removeResources: e.resources, removePatches: e.patches, removeStrategicMerge: e.strategicMerge });
+        for (const file of e.files) actions.push({ type: "fleet:delete", path: file });
+      }
+      // new-tenant moved the overlay's transformers into a sub-overlay; alone again, it moves back.
+      if (ctx.cs.exists(`${overlay.dir}/${ISOLATED_DIR}/kustomization.yaml`)) actions.push({ type: "fleet:merge-isolated", path: overlay.file, into: ISOLATED_DIR });
     }
     const keys = codeownersKeys(name);
     actions.push({ type: "fleet:line", path: ".github/CODEOWNERS", key: keys.rbac });

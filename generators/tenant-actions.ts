@@ -3,7 +3,7 @@
  * looks the same whichever command wrote it. remove-tenant undoes exactly these.
  */
 import type { EnvConfig, FleetConfig, Quota } from "../src/core/config.js";
-import { apiVersions } from "../src/core/flux.js";
+import { apiVersions, type FluxKind } from "../src/core/flux.js";
 import type { FleetAction } from "../src/core/generator.js";
 import { envPath, TENANTS_BASE, type TenantSync } from "../src/core/repo.js";
 
@@ -42,12 +42,18 @@ export const tenantFiles = (env: string, name: string) => ({
 });
 
 /** What a tenant's overlay files need to know of it; new tenants name everything after themselves. */
-export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> & Partial<Omit<TenantSync, "path" | "branch" | "url">>;
+export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> &
+  Partial<Omit<TenantSync, "path" | "branch" | "url">> & {
+    /** The apiVersions its base's objects are at: a patch at another version finds no target. */
+    apiVersions?: Partial<Record<FluxKind, string>>;
+    /** How the overlay includes its base (`../base/<name>`); null when the overlay includes it already (`../base`). */
+    baseEntry?: string | null;
+  };
 
 /** A tenant's files in one environment overlay: its patch, its quota, and the references. */
 export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConfig): FleetAction[] {
   const f = tenantFiles(env.name, t.name);
-  const api = apiVersions(config.flux.version);
+  const api = { ...apiVersions(config.flux.version), ...t.apiVersions };
   const names = {
     name: t.name,
     namespace: t.namespace ?? t.name,
@@ -70,7 +76,7 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
     {
       type: "fleet:kustomization",
       path: f.overlay,
-      addResources: [`../base/${t.name}`, f.quota],
+      addResources: [...(t.baseEntry === null ? [] : [t.baseEntry ?? `../base/${t.name}`]), f.quota],
       addPatches: [f.patch],
     },
   ];

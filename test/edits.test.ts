@@ -32,7 +32,7 @@ describe("flow-style lists are edited inside their brackets", () => {
       "  {path: team-payments-patch.yaml},   # payments",
       "  {path: team-search-patch.yaml}",
       "]",
-      "commonLabels: {acme.io/env: 'prod'}",
+      "generatorOptions: {disableNameSuffixHash: true}",
       "",
     ].join("\n");
     write(repo, "tenants/prod/kustomization.yaml", mine);

@@ -7,6 +7,7 @@ import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
 import { markSetters } from "./image-setters.js";
+import { isolateOverlay, mergeIsolated } from "./isolate-overlay.js";
 import { editLists, lineEnding, rewriteApiVersions, setScalar } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
@@ -27,6 +28,7 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
     const text = editLists(a.path, current ?? KUSTOMIZATION_HEADER, [
       { key: "resources", add: a.addResources ?? [], remove: (v) => (a.removeResources ?? []).includes(v as string) },
       { key: "patches", add: (a.addPatches ?? []).map((p) => ({ path: p })), remove: (v) => (a.removePatches ?? []).includes(v as string), matchKey: "path" },
+      ...(a.removeStrategicMerge?.length ? [{ key: "patchesStrategicMerge", remove: (v: unknown) => a.removeStrategicMerge!.includes(v as string) }] : []),
     ]);
     if (current === undefined) cs.write(a.path, /\nresources:/.test(text) ? text : `${text}resources: []\n`);
     else if (text !== current) cs.write(a.path, text, { overwrite: true });
@@ -68,6 +70,10 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
     const out = lines.map((l) => l.body + l.end).join("");
     if (out !== text) cs.write(a.path, out, { overwrite: true });
   },
+
+  "fleet:isolate-overlay": (cs, a) => isolateOverlay(cs, a.path, a.into),
+
+  "fleet:merge-isolated": (cs, a) => mergeIsolated(cs, a.path, a.into),
 
   "fleet:delete": (cs, a) => {
     if (cs.exists(a.path)) cs.delete(a.path);

@@ -7,7 +7,8 @@ import { CONFIG_FILE, defaultConfig, parseConfig } from "./config.js";
 import { InputError } from "./errors.js";
 import { apiVersions } from "./flux.js";
 import type { Context } from "./generator.js";
-import { findRepoRoot, listTenants } from "./repo.js";
+import { findRepoRoot } from "./repo.js";
+import { readRepo } from "../model/repo.js";
 
 export interface OpenOptions {
   force?: boolean;
@@ -34,12 +35,14 @@ export function locateRepo(repoFlag: string | undefined, cwd: string): string {
 export function repoContext(root: string, opts: OpenOptions = {}): Context {
   const cs = new ChangeSet(root, opts);
   const { config } = parseConfig(cs.read(CONFIG_FILE) ?? "", CONFIG_FILE);
+  const model = readRepo(cs);
   return {
     cs,
     config,
     environments: config.environments.map((e) => e.name),
-    tenants: listTenants(cs),
+    tenants: model.tenants.map((t) => t.name),
     api: apiVersions(config.flux.version),
+    model,
   };
 }
 
@@ -61,5 +64,6 @@ export function initContext(root: string, adopt: boolean, opts: OpenOptions = {}
     if (found.git) config.git = { ...config.git, ...found.git };
     else config.git.repository = path.basename(root);
   } else config.git.repository = path.basename(root) || config.git.repository;
-  return { cs, config, environments, tenants: listTenants(cs), api: apiVersions(config.flux.version) };
+  const model = readRepo(cs);
+  return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(config.flux.version), model };
 }

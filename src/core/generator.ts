@@ -6,6 +6,7 @@
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "./flux.js";
+import type { RepoModel } from "../model/repo.js";
 
 export type AnswerValue = string | string[] | boolean;
 export type Answers = Record<string, AnswerValue>;
@@ -18,6 +19,8 @@ export interface Context {
   environments: string[];
   tenants: string[];
   api: Record<FluxKind, string>;
+  /** The repo as Flux reads it, before this run's changes. */
+  model: RepoModel;
 }
 
 export interface AnswerSpec {
@@ -53,7 +56,13 @@ export type FleetAction =
       removeResources?: string[];
       addPatches?: string[];
       removePatches?: string[];
+      /** Entries of the older `patchesStrategicMerge` list (Flux's multi-tenancy example has them). */
+      removeStrategicMerge?: string[];
     }
+  /** Move an overlay's entries and transformers into the sub-overlay `into`, so what is added beside it is outside them. */
+  | { type: "fleet:isolate-overlay"; path: string; into: string }
+  /** Its reverse, done only when the overlay holds nothing but that sub-overlay any more. */
+  | { type: "fleet:merge-isolated"; path: string; into: string }
   | { type: "fleet:line"; path: string; key: string; line?: string }
   | { type: "fleet:delete"; path: string }
   | { type: "fleet:yaml-list-add"; path: string; key: string | string[]; value: string | Record<string, unknown>; matchKey?: string }

@@ -118,7 +118,7 @@ export function coalesce(actions: FleetAction[]): FleetAction[] {
       out.push(copy);
       continue;
     }
-    for (const k of ["addResources", "removeResources", "addPatches", "removePatches"] as const)
+    for (const k of ["addResources", "removeResources", "addPatches", "removePatches", "removeStrategicMerge"] as const)
       if (a[k]) first[k] = [...(first[k] ?? []), ...a[k]!];
   }
   return out;

@@ -6,7 +6,7 @@
  * the Document API makes the change instead, which still keeps comments and order. Items are
  * matched by value, so a second run changes nothing.
  */
-import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit, YAMLMap, YAMLSeq, type Alias, type Node } from "yaml";
+import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit, YAMLMap, YAMLSeq, type Alias, type Node, type Scalar } from "yaml";
 import { ParseError } from "./errors.js";
 import { scanLists, type ScannedList } from "./yaml-lists.js";
 
@@ -369,6 +369,19 @@ export function listValues(file: string, text: string, key: string, matchKey?: s
 /** The new value in the old one's quoting: `"v1beta2"` becomes `"v1"`, a plain v1beta2 plain v1. */
 function requote(source: string, oldValue: string, newValue: string): string {
   return source.includes(oldValue) ? source.replace(oldValue, newValue) : newValue;
+}
+
+/**
+ * New values for scalars of a parsed text, each in its old quoting; every other byte of the text
+ * is kept.
+ */
+export function replaceScalars(text: string, edits: Array<{ node: Scalar; value: string }>): string {
+  let out = text;
+  for (const { node, value } of [...edits].sort((a, b) => b.node.range![0] - a.node.range![0])) {
+    const [start, end] = node.range!;
+    out = out.slice(0, start) + requote(out.slice(start, end), String(node.value), value) + out.slice(end);
+  }
+  return out;
 }
 
 /** Set the scalar at `keyPath` in place: only its own bytes change. */

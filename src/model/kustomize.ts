@@ -1,0 +1,28 @@
+/** How kustomize finds a directory's kustomization, and what fleet counts as a manifest. */
+import * as path from "node:path";
+import type { ChangeSet } from "../changeset/changeset.js";
+
+/** The names kustomize looks for, in its order. */
+export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+export const isYamlFile = (f: string) => /\.ya?ml$/.test(f);
+
+/** The kustomization file of a repo-relative directory in the staged repo, if it has one. */
+export function kustomizationIn(cs: ChangeSet, dir: string): string | undefined {
+  return KUSTOMIZATION_FILES.map((f) => `${dir}/${f}`).find((f) => cs.read(f) !== undefined);
+}
+
+/**
+ * What a kustomization in `dir` means by an entry of its resources or patches: the repo-relative
+ * path, however it is spelled (`../base/t/`, `./../base/t` and `../base/./t` from tenants/prod
+ * all mean tenants/base/t).
+ */
+export function entryTarget(dir: string, entry: string): string {
+  return path.posix.normalize(path.posix.join(dir, entry)).replace(/\/+$/, "");
+}
+
+/** How a kustomization in `fromDir` spells the repo-relative `target`. */
+export function entryFrom(fromDir: string, target: string): string {
+  const rel = path.posix.relative(fromDir, target);
+  return rel === "" ? "." : rel;
+}

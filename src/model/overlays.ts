@@ -1,0 +1,194 @@
+/**
+ * The environment overlays of tenants/ (tenants/<env>/kustomization.yaml), read with what makes
+ * kustomize change whatever they include: their transformers. An overlay may include
+ * kustomizations of its own directory (fleet's `_transformed` sub-overlay, a team's grouping);
+ * each tenant's entries are found wherever in that tree they are, as they are spelled there.
+ */
+import * as path from "node:path";
+import { isMap, isScalar, isSeq, type Document } from "yaml";
+import type { ChangeSet } from "../changeset/changeset.js";
+import { parseAllYaml, parseYaml } from "../core/yaml-edit.js";
+import { entryTarget, isYamlFile, kustomizationIn } from "./kustomize.js";
+import { TENANTS_BASE, type Tenant } from "./tenants.js";
+
+/** Where fleet moves an overlay's entries when its transformers would capture a new tenant. */
+export const ISOLATED_DIR = "_transformed";
+
+/**
+ * Fields that leave a tenant added beside the others as it is: lists of what to include, and
+ * patches that name their objects (a strategic-merge patch applies to the object it names), and
+ * annotations (they neither move an object nor change its name, labels or permissions).
+ * Everything else (namespace, namePrefix, labels, replacements, a patch with a target,
+ * components, ...) applies to every object the kustomization builds, a new tenant's too.
+ */
+const INERT = new Set(["apiVersion", "kind", "metadata", "resources", "patchesStrategicMerge", "configMapGenerator", "secretGenerator", "generatorOptions", "sortOptions", "commonAnnotations"]);
+
+/** One kustomization file's entries for one tenant. */
+export interface TenantEntries {
+  /** The kustomization file holding them. */
+  file: string;
+  /** Entries of `resources`, `patches[].path` and `patchesStrategicMerge`, spelled as there. */
+  resources: string[];
+  patches: string[];
+  strategicMerge: string[];
+  /** Repo-relative files those entries name that are the tenant's alone (its patch, its quota). */
+  files: string[];
+}
+
+export interface Overlay {
+  env: string;
+  dir: string;
+  file: string;
+  /** The overlay's own fields that would change a tenant added to it, as `namespace: apps`. */
+  transformers: string[];
+  /** Kustomization files inside the overlay's directory that it includes, itself first. */
+  files: string[];
+  /** Each tenant the overlay includes, with its entries (none when it comes through `../base`). */
+  tenants: Map<string, TenantEntries[]>;
+  /** Entries that include tenants/base as a whole (`../base`): the tenants its kustomization lists. */
+  wholeBase: string[];
+}
+
+const strings = (node: unknown): Array<{ value: string }> =>
+  isSeq(node) ? node.items.filter((i) => isScalar(i) && typeof i.value === "string").map((i) => ({ value: (i as { value: string }).value })) : [];
+
+/** How a transformer field reads in a message: its value when it is one scalar. */
+function describe(doc: Document, key: string): string {
+  const node = doc.get(key, true);
+  return isScalar(node) ? `${key}: ${String(node.value)}` : key;
+}
+
+/** The fields of a kustomization that would change anything added to it. */
+export function transformersOf(doc: Document): string[] {
+  if (!isMap(doc.contents)) return [];
+  const out: string[] = [];
+  for (const pair of doc.contents.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    if (key === "patches") {
+      if (isSeq(pair.value) && pair.value.items.some((p) => isMap(p) && p.has("target"))) out.push("patches with a target");
+      continue;
+    }
+    if (!INERT.has(key)) out.push(describe(doc, key));
+  }
+  return out;
+}
+
+/** The environments of tenants/: each directory beside the base holding a kustomization. */
+export function detectEnvironments(cs: ChangeSet): string[] {
+  return cs.list("tenants").dirs.filter((d) => `tenants/${d}` !== TENANTS_BASE && !d.startsWith("_") && kustomizationIn(cs, `tenants/${d}`) !== undefined);
+}
+
+/** A file of the overlay is a tenant's when its name says so (`<t>-patch.yaml`), the longest name winning. */
+function ownerByName(file: string, tenants: Tenant[]): Tenant | undefined {
+  const base = path.posix.basename(file);
+  return tenants
+    .filter((t) => base.startsWith(`${t.name}-`) || base === `${t.name}.yaml` || base === `${t.name}.yml`)
+    .sort((a, b) => b.name.length - a.name.length)[0];
+}
+
+/** Otherwise its objects say: every one of them names an object of one tenant's base, or sits in a namespace only that tenant has. */
+function ownerByContent(cs: ChangeSet, file: string, tenants: Tenant[]): Tenant | undefined {
+  const body = cs.read(file);
+  if (body === undefined) return undefined;
+  let objs: Array<{ kind: string; name: string; namespace: string }>;
+  try {
+    objs = parseYamlAll(file, body);
+  } catch {
+    return undefined;
+  }
+  if (objs.length === 0) return undefined;
+  const owners = new Set<Tenant>();
+  for (const o of objs) {
+    const named = tenants.filter((t) => t.objects.some((d) => d.kind === o.kind && d.name === o.name && (d.namespace === o.namespace || o.namespace === "")));
+    const inNs = tenants.filter((t) => o.namespace !== "" && t.namespace === o.namespace);
+    const candidates = named.length === 1 ? named : inNs.length === 1 ? inNs : [];
+    if (candidates.length !== 1) return undefined;
+    owners.add(candidates[0]!);
+  }
+  return owners.size === 1 ? [...owners][0] : undefined;
+}
+
+function parseYamlAll(file: string, body: string): Array<{ kind: string; name: string; namespace: string }> {
+  const out: Array<{ kind: string; name: string; namespace: string }> = [];
+  for (const d of parseAllYaml(file, body)) {
+    const kind = d.getIn(["kind"]);
+    const name = d.getIn(["metadata", "name"]);
+    const ns = d.getIn(["metadata", "namespace"]);
+    if (typeof kind === "string" && typeof name === "string") out.push({ kind, name, namespace: typeof ns === "string" ? ns : "" });
+  }
+  return out;
+}
+
+function entriesFor(map: Map<string, TenantEntries[]>, tenant: string, file: string): TenantEntries {
+  const list = map.get(tenant) ?? [];
+  let e = list.find((x) => x.file === file);
+  if (!e) {
+    e = { file, resources: [], patches: [], strategicMerge: [], files: [] };
+    list.push(e);
+    map.set(tenant, list);
+  }
+  return e;
+}
+
+/** Read one environment's overlay and every kustomization of its directory it includes. */
+export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Overlay | undefined {
+  const dir = `tenants/${env}`;
+  const file = kustomizationIn(cs, dir);
+  if (!file) return undefined;
+  const overlay: Overlay = { env, dir, file, transformers: [], files: [], tenants: new Map(), wholeBase: [] };
+  const byBase = new Map(tenants.map((t) => [t.base, t]));
+  const inside = (p: string) => p === dir || p.startsWith(`${dir}/`);
+  const visit = (kfile: string) => {
+    if (overlay.files.includes(kfile)) return;
+    overlay.files.push(kfile);
+    const kdir = path.posix.dirname(kfile);
+    const doc = parseYaml(kfile, cs.read(kfile) ?? "");
+    if (kfile === file) overlay.transformers = transformersOf(doc);
+    const own = (entry: string, field: "resources" | "patches" | "strategicMerge") => {
+      const target = entryTarget(kdir, entry);
+      const base = byBase.get(target);
+      if (base && field === "resources") {
+        entriesFor(overlay.tenants, base.name, kfile).resources.push(entry);
+        return;
+      }
+      if (target === TENANTS_BASE && field === "resources") {
+        overlay.wholeBase.push(entry);
+        return;
+      }
+      if (!inside(target)) return;
+      const nested = field === "resources" ? kustomizationIn(cs, target) : undefined;
+      if (nested) return visit(nested);
+      if (!isYamlFile(target)) return;
+      const owner = ownerByName(target, tenants) ?? ownerByContent(cs, target, tenants);
+      if (!owner) return;
+      const e = entriesFor(overlay.tenants, owner.name, kfile);
+      e[field].push(entry);
+      if (!e.files.includes(target)) e.files.push(target);
+    };
+    for (const r of strings(doc.get("resources", true))) own(r.value, "resources");
+    const patches = doc.get("patches", true);
+    if (isSeq(patches))
+      for (const p of patches.items) {
+        const at = isMap(p) ? p.get("path") : undefined;
+        if (typeof at === "string" && !(isMap(p) && p.has("target"))) own(at, "patches");
+      }
+    for (const p of strings(doc.get("patchesStrategicMerge", true))) if (!/[\n:]/.test(p.value)) own(p.value, "strategicMerge");
+  };
+  visit(file);
+  // ../base: the tenants its own kustomization lists.
+  if (overlay.wholeBase.length > 0) {
+    const baseFile = kustomizationIn(cs, TENANTS_BASE);
+    const doc = baseFile ? parseYaml(baseFile, cs.read(baseFile) ?? "") : undefined;
+    for (const r of doc ? strings(doc.get("resources", true)) : []) {
+      const t = byBase.get(entryTarget(TENANTS_BASE, r.value));
+      if (t && !overlay.tenants.has(t.name)) overlay.tenants.set(t.name, []);
+    }
+  }
+  return overlay;
+}
+
+export function readOverlays(cs: ChangeSet, tenants: Tenant[]): Overlay[] {
+  return detectEnvironments(cs)
+    .map((env) => readOverlay(cs, env, tenants))
+    .filter((o): o is Overlay => o !== undefined);
+}
