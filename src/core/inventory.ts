@@ -7,7 +7,8 @@
 import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE } from "./config.js";
-import { detectEnvironments, entryTarget, listTenants, loadConfig, readObjects, readTenantSync, TENANTS_BASE } from "./repo.js";
+import { detectEnvironments, loadConfig, readObjects } from "./repo.js";
+import { readRepo } from "../model/repo.js";
 
 export interface TenantEntry {
   name: string;
@@ -42,34 +43,6 @@ export interface Inventory {
 }
 
 const isYaml = (f: string) => /\.ya?ml$/.test(f);
-
-/** A kustomization's resources, as strings. */
-function resources(cs: ChangeSet, file: string): string[] {
-  const kz = readObjects(cs, file)[0] as { resources?: unknown } | undefined;
-  return Array.isArray(kz?.resources) ? kz.resources.filter((r): r is string => typeof r === "string") : [];
-}
-
-/** Tenants an environment overlay runs: `../base/<t>`, or `../base` and what its kustomization lists. */
-function overlayTenants(cs: ChangeSet, env: string, problems: string[]): string[] {
-  const overlay = `tenants/${env}/kustomization.yaml`;
-  const out: string[] = [];
-  for (const r of resources(cs, overlay)) {
-    const target = entryTarget(`tenants/${env}`, r);
-    if (target === TENANTS_BASE) {
-      for (const t of resources(cs, `${TENANTS_BASE}/kustomization.yaml`)) {
-        const name = path.posix.relative(TENANTS_BASE, entryTarget(TENANTS_BASE, t));
-        if (name !== "" && !name.includes("/") && !name.startsWith("..") && cs.exists(`${TENANTS_BASE}/${name}/kustomization.yaml`)) out.push(name);
-      }
-      continue;
-    }
-    if (!target.startsWith(`${TENANTS_BASE}/`)) continue;
-    const name = target.slice(TENANTS_BASE.length + 1);
-    if (name.includes("/")) continue;
-    if (cs.exists(`${TENANTS_BASE}/${name}/kustomization.yaml`)) out.push(name);
-    else problems.push(`${overlay} lists ${r}, which has no kustomization.yaml`);
-  }
-  return [...new Set(out)];
-}
 
 /** Cluster directories: those under clusters/ holding flux-system/ or a YAML file. */
 function listClusterDirs(cs: ChangeSet): string[] {
@@ -113,7 +86,9 @@ export function readInventory(cs: ChangeSet): Inventory {
   const configured = cs.exists(CONFIG_FILE) ? loadConfig(cs).environments.map((e) => e.name) : [];
   const inTree = detectEnvironments(cs);
   const envNames = [...configured, ...inTree.filter((e) => !configured.includes(e)).sort()];
-  const tenantsOf = new Map(envNames.map((e) => [e, inTree.includes(e) ? overlayTenants(cs, e, problems) : []]));
+  const model = readRepo(cs);
+  for (const o of model.overlays) problems.push(...o.missing);
+  const tenantsOf = new Map(envNames.map((e) => [e, [...(model.overlays.find((o) => o.env === e)?.tenants.keys() ?? [])]]));
 
   const clusters: ClusterEntry[] = listClusterDirs(cs).map((name) => {
     const { environment, from } = clusterEnvironment(cs, name, problems);
@@ -127,8 +102,7 @@ export function readInventory(cs: ChangeSet): Inventory {
     clusters: clusters.filter((c) => c.environment === name).map((c) => c.name),
   }));
 
-  const tenants: TenantEntry[] = listTenants(cs).map((name) => {
-    const sync = readTenantSync(cs, name);
+  const tenants: TenantEntry[] = model.tenants.map(({ name, sync }) => {
     const envs = environments.filter((e) => e.tenants.includes(name)).map((e) => e.name);
     return {
       name,

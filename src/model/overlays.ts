@@ -47,6 +47,8 @@ export interface Overlay {
   tenants: Map<string, TenantEntries[]>;
   /** Entries that include tenants/base as a whole (`../base`): the tenants its kustomization lists. */
   wholeBase: string[];
+  /** Entries naming a tenant base that is not there, as `tenants/prod/kustomization.yaml lists ../base/x`. */
+  missing: string[];
 }
 
 const strings = (node: unknown): Array<{ value: string }> =>
@@ -135,7 +137,7 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
   const dir = `tenants/${env}`;
   const file = kustomizationIn(cs, dir);
   if (!file) return undefined;
-  const overlay: Overlay = { env, dir, file, transformers: [], files: [], tenants: new Map(), wholeBase: [] };
+  const overlay: Overlay = { env, dir, file, transformers: [], files: [], tenants: new Map(), wholeBase: [], missing: [] };
   const byBase = new Map(tenants.map((t) => [t.base, t]));
   const inside = (p: string) => p === dir || p.startsWith(`${dir}/`);
   const visit = (kfile: string) => {
@@ -153,6 +155,10 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
       }
       if (target === TENANTS_BASE && field === "resources") {
         overlay.wholeBase.push(entry);
+        return;
+      }
+      if (field === "resources" && target.startsWith(`${TENANTS_BASE}/`) && !cs.exists(target) && !kustomizationIn(cs, target)) {
+        overlay.missing.push(`${kfile} lists ${entry}, which has no kustomization.yaml`);
         return;
       }
       if (!inside(target)) return;
