@@ -95,6 +95,10 @@ describe("each invariant, broken, is named with its object and file", () => {
       { object: "ClusterRoleBinding/tenant-extra", file: "infrastructure/base/extra.yaml" }],
     ["tenant-object-namespace", "a tenant's quota in default", (r) => write(r, "tenants/prod/team-search-quota.yaml", read(r, "tenants/prod/team-search-quota.yaml").replace("kind: ResourceQuota\nmetadata:\n  name: team-search\n  namespace: team-search", "kind: ResourceQuota\nmetadata:\n  name: team-search\n  namespace: default")),
       { object: "ResourceQuota/default/team-search", file: "tenants/prod/team-search-quota.yaml" }],
+    ["tenant-file-platform-authority", "a file planted in a tenant's base: a Kustomization in flux-system running as the controller", (r) => {
+      write(r, "tenants/base/team-search/escalate.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: team-search-admin\n  namespace: flux-system\nspec:\n  serviceAccountName: kustomize-controller\n  interval: 5m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n");
+      write(r, "tenants/base/team-search/kustomization.yaml", read(r, "tenants/base/team-search/kustomization.yaml").replace("resources:\n", "resources:\n  - escalate.yaml\n"));
+    }, { object: "Kustomization/flux-system/team-search-admin", file: "tenants/base/team-search/escalate.yaml" }],
     ["prune", "a tenant Kustomization that does not prune", (r) => write(r, "tenants/base/team-search/sync.yaml", read(r, "tenants/base/team-search/sync.yaml").replace("prune: true", "prune: false")),
       { object: "Kustomization/team-search/team-search", file: "tenants/base/team-search/sync.yaml", severity: "warning" }],
     ["api-version", "an API version Flux 2.7 no longer serves", (r) => addInfra(r, "apiVersion: image.toolkit.fluxcd.io/v1beta1\nkind: ImagePolicy\nmetadata:\n  name: old\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: old\n"),

@@ -6,6 +6,7 @@ import { apiVersionStatus, strictSubstitution } from "../core/flux.js";
 import type { Walked } from "./discover.js";
 import { group, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
 import { RbacModel, type Identity } from "./rbac.js";
+import { beyondTenant } from "../model/tenant-bounds.js";
 
 export interface CheckContext {
   cluster: string;
@@ -22,6 +23,8 @@ export interface CheckContext {
   /** Namespaces that belong to tenants. */
   tenantNamespaces: string[];
   tenantNamespaceSet: Set<string>;
+  /** The tenants of the repo model: their namespace and the repo paths that are theirs (base, overlay files). */
+  tenantFiles: Array<{ name: string; namespace: string; owns: string[] }>;
 }
 
 export interface Hit {
@@ -319,6 +322,30 @@ export const CHECKS: Check[] = [
           return !ns || ns === "default" || !(c.tenantNamespaceSet.has(ns) || ns === a.obj.metadata!.labels![TENANT_LABEL]);
         })
         .map((a) => ({ at: a, message: `belongs to tenant ${a.obj.metadata!.labels![TENANT_LABEL]} but is in namespace ${a.obj.metadata?.namespace ?? "default (none set)"}` })),
+  },
+  {
+    id: "tenant-file-platform-authority",
+    severity: "error",
+    title: "nothing in a tenant's files acts beyond the tenant's namespace with platform authority",
+    fix: "move the object out of the tenant's files into the platform's (infrastructure/, clusters/), or scope it to the tenant's namespace and reconciler",
+    run: (c) => {
+      const appliers = new Map(flux(c).map((a) => [ref(a.obj), a.obj]));
+      // Applied as kustomize-controller: by the cluster's own sync, or a Kustomization without an account of its own.
+      const platform = (a: Applied) => {
+        if (a.appliedBy === "") return true;
+        const by = appliers.get(a.appliedBy);
+        const sa = by?.spec?.serviceAccountName as string | undefined;
+        return sa === "kustomize-controller" || (!sa && !c.defaultSaFlag);
+      };
+      const hits: Hit[] = [];
+      for (const a of c.objects) {
+        const t = c.tenantFiles.find((t) => t.owns.some((p) => a.file === p || a.file.startsWith(`${p}/`)));
+        if (!t || !platform(a)) continue;
+        const why = beyondTenant(a.obj, t.namespace, { defaultServiceAccount: c.defaultSaFlag === true });
+        if (why) hits.push({ at: a, message: `declared in tenant ${t.name}'s files and applied as kustomize-controller (${a.appliedBy || "the cluster's sync"}): ${why}` });
+      }
+      return hits;
+    },
   },
   {
     id: "prune",

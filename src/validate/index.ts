@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { bootstrappedVersion, DEFAULT_FLUX_VERSION, isKnownRelease } from "../core/flux.js";
 import { Builder } from "./build.js";
+import { ChangeSet } from "../changeset/changeset.js";
+import { readRepo } from "../model/repo.js";
 import { readInside } from "./inputs.js";
 import { CHECKS, type CheckContext, isTenantApplier, tenantNamespacesOf } from "./checks.js";
 import { walkCluster } from "./discover.js";
@@ -84,7 +86,19 @@ export async function validateCluster(opts: ValidateOptions, cluster: string, bu
       return { applier, id: sa ? { namespace: ns, name: sa } : undefined };
     })
     .filter((t, i, all) => all.findIndex((u) => u.id?.namespace === t.id?.namespace && u.id?.name === t.id?.name && !!u.id === !!t.id) === i);
-  const ctx: CheckContext = { cluster, pin, walked, objects, rbac, tenants, defaultSaFlag: saFlag, noRemoteBases, tenantNamespaces, tenantNamespaceSet: new Set(tenantNamespaces) };
+  const ctx: CheckContext = {
+    cluster,
+    pin,
+    walked,
+    objects,
+    rbac,
+    tenants,
+    defaultSaFlag: saFlag,
+    noRemoteBases,
+    tenantNamespaces,
+    tenantNamespaceSet: new Set(tenantNamespaces),
+    tenantFiles: tenantFilesOf(opts.root),
+  };
   const findings: Finding[] = [];
   for (const check of CHECKS)
     for (const hit of check.run(ctx))
@@ -103,7 +117,30 @@ export async function validateCluster(opts: ValidateOptions, cluster: string, bu
   return { name: cluster, pin, objects, notChecked: [...walked.notChecked, ...remotes], findings, rbac, tenants, tenantNamespaces };
 }
 
+/** The tenants of the repo model, with what is theirs, read once per repo. */
+const tenantFilesCache = new Map<string, CheckContext["tenantFiles"]>();
+function tenantFilesOf(root: string): CheckContext["tenantFiles"] {
+  let files = tenantFilesCache.get(root);
+  if (!files) {
+    try {
+      const model = readRepo(new ChangeSet(root));
+      files = model.tenants.map((t) => ({
+        name: t.name,
+        namespace: t.namespace,
+        owns: [t.base, ...model.overlays.flatMap((o) => (o.tenants.get(t.name) ?? []).flatMap((e) => e.files))],
+      }));
+    } catch {
+      // A tenant file fleet cannot read: its build reports it, and there are no tenant files to judge.
+      files = [];
+    }
+    tenantFilesCache.set(root, files);
+  }
+  return files;
+}
+
 export async function validateRepo(opts: ValidateOptions): Promise<ValidatedCluster[]> {
+  // A run reads the repo afresh.
+  tenantFilesCache.delete(opts.root);
   const all = listClusterDirs(opts.root);
   if (all.length === 0) throw new NoClusters(`no clusters/<name>/ directory in ${opts.root}`);
   const names = opts.cluster ? all.filter((c) => c === opts.cluster) : all;
