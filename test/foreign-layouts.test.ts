@@ -115,6 +115,19 @@ describe("Flux's multi-tenancy example (namespace: apps in every overlay)", () =
   });
 });
 
+describe("a namespace something else in the repo already uses", () => {
+  it("is refused as a new tenant's name, naming the file, nothing written", async () => {
+    const repo = multiTenancy();
+    write(repo, "infrastructure/kyverno/namespace.yaml", y("apiVersion: v1", "kind: Namespace", "metadata:", "  name: kyverno"));
+    await ok(["init", ".", "--adopt"], repo);
+    const before = snapshot(repo);
+    const r = await fleet([...newTenant("kyverno"), "--yes"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/namespace 'kyverno' is already used by infrastructure\/kyverno\/namespace\.yaml/);
+    expect(snapshot(repo)).toEqual(before);
+  });
+});
+
 /** Tenants without a namespace of their own, put into a shared one by the overlay, with patchesStrategicMerge. */
 function sharedNamespace(ns: string, extra: string[] = []): string {
   const repo = path.join(tmpDir(), "shared");

@@ -1,0 +1,49 @@
+/**
+ * Who in the repo already uses a namespace. A tenant's namespace is its own: a second
+ * Kustomization applying the same Namespace (infrastructure creating it for a component, say)
+ * fights over it, and pruning either one deletes it, with everything in it, under the other.
+ */
+import type { ChangeSet } from "../changeset/changeset.js";
+import { parseAllYaml } from "../core/yaml-edit.js";
+import { isYamlFile } from "./kustomize.js";
+
+/** Directories no Flux build reads. */
+const SKIP = new Set(["node_modules"]);
+
+function yamlFiles(cs: ChangeSet, dir: string, out: string[]): void {
+  const { files, dirs } = cs.list(dir);
+  const at = (n: string) => (dir === "" ? n : `${dir}/${n}`);
+  for (const f of files) if (isYamlFile(f)) out.push(at(f));
+  for (const d of dirs) if (!d.startsWith(".") && !SKIP.has(d)) yamlFiles(cs, at(d), out);
+}
+
+/**
+ * The files (at most `limit`) outside `except` (repo paths, a directory covering what is below
+ * it) that declare Namespace `ns` or an object in it.
+ */
+export function namespaceUsers(cs: ChangeSet, ns: string, except: string[], limit = 3): string[] {
+  const files: string[] = [];
+  yamlFiles(cs, "", files);
+  const mine = (f: string) => except.some((e) => f === e || f.startsWith(`${e}/`));
+  const out: string[] = [];
+  for (const file of files) {
+    if (out.length >= limit) break;
+    if (mine(file)) continue;
+    const text = cs.read(file);
+    // Most files never mention it: no parse for them.
+    if (text === undefined || !text.includes(ns)) continue;
+    try {
+      for (const d of parseAllYaml(file, text)) {
+        const kind = d.getIn(["kind"]);
+        const name = d.getIn(["metadata", "name"]);
+        if ((kind === "Namespace" && name === ns) || d.getIn(["metadata", "namespace"]) === ns) {
+          out.push(file);
+          break;
+        }
+      }
+    } catch {
+      // A file fleet cannot parse is kustomize's to report, not a claim on the namespace.
+    }
+  }
+  return out;
+}
