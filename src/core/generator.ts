@@ -5,7 +5,7 @@
  */
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetConfig } from "./config.js";
-import type { FluxKind } from "./flux.js";
+import type { FluxKind } from "../flux/index.js";
 
 export type AnswerValue = string | string[] | boolean;
 export type Answers = Record<string, AnswerValue>;
@@ -17,7 +17,7 @@ export interface Context {
   config: FleetConfig;
   environments: string[];
   tenants: string[];
-  api: Record<FluxKind, string>;
+  api: Partial<Record<FluxKind, string>>;
 }
 
 export interface AnswerSpec {
@@ -64,7 +64,7 @@ export type FleetAction =
   /** Replace what `pattern` (a regular expression source) matches, for files that are not YAML. */
   | { type: "fleet:replace"; path: string; pattern: string; replacement: string }
   /** Rewrite the apiVersion of every Flux object in the file to the one given for its kind. */
-  | { type: "fleet:api-versions"; path: string; versions: Record<string, string> };
+  | { type: "fleet:api-versions"; path: string; versions: Partial<Record<string, string>> };
 
 /**
  * An external command a generator asks for (flux bootstrap, terraform apply), described as data:

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { bootstrappedVersion, DEFAULT_FLUX_VERSION, isKnownRelease } from "../core/flux.js";
+import { bootstrappedVersion, DEFAULT_FLUX_VERSION, isRelease } from "../flux/index.js";
 import { Builder } from "./build.js";
 import { readInside } from "./inputs.js";
 import { CHECKS, type CheckContext, isTenantApplier, tenantNamespacesOf } from "./checks.js";
@@ -41,13 +41,13 @@ export function listClusterDirs(root: string): string[] {
 function pinFor(root: string, cluster: string): string {
   try {
     const v = (parse(readInside(root, "fleet.yaml") ?? "") as { flux?: { version?: string } } | null)?.flux?.version;
-    if (v && isKnownRelease(v)) return v;
+    if (v && isRelease(v)) return v;
   } catch {
     // No fleet.yaml (any Flux repo), or one validate need not understand.
   }
   try {
     const v = bootstrappedVersion(readInside(root, `clusters/${cluster}/flux-system/gotk-components.yaml`) ?? "");
-    if (v && isKnownRelease(v)) return v;
+    if (v && isRelease(v)) return v;
   } catch {
     // Not bootstrapped yet.
   }
