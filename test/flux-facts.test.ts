@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { apiVersions, apiVersionStatus, bootstrappedVersion, compareMinors, factsWarning, strictSubstitution } from "../src/flux/index.js";
 import { MINORS } from "../src/flux/minors.js";
-import { fleet, initRepo, read, write } from "./helpers.js";
+import { bootstrapStandIn, fleet, initRepo, read, write } from "./helpers.js";
 
 describe("API versions by release", () => {
   it("v0.30.2 (pre-GA): kustomize and source v1beta2, helm v2beta2 not yet, image and notification v1beta1, no OCIRepository", () => {
@@ -86,6 +86,32 @@ const rank = (v: string) => {
   const [, major, stage, n] = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v)!;
   return Number(major) * 1000 + (stage === "alpha" ? 0 : stage === "beta" ? 100 : 200) + Number(n ?? 0);
 };
+
+describe("fleet validate judges API versions by the pin's own minor", () => {
+  const helmRelease = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ingress\n  namespace: default\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: ingress-nginx\n      version: 4.10.0\n      sourceRef:\n        kind: HelmRepository\n        name: ingress\n";
+  const pinned = async (pin: string) => {
+    const repo = await initRepo();
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
+    bootstrapStandIn(repo, "prod-eu", pin);
+    write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace(/version: v\d+\.\d+\.\d+/, `version: ${pin}`));
+    write(repo, "infrastructure/base/ingress.yaml", helmRelease);
+    write(repo, "infrastructure/base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ingress.yaml\n");
+    const r = await fleet(["validate", "--json", "--cluster", "prod-eu"], { cwd: repo });
+    return JSON.parse(r.stdout) as { clusters: Array<{ flux: string; notChecked: string[]; findings: Array<{ id: string; object: string; message: string }> }> };
+  };
+
+  it("under v2.1.0 a HelmRelease v2 is not served", async () => {
+    const [c] = (await pinned("v2.1.0")).clusters;
+    expect(c!.flux).toBe("v2.1.0");
+    expect(c!.findings.filter((f) => f.id === "api-version").map((f) => [f.object, f.message])).toEqual([["HelmRelease/default/ingress", "helm.toolkit.fluxcd.io/v2 is not served by Flux v2.1.0"]]);
+  });
+
+  it("under v2.10.0 it uses 2.9's facts and says so", async () => {
+    const [c] = (await pinned("v2.10.0")).clusters;
+    expect(c!.findings.filter((f) => f.id === "api-version")).toEqual([]);
+    expect(c!.notChecked[0]).toMatch(/^API versions exactly as Flux v2\.10\.0 serves them: Flux v2\.10\.0 is newer than fleet's facts/);
+  });
+});
 
 describe("the tables", () => {
   const minors = Object.keys(MINORS).sort(compareMinors);

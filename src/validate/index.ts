@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { bootstrappedVersion, DEFAULT_FLUX_VERSION, isRelease } from "../flux/index.js";
+import { bootstrappedVersion, DEFAULT_FLUX_VERSION, factsWarning, isRelease } from "../flux/index.js";
 import { Builder } from "./build.js";
 import { readInside } from "./inputs.js";
 import { CHECKS, type CheckContext, isTenantApplier, tenantNamespacesOf } from "./checks.js";
@@ -100,7 +100,10 @@ export async function validateCluster(opts: ValidateOptions, cluster: string, bu
   findings.sort((a, b) => (a.severity === b.severity ? a.id.localeCompare(b.id) : a.severity === "error" ? -1 : 1));
   // Where Flux would fetch a remote, it is not checked, and said so; under the lockdown it is an error (a check).
   const remotes = noRemoteBases ? [] : walked.remotes.map((r) => `remote base ${r.remote.ref} in ${r.remote.file}: ${r.path} (applied by ${ref(r.at.obj)}) is not built; validate never fetches`);
-  return { name: cluster, pin, objects, notChecked: [...walked.notChecked, ...remotes], findings, rbac, tenants, tenantNamespaces };
+  // API versions under a pin outside fleet's Flux tables are judged with borrowed facts.
+  const guessed = factsWarning(pin);
+  const facts = guessed ? [`API versions exactly as Flux ${pin} serves them: ${guessed}`] : [];
+  return { name: cluster, pin, objects, notChecked: [...facts, ...walked.notChecked, ...remotes], findings, rbac, tenants, tenantNamespaces };
 }
 
 export async function validateRepo(opts: ValidateOptions): Promise<ValidatedCluster[]> {
