@@ -3,7 +3,7 @@
  * `--adopt` write only fleet.yaml into an existing Flux repo, from what its tree says.
  */
 import { defaultEnvironment, GIT_PROVIDERS, type FleetConfig } from "../src/core/config.js";
-import { EXTRA_COMPONENTS, KNOWN_RELEASES } from "../src/core/flux.js";
+import { EXTRA_COMPONENTS, releaseRule } from "../src/flux/index.js";
 import type { Answers, Generator, FleetAction } from "../src/core/generator.js";
 import * as v from "../src/core/validation.js";
 import { tenantActions } from "./tenant-actions.js";
@@ -90,10 +90,9 @@ export const init: Generator = {
     },
     {
       name: "fluxVersion",
-      message: "Flux release to pin",
-      type: "list",
-      choices: () => [...KNOWN_RELEASES],
+      message: "Flux release to pin (vX.Y.Z)",
       default: (ctx) => ctx.config.flux.version,
+      validate: (val) => releaseRule(String(val)),
     },
     {
       name: "componentsExtra",

@@ -3,7 +3,7 @@
  * looks the same whichever command wrote it. remove-tenant undoes exactly these.
  */
 import type { EnvConfig, FleetConfig, Quota } from "../src/core/config.js";
-import { apiVersions, type FluxKind } from "../src/core/flux.js";
+import { apiVersions, type FluxKind } from "../src/flux/index.js";
 import type { FleetAction } from "../src/core/generator.js";
 import { envPath, TENANTS_BASE, type TenantSync } from "../src/core/repo.js";
 

@@ -6,7 +6,7 @@
 import { listClusters, terraformDir } from "../src/core/bootstrap.js";
 import type { ChangeSet } from "../src/changeset/changeset.js";
 import { CONFIG_FILE } from "../src/core/config.js";
-import { apiVersions, bootstrappedVersion, isKnownRelease, KNOWN_RELEASES, terraformProviderVersion } from "../src/core/flux.js";
+import { apiVersions, bootstrappedVersion, factsWarning, releaseRule, terraformProviderVersion } from "../src/flux/index.js";
 import type { Context, FleetAction, Generator } from "../src/core/generator.js";
 
 /** Flux writes gotk-components.yaml itself on every bootstrap; fleet leaves it to Flux. */
@@ -38,18 +38,18 @@ export const upgrade: Generator = {
     {
       name: "fluxVersion",
       flag: "flux-version",
-      message: "Flux release to pin",
-      type: "list",
-      choices: () => [...KNOWN_RELEASES],
-      validate: (val) =>
-        isKnownRelease(String(val)) ? undefined : `'${String(val)}' is not a Flux release fleet knows; it knows ${KNOWN_RELEASES.join(", ")}`,
+      message: "Flux release to pin (vX.Y.Z)",
+      validate: (val) => releaseRule(String(val)),
     },
   ],
   actions: (a, ctx) => {
     const pin = String(a.fluxVersion);
-    const provider = terraformProviderVersion(pin);
     const versions = apiVersions(pin);
-    const tf = ctx.cs.list("terraform").dirs.flatMap((c): FleetAction[] => [
+    const tfDirs = ctx.cs.list("terraform").dirs;
+    // Asked only when there is Terraform to move: a repo bootstrapped by the flux CLI may pin a
+    // minor no provider release is known for.
+    const provider = tfDirs.length > 0 ? terraformProviderVersion(pin) : "";
+    const tf = tfDirs.flatMap((c): FleetAction[] => [
       {
         type: "fleet:replace",
         path: `${terraformDir(c)}/versions.tf`,
@@ -75,7 +75,7 @@ export const upgrade: Generator = {
       ...yamlFiles(ctx.cs).map((path): FleetAction => ({ type: "fleet:api-versions", path, versions })),
     ];
   },
-  notes: (a, ctx) => drift(ctx, String(a.fluxVersion)),
+  notes: (a, ctx) => [...[factsWarning(String(a.fluxVersion))].filter((w) => w !== undefined), ...drift(ctx, String(a.fluxVersion))],
   nextSteps: (a, ctx) => [
     `Review and commit the change; then bootstrap each cluster at ${String(a.fluxVersion)}: ${listClusters(ctx.cs).map((c) => `fleet bootstrap ${c}`).join("; ") || "(no clusters yet)"}`,
   ],

@@ -453,7 +453,7 @@ describe("init into a new directory", () => {
     { label: "an scp-form fleet URL", args: ["--provider", "git", "--url", "git@github.com:acme/x"], field: "--url", rule: /scp form/ },
     { label: "a fleet URL with credentials", args: ["--provider", "git", "--url", "https://u:p@example.com/a/b"], field: "--url", rule: /credentials/ },
     { label: "provider git without a URL", args: ["--provider", "git"], field: "--url", rule: /is required/ },
-    { label: "an unknown Flux release", args: ["--flux-version", "v0.0.1"], field: "--flux-version", rule: /must be one of/ },
+    { label: "a Flux version that is not a release", args: ["--flux-version", "v2.9"], field: "--flux-version", rule: /must be a Flux release vX\.Y\.Z/ },
     { label: "an unknown flag", args: ["--bogus"], field: "fleet init", rule: /Unknown option '--bogus'/ },
   ])("refuses $label and leaves no directory", async ({ args, field, rule }) => {
     await expectInitRefused(["--yes", ...args], { field, rule });

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { apiVersions, KNOWN_RELEASES } from "../src/core/flux.js";
+import { apiVersions } from "../src/flux/index.js";
 import { bootstrapStandIn, buildAll, fleet, initRepo, kustomize, type K8sObject, read, run, snapshot, tmpDir, write } from "./helpers.js";
 
 const TOKEN = "ghp_T0KEN_must_never_leak_42";
@@ -370,13 +370,18 @@ describe("fleet upgrade", () => {
     expect((await fleet(["upgrade", "--flux-version", "v2.7.4", "--yes"], { cwd: repo })).stdout).toMatch(/nothing to do/);
   });
 
-  it("refuses a Flux version it does not know, listing the ones it knows", async () => {
+  it("moves to a release newer than its facts, saying which facts it used, and refuses what is not a release", async () => {
     const repo = await initRepo();
     const before = snapshot(repo);
-    const r = await fleet(["upgrade", "--flux-version", "v2.10.0", "--yes"], { cwd: repo });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(KNOWN_RELEASES.join(", "));
+    const bad = await fleet(["upgrade", "--flux-version", "2.10", "--yes"], { cwd: repo });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--flux-version: must be a Flux release vX\.Y\.Z/);
     expect(snapshot(repo)).toEqual(before);
+    const r = await fleet(["upgrade", "--flux-version", "v2.10.0", "--yes"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/note: Flux v2\.10\.0 is newer than fleet's facts .*treats it as 2\.9/);
+    expect(snapshot(repo)["fleet.yaml"]).toBe(before["fleet.yaml"]!.replace(/version: v\d+\.\d+\.\d+/, "version: v2.10.0"));
   });
 });
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { ChangeSet } from "../src/changeset/changeset.js";
 import { parseConfig } from "../src/core/config.js";
-import { apiVersions, DEFAULT_FLUX_VERSION } from "../src/core/flux.js";
+import { apiVersions, DEFAULT_FLUX_VERSION } from "../src/flux/index.js";
 import { OVERRIDES_DIR, renderText, renderYaml, yamlString } from "../src/core/render.js";
 import { fleet, initRepo, kustomize, read, tmpDir, write, type K8sObject } from "./helpers.js";
 

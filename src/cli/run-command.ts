@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { initContext, locateRepo, repoContext } from "../core/context.js";
 import { EXIT, InputError, LockError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
+import { factsWarning } from "../flux/index.js";
 import { acquireLock, STALE_MS, type Lock } from "../changeset/lock.js";
 import { pruneEmptyDirs } from "../changeset/journal.js";
 import { recover, refuseHalfApplied } from "../changeset/recover.js";
@@ -79,7 +80,8 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     failed = false;
     const json = values.json === true;
     const steps = gen.nextSteps?.(answers, ctx) ?? [];
-    const notes = gen.notes?.(answers, ctx) ?? [];
+    // A pin outside fleet's Flux tables is written with borrowed facts: say so every time.
+    const notes = [...new Set([factsWarning(ctx.config.flux.version), ...(gen.notes?.(answers, ctx) ?? [])])].filter((n) => n !== undefined);
     if (commands.length === 0 || ctx.cs.hasChanges() || json) report(p, gen.name, ctx.cs, { dryRun, json, nextSteps: steps, commands, notes });
     if (!runners) return EXIT.ok;
     if (dryRun) {

@@ -4,7 +4,7 @@
  * gotk-components.yaml) and its git coordinates (the flux-system GitRepository).
  */
 import type { ChangeSet } from "../changeset/changeset.js";
-import { bootstrappedVersion, isKnownRelease } from "./flux.js";
+import { bootstrappedVersion, isRelease } from "../flux/index.js";
 import { detectEnvironments, readObjects } from "./repo.js";
 
 export interface Detected {
@@ -18,7 +18,7 @@ export function detectRepo(cs: ChangeSet): Detected {
   for (const cluster of cs.list("clusters").dirs) {
     const components = cs.read(`clusters/${cluster}/flux-system/gotk-components.yaml`);
     const version = components && bootstrappedVersion(components);
-    if (version && isKnownRelease(version)) out.fluxVersion ??= version;
+    if (version && isRelease(version)) out.fluxVersion ??= version;
     for (const o of readObjects(cs, `clusters/${cluster}/flux-system/gotk-sync.yaml`)) {
       if (o.kind !== "GitRepository" || out.git) continue;
       const url = String(o.spec?.url ?? "");

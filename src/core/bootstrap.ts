@@ -5,7 +5,7 @@
  */
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetConfig } from "./config.js";
-import { terraformProviderVersion, TERRAFORM_REQUIRED_VERSION } from "./flux.js";
+import { terraformProviderVersion, TERRAFORM_REQUIRED_VERSION } from "../flux/index.js";
 import type { ExternalCommand, FleetAction } from "./generator.js";
 import { readObjects } from "./repo.js";
 

@@ -4,7 +4,7 @@
  */
 import { visit, type Document } from "yaml";
 import { InputError, InputErrors } from "./errors.js";
-import { DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, isKnownRelease, KNOWN_RELEASES } from "./flux.js";
+import { DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, releaseRule } from "../flux/index.js";
 import * as v from "./validation.js";
 import { CONFIG_FILE } from "./repo-root.js";
 import { parseYaml } from "./yaml-edit.js";
@@ -128,9 +128,7 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
   };
 
   const flux = obj(raw.flux, "flux");
-  const version = str(flux, "version", "flux.version", (s) =>
-    isKnownRelease(s) ? undefined : `must be a Flux release fleet knows (${KNOWN_RELEASES.join(", ")})`,
-  );
+  const version = str(flux, "version", "flux.version", releaseRule);
   const extras = flux?.componentsExtra ?? [];
   if (!Array.isArray(extras) || extras.some((c) => !(EXTRA_COMPONENTS as readonly string[]).includes(String(c))))
     errors.push(new InputError(field("flux.componentsExtra"), `must list only ${EXTRA_COMPONENTS.join(", ")}`));

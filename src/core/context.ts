@@ -5,7 +5,7 @@ import { detectRepo } from "./adopt.js";
 import { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE, defaultConfig, parseConfig } from "./config.js";
 import { InputError } from "./errors.js";
-import { apiVersions } from "./flux.js";
+import { apiVersions } from "../flux/index.js";
 import type { Context } from "./generator.js";
 import { findRepoRoot } from "./repo.js";
 import { readRepo } from "../model/repo.js";

@@ -5,7 +5,7 @@
  */
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetConfig } from "./config.js";
-import type { FluxKind } from "./flux.js";
+import type { FluxKind } from "../flux/index.js";
 import type { RepoModel } from "../model/repo.js";
 
 export type AnswerValue = string | string[] | boolean;
@@ -18,7 +18,7 @@ export interface Context {
   config: FleetConfig;
   environments: string[];
   tenants: string[];
-  api: Record<FluxKind, string>;
+  api: Partial<Record<FluxKind, string>>;
   /** The repo as Flux reads it, before this run's changes. */
   model: RepoModel;
 }
@@ -73,7 +73,7 @@ export type FleetAction =
   /** Replace what `pattern` (a regular expression source) matches, for files that are not YAML. */
   | { type: "fleet:replace"; path: string; pattern: string; replacement: string }
   /** Rewrite the apiVersion of every Flux object in the file to the one given for its kind. */
-  | { type: "fleet:api-versions"; path: string; versions: Record<string, string> };
+  | { type: "fleet:api-versions"; path: string; versions: Partial<Record<string, string>> };
 
 /**
  * An external command a generator asks for (flux bootstrap, terraform apply), described as data:

@@ -396,7 +396,7 @@ export function setScalar(file: string, text: string, keyPath: string[], value: 
  * Rewrite `apiVersion` of every object whose kind has an entry in `versions` and whose group is
  * that entry's group, in place; any other byte of a multi-document file stays as it was.
  */
-export function rewriteApiVersions(file: string, text: string, versions: Record<string, string>): string {
+export function rewriteApiVersions(file: string, text: string, versions: Partial<Record<string, string>>): string {
   const edits: TextEdit[] = [];
   for (const doc of parseAllYaml(file, text)) {
     if (!isMap(doc.contents)) continue;

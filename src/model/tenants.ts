@@ -8,7 +8,7 @@
 import * as path from "node:path";
 import { isMap, isScalar, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
-import { fluxGroup, type FluxKind } from "../core/flux.js";
+import { fluxGroup, type FluxKind } from "../flux/index.js";
 import { parseAllYaml } from "../core/yaml-edit.js";
 import { isYamlFile, KUSTOMIZATION_FILES, kustomizationIn } from "./kustomize.js";
 

@@ -1,6 +1,6 @@
 /** The flux CLI: which release it is, checked against the pin before it may bootstrap. */
 import { InputError, ToolError } from "../core/errors.js";
-import { fluxMinor } from "../core/flux.js";
+import { fluxMinor } from "../flux/index.js";
 import { runTool, type Redactor } from "./exec.js";
 
 /** `redact`: the secrets of the commands about to run; flux sees the same environment. */

@@ -2,7 +2,7 @@
  * The checks, as data: each has an id, a severity, and a one-line fix, and finds the objects
  * that break one invariant of design section 2 in what a cluster applies.
  */
-import { apiVersionStatus, strictSubstitution } from "../core/flux.js";
+import { apiVersionStatus, strictSubstitution } from "../flux/index.js";
 import type { Walked } from "./discover.js";
 import { group, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
 import { RbacModel, type Identity } from "./rbac.js";
@@ -381,7 +381,7 @@ export const CHECKS: Check[] = [
     run: (c) =>
       c.objects.flatMap((a) => {
         const st = a.obj.apiVersion && a.obj.kind ? apiVersionStatus(c.pin, a.obj.apiVersion, a.obj.kind) : undefined;
-        if (st === "removed") return [{ at: a, message: `${a.obj.apiVersion} is not served by Flux ${c.pin}` }];
+        if (st === "unserved") return [{ at: a, message: `${a.obj.apiVersion} is not served by Flux ${c.pin}` }];
         if (st === "deprecated") return [{ at: a, severity: "warning" as const, message: `${a.obj.apiVersion} is deprecated under Flux ${c.pin}` }];
         return [];
       }),

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { bootstrappedVersion, DEFAULT_FLUX_VERSION, isKnownRelease } from "../core/flux.js";
+import { bootstrappedVersion, DEFAULT_FLUX_VERSION, factsWarning, isRelease } from "../flux/index.js";
 import { Builder } from "./build.js";
 import { ChangeSet } from "../changeset/changeset.js";
 import { readRepo } from "../model/repo.js";
@@ -43,13 +43,13 @@ export function listClusterDirs(root: string): string[] {
 function pinFor(root: string, cluster: string): string {
   try {
     const v = (parse(readInside(root, "fleet.yaml") ?? "") as { flux?: { version?: string } } | null)?.flux?.version;
-    if (v && isKnownRelease(v)) return v;
+    if (v && isRelease(v)) return v;
   } catch {
     // No fleet.yaml (any Flux repo), or one validate need not understand.
   }
   try {
     const v = bootstrappedVersion(readInside(root, `clusters/${cluster}/flux-system/gotk-components.yaml`) ?? "");
-    if (v && isKnownRelease(v)) return v;
+    if (v && isRelease(v)) return v;
   } catch {
     // Not bootstrapped yet.
   }
@@ -114,7 +114,10 @@ export async function validateCluster(opts: ValidateOptions, cluster: string, bu
   findings.sort((a, b) => (a.severity === b.severity ? a.id.localeCompare(b.id) : a.severity === "error" ? -1 : 1));
   // Where Flux would fetch a remote, it is not checked, and said so; under the lockdown it is an error (a check).
   const remotes = noRemoteBases ? [] : walked.remotes.map((r) => `remote base ${r.remote.ref} in ${r.remote.file}: ${r.path} (applied by ${ref(r.at.obj)}) is not built; validate never fetches`);
-  return { name: cluster, pin, objects, notChecked: [...walked.notChecked, ...remotes], findings, rbac, tenants, tenantNamespaces };
+  // API versions under a pin outside fleet's Flux tables are judged with borrowed facts.
+  const guessed = factsWarning(pin);
+  const facts = guessed ? [`API versions exactly as Flux ${pin} serves them: ${guessed}`] : [];
+  return { name: cluster, pin, objects, notChecked: [...facts, ...walked.notChecked, ...remotes], findings, rbac, tenants, tenantNamespaces };
 }
 
 /** The tenants of the repo model, with what is theirs, read once per repo. */

@@ -1,0 +1,83 @@
+/**
+ * Questions fleet asks of the Flux facts tables (src/flux/minors.ts) for any release: a minor
+ * with a table gets its own; a minor newer than the newest table gets the newest, one older
+ * than the oldest gets the oldest, each with a warning (factsWarning) that fleet is guessing.
+ */
+import { InputError } from "../core/errors.js";
+import { fluxGroup, GROUP, type FluxKind } from "./kinds.js";
+import { MINORS, type MinorFacts } from "./minors.js";
+import { compareMinors, fluxMinor } from "./release.js";
+
+const KNOWN = Object.keys(MINORS).sort(compareMinors);
+const OLDEST = KNOWN[0]!;
+const NEWEST = KNOWN[KNOWN.length - 1]!;
+
+/** The table a release's facts come from: its minor's, else the newest one below it. */
+function tableMinor(version: string): string {
+  const minor = fluxMinor(version);
+  if (compareMinors(minor, OLDEST) < 0) return OLDEST;
+  return KNOWN.filter((k) => compareMinors(k, minor) <= 0).at(-1)!;
+}
+
+export function factsFor(version: string): MinorFacts {
+  return MINORS[tableMinor(version)]!;
+}
+
+/** Why fleet's facts for this release are a guess, or undefined when they are Flux's own. */
+export function factsWarning(version: string): string | undefined {
+  const minor = fluxMinor(version);
+  if (compareMinors(minor, NEWEST) > 0)
+    return `Flux ${version} is newer than fleet's facts (Flux ${OLDEST} to ${NEWEST}): fleet treats it as ${NEWEST}; check the API versions it writes against Flux ${minor}'s release notes`;
+  if (compareMinors(minor, OLDEST) < 0)
+    return `Flux ${version} is older than fleet's facts (Flux ${OLDEST} to ${NEWEST}): fleet treats it as ${OLDEST}; upgrade the cluster's Flux`;
+  return undefined;
+}
+
+/** The extra controllers fleet bootstraps with every cluster. */
+export const EXTRA_COMPONENTS = ["image-reflector-controller", "image-automation-controller", "source-watcher"] as const;
+
+/**
+ * `group/version` fleet writes for each Flux kind under the given release, keyed by kind for
+ * templates. A kind the release does not serve at all has no entry.
+ */
+export function apiVersions(fluxVersion: string): Partial<Record<FluxKind, string>> {
+  const out: Partial<Record<FluxKind, string>> = {};
+  for (const [kind, f] of Object.entries(factsFor(fluxVersion).kinds) as Array<[FluxKind, { write: string }]>) out[kind] = `${GROUP[kind]}/${f.write}`;
+  return out;
+}
+
+/**
+ * How the pinned Flux treats an apiVersion of a kind: "preferred" (what fleet writes),
+ * "deprecated" (served; Flux marks it deprecated), "served" (an older version, still served
+ * without a deprecation), "unserved" (removed, or not served yet), or undefined when it is not
+ * a Flux kind in its Flux group.
+ */
+export function apiVersionStatus(fluxVersion: string, apiVersion: string, kind: string): "preferred" | "deprecated" | "served" | "unserved" | undefined {
+  const [grp, version] = apiVersion.split("/");
+  if (!grp || !version || fluxGroup(kind) !== grp) return undefined;
+  const f = factsFor(fluxVersion).kinds[kind as FluxKind];
+  if (!f || !f.served.includes(version)) return "unserved";
+  if (f.write === version) return "preferred";
+  return f.deprecated.includes(version) ? "deprecated" : "served";
+}
+
+/** Strict postBuild substitution (an undefined variable fails the build) is the default from 2.9. */
+export const strictSubstitution = (fluxVersion: string): boolean => factsFor(fluxVersion).strictSubstitution;
+
+/** The fluxcd/flux Terraform provider release that installs the given Flux minor. */
+export function terraformProviderVersion(fluxVersion: string): string {
+  const minor = fluxMinor(fluxVersion);
+  const v = MINORS[minor]?.terraformProvider;
+  if (!v) {
+    const paired = KNOWN.filter((k) => MINORS[k]!.terraformProvider);
+    throw new InputError(
+      "flux.version",
+      `fleet knows no fluxcd/flux Terraform provider release for Flux ${minor} (it knows Flux ${paired[0]} to ${paired.at(-1)})`,
+      `pin a Flux release of those minors with fleet upgrade --flux-version, or bootstrap with --bootstrap flux`,
+    );
+  }
+  return v;
+}
+
+/** The Terraform releases the generated HCL is written for. */
+export const TERRAFORM_REQUIRED_VERSION = ">= 1.5.0, < 2.0.0";

@@ -1,0 +1,412 @@
+/**
+ * The Flux facts, one table per Flux minor (design 4.1): which apiVersion of each Flux kind a
+ * minor serves, which of those Flux marks deprecated, which an older minor served and this one
+ * no longer does, and which one fleet writes (the CRD's storage version: the newest, most stable
+ * one). Data only; src/flux/facts.ts answers questions from it.
+ *
+ * Read from Flux's own sources, not from memory: for every fluxcd/flux2 release tag, the
+ * controller releases its manifests/bases/<controller>/kustomization.yaml pins, and in each
+ * controller repo at that tag the CRDs under config/crd/bases (versions[].served, .deprecated,
+ * .storage). A pre-GA (0.x) minor that has no table of its own serves exactly what the table
+ * below it says (checked tag by tag); each 2.x minor has its own.
+ */
+import type { FluxKind } from "./kinds.js";
+
+export interface KindFacts {
+  /** What fleet writes: the storage version. */
+  write: string;
+  /** Every version the minor's CRD serves, `write` first. */
+  served: readonly string[];
+  /** The served versions Flux marks deprecated (the API server warns on them). */
+  deprecated: readonly string[];
+  /** Served by an older minor in these tables, no longer served by this one. */
+  removed: readonly string[];
+}
+
+export interface MinorFacts {
+  /** A kind the minor does not serve at all (OCIRepository before 0.32) has no entry. */
+  kinds: Partial<Record<FluxKind, KindFacts>>;
+  /** kustomize-controller fails a build on a ${var} with no value and no default. */
+  strictSubstitution: boolean;
+  /**
+   * The fluxcd/flux Terraform provider release that ships this minor (its CHANGELOG: "This
+   * release includes flux2 vX.Y.Z"). Only from provider 1.3.0 (Flux 2.3), which added the
+   * embedded_manifests setting fleet's HCL sets; 1.9.4 for 2.9 is not in the stored provider
+   * repo (tags end at 1.8.5) and follows the release order.
+   */
+  terraformProvider?: string;
+}
+
+/** Keyed by minor ("0.28", "2.9"), oldest first. */
+export const MINORS: Readonly<Record<string, MinorFacts>> = {
+  "0.16": {
+    // fluxcd/flux2 v0.16.0..v0.16.2 manifests/bases/*/kustomization.yaml (through 0.17: same CRDs)
+    // -> source v0.15.4, kustomize v0.13.3, helm v0.11.2, notification v0.15.1, image-reflector
+    // v0.11.1, image-automation v0.14.1: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      GitRepository: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImagePolicy: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      Alert: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "0.18": {
+    // fluxcd/flux2 v0.18.0..v0.18.3 manifests/bases/*/kustomization.yaml (through 0.27: same CRDs)
+    // -> source v0.16.0, kustomize v0.15.5, helm v0.12.0, notification v0.17.1, image-reflector
+    // v0.12.0, image-automation v0.15.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      GitRepository: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImagePolicy: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      Alert: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "0.28": {
+    // fluxcd/flux2 v0.28.0..v0.28.5 manifests/bases/*/kustomization.yaml (through 0.31: same CRDs)
+    // -> source v0.22.5, kustomize v0.22.3, helm v0.18.2, notification v0.23.2, image-reflector
+    // v0.17.1, image-automation v0.21.3: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      GitRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImagePolicy: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      Alert: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "0.32": {
+    // fluxcd/flux2 v0.32.0..v0.32.0 manifests/bases/*/kustomization.yaml (through 0.36: same CRDs)
+    // -> source v0.26.1, kustomize v0.27.0, helm v0.22.2, notification v0.25.1, image-reflector
+    // v0.20.0, image-automation v0.24.1: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      GitRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImagePolicy: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1", "v1alpha1", "v1alpha2"], deprecated: [], removed: [] },
+      Alert: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "0.37": {
+    // fluxcd/flux2 v0.37.0..v0.37.0 manifests/bases/*/kustomization.yaml
+    // -> source v0.32.1, kustomize v0.31.0, helm v0.27.0, notification v0.29.0, image-reflector
+    // v0.23.0, image-automation v0.27.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      GitRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "0.38": {
+    // fluxcd/flux2 v0.38.0..v0.38.3 manifests/bases/*/kustomization.yaml (through 0.39: same CRDs)
+    // -> source v0.33.0, kustomize v0.32.0, helm v0.28.1, notification v0.30.2, image-reflector
+    // v0.23.1, image-automation v0.28.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      GitRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "0.40": {
+    // fluxcd/flux2 v0.40.0..v0.40.2 manifests/bases/*/kustomization.yaml (through 0.41: same CRDs)
+    // -> source v0.35.2, kustomize v0.34.0, helm v0.30.0, notification v0.32.1, image-reflector
+    // v0.25.0, image-automation v0.30.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      GitRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "2.0": {
+    // fluxcd/flux2 v2.0.0..v2.0.1 manifests/bases/*/kustomization.yaml
+    // -> source v1.0.1, kustomize v1.0.1, helm v0.35.0, notification v1.0.0, image-reflector
+    // v0.29.1, image-automation v0.35.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "2.1": {
+    // fluxcd/flux2 v2.1.0..v2.1.2 manifests/bases/*/kustomization.yaml
+    // -> source v1.1.2, kustomize v1.1.1, helm v0.36.2, notification v1.1.0, image-reflector
+    // v0.30.0, image-automation v0.36.1: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta1", served: ["v2beta1"], deprecated: [], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Provider: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "2.2": {
+    // fluxcd/flux2 v2.2.0..v2.2.3 manifests/bases/*/kustomization.yaml
+    // -> source v1.2.4, kustomize v1.2.2, helm v0.37.4, notification v1.2.4, image-reflector
+    // v0.31.2, image-automation v0.37.1: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmChart: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
+      HelmRelease: { write: "v2beta2", served: ["v2beta2", "v2beta1"], deprecated: ["v2beta1"], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Provider: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+    },
+    strictSubstitution: false,
+  },
+  "2.3": {
+    // fluxcd/flux2 v2.3.0..v2.3.0 manifests/bases/*/kustomization.yaml
+    // -> source v1.3.0, kustomize v1.3.0, helm v1.0.1, notification v1.3.0, image-reflector v0.32.0,
+    // image-automation v0.38.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      HelmChart: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Bucket: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: ["v1beta1"], removed: [] },
+      HelmRelease: { write: "v2", served: ["v2", "v2beta1", "v2beta2"], deprecated: ["v2beta1", "v2beta2"], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: ["v1beta1"], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Provider: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+    },
+    strictSubstitution: false,
+    terraformProvider: "1.3.0",
+  },
+  "2.4": {
+    // fluxcd/flux2 v2.4.0..v2.4.0 manifests/bases/*/kustomization.yaml
+    // -> source v1.4.1, kustomize v1.4.0, helm v1.1.0, notification v1.4.0, image-reflector v0.33.0,
+    // image-automation v0.39.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      HelmChart: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Bucket: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      HelmRelease: { write: "v2", served: ["v2", "v2beta1", "v2beta2"], deprecated: ["v2beta1", "v2beta2"], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: ["v1beta1"], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Provider: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+    },
+    strictSubstitution: false,
+    terraformProvider: "1.4.0",
+  },
+  "2.5": {
+    // fluxcd/flux2 v2.5.0..v2.5.1 manifests/bases/*/kustomization.yaml
+    // -> source v1.5.0, kustomize v1.5.1, helm v1.2.0, notification v1.5.0, image-reflector v0.34.0,
+    // image-automation v0.40.0: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      OCIRepository: { write: "v1beta2", served: ["v1beta2"], deprecated: [], removed: [] },
+      HelmRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      HelmChart: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Bucket: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      HelmRelease: { write: "v2", served: ["v2", "v2beta1", "v2beta2"], deprecated: ["v2beta1", "v2beta2"], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: ["v1beta1"], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Provider: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+    },
+    strictSubstitution: false,
+    terraformProvider: "1.5.1",
+  },
+  "2.6": {
+    // fluxcd/flux2 v2.6.0..v2.6.4 manifests/bases/*/kustomization.yaml
+    // -> source v1.6.2, kustomize v1.6.1, helm v1.3.0, notification v1.6.0, image-reflector v0.35.2,
+    // image-automation v0.41.2: config/crd/bases/*.yaml at those tags
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      OCIRepository: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: [] },
+      HelmRepository: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      HelmChart: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Bucket: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      HelmRelease: { write: "v2", served: ["v2", "v2beta1", "v2beta2"], deprecated: ["v2beta1", "v2beta2"], removed: [] },
+      ImageRepository: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImagePolicy: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: ["v1alpha1", "v1alpha2"] },
+      ImageUpdateAutomation: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: ["v1beta1"], removed: ["v1alpha1", "v1alpha2"] },
+      Alert: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Provider: { write: "v1beta3", served: ["v1beta3", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+      Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
+    },
+    strictSubstitution: false,
+    terraformProvider: "1.6.4",
+  },
+  "2.7": {
+    // fluxcd/flux2 v2.7.0..v2.7.5 manifests/bases/*/kustomization.yaml
+    // -> source v1.7.4, kustomize v1.7.3, helm v1.4.5, notification v1.7.5, image-reflector v1.0.4,
+    // image-automation v1.0.4: config/crd/bases/*.yaml at those tags
+    // removals: fluxcd/flux2#5474 "Remove v1beta1 and v2beta1 deprecated APIs";
+    // fluxcd/website#2316 (notification v1beta1)
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      GitRepository: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      OCIRepository: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: [] },
+      HelmRepository: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      HelmChart: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      Bucket: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      HelmRelease: { write: "v2", served: ["v2", "v2beta2"], deprecated: ["v2beta2"], removed: ["v2beta1"] },
+      ImageRepository: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1alpha1", "v1alpha2", "v1beta1"] },
+      ImagePolicy: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1alpha1", "v1alpha2", "v1beta1"] },
+      ImageUpdateAutomation: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1alpha1", "v1alpha2", "v1beta1"] },
+      Alert: { write: "v1beta3", served: ["v1beta3", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      Provider: { write: "v1beta3", served: ["v1beta3", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      Receiver: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+    },
+    strictSubstitution: false,
+    terraformProvider: "1.7.6",
+  },
+  "2.8": {
+    // fluxcd/flux2 v2.8.0..v2.8.8 manifests/bases/*/kustomization.yaml
+    // -> source v1.8.5, kustomize v1.8.5, helm v1.5.5, notification v1.8.4, image-reflector v1.1.2,
+    // image-automation v1.1.4: config/crd/bases/*.yaml at those tags
+    // removals: fluxcd/flux2#5711 "Prepare for Flux v2.8.0" (source and kustomize v1beta2, helm
+    // v2beta2 end-of-life)
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      GitRepository: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      OCIRepository: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta2"] },
+      HelmRepository: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      HelmChart: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      Bucket: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      HelmRelease: { write: "v2", served: ["v2"], deprecated: [], removed: ["v2beta1", "v2beta2"] },
+      ImageRepository: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1alpha1", "v1alpha2", "v1beta1"] },
+      ImagePolicy: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1alpha1", "v1alpha2", "v1beta1"] },
+      ImageUpdateAutomation: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1alpha1", "v1alpha2", "v1beta1"] },
+      Alert: { write: "v1beta3", served: ["v1beta3", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      Provider: { write: "v1beta3", served: ["v1beta3", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+      Receiver: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
+    },
+    strictSubstitution: false,
+    terraformProvider: "1.8.5",
+  },
+  "2.9": {
+    // fluxcd/flux2 v2.9.0..v2.9.4 manifests/bases/*/kustomization.yaml
+    // -> source v1.9.4 (CRDs read at v1.9.1, the newest tag stored), kustomize v1.9.4, helm v1.6.3,
+    // notification v1.9.3, image-reflector v1.2.4 (CRDs read at v1.2.0, the newest tag stored),
+    // image-automation v1.2.4 (CRDs read at v1.2.1, the newest tag stored): config/crd/bases/*.yaml
+    // at those tags
+    // removals: fluxcd/flux2#5942 (image, notification v1beta2); fluxcd/notification-controller#1327;
+    // fluxcd/image-reflector-controller CHANGELOG 1.2.0. Strict substitution: kustomize-controller
+    // v1.9 internal/features/features.go (StrictPostBuildSubstitutions: true, "opt-out from v1.9")
+    kinds: {
+      Kustomization: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      GitRepository: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      OCIRepository: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta2"] },
+      HelmRepository: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      HelmChart: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      Bucket: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      HelmRelease: { write: "v2", served: ["v2"], deprecated: [], removed: ["v2beta1", "v2beta2"] },
+      ImageRepository: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1alpha1", "v1alpha2", "v1beta1", "v1beta2"] },
+      ImagePolicy: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1alpha1", "v1alpha2", "v1beta1", "v1beta2"] },
+      ImageUpdateAutomation: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1alpha1", "v1alpha2", "v1beta1", "v1beta2"] },
+      Alert: { write: "v1beta3", served: ["v1beta3"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      Provider: { write: "v1beta3", served: ["v1beta3"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+      Receiver: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
+    },
+    strictSubstitution: true,
+    terraformProvider: "1.9.4",
+  },
+};
