@@ -10,6 +10,7 @@ import { BuildError, pool, RemoteBases, type Builder, type Built } from "./build
 import { readInside, remoteRef, type Remote } from "./inputs.js";
 import { isFluxKustomization, ref, type Applied, type K8sObject } from "./model.js";
 import { substituteObject, variablesFor } from "./substitute.js";
+import { fluxPath } from "../model/flux-path.js";
 
 export interface Walked {
   objects: Applied[];
@@ -61,17 +62,6 @@ function unbootstrapped(root: string, entry: string): { resources: string[]; rem
       : [`${entry}/${r}`],
   );
   return { resources, remotes };
-}
-
-/**
- * spec.path as Flux resolves it: relative to the source root, a leading / or ./ allowed. One
- * that climbs out of the root is undefined (Flux would clamp it inside: `inside` says where).
- */
-function fluxPath(p: unknown): { path?: string; inside: string } {
-  const s = String(p ?? "").replace(/^\/+/, "");
-  const normal = path.posix.normalize(s || ".").replace(/(.)\/$/, "$1");
-  const inside = path.posix.join("/", s).slice(1).replace(/\/$/, "") || ".";
-  return normal === ".." || normal.startsWith("../") ? { inside } : { path: normal, inside };
 }
 
 /** The source the cluster syncs itself from: what gotk-sync names, flux-system by default. */
