@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ChangeSet } from "../src/changeset/changeset.js";
+import { fluxVersionFor, parseConfig } from "../src/core/config.js";
 import { readClusters } from "../src/model/clusters.js";
 import { readPlatformTeam } from "../src/model/codeowners.js";
 import { parseGitUrl, readOrigin } from "../src/model/origin.js";
@@ -171,5 +172,25 @@ describe("CODEOWNERS: the platform team", () => {
     expect(readPlatformTeam(new ChangeSet(repo))).toEqual({ team: "@acme/sre", file: ".github/CODEOWNERS", pattern: "/clusters/" });
     write(repo, ".github/CODEOWNERS", "[Platform]\n* @acme/old\n*   @acme/platform @acme/lead  # the last rule wins\n");
     expect(readPlatformTeam(new ChangeSet(repo))).toEqual({ team: "@acme/platform", file: ".github/CODEOWNERS", pattern: "*" });
+  });
+});
+
+describe("per-cluster Flux pins in fleet.yaml", () => {
+  it("are read and checked with the field named, and a cluster without one has the repo's pin", async () => {
+    const repo = await initRepo();
+    const config = (extra: string) => read(repo, "fleet.yaml").replace("  componentsExtra:", `${extra}  componentsExtra:`);
+    const { config: c } = parseConfig(config("  clusters:\n    legacy:\n      version: v2.1.0\n"));
+    expect([fluxVersionFor(c, "legacy"), fluxVersionFor(c, "eu-1")]).toEqual(["v2.1.0", "v2.7.4"]);
+    expect(() => parseConfig(config("  clusters:\n    legacy:\n      version: 2.1\n"))).toThrow(/fleet\.yaml: flux\.clusters\.legacy\.version: must be a Flux release vX\.Y\.Z/);
+  });
+
+  it("bootstrap uses the cluster's own pin, and upgrade moves every pin", async () => {
+    const repo = await initRepo();
+    write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace("  componentsExtra:", "  clusters:\n    eu-1:\n      version: v2.6.4\n  componentsExtra:"));
+    const r = await fleet(["new-cluster", "eu-1", "--env", "staging", "--yes"], { cwd: repo });
+    expect(r.stdout).toMatch(/flux bootstrap .*--version=v2\.6\.4/);
+    expect((await fleet(["upgrade", "--flux-version", "v2.8.5", "--yes"], { cwd: repo })).code).toBe(0);
+    const flux = parse(read(repo, "fleet.yaml")).flux;
+    expect([flux.version, flux.clusters]).toEqual(["v2.8.5", { "eu-1": { version: "v2.8.5" } }]);
   });
 });
