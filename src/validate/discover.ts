@@ -1,5 +1,5 @@
 /**
- * Walk a cluster as Flux would: build clusters/<name>, then every Flux Kustomization found in
+ * Walk a cluster as Flux would: build its sync path, then every Flux Kustomization found in
  * what it applies whose source is this repository (or a directory given with --source), level
  * by level with builds in parallel, and apply postBuild substitution to what each one builds.
  */
@@ -27,6 +27,8 @@ export interface Walked {
 export interface WalkOptions {
   root: string;
   cluster: string;
+  /** The path the cluster's sync object points at (clusters/<name> in fleet's layout). */
+  entry: string;
   /** `namespace/name` of a source -> local directory holding its content. */
   sources: Map<string, string>;
   builder: Builder;
@@ -69,7 +71,7 @@ const SELF = "GitRepository/flux-system/flux-system";
 
 export async function walkCluster(opts: WalkOptions): Promise<Walked> {
   const out: Walked = { objects: [], notChecked: [], buildErrors: [], remotes: [], outside: [], unresolved: [], missingVarSources: [] };
-  const entry = `clusters/${opts.cluster}`;
+  const entry = opts.entry;
   const cluster = { obj: { kind: "Cluster", metadata: { name: opts.cluster } }, file: entry };
   const raw: Array<{ built: Built[]; by?: Applied }> = [];
   const pre = unbootstrapped(opts.root, entry);
