@@ -165,7 +165,6 @@ export const init: Generator = {
                 path: "./deploy",
                 interval: "1m",
                 role: "admin",
-                team: `@${config.git.owner}/${name}`,
                 environments: envs,
                 quota: [],
                 flagged: "",
@@ -182,7 +181,7 @@ export const init: Generator = {
       : [
           `cd ${str(a, "dir")} && git init && git add -A && git commit -m "fleet init"`,
           `Add a cluster: fleet new-cluster <name> --env ${(a.environments as string[])[0]}`,
-          `Onboard a team: fleet new-tenant <name> --url https://... --team @org/team`,
+          `Onboard a team: fleet new-tenant <name> --url https://...`,
         ],
 };
 

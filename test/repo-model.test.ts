@@ -208,3 +208,25 @@ describe("validate builds the clusters the model reads", () => {
     expect(base.stderr).toMatch(/no cluster 'base' in .* \(there are: eu-1\)/);
   });
 });
+
+describe("CODEOWNERS: tenant teams own nothing here", () => {
+  it("new-tenant writes no line for the tenant's team; the platform's * covers its base", async () => {
+    const repo = await initRepo();
+    const before = read(repo, ".github/CODEOWNERS");
+    expect(before).toMatch(/^\* @acme\/platform$/m);
+    expect((await fleet(["new-tenant", "team-x", "--url", "https://github.com/acme/x", "--yes"], { cwd: repo })).code).toBe(0);
+    expect(read(repo, ".github/CODEOWNERS")).toBe(before);
+  });
+
+  it("an adopted repo without CODEOWNERS gets none; remove-tenant takes older fleet's lines out and leaves no empty file", async () => {
+    const repo = multiTenancy({ staging: "v2.7.4", production: "v2.7.4" });
+    expect((await fleet(["init", repo, "--adopt", "--yes"])).code).toBe(0);
+    const r = await fleet(["new-tenant", "team-x", "--url", "https://github.com/acme/x", "--yes"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(path.join(repo, ".github"))).toBe(false);
+    // What an older fleet wrote there for the tenant, and nothing else.
+    write(repo, ".github/CODEOWNERS", "/tenants/base/team-x/ @fluxcd/team-x\n/tenants/base/team-x/rbac.yaml @fluxcd/platform\n");
+    expect((await fleet(["remove-tenant", "team-x", "--yes"], { cwd: repo })).code).toBe(0);
+    expect(fs.existsSync(path.join(repo, ".github/CODEOWNERS"))).toBe(false);
+  });
+});
