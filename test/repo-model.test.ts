@@ -209,6 +209,54 @@ describe("validate builds the clusters the model reads", () => {
   });
 });
 
+describe("fleet init --adopt writes what it read, and says where from", () => {
+  it("Flux's multi-tenancy example with its origin: owner, repository, branch and release read, each noted", async () => {
+    const repo = multiTenancy();
+    await gitRepo(repo, "git@github.com:fluxcd/flux2-multi-tenancy.git");
+    write(repo, ".github/CODEOWNERS", "* @fluxcd/flux-maintainers\n");
+    const r = await fleet(["init", repo, "--adopt", "--yes"]);
+    expect(r.code, r.stderr).toBe(0);
+    const written = parse(read(repo, "fleet.yaml"));
+    expect(written.git).toEqual({ provider: "github", owner: "fluxcd", repository: "flux2-multi-tenancy", branch: "main" });
+    expect(written.flux.version).toBe("v2.1.0");
+    expect(written.flux.clusters).toBeUndefined();
+    expect(written.platformTeam).toBe("@fluxcd/flux-maintainers");
+    expect(r.stdout).toMatch(/note: git: fluxcd\/flux2-multi-tenancy on github\.com \(provider github\), from the origin remote: ssh:\/\/git@github\.com\/fluxcd\/flux2-multi-tenancy\.git/);
+    expect(r.stdout).toMatch(/note: git: branch main, from the branch cluster production syncs \(clusters\/production\/flux-system\/gotk-sync\.yaml\)/);
+    expect(r.stdout).toMatch(/note: cluster staging runs Flux v2\.1\.0 \(clusters\/staging\/flux-system\/gotk-components\.yaml\)/);
+    expect(r.stdout).toMatch(/note: platform team: @fluxcd\/flux-maintainers, owner of \* in \.github\/CODEOWNERS/);
+    expect(read(repo, "fleet.yaml")).not.toMatch(/placeholder|fleet's default/);
+  });
+
+  it("clusters at different releases: the newest of the most common is the pin, the others are pinned each", async () => {
+    const repo = multiTenancy({ legacy: "v0.30.2", staging: "v2.1.0", production: "v2.9.5" });
+    const r = await fleet(["init", repo, "--adopt", "--yes"]);
+    expect(r.code, r.stderr).toBe(0);
+    const { flux } = parse(read(repo, "fleet.yaml"));
+    expect(flux.version).toBe("v2.9.5");
+    expect(flux.clusters).toEqual({ legacy: { version: "v0.30.2" }, staging: { version: "v2.1.0" } });
+  });
+
+  it("nothing to read (Flux's placeholders, no git, no CODEOWNERS): placeholders marked so, and the notes say why", async () => {
+    const repo = multiTenancy({});
+    for (const c of ["staging", "production"]) {
+      write(repo, `clusters/${c}/flux-system/gotk-sync.yaml`, "# This file will be generated automatically by flux boostrap.\n");
+      write(repo, `clusters/${c}/flux-system/gotk-components.yaml`, "# This file will be generated automatically by flux boostrap.\n");
+    }
+    const before = snapshot(repo);
+    const r = await fleet(["init", repo, "--adopt", "--yes"]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = read(repo, "fleet.yaml");
+    expect(text).toMatch(/# fleet init --adopt read no Flux release from the clusters: this is fleet's default\.\n {2}version: v2\.7\.4/);
+    expect(text).toMatch(/# fleet init --adopt could not read the git coordinates .*\n.*placeholders.*\ngit:/);
+    expect(text).toMatch(/# fleet init --adopt found no owner of \* or \/clusters\/ in CODEOWNERS: this is a placeholder\.\nplatformTeam:/);
+    expect(r.stdout).toMatch(/note: git: could not read the coordinates \(.* is not a git repository; no cluster syncs from a git URL\)/);
+    expect(r.stdout).toMatch(/note: clusters: production \(clusters\/production, bootstrap: clusters\/production\/flux-system\/gotk-sync\.yaml\), staging/);
+    // Only fleet.yaml and the ignores for fleet's own files are written.
+    expect(Object.keys(snapshot(repo)).filter((f) => !(f in before))).toEqual([".gitignore", "fleet.yaml"]);
+  });
+});
+
 describe("CODEOWNERS: tenant teams own nothing here", () => {
   it("new-tenant writes no line for the tenant's team; the platform's * covers its base", async () => {
     const repo = await initRepo();

@@ -4,6 +4,7 @@
  * their actions are staged into the change set by the action types in actions.ts.
  */
 import type { ChangeSet } from "../changeset/changeset.js";
+import type { Adopted } from "./adopt.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "./flux.js";
 
@@ -18,6 +19,8 @@ export interface Context {
   environments: string[];
   tenants: string[];
   api: Record<FluxKind, string>;
+  /** init --adopt: what the existing repo says, and where each fact was read. */
+  adopted?: Adopted;
 }
 
 export interface AnswerSpec {
