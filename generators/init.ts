@@ -1,6 +1,7 @@
 /**
  * `fleet init [dir]`: scaffold a fleet repo (config, runbook, overlays, example tenants), or with
- * `--adopt` write only fleet.yaml into an existing Flux repo, from what its tree says.
+ * `--adopt` write only fleet.yaml into an existing Flux repo, from what its tree, its origin and
+ * its CODEOWNERS say (and .gitignore's entries for fleet's own files where they are missing).
  */
 import { JOURNAL_FILE } from "../src/changeset/journal.js";
 import { LOCK_FILE } from "../src/changeset/lock.js";
