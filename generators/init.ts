@@ -1,10 +1,13 @@
 /**
  * `fleet init [dir]`: scaffold a fleet repo (config, runbook, overlays, example tenants), or with
- * `--adopt` write only fleet.yaml into an existing Flux repo, from what its tree says.
+ * `--adopt` write only fleet.yaml into an existing Flux repo, from what its tree, its origin and
+ * its CODEOWNERS say (and .gitignore's entries for fleet's own files where they are missing).
  */
+import { JOURNAL_FILE } from "../src/changeset/journal.js";
+import { LOCK_FILE } from "../src/changeset/lock.js";
 import { defaultEnvironment, GIT_PROVIDERS, type FleetConfig } from "../src/core/config.js";
 import { EXTRA_COMPONENTS, releaseRule } from "../src/flux/index.js";
-import type { Answers, Generator, FleetAction } from "../src/core/generator.js";
+import type { Answers, Context, Generator, FleetAction } from "../src/core/generator.js";
 import * as v from "../src/core/validation.js";
 import { tenantActions } from "./tenant-actions.js";
 
@@ -18,9 +21,22 @@ export const EXAMPLE_TEAM_FILES = [
 
 const str = (a: Answers, k: string) => String(a[k] ?? "");
 
-function configOf(a: Answers): FleetConfig {
+/**
+ * What fleet's lock, journal and temp files need ignored (as templates/repo/gitignore has them):
+ * adopt adds those a repo's .gitignore lacks, so they are never committed.
+ */
+export const FLEET_IGNORES = [`${LOCK_FILE}*`, JOURNAL_FILE, ".*.fleet-*.tmp"];
+
+/** Adopted clusters whose release differs from the repo's pin, pinned each on its own. */
+function clusterPins(ctx: Context, pin: string): Record<string, { version: string }> | undefined {
+  const entries = Object.entries(ctx.adopted?.clusterVersions ?? {}).filter(([, ver]) => ver !== pin);
+  return entries.length > 0 ? Object.fromEntries(entries.map(([name, version]) => [name, { version }])) : undefined;
+}
+
+function configOf(a: Answers, ctx: Context): FleetConfig {
+  const pins = a.adopt === true ? clusterPins(ctx, str(a, "fluxVersion")) : undefined;
   return {
-    flux: { version: str(a, "fluxVersion"), componentsExtra: a.componentsExtra as string[] },
+    flux: { version: str(a, "fluxVersion"), componentsExtra: a.componentsExtra as string[], ...(pins ? { clusters: pins } : {}) },
     git: {
       provider: str(a, "provider") as FleetConfig["git"]["provider"],
       owner: str(a, "owner"),
@@ -124,7 +140,7 @@ export const init: Generator = {
     {
       name: "platformTeam",
       message: "Platform team that owns the repo (CODEOWNERS)",
-      default: (ctx, a) => (a.owner ? `@${String(a.owner)}/platform` : ctx.config.platformTeam),
+      default: (ctx, a) => ctx.adopted?.platformTeam ?? (a.owner ? `@${String(a.owner)}/platform` : ctx.config.platformTeam),
       validate: (val) => v.codeOwner(String(val)),
     },
     {
@@ -135,10 +151,18 @@ export const init: Generator = {
       default: (ctx) => ctx.tenants.length === 0,
     },
   ],
-  actions: (a) => {
-    const config = configOf(a);
-    const fleetYaml: FleetAction = { type: "fleet:render", path: "fleet.yaml", template: "repo/fleet.yaml", data: config };
-    if (a.adopt === true) return [fleetYaml];
+  actions: (a, ctx) => {
+    const config = configOf(a, ctx);
+    const found = ctx.adopted;
+    // Placeholders fleet.yaml marks as such: adopting, nothing read, and the default kept.
+    const unread = {
+      flux: !!found && !found.fluxVersion && config.flux.version === ctx.config.flux.version,
+      git: !!found && !found.git && config.git.owner === ctx.config.git.owner && config.git.repository === ctx.config.git.repository,
+      platformTeam: !!found && !found.platformTeam && config.platformTeam === `@${config.git.owner}/platform`,
+    };
+    const fleetYaml: FleetAction = { type: "fleet:render", path: "fleet.yaml", template: "repo/fleet.yaml", data: { ...config, unread } };
+    if (a.adopt === true)
+      return [fleetYaml, ...FLEET_IGNORES.map((line): FleetAction => ({ type: "fleet:line", path: ".gitignore", key: line, line }))];
     const envs = config.environments.map((e) => e.name);
     return [
       fleetYaml,
@@ -164,7 +188,6 @@ export const init: Generator = {
                 path: "./deploy",
                 interval: "1m",
                 role: "admin",
-                team: `@${config.git.owner}/${name}`,
                 environments: envs,
                 quota: [],
                 flagged: "",
@@ -175,13 +198,14 @@ export const init: Generator = {
         : []),
     ];
   },
+  notes: (_a, ctx) => ctx.adopted?.notes ?? [],
   nextSteps: (a) =>
     a.adopt === true
       ? ["fleet.yaml written; `fleet new-tenant` and `fleet new-env` now work in this repo."]
       : [
           `cd ${str(a, "dir")} && git init && git add -A && git commit -m "fleet init"`,
           `Add a cluster: fleet new-cluster <name> --env ${(a.environments as string[])[0]}`,
-          `Onboard a team: fleet new-tenant <name> --url https://... --team @org/team`,
+          `Onboard a team: fleet new-tenant <name> --url https://...`,
         ],
 };
 

@@ -62,13 +62,6 @@ const answers: AnswerSpec[] = [
     validate: (val) => v.repoPath(String(val)),
   },
   {
-    name: "team",
-    message: "Owning team (CODEOWNERS)",
-    hint: "@org/team",
-    default: (ctx, a) => (ctx.config.git.owner && a.name ? `@${ctx.config.git.owner}/${String(a.name)}` : undefined),
-    validate: (val) => v.codeOwner(String(val)),
-  },
-  {
     name: "environments",
     flag: "env",
     message: "Environments to onboard into",
@@ -109,7 +102,6 @@ function tenantOf(a: Answers): Tenant {
     path: str(a, "path"),
     interval: str(a, "interval"),
     role,
-    team: str(a, "team"),
     environments: list(a, "environments"),
     quota: list(a, "quota"),
     flagged: role === "cluster-admin" ? "tenant reconciler bound to cluster-admin (forced with --allow-cluster-admin)" : "",

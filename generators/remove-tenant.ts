@@ -12,9 +12,24 @@ import { ISOLATED_DIR, readOverlays } from "../src/model/overlays.js";
 import { TENANTS_BASE, type Tenant } from "../src/model/tenants.js";
 import * as v from "../src/core/validation.js";
 import { listValues } from "../src/core/yaml-edit.js";
-import { codeownersKeys } from "./tenant-actions.js";
+import { legacyCodeownersKeys } from "./tenant-actions.js";
 
 const BASE_KUSTOMIZATION = `${TENANTS_BASE}/kustomization.yaml`;
+/** Where older fleet wrote the tenant's lines. */
+const CODEOWNERS = ".github/CODEOWNERS";
+
+/**
+ * Take out the tenant's lines older fleet wrote. A file that held nothing else (older fleet
+ * created it in an adopted repo) goes with them: no empty CODEOWNERS is left that was not there.
+ */
+function codeownersActions(ctx: Context, name: string): FleetAction[] {
+  const text = ctx.cs.read(CODEOWNERS);
+  if (text === undefined) return [];
+  const keys = legacyCodeownersKeys(name);
+  const others = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !keys.includes(l.trim().split(/\s+/)[0]!));
+  if (others.length === 0 && text.trim() !== "") return [{ type: "fleet:delete", path: CODEOWNERS }];
+  return keys.map((key): FleetAction => ({ type: "fleet:line", path: CODEOWNERS, key }));
+}
 
 const strings = (values: unknown[]) => values.filter((x): x is string => typeof x === "string");
 
@@ -76,9 +91,7 @@ export const removeTenant: Generator = {
       // new-tenant moved the overlay's transformers into a sub-overlay; alone again, it moves back.
       if (ctx.cs.exists(`${overlay.dir}/${ISOLATED_DIR}/kustomization.yaml`)) actions.push({ type: "fleet:merge-isolated", path: overlay.file, into: ISOLATED_DIR });
     }
-    const keys = codeownersKeys(name);
-    actions.push({ type: "fleet:line", path: ".github/CODEOWNERS", key: keys.rbac });
-    actions.push({ type: "fleet:line", path: ".github/CODEOWNERS", key: keys.dir });
+    actions.push(...codeownersActions(ctx, name));
     return actions;
   },
   notes: (a, ctx) =>

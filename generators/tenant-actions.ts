@@ -14,7 +14,6 @@ export interface Tenant {
   path: string;
   interval: string;
   role: string;
-  team: string;
   environments: string[];
   /** Quota keys to override, for every environment ("cpu") or one ("prod.cpu"). */
   quota: string[];
@@ -82,16 +81,18 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
   ];
 }
 
-export const codeownersKeys = (name: string) => ({
-  dir: `/${TENANTS_BASE}/${name}/`,
-  rbac: `/${TENANTS_BASE}/${name}/rbac.yaml`,
-});
+/**
+ * The CODEOWNERS lines fleet wrote per tenant before it knew better (the team owning its base
+ * directory, the platform its rbac.yaml). A tenant's base is applied as kustomize-controller, so
+ * the platform team owns all of it (its `*` line says so) and fleet writes none; remove-tenant
+ * still takes these out of repos older fleet wrote them into.
+ */
+export const legacyCodeownersKeys = (name: string) => [`/${TENANTS_BASE}/${name}/rbac.yaml`, `/${TENANTS_BASE}/${name}/`];
 
 export function tenantActions(t: Tenant, config: FleetConfig): FleetAction[] {
   const api = apiVersions(config.flux.version);
   const base = `${TENANTS_BASE}/${t.name}`;
   const data = { ...t, api };
-  const keys = codeownersKeys(t.name);
   return [
     { type: "fleet:render", path: `${base}/namespace.yaml`, template: "tenant/namespace.yaml", data },
     { type: "fleet:render", path: `${base}/rbac.yaml`, template: "tenant/rbac.yaml", data },
@@ -100,7 +101,5 @@ export function tenantActions(t: Tenant, config: FleetConfig): FleetAction[] {
     ...config.environments
       .filter((e) => t.environments.includes(e.name))
       .flatMap((env) => tenantEnvActions(t, env, config)),
-    { type: "fleet:line", path: ".github/CODEOWNERS", key: keys.dir, line: `${keys.dir} ${t.team}` },
-    { type: "fleet:line", path: ".github/CODEOWNERS", key: keys.rbac, line: `${keys.rbac} ${config.platformTeam}` },
   ];
 }

@@ -69,8 +69,13 @@ export const upgrade: Generator = {
         replacement: `$1${pin}`,
       },
     ]);
+    // Every pin moves: the repo's and each cluster's own (clusters adopted at other releases).
+    const clusterPins = Object.keys(ctx.config.flux.clusters ?? {}).map(
+      (name): FleetAction => ({ type: "fleet:yaml-set", path: CONFIG_FILE, keyPath: ["flux", "clusters", name, "version"], value: pin }),
+    );
     return [
       { type: "fleet:yaml-set", path: CONFIG_FILE, keyPath: ["flux", "version"], value: pin },
+      ...clusterPins,
       ...tf,
       ...yamlFiles(ctx.cs).map((path): FleetAction => ({ type: "fleet:api-versions", path, versions })),
     ];

@@ -49,12 +49,13 @@ describe("adopting a repo shaped like Flux's multi-tenancy example", () => {
     before = snapshot(repo);
   });
 
-  it("init --adopt writes only fleet.yaml, with the environments, pin and git coordinates the tree says", async () => {
+  it("init --adopt writes only fleet.yaml (and .gitignore's entries for fleet's own files), with the environments, pin and git coordinates the tree says", async () => {
     const r = await fleet(["init", repo, "--adopt", "--yes"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const after = snapshot(repo);
-    expect(Object.keys(after).filter((f) => !(f in before))).toEqual(["fleet.yaml"]);
+    expect(Object.keys(after).filter((f) => !(f in before))).toEqual([".gitignore", "fleet.yaml"]);
+    expect(after[".gitignore"]).toBe(".*.fleet-*.tmp\n.fleet.journal\n.fleet.lock*\n");
     for (const [f, text] of Object.entries(before)) expect(after[f], f).toBe(text);
     const config = read(repo, "fleet.yaml");
     expect(config).toMatch(/version: v2\.6\.4/);

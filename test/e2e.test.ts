@@ -63,7 +63,7 @@ describe("a fleet repo from init to offboarding", () => {
   });
 
   it("new-tenant onboards a team into every environment with its patch and quota", async () => {
-    const r = await fleet(["new-tenant", "team-ledger", "--url", "https://github.com/acme/ledger-config", "--team", "@acme/ledger", "--yes"], { cwd: repo });
+    const r = await fleet(["new-tenant", "team-ledger", "--url", "https://github.com/acme/ledger-config", "--yes"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/kubectl auth can-i create clusterrolebindings --as=system:serviceaccount:team-ledger:reconciler/);
@@ -76,7 +76,8 @@ describe("a fleet repo from init to offboarding", () => {
       expect(ks.spec!.path).toBe(`./deploy/${env}`);
       expect(ks.spec!.interval).toBe(env === "prod" ? "5m" : "10m");
     }
-    expect(read(repo, ".github/CODEOWNERS")).toContain("/tenants/base/team-ledger/ @acme/ledger\n");
+    // The platform team owns the tenant's base (it is applied as kustomize-controller): no line for the tenant's team.
+    expect(read(repo, ".github/CODEOWNERS")).not.toContain("team-ledger");
   });
 
   it("new-tenant with options: one environment, another role, branch, path and a quota override", async () => {

@@ -9,6 +9,9 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fleet, initRepo, kustomize, read, snapshot, write } from "./helpers.js";
 
+/** The CODEOWNERS lines fleet wrote for a tenant before tenant teams owned nothing here. */
+const LEGACY_SEARCH_LINES = "/tenants/base/team-search/ @acme/team-search\n/tenants/base/team-search/rbac.yaml @acme/platform\n";
+
 const newTenant = (name: string, ...more: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}-config`, "--yes", ...more];
 
 async function ok(args: string[], repo: string) {
@@ -51,30 +54,28 @@ describe("flow-style lists are edited inside their brackets", () => {
 });
 
 describe("line endings and final newlines stay the file's", () => {
-  it("a CRLF overlay and CODEOWNERS get CRLF lines and nothing else changes", async () => {
+  it("a CRLF overlay gets CRLF lines, CODEOWNERS keeps CRLF when older fleet's tenant lines go, and nothing else changes", async () => {
     const repo = await initRepo();
     const files = ["tenants/staging/kustomization.yaml", ".github/CODEOWNERS"];
+    write(repo, files[1]!, read(repo, files[1]!) + LEGACY_SEARCH_LINES);
     for (const f of files) write(repo, f, read(repo, f).replace(/\n/g, "\r\n"));
     const before = snapshot(repo);
     await ok(newTenant("team-new"), repo);
-    for (const f of files) {
-      const after = read(repo, f);
-      expect(after.replace(/\r\n/g, ""), f).not.toContain("\n");
-      // Taking the tenant's lines out again gives back the very bytes.
-      const without = after
-        .split("\r\n")
-        .filter((l) => !l.includes("team-new"))
-        .join("\r\n");
-      expect(without, f).toBe(before[f]);
-    }
+    const after = read(repo, files[0]!);
+    expect(after.replace(/\r\n/g, "")).not.toContain("\n");
+    // Taking the tenant's lines out again gives back the very bytes.
+    expect(after.split("\r\n").filter((l) => !l.includes("team-new")).join("\r\n")).toBe(before[files[0]!]);
     expect(namesIn(await kustomize(path.join(repo, "tenants/staging")), "team-new")).toContain("Namespace/team-new");
     await ok(["remove-tenant", "team-new", "--yes"], repo);
     expect(snapshot(repo)).toEqual(before);
+    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    expect(read(repo, files[1]!)).toBe(before[files[1]!]!.replace(/[^\n]*team-search[^\n]*\r\n/g, ""));
   });
 
   it("CODEOWNERS and an overlay without a final newline get none, whatever is added or removed at their end", async () => {
     const repo = await initRepo();
     const files = ["tenants/prod/kustomization.yaml", ".github/CODEOWNERS"];
+    write(repo, files[1]!, read(repo, files[1]!) + LEGACY_SEARCH_LINES);
     for (const f of files) write(repo, f, read(repo, f).replace(/\n$/, ""));
     const before = snapshot(repo);
     // team-zeta sorts last: its items and lines go at the very end of both files.
@@ -84,9 +85,7 @@ describe("line endings and final newlines stay the file's", () => {
         .replace("  - ../base/team-search\n", "  - ../base/team-search\n  - ../base/team-zeta\n")
         .replace("  - team-search-quota.yaml\n", "  - team-search-quota.yaml\n  - team-zeta-quota.yaml\n")}\n  - path: team-zeta-patch.yaml`,
     );
-    expect(read(repo, ".github/CODEOWNERS")).toBe(
-      `${before[files[1]!]}\n/tenants/base/team-zeta/ @acme/team-zeta\n/tenants/base/team-zeta/rbac.yaml @acme/platform`,
-    );
+    expect(read(repo, ".github/CODEOWNERS")).toBe(before[files[1]!]);
     await kustomize(path.join(repo, "tenants/prod"));
     await ok(["remove-tenant", "team-zeta", "--yes"], repo);
     expect(snapshot(repo)).toEqual(before);
@@ -161,6 +160,7 @@ describe("offboarding twice", () => {
 
   it("what a half-done offboarding left (base gone, overlays and CODEOWNERS not) is removed", async () => {
     const repo = await initRepo();
+    write(repo, ".github/CODEOWNERS", read(repo, ".github/CODEOWNERS") + LEGACY_SEARCH_LINES);
     fs.rmSync(path.join(repo, "tenants/base/team-search"), { recursive: true });
     await ok(["remove-tenant", "team-search", "--yes"], repo);
     expect(read(repo, "tenants/prod/kustomization.yaml")).not.toContain("team-search");

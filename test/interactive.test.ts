@@ -130,12 +130,10 @@ describe("fleet new-tenant at a terminal", () => {
       await term.waitFor(/>> must be an https:\/\/ or ssh:\/\/ URL; Flux does not accept the scp form/);
       term.type(KEY.clearLine + url + KEY.enter);
 
-      // Defaults from fleet.yaml, and the team derived from the name typed above: Enter keeps them.
+      // Defaults from fleet.yaml: Enter keeps them.
       await term.waitFor(/\? Branch to reconcile \(main\)/);
       term.type(KEY.enter);
       await term.waitFor(/\? Path in the tenant's repository; each environment reads <path>\/<env> \(\.\/deploy\)/);
-      term.type(KEY.enter);
-      await term.waitFor(/\? Owning team \(CODEOWNERS\) \(@org\/team\) \(@acme\/team-x\)/);
       term.type(KEY.enter);
 
       // Environments: both start checked. Uncheck both, see Enter refused, then keep prod only.
@@ -190,8 +188,9 @@ describe("fleet new-tenant at a terminal", () => {
       const prodSync = built.find((o) => o.kind === "Kustomization" && o.metadata.name === "team-x");
       expect(prodSync?.spec?.path).toBe("./deploy/prod");
 
-      // The default team (derived from the typed name) owns the tenant's directory.
-      expect(read(repo, ".github/CODEOWNERS")).toMatch(/^\/tenants\/base\/team-x\/ @acme\/team-x$/m);
+      // No team is asked for: the platform team owns the tenant's base.
+      expect(term.screen).not.toMatch(/Owning team/);
+      expect(read(repo, ".github/CODEOWNERS")).not.toContain("team-x");
       // The command's lock is released.
       expect(fs.existsSync(path.join(repo, ".fleet.lock"))).toBe(false);
     },

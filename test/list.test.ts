@@ -2,9 +2,10 @@
  * `fleet list`: which tenants, environments and clusters a repo has, and which tenant runs
  * where, read from the tree (overlays and cluster Kustomizations), never written.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fleet, initRepo, snapshot, tmpDir, write } from "./helpers.js";
+import { fleet, initRepo, ROOT, snapshot, tmpDir, write } from "./helpers.js";
 
 const ok = async (args: string[], cwd: string) => {
   const r = await fleet([...args, "--yes"], { cwd });
@@ -99,7 +100,9 @@ describe("fleet list on a repo fleet did not write", () => {
     }
     write(repo, "tenants/base/dev-team/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: apps\nresources:\n  - sync.yaml\n");
     write(repo, "tenants/base/dev-team/sync.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: dev-team\n  namespace: apps\nspec:\n  interval: 1m\n  url: https://github.com/fluxcd/flux2-kustomize-helm-example\n  ref:\n    branch: dev-team\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: dev-team\n  namespace: apps\nspec:\n  serviceAccountName: dev-team\n  interval: 5m\n  sourceRef:\n    kind: GitRepository\n    name: dev-team\n  prune: true\n");
-    // A cluster not bootstrapped yet: only its variables say which environment it will run.
+    // A cluster fleet new-cluster wrote, not bootstrapped yet: its lockdown is there, and only its
+    // variables say which environment it will run.
+    write(repo, "clusters/edge-1/flux-system/kustomization.yaml", fs.readFileSync(path.join(ROOT, "templates/cluster/flux-system-kustomization.yaml.hbs"), "utf8"));
     write(repo, "clusters/edge-1/flux-system/cluster-vars.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n  namespace: flux-system\ndata:\n  environment: staging\n");
     expect((await fleet(["init", repo, "--adopt", "--yes"])).code).toBe(0);
 

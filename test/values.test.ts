@@ -50,9 +50,10 @@ const TEMPLATES: Record<string, (h: string) => object> = {
   "cluster/platform-kustomization.yaml": (h) => ({ api, description: h, kustomization: h, dependsOn: h, env: h }),
   "cluster/cluster-vars.yaml": (h) => ({ name: h, env: h, clusterDomain: h, networkPolicy: true, vars: [{ key: h, value: h }] }),
   "repo/fleet.yaml": (h) => ({
-    flux: { version: h, componentsExtra: [h] },
+    flux: { version: h, componentsExtra: [h], clusters: { [h]: { version: h } } },
     git: { provider: h, owner: h, repository: h, branch: h, url: h },
     platformTeam: h,
+    unread: { flux: true, git: true, platformTeam: true },
     environments: [{ name: h, interval: h, quota: { cpu: h, memory: h, pods: h }, limitRange: { defaultRequest: { cpu: h, memory: h }, default: { cpu: h, memory: h } } }],
     tenantDefaults: { role: h, branch: h, path: h, interval: h },
   }),

@@ -8,7 +8,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { ConflictError, FleetError, fromSystemError, refusalOf, RepoContentError } from "../core/errors.js";
+import { ConflictError, FleetError, fromSystemError, LinkError, refusalOf, RepoContentError } from "../core/errors.js";
 import { repoKey, RepoPaths } from "../core/inside-repo.js";
 import { printable } from "../core/text.js";
 import { hasJournal, JOURNAL_FILE, pruneEmptyDirs, removeJournal, settle, tempName, writeJournal, type Journal } from "./journal.js";
@@ -143,8 +143,11 @@ export class ChangeSet {
     if (this.read(key) !== undefined) this.staged.set(key, null);
   }
 
-  /** Files and directories directly below `dir`, as the staged tree has them. */
-  list(rel: string): { files: string[]; dirs: string[] } {
+  /**
+   * Files and directories directly below `dir`, as the staged tree has them. A link out of the
+   * repository is refused, unless `skipLinksOut` (a search by name, which reads none of them).
+   */
+  list(rel: string, opts: { skipLinksOut?: boolean } = {}): { files: string[]; dirs: string[] } {
     const dirKey = rel === "" || rel === "." ? "" : this.key(rel);
     const files = new Set<string>();
     const dirs = new Set<string>();
@@ -153,7 +156,13 @@ export class ChangeSet {
         let kind: fs.Dirent | fs.Stats = ent;
         // A link counts as what it points to, once it is proven to stay inside the repository.
         if (ent.isSymbolicLink()) {
-          const abs = this.abs(dirKey ? `${dirKey}/${ent.name}` : ent.name);
+          let abs: string;
+          try {
+            abs = this.abs(dirKey ? `${dirKey}/${ent.name}` : ent.name);
+          } catch (e) {
+            if (opts.skipLinksOut && e instanceof LinkError) continue;
+            throw e;
+          }
           try {
             kind = fs.statSync(abs);
           } catch {

@@ -39,7 +39,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "new-tenant",
-    usage: "fleet new-tenant <name> --url URL [--team @org/team] [--env e1,e2] ...",
+    usage: "fleet new-tenant <name> --url URL [--env e1,e2] ...",
     summary: "onboard a tenant into tenants/base/<name>/ and every environment overlay",
     load: async () => (await import("../../generators/new-tenant.js")).default,
   },

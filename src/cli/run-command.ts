@@ -63,7 +63,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       if (recovered) p.err(recovered);
     } else refuseHalfApplied(root, `${gen.name} --dry-run`);
     const opts = { force: values.force === true };
-    const ctx = gen.needsRepo ? repoContext(root, opts) : initContext(root, flags.adopt === true, opts);
+    const ctx = gen.needsRepo ? repoContext(root, opts) : await initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
     await stageGenerator(gen, ctx, answers);
     const commands = gen.commands?.(answers, ctx) ?? [];

@@ -4,7 +4,7 @@
  * new-cluster and bootstrap both take their commands from here, so a re-bootstrap is the same.
  */
 import type { ChangeSet } from "../changeset/changeset.js";
-import type { FleetConfig } from "./config.js";
+import { fluxVersionFor, type FleetConfig } from "./config.js";
 import { terraformProviderVersion, TERRAFORM_REQUIRED_VERSION } from "../flux/index.js";
 import type { ExternalCommand, FleetAction } from "./generator.js";
 import { readObjects } from "./repo.js";
@@ -64,7 +64,7 @@ export function fluxBootstrapArgs(config: FleetConfig, c: ClusterSettings): stri
     ...target,
     `--branch=${g.branch}`,
     `--path=${clusterDir(c.name)}`,
-    `--version=${config.flux.version}`,
+    `--version=${fluxVersionFor(config, c.name)}`,
     // Always the full configured set: a bootstrap without it removes the image controllers.
     ...(config.flux.componentsExtra.length ? [`--components-extra=${config.flux.componentsExtra.join(",")}`] : []),
     `--network-policy=${c.networkPolicy}`,
@@ -74,14 +74,15 @@ export function fluxBootstrapArgs(config: FleetConfig, c: ClusterSettings): stri
 
 export function bootstrapCommands(config: FleetConfig, c: ClusterSettings, method: BootstrapMethod, deferrable: boolean): ExternalCommand[] {
   const token = tokenNeed(config);
+  const pin = fluxVersionFor(config, c.name);
   if (method === "flux")
     return [
       {
         tool: "flux",
-        title: `flux bootstrap of cluster ${c.name} at Flux ${config.flux.version}`,
+        title: `flux bootstrap of cluster ${c.name} at Flux ${pin}`,
         args: fluxBootstrapArgs(config, c),
         requiredEnv: token ? [token] : [],
-        fluxPin: config.flux.version,
+        fluxPin: pin,
         onRemote: {
           branch: config.git.branch,
           file: lockdownFile(c.name),
@@ -100,7 +101,7 @@ export function bootstrapCommands(config: FleetConfig, c: ClusterSettings, metho
       { tool: "terraform", title: `terraform init in ${dir}`, args: [`-chdir=${dir}`, "init", "-input=false", "-upgrade"] },
       {
         tool: "terraform",
-        title: `terraform apply in ${dir}: bootstrap of cluster ${c.name} at Flux ${config.flux.version}`,
+        title: `terraform apply in ${dir}: bootstrap of cluster ${c.name} at Flux ${pin}`,
         args: [`-chdir=${dir}`, "apply", "-input=false"],
         autoApprove: "-auto-approve",
         ...secret,
@@ -113,10 +114,11 @@ export function bootstrapCommands(config: FleetConfig, c: ClusterSettings, metho
 /** The Terraform files of a cluster bootstrapped with flux_bootstrap_git. */
 export function terraformActions(config: FleetConfig, c: ClusterSettings): FleetAction[] {
   const dir = terraformDir(c.name);
+  const pin = fluxVersionFor(config, c.name);
   const data = {
     name: c.name,
-    fluxVersion: config.flux.version,
-    providerVersion: terraformProviderVersion(config.flux.version),
+    fluxVersion: pin,
+    providerVersion: terraformProviderVersion(pin),
     terraformVersion: TERRAFORM_REQUIRED_VERSION,
     gitUrl: repoUrl(config),
     branch: config.git.branch,

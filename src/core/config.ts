@@ -33,7 +33,12 @@ export interface EnvConfig {
 }
 
 export interface FleetConfig {
-  flux: { version: string; componentsExtra: string[] };
+  flux: {
+    version: string;
+    componentsExtra: string[];
+    /** Clusters that run another release than `version`, by cluster name (an adopted repo's). */
+    clusters?: Record<string, { version: string }>;
+  };
   git: {
     provider: "github" | "gitlab" | "git";
     owner: string;
@@ -66,6 +71,17 @@ export function defaultEnvironment(name: string): EnvConfig {
     },
   };
 }
+
+/** The Flux release a cluster is pinned to: its own entry in fleet.yaml, else the repo's pin. */
+export function fluxVersionFor(config: Pick<FleetConfig, "flux">, cluster: string): string {
+  return config.flux.clusters?.[cluster]?.version ?? config.flux.version;
+}
+
+/** A cluster as `fleet list` names it: its directory, or its path below clusters/. */
+const clusterName: v.Rule = (s) =>
+  /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(s)
+    ? undefined
+    : "must be a cluster's name as fleet list shows it (letters, digits, '.', '_', '-', and '/' between path parts)";
 
 export function defaultConfig(): FleetConfig {
   return {
@@ -133,6 +149,18 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
   if (!Array.isArray(extras) || extras.some((c) => !(EXTRA_COMPONENTS as readonly string[]).includes(String(c))))
     errors.push(new InputError(field("flux.componentsExtra"), `must list only ${EXTRA_COMPONENTS.join(", ")}`));
 
+  const pins = obj(flux?.clusters, "flux.clusters");
+  const clusterPins: Record<string, { version: string }> = {};
+  for (const [name, entry] of Object.entries(pins ?? {})) {
+    const p = `flux.clusters.${name}`;
+    const badName = clusterName(name);
+    if (badName) errors.push(new InputError(field(p), badName));
+    const version = str(obj(entry, p), "version", `${p}.version`, (s) =>
+      /^v\d+\.\d+\.\d+$/.test(s) ? undefined : "must be a Flux release vX.Y.Z, e.g. v2.7.4",
+    );
+    clusterPins[name] = { version };
+  }
+
   const git = obj(raw.git, "git");
   const provider = str(git, "provider", "git.provider", v.oneOf(GIT_PROVIDERS), "github");
   const gitCfg: FleetConfig["git"] = {
@@ -187,7 +215,11 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
   const td = obj(raw.tenantDefaults, "tenantDefaults");
   const dflt = defaultConfig().tenantDefaults;
   const config: FleetConfig = {
-    flux: { version, componentsExtra: Array.isArray(extras) ? extras.map(String) : [] },
+    flux: {
+      version,
+      componentsExtra: Array.isArray(extras) ? extras.map(String) : [],
+      ...(Object.keys(clusterPins).length > 0 ? { clusters: clusterPins } : {}),
+    },
     git: gitCfg,
     platformTeam: str(raw, "platformTeam", "platformTeam", v.codeOwner, "@acme/platform"),
     environments,

@@ -1,7 +1,7 @@
 /** Build what a generator may know of the repo, read once before it runs. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { detectRepo } from "./adopt.js";
+import { readAdoption } from "./adopt.js";
 import { ChangeSet } from "../changeset/changeset.js";
 import { CONFIG_FILE, defaultConfig, parseConfig } from "./config.js";
 import { InputError } from "./errors.js";
@@ -46,24 +46,27 @@ export function repoContext(root: string, opts: OpenOptions = {}): Context {
   };
 }
 
-/** For init: defaults, and with --adopt what the existing tree already says. */
-export function initContext(root: string, adopt: boolean, opts: OpenOptions = {}): Context {
+/** For init: defaults, and with --adopt what the existing tree already says (and where from). */
+export async function initContext(root: string, adopt: boolean, opts: OpenOptions = {}): Promise<Context> {
   const cs = new ChangeSet(root, opts);
   const config = defaultConfig();
-  let environments = config.environments.map((e) => e.name);
-  if (adopt) {
-    const found = detectRepo(cs);
-    if (found.environments.length === 0)
-      throw new InputError(
-        "--adopt",
-        `found no environment overlay (tenants/<env>/kustomization.yaml) in ${root}`,
-        "run fleet init without --adopt to scaffold a new repo, or adopt from the Flux repo's root",
-      );
-    environments = found.environments;
-    if (found.fluxVersion) config.flux.version = found.fluxVersion;
-    if (found.git) config.git = { ...config.git, ...found.git };
-    else config.git.repository = path.basename(root);
-  } else config.git.repository = path.basename(root) || config.git.repository;
+  if (!adopt) {
+    config.git.repository = path.basename(root) || config.git.repository;
+    const environments = config.environments.map((e) => e.name);
+    const model = readRepo(cs);
+    return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(config.flux.version), model };
+  }
+  const adopted = await readAdoption(cs);
+  if (adopted.environments.length === 0)
+    throw new InputError(
+      "--adopt",
+      `found no environment overlay (tenants/<env>/kustomization.yaml) in ${root}`,
+      "run fleet init without --adopt to scaffold a new repo, or adopt from the Flux repo's root",
+    );
+  if (adopted.fluxVersion) config.flux.version = adopted.fluxVersion;
+  if (adopted.git) config.git = { ...config.git, ...adopted.git };
+  else config.git.repository = path.basename(root) || config.git.repository;
+  if (adopted.platformTeam) config.platformTeam = adopted.platformTeam;
   const model = readRepo(cs);
-  return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(config.flux.version), model };
+  return { cs, config, environments: adopted.environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(config.flux.version), model, adopted };
 }

@@ -4,6 +4,7 @@
  * their actions are staged into the change set by the action types in actions.ts.
  */
 import type { ChangeSet } from "../changeset/changeset.js";
+import type { Adopted } from "./adopt.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "../flux/index.js";
 import type { RepoModel } from "../model/repo.js";
@@ -21,6 +22,8 @@ export interface Context {
   api: Partial<Record<FluxKind, string>>;
   /** The repo as Flux reads it, before this run's changes. */
   model: RepoModel;
+  /** init --adopt: what the existing repo says, and where each fact was read. */
+  adopted?: Adopted;
 }
 
 export interface AnswerSpec {

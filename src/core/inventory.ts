@@ -2,10 +2,12 @@
  * What runs where, read from the tree (design section 2): tenants are `tenants/base/<t>/`, an
  * environment runs a tenant when its overlay lists `../base/<t>`, and a cluster runs an
  * environment when its Flux Kustomizations point at `./tenants/<env>` (or, failing that,
- * `./infrastructure/<env>` or its cluster-vars `environment`). Nothing here writes.
+ * `./infrastructure/<env>` or its cluster-vars `environment`). The clusters are the repo model's
+ * (src/model/clusters.ts), read from their sync objects. Nothing here writes.
  */
 import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
+import { readClusters, type Cluster } from "../model/clusters.js";
 import { CONFIG_FILE } from "./config.js";
 import { detectEnvironments, loadConfig, readObjects } from "./repo.js";
 import { readRepo } from "../model/repo.js";
@@ -44,19 +46,11 @@ export interface Inventory {
 
 const isYaml = (f: string) => /\.ya?ml$/.test(f);
 
-/** Cluster directories: those under clusters/ holding flux-system/ or a YAML file. */
-function listClusterDirs(cs: ChangeSet): string[] {
-  return cs.list("clusters").dirs.filter((d) => {
-    const { files, dirs } = cs.list(`clusters/${d}`);
-    return dirs.includes("flux-system") || files.some(isYaml);
-  });
-}
-
 type FluxKustomization = { apiVersion?: string; kind?: string; spec?: { path?: unknown } };
 
 /** Where a cluster's environment comes from: its tenants Kustomization, else infrastructure, else cluster-vars. */
-function clusterEnvironment(cs: ChangeSet, cluster: string, problems: string[]): { environment: string; from: string } {
-  const dir = `clusters/${cluster}`;
+function clusterEnvironment(cs: ChangeSet, cluster: Cluster, problems: string[]): { environment: string; from: string } {
+  const dir = cluster.path;
   const found: Record<"tenants" | "infrastructure", Array<{ env: string; from: string }>> = { tenants: [], infrastructure: [] };
   for (const f of cs.list(dir).files.filter(isYaml)) {
     for (const o of readObjects(cs, `${dir}/${f}`) as FluxKustomization[]) {
@@ -70,14 +64,14 @@ function clusterEnvironment(cs: ChangeSet, cluster: string, problems: string[]):
   const tenants = found.tenants[0];
   const infra = found.infrastructure[0];
   if (tenants && infra && tenants.env !== infra.env)
-    problems.push(`cluster ${cluster}: ${tenants.from} points at tenants/${tenants.env} but ${infra.from} at infrastructure/${infra.env}`);
+    problems.push(`cluster ${cluster.name}: ${tenants.from} points at tenants/${tenants.env} but ${infra.from} at infrastructure/${infra.env}`);
   if (tenants) return { environment: tenants.env, from: tenants.from };
   if (infra) return { environment: infra.env, from: infra.from };
   const varsFile = `${dir}/flux-system/cluster-vars.yaml`;
   const vars = readObjects(cs, varsFile).find((o) => o.kind === "ConfigMap") as { data?: Record<string, unknown> } | undefined;
   const env = vars?.data?.environment;
   if (typeof env === "string" && env !== "") return { environment: env, from: varsFile };
-  problems.push(`cluster ${cluster}: nothing in ${dir}/ says which environment it runs`);
+  problems.push(`cluster ${cluster.name}: nothing in ${dir}/ says which environment it runs`);
   return { environment: "", from: "" };
 }
 
@@ -90,8 +84,9 @@ export function readInventory(cs: ChangeSet): Inventory {
   for (const o of model.overlays) problems.push(...o.missing);
   const tenantsOf = new Map(envNames.map((e) => [e, [...(model.overlays.find((o) => o.env === e)?.tenants.keys() ?? [])]]));
 
-  const clusters: ClusterEntry[] = listClusterDirs(cs).map((name) => {
-    const { environment, from } = clusterEnvironment(cs, name, problems);
+  const clusters: ClusterEntry[] = readClusters(cs).map((cluster) => {
+    const { name } = cluster;
+    const { environment, from } = clusterEnvironment(cs, cluster, problems);
     if (environment && !tenantsOf.has(environment)) problems.push(`cluster ${name} runs environment ${environment}, which has no tenants/${environment}/kustomization.yaml`);
     return { name, environment, environmentFrom: from, tenants: tenantsOf.get(environment) ?? [] };
   });

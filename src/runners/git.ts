@@ -1,5 +1,6 @@
 /**
- * Git facts fleet needs before it lets flux bootstrap run: flux bootstrap works from the remote
+ * Git facts fleet reads: the origin remote (src/model/origin.ts), and before it lets flux
+ * bootstrap run, whether a file is on the remote branch: flux bootstrap works from the remote
  * branch, and writes its own flux-system/kustomization.yaml (without the lockdown) when the
  * branch lacks one. So the cluster's lockdown file must already be on the remote.
  */
@@ -8,7 +9,8 @@ import * as path from "node:path";
 import { execa } from "execa";
 import { RepoPaths } from "../core/inside-repo.js";
 
-async function git(root: string, args: string[]): Promise<string | undefined> {
+/** A git command in `root`: its output, or undefined when it fails (no repository, no such ref). */
+export async function git(root: string, args: string[]): Promise<string | undefined> {
   const r = await execa("git", ["-C", root, ...args], { reject: false, stdin: "ignore" });
   return r.exitCode === 0 ? String(r.stdout) : undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * Walk a cluster as Flux would: build clusters/<name>, then every Flux Kustomization found in
+ * Walk a cluster as Flux would: build its sync path, then every Flux Kustomization found in
  * what it applies whose source is this repository (or a directory given with --source), level
  * by level with builds in parallel, and apply postBuild substitution to what each one builds.
  */
@@ -10,6 +10,7 @@ import { BuildError, pool, RemoteBases, type Builder, type Built } from "./build
 import { readInside, remoteRef, type Remote } from "./inputs.js";
 import { isFluxKustomization, ref, type Applied, type K8sObject } from "./model.js";
 import { substituteObject, variablesFor } from "./substitute.js";
+import { fluxPath } from "../model/flux-path.js";
 
 export interface Walked {
   objects: Applied[];
@@ -26,6 +27,8 @@ export interface Walked {
 export interface WalkOptions {
   root: string;
   cluster: string;
+  /** The path the cluster's sync object points at (clusters/<name> in fleet's layout). */
+  entry: string;
   /** `namespace/name` of a source -> local directory holding its content. */
   sources: Map<string, string>;
   builder: Builder;
@@ -63,23 +66,12 @@ function unbootstrapped(root: string, entry: string): { resources: string[]; rem
   return { resources, remotes };
 }
 
-/**
- * spec.path as Flux resolves it: relative to the source root, a leading / or ./ allowed. One
- * that climbs out of the root is undefined (Flux would clamp it inside: `inside` says where).
- */
-function fluxPath(p: unknown): { path?: string; inside: string } {
-  const s = String(p ?? "").replace(/^\/+/, "");
-  const normal = path.posix.normalize(s || ".").replace(/(.)\/$/, "$1");
-  const inside = path.posix.join("/", s).slice(1).replace(/\/$/, "") || ".";
-  return normal === ".." || normal.startsWith("../") ? { inside } : { path: normal, inside };
-}
-
 /** The source the cluster syncs itself from: what gotk-sync names, flux-system by default. */
 const SELF = "GitRepository/flux-system/flux-system";
 
 export async function walkCluster(opts: WalkOptions): Promise<Walked> {
   const out: Walked = { objects: [], notChecked: [], buildErrors: [], remotes: [], outside: [], unresolved: [], missingVarSources: [] };
-  const entry = `clusters/${opts.cluster}`;
+  const entry = opts.entry;
   const cluster = { obj: { kind: "Cluster", metadata: { name: opts.cluster } }, file: entry };
   const raw: Array<{ built: Built[]; by?: Applied }> = [];
   const pre = unbootstrapped(opts.root, entry);

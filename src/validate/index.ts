@@ -1,8 +1,8 @@
 /** fleet validate: walk every cluster, run the checks, prove isolation. */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parse } from "yaml";
-import { bootstrappedVersion, DEFAULT_FLUX_VERSION, factsWarning, isRelease } from "../flux/index.js";
+import { DEFAULT_FLUX_VERSION, factsWarning, isRelease } from "../flux/index.js";
+import { fluxVersionFor, type FleetConfig } from "../core/config.js";
+import { readClusters, type Cluster } from "../model/clusters.js";
 import { Builder } from "./build.js";
 import { ChangeSet } from "../changeset/changeset.js";
 import { readRepo } from "../model/repo.js";
@@ -29,30 +29,16 @@ export interface ValidatedCluster extends ClusterResult {
   tenantNamespaces: string[];
 }
 
-export function listClusterDirs(root: string): string[] {
-  const dir = path.join(root, "clusters");
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
-    .map((e) => e.name)
-    .sort();
-}
-
-/** The pin: fleet.yaml's, else what the cluster was bootstrapped with, else fleet's default. */
-function pinFor(root: string, cluster: string): string {
+/** The pin: fleet.yaml's for this cluster, else what the cluster was bootstrapped with, else fleet's default. */
+function pinFor(root: string, cluster: Cluster): string {
   try {
-    const v = (parse(readInside(root, "fleet.yaml") ?? "") as { flux?: { version?: string } } | null)?.flux?.version;
-    if (v && isRelease(v)) return v;
+    const flux = (parse(readInside(root, "fleet.yaml") ?? "") as { flux?: FleetConfig["flux"] } | null)?.flux;
+    const v = flux ? fluxVersionFor({ flux }, cluster.name) : undefined;
+    if (typeof v === "string" && isRelease(v)) return v;
   } catch {
     // No fleet.yaml (any Flux repo), or one validate need not understand.
   }
-  try {
-    const v = bootstrappedVersion(readInside(root, `clusters/${cluster}/flux-system/gotk-components.yaml`) ?? "");
-    if (v && isRelease(v)) return v;
-  } catch {
-    // Not bootstrapped yet.
-  }
+  if (cluster.fluxVersion && isRelease(cluster.fluxVersion)) return cluster.fluxVersion;
   return DEFAULT_FLUX_VERSION;
 }
 
@@ -60,23 +46,24 @@ function pinFor(root: string, cluster: string): string {
  * The value kustomize-controller's Deployment gives a flag ("true" for a bare boolean flag; the
  * last one wins, as in Go's flag package), else what the cluster's lockdown file adds.
  */
-function controllerFlag(root: string, cluster: string, objects: Applied[], flag: string): string | undefined {
+function controllerFlag(root: string, cluster: Cluster, objects: Applied[], flag: string): string | undefined {
   const dep = objects.find((a) => a.obj.kind === "Deployment" && a.obj.metadata?.name === "kustomize-controller");
   const args = dep?.obj.spec?.template?.spec?.containers?.[0]?.args as unknown[] | undefined;
   const from = (list: string[]) => list.reduce<string | undefined>((v, a) => (a === flag ? "true" : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : v), undefined);
   if (Array.isArray(args)) return from(args.map(String));
-  return from(readInside(root, `clusters/${cluster}/flux-system/kustomization.yaml`)?.match(/--[a-z-]+(=[^\s"']*)?/g) ?? []);
+  return from(readInside(root, `${cluster.path}/flux-system/kustomization.yaml`)?.match(/--[a-z-]+(=[^\s"']*)?/g) ?? []);
 }
 
 const goTrue = (v: string | undefined) => v !== undefined && /^(1|t|T|TRUE|true|True)$/.test(v);
 
-export async function validateCluster(opts: ValidateOptions, cluster: string, builder = new Builder()): Promise<ValidatedCluster> {
-  const pin = pinFor(opts.root, cluster);
-  const walked = await walkCluster({ root: opts.root, cluster, sources: opts.sources, builder });
+export async function validateCluster(opts: ValidateOptions, c: Cluster, builder = new Builder()): Promise<ValidatedCluster> {
+  const pin = pinFor(opts.root, c);
+  const cluster = c.name;
+  const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder });
   const objects = walked.objects;
   const rbac = new RbacModel(objects);
-  const saFlag = controllerFlag(opts.root, cluster, objects, "--default-service-account") !== undefined;
-  const noRemoteBases = goTrue(controllerFlag(opts.root, cluster, objects, "--no-remote-bases"));
+  const saFlag = controllerFlag(opts.root, c, objects, "--default-service-account") !== undefined;
+  const noRemoteBases = goTrue(controllerFlag(opts.root, c, objects, "--no-remote-bases"));
   const tenantNamespaces = tenantNamespacesOf(objects);
   const tenants = objects
     .filter((a) => isTenantApplier(a, tenantNamespaces))
@@ -142,12 +129,13 @@ function tenantFilesOf(root: string): CheckContext["tenantFiles"] {
 }
 
 export async function validateRepo(opts: ValidateOptions): Promise<ValidatedCluster[]> {
-  // A run reads the repo afresh.
+  // A run reads the repo afresh, from disk: nothing is staged on a change set validate opens.
   tenantFilesCache.delete(opts.root);
-  const all = listClusterDirs(opts.root);
-  if (all.length === 0) throw new NoClusters(`no clusters/<name>/ directory in ${opts.root}`);
-  const names = opts.cluster ? all.filter((c) => c === opts.cluster) : all;
-  if (names.length === 0) throw new NoClusters(`no cluster '${opts.cluster}' in ${path.join(opts.root, "clusters")} (there are: ${all.join(", ")})`);
+  const all = readClusters(new ChangeSet(opts.root));
+  if (all.length === 0)
+    throw new NoClusters(`no cluster in ${opts.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path, no cluster fleet new-cluster wrote`);
+  const names = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;
+  if (names.length === 0) throw new NoClusters(`no cluster '${opts.cluster}' in ${opts.root} (there are: ${all.map((c) => c.name).join(", ")})`);
   const builder = new Builder(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
   return Promise.all(names.map((c) => validateCluster(opts, c, builder)));
 }
