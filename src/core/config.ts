@@ -155,9 +155,7 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
     const p = `flux.clusters.${name}`;
     const badName = clusterName(name);
     if (badName) errors.push(new InputError(field(p), badName));
-    const version = str(obj(entry, p), "version", `${p}.version`, (s) =>
-      /^v\d+\.\d+\.\d+$/.test(s) ? undefined : "must be a Flux release vX.Y.Z, e.g. v2.7.4",
-    );
+    const version = str(obj(entry, p), "version", `${p}.version`, releaseRule);
     clusterPins[name] = { version };
   }
 
