@@ -2,7 +2,7 @@
  * The files of one tenant, shared by new-tenant, new-env and init's example tenants, so a tenant
  * looks the same whichever command wrote it. remove-tenant undoes exactly these.
  */
-import type { EnvConfig, FleetConfig, Quota } from "../src/core/config.js";
+import { sharedPin, type EnvConfig, type FleetConfig, type Quota } from "../src/core/config.js";
 import { apiVersions, type FluxKind } from "../src/flux/index.js";
 import type { FleetAction } from "../src/core/generator.js";
 import { envPath, TENANTS_BASE, type TenantSync } from "../src/core/repo.js";
@@ -52,7 +52,7 @@ export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> &
 /** A tenant's files in one environment overlay: its patch, its quota, and the references. */
 export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConfig): FleetAction[] {
   const f = tenantFiles(env.name, t.name);
-  const api = { ...apiVersions(config.flux.version), ...t.apiVersions };
+  const api = { ...apiVersions(sharedPin(config)), ...t.apiVersions };
   const names = {
     name: t.name,
     namespace: t.namespace ?? t.name,
@@ -90,7 +90,7 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
 export const legacyCodeownersKeys = (name: string) => [`/${TENANTS_BASE}/${name}/rbac.yaml`, `/${TENANTS_BASE}/${name}/`];
 
 export function tenantActions(t: Tenant, config: FleetConfig): FleetAction[] {
-  const api = apiVersions(config.flux.version);
+  const api = apiVersions(sharedPin(config));
   const base = `${TENANTS_BASE}/${t.name}`;
   const data = { ...t, api };
   return [

@@ -4,7 +4,7 @@
  */
 import { visit, type Document } from "yaml";
 import { InputError, InputErrors } from "./errors.js";
-import { DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, releaseRule } from "../flux/index.js";
+import { compareMinors, DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, fluxMinor, releaseRule } from "../flux/index.js";
 import * as v from "./validation.js";
 import { CONFIG_FILE } from "./repo-root.js";
 import { parseYaml } from "./yaml-edit.js";
@@ -75,6 +75,15 @@ export function defaultEnvironment(name: string): EnvConfig {
 /** The Flux release a cluster is pinned to: its own entry in fleet.yaml, else the repo's pin. */
 export function fluxVersionFor(config: Pick<FleetConfig, "flux">, cluster: string): string {
   return config.flux.clusters?.[cluster]?.version ?? config.flux.version;
+}
+
+/**
+ * The release whose API versions objects shared by every cluster (tenants, environments) are
+ * written at: the oldest pin in fleet.yaml, so each cluster serves what it is given.
+ */
+export function sharedPin(config: Pick<FleetConfig, "flux">): string {
+  const pins = [config.flux.version, ...Object.values(config.flux.clusters ?? {}).map((c) => c.version)];
+  return pins.reduce((oldest, p) => (compareMinors(fluxMinor(p), fluxMinor(oldest)) < 0 ? p : oldest));
 }
 
 /** A cluster as `fleet list` names it: its directory, or its path below clusters/. */

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readAdoption } from "./adopt.js";
 import { ChangeSet } from "../changeset/changeset.js";
-import { CONFIG_FILE, defaultConfig, parseConfig } from "./config.js";
+import { CONFIG_FILE, defaultConfig, parseConfig, sharedPin } from "./config.js";
 import { InputError } from "./errors.js";
 import { apiVersions } from "../flux/index.js";
 import type { Context } from "./generator.js";
@@ -41,7 +41,7 @@ export function repoContext(root: string, opts: OpenOptions = {}): Context {
     config,
     environments: config.environments.map((e) => e.name),
     tenants: model.tenants.map((t) => t.name),
-    api: apiVersions(config.flux.version),
+    api: apiVersions(sharedPin(config)),
     model,
   };
 }
@@ -54,7 +54,7 @@ export async function initContext(root: string, adopt: boolean, opts: OpenOption
     config.git.repository = path.basename(root) || config.git.repository;
     const environments = config.environments.map((e) => e.name);
     const model = readRepo(cs);
-    return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(config.flux.version), model };
+    return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(sharedPin(config)), model };
   }
   const adopted = await readAdoption(cs);
   if (adopted.environments.length === 0)
@@ -68,5 +68,5 @@ export async function initContext(root: string, adopt: boolean, opts: OpenOption
   else config.git.repository = path.basename(root) || config.git.repository;
   if (adopted.platformTeam) config.platformTeam = adopted.platformTeam;
   const model = readRepo(cs);
-  return { cs, config, environments: adopted.environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(config.flux.version), model, adopted };
+  return { cs, config, environments: adopted.environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(sharedPin(config)), model, adopted };
 }
