@@ -1,7 +1,6 @@
 /** `fleet new-tenant <name>`: onboard a team into tenants/base/ and every environment overlay. */
 import type { Answers, AnswerSpec, FleetAction, Generator } from "../src/core/generator.js";
 import { ISOLATED_DIR } from "../src/model/overlays.js";
-import { namespaceOwner } from "../src/model/tenants.js";
 import { namespaceUsers } from "../src/model/namespaces.js";
 import * as v from "../src/core/validation.js";
 import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
@@ -115,25 +114,24 @@ export const newTenant: Generator = {
   answers,
   check: (a, ctx) => {
     const out = [];
-    const owner = namespaceOwner(ctx.model.tenants, str(a, "name"));
-    if (owner && owner.name !== str(a, "name"))
+    // Its own files (a second identical run) are no claim on its namespace; anyone else's are.
+    // The environment overlays are not read here: what they hold is built by the proof before
+    // write, where another object in the namespace is a duplicate or a tenant out of bounds.
+    const name = str(a, "name");
+    const users = namespaceUsers(ctx.cs, name, [`tenants/base/${name}`, ...ctx.model.overlays.map((o) => o.dir)]);
+    const owner = ctx.model.tenants.find((t) => users.some((u) => u === t.base || u.startsWith(`${t.base}/`)));
+    if (owner)
       out.push({
         field: "<name>",
-        rule: `namespace '${str(a, "name")}' is tenant ${owner.name}'s (${owner.base}); a namespace belongs to one tenant, whose reconciler is its admin`,
+        rule: `namespace '${name}' is tenant ${owner.name}'s (${owner.base}); a namespace belongs to one tenant, whose reconciler is its admin`,
         fix: "choose another tenant name",
       });
-    else if (!owner) {
-      // Its own files (a second identical run) are no claim on it; anyone else's are.
-      const name = str(a, "name");
-      const own = [`tenants/base/${name}`, ...ctx.model.overlays.flatMap((o) => [`${o.dir}/${name}-patch.yaml`, `${o.dir}/${name}-quota.yaml`])];
-      const users = namespaceUsers(ctx.cs, name, own);
-      if (users.length > 0)
-        out.push({
-          field: "<name>",
-          rule: `namespace '${name}' is already used by ${users.join(", ")}; a tenant's namespace is its own (two Kustomizations applying it fight over it, and a prune by either deletes it)`,
-          fix: "choose another tenant name, or move what uses that namespace elsewhere first",
-        });
-    }
+    else if (users.length > 0)
+      out.push({
+        field: "<name>",
+        rule: `namespace '${name}' is already used by ${users.join(", ")}; a tenant's namespace is its own (two Kustomizations applying it fight over it, and a prune by either deletes it)`,
+        fix: "choose another tenant name, or move what uses that namespace elsewhere first",
+      });
     if (str(a, "role") === "cluster-admin" && a.allowClusterAdmin !== true)
       out.push({
         field: "--role",

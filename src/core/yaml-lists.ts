@@ -32,8 +32,14 @@ const SEQ_ITEM = new RegExp(String.raw`^([ ]*)-[ ]+(?:(${KEY}):[ ]+)?(${PLAIN})$
 const BLANK_OR_COMMENT = /^[ ]*(?:#.*)?$/;
 
 export function scanLists(text: string): Map<string, ScannedList> | undefined {
+  return scanTopLevel(text)?.lists;
+}
+
+/** The same reading, with the top-level keys whose value is one plain scalar (`namespace: apps`). */
+export function scanTopLevel(text: string): { lists: Map<string, ScannedList>; scalars: Map<string, string> } | undefined {
   if (text.includes("\t") || text.includes("\r") || /^(---|\.\.\.|%)/m.test(text)) return undefined;
   const lists = new Map<string, ScannedList>();
+  const scalars = new Map<string, string>();
   const keys = new Set<string>();
   let open: { key: string; list: ScannedList } | undefined;
   let offset = 0;
@@ -52,6 +58,7 @@ export function scanLists(text: string): Map<string, ScannedList> | undefined {
         open = { key, list: { indent: "", items: [] } };
         lists.set(key, open.list);
       } else if (/:$/.test(top[2])) return undefined;
+      else scalars.set(key, top[2]);
       continue;
     }
     const item = SEQ_ITEM.exec(line);
@@ -64,5 +71,5 @@ export function scanLists(text: string): Map<string, ScannedList> | undefined {
   }
   // A key with nothing under it is null, not a list.
   for (const [key, list] of lists) if (list.items.length === 0) lists.delete(key);
-  return lists;
+  return { lists, scalars };
 }

@@ -19,7 +19,7 @@ function yamlFiles(cs: ChangeSet, dir: string, out: string[]): void {
 
 /**
  * The files (at most `limit`) outside `except` (repo paths, a directory covering what is below
- * it) that declare Namespace `ns` or an object in it.
+ * it) that declare Namespace `ns` or put an object in it.
  */
 export function namespaceUsers(cs: ChangeSet, ns: string, except: string[], limit = 3): string[] {
   const files: string[] = [];
@@ -36,7 +36,9 @@ export function namespaceUsers(cs: ChangeSet, ns: string, except: string[], limi
       for (const d of parseAllYaml(file, text)) {
         const kind = d.getIn(["kind"]);
         const name = d.getIn(["metadata", "name"]);
-        if ((kind === "Namespace" && name === ns) || d.getIn(["metadata", "namespace"]) === ns) {
+        // A kustomization's `namespace:` and a Flux Kustomization's targetNamespace put objects there too.
+        const puts = d.getIn(["metadata", "namespace"]) === ns || d.getIn(["spec", "targetNamespace"]) === ns || (kind === "Kustomization" && d.get("namespace") === ns);
+        if ((kind === "Namespace" && name === ns) || puts) {
           out.push(file);
           break;
         }

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { isMap, isScalar, isSeq, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { parseAllYaml, parseYaml } from "../core/yaml-edit.js";
+import { scanTopLevel } from "../core/yaml-lists.js";
 import { entryTarget, isYamlFile, kustomizationIn } from "./kustomize.js";
 import { TENANTS_BASE, type Tenant } from "./tenants.js";
 
@@ -75,17 +76,51 @@ export function transformersOf(doc: Document): string[] {
   return out;
 }
 
+/**
+ * What fleet reads of a kustomization: its transformers and the paths it lists. Overlays of a
+ * thousand tenants have the simple shape the fast scanner proves; anything else is parsed.
+ */
+function readKustomization(file: string, text: string): { transformers: string[]; resources: string[]; patches: string[]; strategicMerge: string[] } {
+  const fast = scanTopLevel(text);
+  if (fast) {
+    const transformers = [
+      ...[...fast.scalars].filter(([k]) => !INERT.has(k)).map(([k, v]) => `${k}: ${v}`),
+      // A scanned patch is `- path: x` alone: it names its object, so it is no transformer.
+      ...[...fast.lists.keys()].filter((k) => !INERT.has(k) && k !== "patches"),
+    ];
+    const values = (key: string, mapKey?: string) => (fast.lists.get(key)?.items ?? []).filter((i) => i.mapKey === mapKey).map((i) => i.value);
+    return { transformers, resources: values("resources"), patches: values("patches", "path"), strategicMerge: values("patchesStrategicMerge") };
+  }
+  const doc = parseYaml(file, text);
+  const patches: string[] = [];
+  const node = doc.get("patches", true);
+  if (isSeq(node))
+    for (const p of node.items) {
+      const at = isMap(p) ? p.get("path") : undefined;
+      if (typeof at === "string" && !(isMap(p) && p.has("target"))) patches.push(at);
+    }
+  return {
+    transformers: transformersOf(doc),
+    resources: strings(doc.get("resources", true)).map((r) => r.value),
+    patches,
+    strategicMerge: strings(doc.get("patchesStrategicMerge", true)).map((p) => p.value).filter((p) => !/[\n:]/.test(p)),
+  };
+}
+
 /** The environments of tenants/: each directory beside the base holding a kustomization. */
 export function detectEnvironments(cs: ChangeSet): string[] {
   return cs.list("tenants").dirs.filter((d) => `tenants/${d}` !== TENANTS_BASE && !d.startsWith("_") && kustomizationIn(cs, `tenants/${d}`) !== undefined);
 }
 
 /** A file of the overlay is a tenant's when its name says so (`<t>-patch.yaml`), the longest name winning. */
-function ownerByName(file: string, tenants: Tenant[]): Tenant | undefined {
-  const base = path.posix.basename(file);
-  return tenants
-    .filter((t) => base.startsWith(`${t.name}-`) || base === `${t.name}.yaml` || base === `${t.name}.yml`)
-    .sort((a, b) => b.name.length - a.name.length)[0];
+function ownerByName(file: string, byName: Map<string, Tenant>): Tenant | undefined {
+  const base = path.posix.basename(file).replace(/\.ya?ml$/, "");
+  if (byName.has(base)) return byName.get(base);
+  for (let at = base.lastIndexOf("-"); at > 0; at = base.lastIndexOf("-", at - 1)) {
+    const t = byName.get(base.slice(0, at));
+    if (t) return t;
+  }
+  return undefined;
 }
 
 /** Otherwise its objects say: every one of them names an object of one tenant's base, or sits in a namespace only that tenant has. */
@@ -139,13 +174,14 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
   if (!file) return undefined;
   const overlay: Overlay = { env, dir, file, transformers: [], files: [], tenants: new Map(), wholeBase: [], missing: [] };
   const byBase = new Map(tenants.map((t) => [t.base, t]));
+  const byName = new Map(tenants.map((t) => [t.name, t]));
   const inside = (p: string) => p === dir || p.startsWith(`${dir}/`);
   const visit = (kfile: string) => {
     if (overlay.files.includes(kfile)) return;
     overlay.files.push(kfile);
     const kdir = path.posix.dirname(kfile);
-    const doc = parseYaml(kfile, cs.read(kfile) ?? "");
-    if (kfile === file) overlay.transformers = transformersOf(doc);
+    const { transformers, resources, patches, strategicMerge } = readKustomization(kfile, cs.read(kfile) ?? "");
+    if (kfile === file) overlay.transformers = transformers;
     const own = (entry: string, field: "resources" | "patches" | "strategicMerge") => {
       const target = entryTarget(kdir, entry);
       const base = byBase.get(target);
@@ -162,23 +198,21 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
         return;
       }
       if (!inside(target)) return;
-      const nested = field === "resources" ? kustomizationIn(cs, target) : undefined;
-      if (nested) return visit(nested);
-      if (!isYamlFile(target)) return;
-      const owner = ownerByName(target, tenants) ?? ownerByContent(cs, target, tenants);
+      // A manifest is a file; anything else a resource names may be a kustomization directory.
+      if (!isYamlFile(target)) {
+        const nested = field === "resources" ? kustomizationIn(cs, target) : undefined;
+        if (nested) visit(nested);
+        return;
+      }
+      const owner = ownerByName(target, byName) ?? ownerByContent(cs, target, tenants);
       if (!owner) return;
       const e = entriesFor(overlay.tenants, owner.name, kfile);
       e[field].push(entry);
       if (!e.files.includes(target)) e.files.push(target);
     };
-    for (const r of strings(doc.get("resources", true))) own(r.value, "resources");
-    const patches = doc.get("patches", true);
-    if (isSeq(patches))
-      for (const p of patches.items) {
-        const at = isMap(p) ? p.get("path") : undefined;
-        if (typeof at === "string" && !(isMap(p) && p.has("target"))) own(at, "patches");
-      }
-    for (const p of strings(doc.get("patchesStrategicMerge", true))) if (!/[\n:]/.test(p.value)) own(p.value, "strategicMerge");
+    for (const r of resources) own(r, "resources");
+    for (const p of patches) own(p, "patches");
+    for (const p of strategicMerge) own(p, "strategicMerge");
   };
   visit(file);
   // ../base: the tenants its own kustomization lists.

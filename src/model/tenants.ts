@@ -84,6 +84,35 @@ function baseFiles(cs: ChangeSet, dir: string): string[] {
   return out;
 }
 
+/**
+ * A tenant whose files are read when first asked about: most commands need the names and bases
+ * of a thousand tenants and the details of one.
+ */
+function lazyTenant(cs: ChangeSet, name: string, base: string, single: boolean): Tenant {
+  let read: Tenant | undefined;
+  const details = () => (read ??= readTenant(cs, name, base, single));
+  return {
+    name,
+    base,
+    single,
+    get files() {
+      return details().files;
+    },
+    get namespace() {
+      return details().namespace;
+    },
+    get sync() {
+      return details().sync;
+    },
+    get objects() {
+      return details().objects;
+    },
+    get apiVersions() {
+      return details().apiVersions;
+    },
+  };
+}
+
 function readTenant(cs: ChangeSet, name: string, base: string, single: boolean): Tenant {
   const files = single ? [base] : baseFiles(cs, base);
   const kfile = single ? undefined : kustomizationIn(cs, base);
@@ -130,12 +159,12 @@ function readTenant(cs: ChangeSet, name: string, base: string, single: boolean):
 export function readTenants(cs: ChangeSet): Tenant[] {
   const { files, dirs } = cs.list(TENANTS_BASE);
   const out: Tenant[] = [];
-  for (const d of dirs) if (kustomizationIn(cs, `${TENANTS_BASE}/${d}`)) out.push(readTenant(cs, d, `${TENANTS_BASE}/${d}`, false));
+  for (const d of dirs) if (kustomizationIn(cs, `${TENANTS_BASE}/${d}`)) out.push(lazyTenant(cs, d, `${TENANTS_BASE}/${d}`, false));
   for (const f of files) {
     if (!isYamlFile(f) || KUSTOMIZATION_FILES.includes(f)) continue;
     const name = f.replace(/\.ya?ml$/, "");
     if (out.some((t) => t.name === name)) continue;
-    out.push(readTenant(cs, name, `${TENANTS_BASE}/${f}`, true));
+    out.push(lazyTenant(cs, name, `${TENANTS_BASE}/${f}`, true));
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -156,9 +185,4 @@ export function readTenantSync(cs: ChangeSet, name: string): TenantSync {
       url: "",
     }
   );
-}
-
-/** Whose namespace this is, among the tenants (a namespace is one tenant's only). */
-export function namespaceOwner(tenants: Tenant[], namespace: string): Tenant | undefined {
-  return tenants.find((t) => t.namespace === namespace || t.objects.some((o) => o.kind === "Namespace" && o.name === namespace));
 }
