@@ -7,7 +7,7 @@ import { listClusters } from "../src/core/bootstrap.js";
 import { CONFIG_FILE } from "../src/core/config.js";
 import type { Answers, Context, FleetAction, Generator } from "../src/core/generator.js";
 import { marker } from "../src/core/image-setters.js";
-import { readTenantSync, TENANTS_BASE } from "../src/core/repo.js";
+import { readTenantSync, TENANTS_BASE } from "../src/model/tenants.js";
 import { checkRange } from "../src/core/semver-range.js";
 import * as v from "../src/core/validation.js";
 

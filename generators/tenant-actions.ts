@@ -5,7 +5,7 @@
 import { sharedPin, type EnvConfig, type FleetConfig, type Quota } from "../src/core/config.js";
 import { apiVersions, type FluxKind } from "../src/flux/index.js";
 import type { FleetAction } from "../src/core/generator.js";
-import { envPath, TENANTS_BASE, type TenantSync } from "../src/core/repo.js";
+import { TENANTS_BASE, type TenantSync } from "../src/model/tenants.js";
 
 export interface Tenant {
   name: string;
@@ -31,6 +31,12 @@ export function quotaFor(env: EnvConfig, overrides: string[]): Quota {
   for (const [k, v] of entries) if (!k.includes(".")) q[k as keyof Quota] = v;
   for (const [k, v] of entries) if (k.startsWith(`${env.name}.`)) q[k.slice(env.name.length + 1) as keyof Quota] = v;
   return q;
+}
+
+/** Where each environment's tenant overlay reads its path from: <base path>/<env>. */
+export function envPath(basePath: string, env: string): string {
+  const trimmed = basePath.replace(/\/+$/, "");
+  return trimmed === "." || trimmed === "" ? `./${env}` : `${trimmed}/${env}`;
 }
 
 export const tenantFiles = (env: string, name: string) => ({

@@ -200,7 +200,7 @@ describe("validate builds the clusters the model reads", () => {
     const repo = path.join(tmpDir(), "nested");
     bootstrapStandIn(repo, "team-a/prod/eu-1", "v2.6.4");
     write(repo, "clusters/base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n");
-    write(repo, "fleet.yaml", "flux:\n  version: v2.7.4\n  clusters:\n    eu-1:\n      version: v2.8.5\n");
+    write(repo, "fleet.yaml", "flux:\n  version: v2.7.4\n  clusters:\n    eu-1:\n      version: v2.8.5\nenvironments:\n  - name: prod\n");
     const r = await fleet(["validate", "--cluster", "eu-1"], { cwd: repo });
     expect(r.stdout).toMatch(/^cluster eu-1 \(Flux v2\.8\.5\): \d+ objects/m);
     expect(r.stdout).toContain("clusters/team-a/prod/eu-1/flux-system/gotk-components.yaml");

@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, InputError } from "../core/errors.js";
-import { findRepoRoot } from "../core/repo-root.js";
+import { validateRoot } from "../model/root.js";
 import { printable } from "../core/text.js";
 import { duration, durationNanos } from "../core/validation.js";
 import type { Io } from "./output.js";
@@ -48,7 +48,7 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     p.out(USAGE);
     return EXIT.ok;
   }
-  const root = values.repo ? path.resolve(p.cwd, values.repo) : (findRepoRoot(p.cwd) ?? p.cwd);
+  const root = validateRoot(values.repo, p.cwd);
   const sources = new Map<string, string>();
   for (const s of values.source ?? []) {
     const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)=(.+)$/.exec(s);

@@ -9,7 +9,7 @@ import { readClusters, type Cluster } from "../model/clusters.js";
 import { readPlatformTeam } from "../model/codeowners.js";
 import { parseGitUrl, readOrigin, type GitCoordinates } from "../model/origin.js";
 import type { FleetConfig } from "./config.js";
-import { detectEnvironments } from "./repo.js";
+import { detectEnvironments } from "../model/overlays.js";
 import { printable } from "./text.js";
 import * as v from "./validation.js";
 

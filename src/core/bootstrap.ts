@@ -7,7 +7,7 @@ import type { ChangeSet } from "../changeset/changeset.js";
 import { fluxVersionFor, type FleetConfig } from "./config.js";
 import { terraformProviderVersion, TERRAFORM_REQUIRED_VERSION } from "../flux/index.js";
 import type { ExternalCommand, FleetAction } from "./generator.js";
-import { readObjects } from "./repo.js";
+import { readObjects } from "../model/objects.js";
 
 export const BOOTSTRAP_METHODS = ["flux", "terraform", "none"] as const;
 export type BootstrapMethod = (typeof BOOTSTRAP_METHODS)[number];

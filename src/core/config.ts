@@ -3,13 +3,14 @@
  * is read from the tree, never duplicated here.
  */
 import { visit, type Document } from "yaml";
+import type { ChangeSet } from "../changeset/changeset.js";
 import { InputError, InputErrors } from "./errors.js";
 import { compareMinors, DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, fluxMinor, releaseRule } from "../flux/index.js";
 import * as v from "./validation.js";
-import { CONFIG_FILE } from "./repo-root.js";
+import { CONFIG_FILE } from "../model/root.js";
 import { parseYaml } from "./yaml-edit.js";
 
-export { CONFIG_FILE } from "./repo-root.js";
+export { CONFIG_FILE } from "../model/root.js";
 
 export interface Quota {
   cpu: string;
@@ -239,4 +240,11 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
   };
   if (errors.length > 0) throw new InputErrors(errors, `${file} is not valid:`);
   return { config, doc };
+}
+
+/** fleet.yaml as the change set has it: the one reading of it every command goes through. */
+export function loadConfig(cs: ChangeSet): FleetConfig {
+  const text = cs.read(CONFIG_FILE);
+  if (text === undefined) throw new Error(`${CONFIG_FILE} is missing`);
+  return parseConfig(text).config;
 }

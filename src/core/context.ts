@@ -1,13 +1,12 @@
 /** Build what a generator may know of the repo, read once before it runs. */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { readAdoption } from "./adopt.js";
 import { ChangeSet } from "../changeset/changeset.js";
-import { CONFIG_FILE, defaultConfig, parseConfig, sharedPin } from "./config.js";
+import { CONFIG_FILE, defaultConfig, loadConfig, sharedPin } from "./config.js";
 import { InputError } from "./errors.js";
 import { apiVersions } from "../flux/index.js";
 import type { Context } from "./generator.js";
-import { findRepoRoot } from "./repo.js";
+import { findFleetRepo } from "../model/root.js";
 import { readRepo } from "../model/repo.js";
 
 export interface OpenOptions {
@@ -16,25 +15,20 @@ export interface OpenOptions {
 
 /** The repo a writing command works on: --repo, else the nearest fleet.yaml above cwd. */
 export function locateRepo(repoFlag: string | undefined, cwd: string): string {
-  if (repoFlag !== undefined) {
-    const root = path.resolve(cwd, repoFlag);
-    if (!fs.existsSync(path.join(root, CONFIG_FILE)))
-      throw new InputError("--repo", `${root} holds no ${CONFIG_FILE}`, "point --repo at a fleet repo, or run fleet init there first");
-    return root;
-  }
-  const root = findRepoRoot(cwd);
-  if (!root)
-    throw new InputError(
-      "--repo",
-      `no ${CONFIG_FILE} in ${cwd} or any directory above it`,
-      "run inside a fleet repo, pass --repo DIR, or create one with fleet init (--adopt for an existing Flux repo)",
-    );
-  return root;
+  const root = findFleetRepo(repoFlag, cwd);
+  if (root) return root;
+  if (repoFlag !== undefined)
+    throw new InputError("--repo", `${path.resolve(cwd, repoFlag)} holds no ${CONFIG_FILE}`, "point --repo at a fleet repo, or run fleet init there first");
+  throw new InputError(
+    "--repo",
+    `no ${CONFIG_FILE} in ${cwd} or any directory above it`,
+    "run inside a fleet repo, pass --repo DIR, or create one with fleet init (--adopt for an existing Flux repo)",
+  );
 }
 
 export function repoContext(root: string, opts: OpenOptions = {}): Context {
   const cs = new ChangeSet(root, opts);
-  const { config } = parseConfig(cs.read(CONFIG_FILE) ?? "", CONFIG_FILE);
+  const config = loadConfig(cs);
   const model = readRepo(cs);
   return {
     cs,

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { printable } from "./text.js";
-import { findRepoRoot } from "./repo-root.js";
+import { findRepoRoot } from "../model/root.js";
 
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, tool: 3 } as const;
 

@@ -9,7 +9,9 @@ import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { CONFIG_FILE } from "./config.js";
-import { detectEnvironments, loadConfig, readObjects } from "./repo.js";
+import { loadConfig } from "./config.js";
+import { readObjects } from "../model/objects.js";
+import { detectEnvironments } from "../model/overlays.js";
 import { readRepo } from "../model/repo.js";
 
 export interface TenantEntry {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { RepoPaths } from "./inside-repo.js";
 import { LinkError } from "./errors.js";
-import { CONFIG_FILE, findRepoRoot } from "./repo-root.js";
+
 
 /** Where a fleet repo keeps its generators, relative to the repo root. */
 export const GENERATORS_DIR = ".fleet/generators";
@@ -28,15 +28,6 @@ export interface TeamGeneratorFile {
   summary: string;
   /** Why it cannot run (a reserved name, two files for one name), or undefined. */
   refused?: string;
-}
-
-/** The fleet repo `--repo` names or the nearest one above `cwd`, without reading fleet.yaml. */
-export function findFleetRepo(repoFlag: string | undefined, cwd: string): string | undefined {
-  if (repoFlag !== undefined) {
-    const root = path.resolve(cwd, repoFlag);
-    return fs.existsSync(path.join(root, CONFIG_FILE)) ? root : undefined;
-  }
-  return findRepoRoot(cwd);
 }
 
 /** The value of `--repo DIR` or `--repo=DIR` among raw arguments, before they are parsed. */

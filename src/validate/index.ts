@@ -1,7 +1,6 @@
 /** fleet validate: walk every cluster, run the checks, prove isolation. */
-import { parse } from "yaml";
 import { DEFAULT_FLUX_VERSION, factsWarning, isRelease } from "../flux/index.js";
-import { fluxVersionFor, type FleetConfig } from "../core/config.js";
+import { fluxVersionFor, loadConfig } from "../core/config.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { Builder } from "./build.js";
 import { ChangeSet } from "../changeset/changeset.js";
@@ -32,11 +31,9 @@ export interface ValidatedCluster extends ClusterResult {
 /** The pin: fleet.yaml's for this cluster, else what the cluster was bootstrapped with, else fleet's default. */
 function pinFor(root: string, cluster: Cluster): string {
   try {
-    const flux = (parse(readInside(root, "fleet.yaml") ?? "") as { flux?: FleetConfig["flux"] } | null)?.flux;
-    const v = flux ? fluxVersionFor({ flux }, cluster.name) : undefined;
-    if (typeof v === "string" && isRelease(v)) return v;
+    return fluxVersionFor(loadConfig(new ChangeSet(root)), cluster.name);
   } catch {
-    // No fleet.yaml (any Flux repo), or one validate need not understand.
+    // No fleet.yaml (any Flux repo), or one that is not valid: the cluster says what it runs.
   }
   if (cluster.fluxVersion && isRelease(cluster.fluxVersion)) return cluster.fluxVersion;
   return DEFAULT_FLUX_VERSION;
