@@ -2,6 +2,7 @@
 import type { Answers, AnswerSpec, Generator } from "../src/core/generator.js";
 import * as v from "../src/core/validation.js";
 import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
+import { tenantProof } from "./tenant-proof.js";
 
 const str = (a: Answers, k: string) => String(a[k]);
 const list = (a: Answers, k: string) => (Array.isArray(a[k]) ? (a[k] as string[]) : []);
@@ -139,6 +140,7 @@ export const newTenant: Generator = {
       : undefined;
   },
   actions: (a, ctx) => tenantActions(tenantOf(a), ctx.config),
+  proof: (a, ctx) => tenantProof(ctx, [str(a, "name")]),
   nextSteps: (a, ctx) => {
     const t = tenantOf(a);
     const sa = `system:serviceaccount:${t.name}:reconciler`;

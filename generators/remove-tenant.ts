@@ -12,6 +12,7 @@ import { detectEnvironments, entryTarget, TENANTS_BASE } from "../src/core/repo.
 import * as v from "../src/core/validation.js";
 import { listValues } from "../src/core/yaml-edit.js";
 import { codeownersKeys, tenantFiles } from "./tenant-actions.js";
+import { tenantProof } from "./tenant-proof.js";
 
 const BASE_KUSTOMIZATION = `${TENANTS_BASE}/kustomization.yaml`;
 
@@ -81,6 +82,7 @@ export const removeTenant: Generator = {
     actions.push({ type: "fleet:line", path: ".github/CODEOWNERS", key: keys.dir });
     return actions;
   },
+  proof: (a, ctx) => tenantProof(ctx, [String(a.name)]),
   notes: (a, ctx) =>
     ctx.cs.hasChanges()
       ? []

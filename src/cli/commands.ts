@@ -92,6 +92,7 @@ export const COMMON_FLAGS = [
   ["--dry-run", "show what would be written (a line per file and a unified diff); write nothing"],
   ["--yes", "ask nothing: every answer comes from flags or defaults"],
   ["--force", "overwrite files that differ from what fleet would write"],
+  ["--no-verify", "write without the proof (building the touched overlays before and after); warns"],
   ["--json", "print the result as JSON"],
   ["--help", "show help"],
 ] as const;

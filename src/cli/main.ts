@@ -129,6 +129,7 @@ function parseOptions(gen: Generator): ParseArgsConfig["options"] {
     "dry-run": { type: "boolean" },
     yes: { type: "boolean", short: "y" },
     force: { type: "boolean" },
+    "no-verify": { type: "boolean" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   };

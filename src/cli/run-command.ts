@@ -10,6 +10,7 @@ import { flagOf, type Generator } from "../core/generator.js";
 import { acquireLock, STALE_MS, type Lock } from "../changeset/lock.js";
 import { pruneEmptyDirs } from "../changeset/journal.js";
 import { recover, refuseHalfApplied } from "../changeset/recover.js";
+import { proveChange } from "../changeset/proof.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
@@ -65,6 +66,13 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const ctx = gen.needsRepo ? repoContext(root, opts) : initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
     await stageGenerator(gen, ctx, answers);
+    const json = values.json === true;
+    // Proven before anything is written, --dry-run included: it shows what a real run would do.
+    await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {
+      verify: values["no-verify"] !== true,
+      warn: (l) => p.err(l),
+      ...(p.errTerminal && !json ? { progress: (l: string) => p.err(l) } : {}),
+    });
     const commands = gen.commands?.(answers, ctx) ?? [];
     const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
     // Loaded only by commands that run tools; everything they need is checked before a single
@@ -77,7 +85,6 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       );
     if (!dryRun) await ctx.cs.apply({ command: gen.name });
     failed = false;
-    const json = values.json === true;
     const steps = gen.nextSteps?.(answers, ctx) ?? [];
     const notes = gen.notes?.(answers, ctx) ?? [];
     if (commands.length === 0 || ctx.cs.hasChanges() || json) report(p, gen.name, ctx.cs, { dryRun, json, nextSteps: steps, commands, notes });
