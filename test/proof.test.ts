@@ -11,6 +11,7 @@ import newTenantGen from "../generators/new-tenant.js";
 import removeTenantGen from "../generators/remove-tenant.js";
 import { tenantProof } from "../generators/tenant-proof.js";
 import { prove } from "../src/changeset/proof.js";
+import { main } from "../src/cli/main.js";
 import { repoContext } from "../src/core/context.js";
 import { ProofError } from "../src/core/errors.js";
 import type { Generator } from "../src/core/generator.js";
@@ -136,8 +137,11 @@ describe("fleet's own changes to its own repo pass the proof and are written", (
     const env = await staged(repo, "new-env", { name: "perf" });
     expect(env.plan.overlays).toEqual(["tenants/perf"]);
     expect(await prove(env.ctx.cs, env.plan, {})).toEqual({ overlays: [{ path: "tenants/perf", after: 7 }] });
-    const r = await fleet(["new-env", "perf", "--yes"], { cwd: repo });
-    expect(r.code, r.stderr).toBe(0);
+    // On a terminal, stderr says what the wait is for.
+    let stderr = "";
+    const code = await main(["new-env", "perf", "--yes"], { out: () => undefined, err: (s) => (stderr += s), cwd: repo, terminal: false, errTerminal: true });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain("proving: building 1 overlay before and after (kubectl kustomize) ...");
     expect(read(repo, "tenants/perf/kustomization.yaml")).toContain("../base/team-payments");
     expect(fs.existsSync(path.join(repo, "tenants/base/team-search"))).toBe(false);
   });
@@ -179,7 +183,17 @@ describe("platform authority planted in a tenant's files is refused", () => {
   });
 });
 
-describe("the proof needs kubectl", () => {
+describe("the proof needs kubectl, in time", () => {
+  it("a build past --timeout stops the run: exit 3 naming the overlay and both ways out, nothing written", async () => {
+    const repo = await initRepo();
+    const before = snapshot(repo);
+    const r = await fleet(newTenant("team-x", "--timeout", "1ms"), { cwd: repo });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/tenants\/(prod|staging): kubectl kustomize did not finish within 1ms/);
+    expect(r.stderr).toContain("fix: run again with a longer --timeout, or with --no-verify");
+    expect(snapshot(repo)).toEqual(before);
+  });
+
   it("without kubectl on PATH: exit 3 naming kubectl and --no-verify, nothing written", async () => {
     const repo = await initRepo();
     const before = snapshot(repo);

@@ -194,7 +194,13 @@ function owners(tenants: ProofTenant[]): (file: string) => ProofTenant | undefin
   };
 }
 
-const canonical = (o: K8sObject) => stringify(o, { sortMapEntries: true });
+/** An object as one spelling (keys sorted), computed once per object: flat overlays hold thousands. */
+const canonicalText = new WeakMap<K8sObject, string>();
+function canonical(o: K8sObject): string {
+  let text = canonicalText.get(o);
+  if (text === undefined) canonicalText.set(o, (text = stringify(o, { sortMapEntries: true })));
+  return text;
+}
 const isNamespaced = (o: K8sObject) => !CLUSTER_SCOPED.has(o.kind ?? "");
 const shownRef = (o: K8sObject) => (isNamespaced(o) ? `${o.kind}/${o.metadata?.namespace ?? "(no namespace)"}/${o.metadata?.name}` : ref(o));
 
@@ -380,12 +386,27 @@ const short = (msg: string) => {
   return m.length > 400 ? `${m.slice(0, 400)}...` : m;
 };
 
-function settle(p: Promise<Built[]> | undefined, KubectlMissing: new (...a: never[]) => Error): Promise<Outcome> {
+type BuildModule = typeof import("../validate/build.js");
+
+/**
+ * A build's outcome. kubectl missing or too slow stops the whole proof: the tool failed, not
+ * the overlay, and the fix is the person's.
+ */
+function settle(p: Promise<Built[]> | undefined, overlay: string, b: BuildModule): Promise<Outcome> {
   if (!p) return Promise.resolve(undefined);
   return p.then(
     (built) => ({ built }),
     (e: unknown) => {
-      if (e instanceof KubectlMissing) throw e;
+      if (e instanceof b.KubectlMissing)
+        throw new ToolError(
+          "kubectl is not installed or not on PATH; fleet proves every change by building the overlays it touches with kubectl kustomize, and wrote nothing\n" +
+            "  fix: install kubectl (it includes kustomize), or run again with --no-verify to write without the proof",
+        );
+      if (e instanceof b.BuildTimeout)
+        throw new ToolError(
+          `${overlay}: ${e.message} (fleet builds it before and after to prove the change); nothing was written\n` +
+            "  fix: run again with a longer --timeout, or with --no-verify to write without the proof",
+        );
       return { error: e instanceof Error ? e.message : String(e) };
     },
   );
@@ -403,6 +424,9 @@ function entryCount(cs: ChangeSet, overlay: string): number {
   }
 }
 
+/** Whether any file of the tenant is there after the change. */
+const present = (cs: ChangeSet, t: ProofTenant | undefined) => t !== undefined && t.owns.some((o) => cs.exists(o) || cs.walk(o).length > 0);
+
 /** One overlay's findings, or nothing when it passes. */
 function judge(
   cs: ChangeSet,
@@ -419,10 +443,14 @@ function judge(
     const c = causes();
     return [...problems, ...c.map((x) => `cause: ${x}`), `fix: ${c.length ? TRANSFORMER_FIX : fix}`];
   };
-  if (before && "error" in before)
+  if (after && "error" in after) return withCause([`would not build after this change: ${short(after.error)}`], BROKEN_FIX);
+  // A broken overlay gives nothing to compare with, unless the change removes what broke it: an
+  // offboarding left half done (the base gone, the entries not) is finished, and the result proven on its own.
+  const removal = plan.changed.every((name) => !present(cs, plan.tenants.find((t) => t.name === name)));
+  if (before && "error" in before && !(removal && after))
     return [`does not build as it is on disk, before this change, so there is nothing to compare with: ${short(before.error)}`, `fix: ${BROKEN_FIX}`];
   if (!after) return [];
-  if ("error" in after) return withCause([`would not build after this change: ${short(after.error)}`], BROKEN_FIX);
+  if (before && "error" in before) before = undefined;
 
   const renamed = renamedOwners(cs, overlay, after.built, tenantsHere, ownerOf);
   const ownerOfBuilt = (b: Built) => ownerOf(b.file) ?? renamed.get(b);
@@ -463,16 +491,20 @@ function judge(
  */
 export async function prove(cs: ChangeSet, plan: ProofPlan, opts: ProofOptions = {}): Promise<ProofResult> {
   // Loaded here: --no-verify and commands without a plan never pay for kubectl's plumbing.
-  const { Builder, KubectlMissing } = await import("../validate/build.js");
-  const builder = new Builder(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
-  opts.progress?.(`proving: building ${plan.overlays.length} overlays before and after (kubectl kustomize) ...`);
+  const build = await import("../validate/build.js");
+  const builder = new build.Builder(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+  const n = plan.overlays.length;
+  opts.progress?.(`proving: building ${n} overlay${n === 1 ? "" : "s"} before and after (kubectl kustomize) ...`);
   return withShadow(cs, async (shadow) => {
     const timers: NodeJS.Timeout[] = [];
     const outcomes = plan.overlays.map((overlay) => {
-      const pair = Promise.all([
-        settle(exists(cs.root, overlay) ? builder.build({ root: cs.root, path: overlay }) : undefined, KubectlMissing),
-        settle(exists(shadow, overlay) ? builder.build({ root: shadow, path: overlay }) : undefined, KubectlMissing),
-      ]);
+      const pair = Promise.allSettled([
+        settle(exists(cs.root, overlay) ? builder.build({ root: cs.root, path: overlay }) : undefined, overlay, build),
+        settle(exists(shadow, overlay) ? builder.build({ root: shadow, path: overlay }) : undefined, overlay, build),
+      ]).then((both) => {
+        for (const o of both) if (o.status === "rejected") throw o.reason;
+        return both.map((o) => (o as PromiseFulfilledResult<Outcome>).value) as [Outcome, Outcome];
+      });
       if (opts.progress) {
         const timer = setTimeout(
           () => opts.progress?.(`proving: ${overlay} is slow to build (${entryCount(cs, overlay)} entries in one overlay: kustomize's cost grows faster than the entries); still building ...`),
@@ -484,19 +516,12 @@ export async function prove(cs: ChangeSet, plan: ProofPlan, opts: ProofOptions =
       }
       return pair;
     });
-    let settled: Array<[Outcome, Outcome]>;
-    try {
-      settled = await Promise.all(outcomes);
-    } catch (e) {
-      if (e instanceof KubectlMissing)
-        throw new ToolError(
-          "kubectl is not installed or not on PATH; fleet proves every change by building the overlays it touches with kubectl kustomize, and wrote nothing\n" +
-            "  fix: install kubectl (it includes kustomize), or run again with --no-verify to write without the proof",
-        );
-      throw e;
-    } finally {
-      for (const t of timers) clearTimeout(t);
-    }
+    // Every build ends before the shadow tree goes, even when one of them stops the proof.
+    const all = await Promise.allSettled(outcomes);
+    for (const t of timers) clearTimeout(t);
+    const stopped = all.find((o) => o.status === "rejected");
+    if (stopped) throw stopped.reason;
+    const settled = all.map((o) => (o as PromiseFulfilledResult<[Outcome, Outcome]>).value);
     const ownerOf = owners(plan.tenants);
     const failures: string[] = [];
     const result: ProofResult = { overlays: [] };

@@ -14,6 +14,7 @@ import { proveChange } from "../changeset/proof.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
+import { durationMs } from "./validate.js";
 
 /** The nearest existing path at or above `dir`, when it is not a directory: init cannot go there. */
 function fileInTheWay(dir: string): string | undefined {
@@ -70,6 +71,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     // Proven before anything is written, --dry-run included: it shows what a real run would do.
     await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {
       verify: values["no-verify"] !== true,
+      ...(typeof values.timeout === "string" ? { timeoutMs: durationMs(values.timeout) } : {}),
       warn: (l) => p.err(l),
       ...(p.errTerminal && !json ? { progress: (l: string) => p.err(l) } : {}),
     });
