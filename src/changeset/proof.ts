@@ -424,6 +424,9 @@ function entryCount(cs: ChangeSet, overlay: string): number {
   }
 }
 
+/** The changed tenants by name, or by count when there are many (new-env changes every tenant). */
+const who = (names: string[]) => (names.length === 0 ? "the repository" : names.length <= 3 ? names.join(", ") : `${names.length} tenants`);
+
 /** Whether any file of the tenant is there after the change. */
 const present = (cs: ChangeSet, t: ProofTenant | undefined) => t !== undefined && t.owns.some((o) => cs.exists(o) || cs.walk(o).length > 0);
 
@@ -463,7 +466,7 @@ function judge(
   }
   // c. Everything else is the same, byte for byte.
   const others = before ? othersChanged(before.built, after.built, mine) : [];
-  const shown = [...problems.slice(0, SHOWN * 2), ...others.slice(0, SHOWN).map((o) => `an object that is not ${plan.changed.join(", ")}'s changes: ${o}`)];
+  const shown = [...problems.slice(0, SHOWN * 2), ...others.slice(0, SHOWN).map((o) => `an object that is not ${who(plan.changed)}'s changes: ${o}`)];
   const hidden = Math.max(0, problems.length - SHOWN * 2) + Math.max(0, others.length - SHOWN);
   if (hidden) shown.push(`and ${hidden} more`);
   const out = shown.length ? withCause(shown, CHANGE_FIX) : [];
@@ -496,7 +499,6 @@ export async function prove(cs: ChangeSet, plan: ProofPlan, opts: ProofOptions =
   const n = plan.overlays.length;
   opts.progress?.(`proving: building ${n} overlay${n === 1 ? "" : "s"} before and after (kubectl kustomize) ...`);
   return withShadow(cs, async (shadow) => {
-    const timers: NodeJS.Timeout[] = [];
     const outcomes = plan.overlays.map((overlay) => {
       const pair = Promise.allSettled([
         settle(exists(cs.root, overlay) ? builder.build({ root: cs.root, path: overlay }) : undefined, overlay, build),
@@ -511,14 +513,12 @@ export async function prove(cs: ChangeSet, plan: ProofPlan, opts: ProofOptions =
           SLOW_MS,
         );
         timer.unref();
-        timers.push(timer);
         void pair.finally(() => clearTimeout(timer)).catch(() => undefined);
       }
       return pair;
     });
     // Every build ends before the shadow tree goes, even when one of them stops the proof.
     const all = await Promise.allSettled(outcomes);
-    for (const t of timers) clearTimeout(t);
     const stopped = all.find((o) => o.status === "rejected");
     if (stopped) throw stopped.reason;
     const settled = all.map((o) => (o as PromiseFulfilledResult<[Outcome, Outcome]>).value);
@@ -534,7 +534,7 @@ export async function prove(cs: ChangeSet, plan: ProofPlan, opts: ProofOptions =
     });
     if (failures.length)
       throw new ProofError(
-        `the change to ${plan.changed.join(", ") || "the repository"} fails the proof before write, so nothing was written (each overlay was built as it is and as it would be):\n  ${failures.join("\n  ")}`,
+        `the change to ${who(plan.changed)} fails the proof before write, so nothing was written (each overlay was built as it is and as it would be):\n  ${failures.join("\n  ")}`,
       );
     return result;
   });
