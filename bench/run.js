@@ -365,9 +365,9 @@ async function main() {
     const rows = [nodeBare, version, ...repos.map((r) => r.newT), ...repos.map((r) => r.proven), ...repos.map((r) => r.rmT)];
     const w = Math.max(...rows.map((s) => s.label.length)) + 2;
     log("");
-    log(`${"measurement".padEnd(w)}${"median".padStart(11)}${"min".padStart(11)}${"max".padStart(11)}  runs`);
+    log(`${"measurement".padEnd(w)}${"median".padStart(13)}${"min".padStart(13)}${"max".padStart(13)}  runs`);
     for (const s of rows) {
-      const cell = (v) => (Number.isFinite(v) ? fmtMs(v) : "-").padStart(11);
+      const cell = (v) => (Number.isFinite(v) ? fmtMs(v) : "-").padStart(13);
       const runs = `${s.times.length}/${s.times.length + s.failures.length}${s.failures.length ? ` (${s.failures.length} failed)` : ""}`;
       log(`${s.label.padEnd(w)}${cell(s.median)}${cell(Math.min(...s.times))}${cell(Math.max(...s.times))}  ${runs}`);
     }
