@@ -9,6 +9,7 @@ import type { Tenant } from "../src/model/tenants.js";
 import * as v from "../src/core/validation.js";
 import { checkQuota, quotaAnswer } from "./new-tenant.js";
 import { quotaFor, tenantEnvActions } from "./tenant-actions.js";
+import { tenantProof } from "./tenant-proof.js";
 
 function envOf(a: Answers): EnvConfig {
   const d = defaultEnvironment(String(a.name));
@@ -108,6 +109,7 @@ export const newEnv: Generator = {
         ]
       : [];
   },
+  proof: (_a, ctx) => tenantProof(ctx, "all"),
   nextSteps: (a) => [
     `Point a cluster at it: fleet new-cluster <name> --env ${String(a.name)}`,
   ],

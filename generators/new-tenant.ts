@@ -4,6 +4,7 @@ import { ISOLATED_DIR } from "../src/model/overlays.js";
 import { namespaceUsers } from "../src/model/namespaces.js";
 import * as v from "../src/core/validation.js";
 import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
+import { tenantProof } from "./tenant-proof.js";
 
 const str = (a: Answers, k: string) => String(a[k]);
 const list = (a: Answers, k: string) => (Array.isArray(a[k]) ? (a[k] as string[]) : []);
@@ -160,6 +161,7 @@ export const newTenant: Generator = {
       .map((o) => ({ type: "fleet:isolate-overlay", path: o.file, into: ISOLATED_DIR }));
     return [...isolate, ...tenantActions(t, ctx.config)];
   },
+  proof: (a, ctx) => tenantProof(ctx, [str(a, "name")]),
   nextSteps: (a, ctx) => {
     const t = tenantOf(a);
     const sa = `system:serviceaccount:${t.name}:reconciler`;

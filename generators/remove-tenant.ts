@@ -13,6 +13,7 @@ import { TENANTS_BASE, type Tenant } from "../src/model/tenants.js";
 import * as v from "../src/core/validation.js";
 import { listValues } from "../src/core/yaml-edit.js";
 import { legacyCodeownersKeys } from "./tenant-actions.js";
+import { tenantProof } from "./tenant-proof.js";
 
 const BASE_KUSTOMIZATION = `${TENANTS_BASE}/kustomization.yaml`;
 /** Where older fleet wrote the tenant's lines. */
@@ -94,6 +95,7 @@ export const removeTenant: Generator = {
     actions.push(...codeownersActions(ctx, name));
     return actions;
   },
+  proof: (a, ctx) => tenantProof(ctx, [String(a.name)]),
   notes: (a, ctx) =>
     ctx.cs.hasChanges()
       ? []

@@ -186,7 +186,8 @@ function busy(file: string, seen: Seen): LockError {
 export async function acquireLock(
   root: string,
   command: string,
-  waitMs = Number(process.env.FLEET_LOCK_WAIT_MS ?? 10_000),
+  // Long enough for the holder's proof before write (kubectl builds of the touched overlays).
+  waitMs = Number(process.env.FLEET_LOCK_WAIT_MS ?? 60_000),
 ): Promise<Lock> {
   const file = path.join(root, LOCK_FILE);
   const me: Holder = { pid: process.pid, host: os.hostname(), command, token: randomBytes(8).toString("hex"), since: new Date().toISOString() };

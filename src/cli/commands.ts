@@ -92,6 +92,8 @@ export const COMMON_FLAGS = [
   ["--dry-run", "show what would be written (a line per file and a unified diff); write nothing"],
   ["--yes", "ask nothing: every answer comes from flags or defaults"],
   ["--force", "overwrite files that differ from what fleet would write"],
+  ["--no-verify", "write without the proof (building the touched overlays before and after); warns"],
+  ["--timeout DURATION", "bound each kubectl kustomize of the proof (90s, 5m; default 5m)"],
   ["--json", "print the result as JSON"],
   ["--help", "show help"],
 ] as const;

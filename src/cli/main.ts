@@ -48,7 +48,7 @@ function mainHelp(team: ReturnType<typeof teamGenerators>): string {
     ...teamRows,
     "",
     "Options for every command that writes:",
-    ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(12)}${d}`),
+    ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(Math.max(...COMMON_FLAGS.map(([g]) => g.length)) + 2)}${d}`),
     "",
     "  fleet --version      print the version",
     "  fleet <command> --help   show a command's answers and flags",
@@ -130,6 +130,8 @@ function parseOptions(gen: Generator): ParseArgsConfig["options"] {
     "dry-run": { type: "boolean" },
     yes: { type: "boolean", short: "y" },
     force: { type: "boolean" },
+    "no-verify": { type: "boolean" },
+    timeout: { type: "string" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   };

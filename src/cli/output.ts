@@ -10,6 +10,8 @@ export interface Io {
   cwd: string;
   /** A person is at a terminal (stdin and stdout): prompts are possible. */
   terminal: boolean;
+  /** Standard error is a terminal: progress lines go there. */
+  errTerminal?: boolean;
 }
 
 /** The process's own: standard streams, working directory, terminal. */
@@ -19,6 +21,7 @@ export function stdio(): Io {
     err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),
     cwd: process.cwd(),
     terminal: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    errTerminal: process.stderr.isTTY === true,
   };
 }
 

@@ -11,9 +11,11 @@ import { factsWarning } from "../flux/index.js";
 import { acquireLock, STALE_MS, type Lock } from "../changeset/lock.js";
 import { pruneEmptyDirs } from "../changeset/journal.js";
 import { recover, refuseHalfApplied } from "../changeset/recover.js";
+import { proveChange } from "../changeset/proof.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
 import { report, type Io } from "./output.js";
 import { askAnswers } from "./prompts.js";
+import { durationMs } from "./validate.js";
 
 /** The nearest existing path at or above `dir`, when it is not a directory: init cannot go there. */
 function fileInTheWay(dir: string): string | undefined {
@@ -66,6 +68,14 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const ctx = gen.needsRepo ? repoContext(root, opts) : await initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
     await stageGenerator(gen, ctx, answers);
+    const json = values.json === true;
+    // Proven before anything is written, --dry-run included: it shows what a real run would do.
+    await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {
+      verify: values["no-verify"] !== true,
+      ...(typeof values.timeout === "string" ? { timeoutMs: durationMs(values.timeout) } : {}),
+      warn: (l) => p.err(l),
+      ...(p.errTerminal && !json ? { progress: (l: string) => p.err(l) } : {}),
+    });
     const commands = gen.commands?.(answers, ctx) ?? [];
     const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
     // Loaded only by commands that run tools; everything they need is checked before a single
@@ -78,7 +88,6 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       );
     if (!dryRun) await ctx.cs.apply({ command: gen.name });
     failed = false;
-    const json = values.json === true;
     const steps = gen.nextSteps?.(answers, ctx) ?? [];
     // A pin outside fleet's Flux tables is written with borrowed facts: say so every time.
     const notes = [...new Set([factsWarning(ctx.config.flux.version), ...(gen.notes?.(answers, ctx) ?? [])])].filter((n) => n !== undefined);

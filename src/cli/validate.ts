@@ -19,7 +19,7 @@ the network (a remote base is reported, an error where the cluster forbids remot
 Exit codes: 0 clean (warnings allowed), 1 a check failed, 2 it could not run.`;
 
 /** --timeout as Flux writes durations (90s, 5m, 1m30s), in milliseconds. */
-function durationMs(text: string): number {
+export function durationMs(text: string): number {
   const broken = duration(text);
   if (broken) throw new InputError("--timeout", `'${printable(text)}' ${broken}`);
   return Number(durationNanos(text)! / 1_000_000n);

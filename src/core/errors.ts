@@ -56,6 +56,11 @@ export class LockError extends FleetError {
   override readonly exitCode = EXIT.usage;
 }
 
+/** A change failed the proof before write (an overlay would break, move a tenant, or change another's objects); nothing was written. */
+export class ProofError extends FleetError {
+  override readonly exitCode = EXIT.usage;
+}
+
 /** An external tool (kubectl, flux, terraform) failed or is missing. */
 export class ToolError extends FleetError {
   override readonly exitCode = EXIT.tool;

@@ -5,6 +5,7 @@
  */
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { Adopted } from "./adopt.js";
+import type { ProofPlan } from "../changeset/proof.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "../flux/index.js";
 import type { RepoModel } from "../model/repo.js";
@@ -119,6 +120,11 @@ export interface Generator {
    */
   exists?: (answers: Answers, ctx: Context) => { field: string; rule: string; fix?: string } | undefined;
   actions: (answers: Answers, ctx: Context) => FleetAction[];
+  /**
+   * What the proof before write builds and checks for this change (design section 3): the
+   * overlays it touches and the tenants in them. Without it the change is not proven.
+   */
+  proof?: (answers: Answers, ctx: Context) => ProofPlan | undefined;
   /** External commands to run once the change set is applied. */
   commands?: (answers: Answers, ctx: Context) => ExternalCommand[];
   /** Findings to report whether or not anything changed (warnings, drift). */

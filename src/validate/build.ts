@@ -17,6 +17,8 @@ import { inspectBuild, kustomizationFileOf, resolveInside, type ParseCache, type
 import type { K8sObject } from "./model.js";
 
 export class BuildError extends Error {}
+/** kubectl kustomize ran past the time limit and was stopped: the limit, not the overlay, is what failed. */
+export class BuildTimeout extends BuildError {}
 export class KubectlMissing extends Error {}
 /** The build names remote bases or files: kustomize would fetch them, so it does not run. */
 export class RemoteBases extends Error {
@@ -202,7 +204,7 @@ export class Builder {
         killSignal: "SIGKILL",
       });
       if (r.failed && (r as { code?: string }).code === "ENOENT") throw new KubectlMissing("kubectl is not installed or not on PATH");
-      if (r.timedOut) throw new BuildError(`kubectl kustomize did not finish within ${duration(this.timeoutMs)}; raise the limit with --timeout`);
+      if (r.timedOut) throw new BuildTimeout(`kubectl kustomize did not finish within ${duration(this.timeoutMs)}; raise the limit with --timeout`);
       if (r.exitCode !== 0) throw new BuildError(String(r.stderr).replace(/^E\d+ [^\]]*\] /gm, "").trim().split("\n").slice(-3).join(" "));
       stdout = String(r.stdout);
     } finally {

@@ -1,0 +1,43 @@
+/**
+ * What the proof before write builds and checks for a change to tenants (new-tenant,
+ * remove-tenant, new-env): the environment overlays the change touches, and every tenant with
+ * its namespace and the files that are its. Read through the repo model as it is on disk
+ * (ctx.model, read before staging) and as it would be, so a tenant being removed and one being
+ * added are both known.
+ */
+import type { ProofPlan, ProofTenant } from "../src/changeset/proof.js";
+import type { Context } from "../src/core/generator.js";
+import { readRepo, type RepoModel } from "../src/model/repo.js";
+
+const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
+
+/** `changed`: the tenants the change adds, edits or removes; "all" when a whole overlay is new. */
+export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan {
+  const models: RepoModel[] = [ctx.model, readRepo(ctx.cs)];
+  const touched = ctx.cs
+    .changes()
+    .filter((c) => c.kind !== "unchanged")
+    .map((c) => c.path);
+  const tenants = new Map<string, ProofTenant>();
+  // The namespace as the change leaves it (a tenant being removed: as it was).
+  for (const m of [...models].reverse())
+    for (const t of m.tenants) if (!tenants.has(t.name)) tenants.set(t.name, { name: t.name, namespace: t.namespace, owns: [] });
+  for (const m of models) {
+    for (const t of m.tenants) tenants.get(t.name)!.owns.push(t.base);
+    for (const o of m.overlays)
+      for (const [name, entries] of o.tenants) for (const e of entries) tenants.get(name)?.owns.push(...e.files);
+  }
+  for (const t of tenants.values()) t.owns = [...new Set(t.owns)];
+  const basesTouched = new Set(
+    models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
+  );
+  // An overlay is touched when a file in its directory changes, or a tenant it includes does.
+  const overlays = [
+    ...new Set(
+      models.flatMap((m) =>
+        m.overlays.filter((o) => touched.some((p) => under(p, o.dir)) || [...o.tenants.keys()].some((t) => basesTouched.has(t))).map((o) => o.dir),
+      ),
+    ),
+  ].sort();
+  return { overlays, changed: changed === "all" ? [...tenants.keys()].sort() : changed, tenants: [...tenants.values()] };
+}
