@@ -27,7 +27,7 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
     for (const o of m.overlays)
       for (const [name, entries] of o.tenants) for (const e of entries) tenants.get(name)?.owns.push(...e.files);
   }
-  for (const t of tenants.values()) t.owns = [...new Set(t.owns)];
+  for (const t of tenants.values()) t.owns = [...new Set(t.owns)].sort();
   const basesTouched = new Set(
     models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
   );

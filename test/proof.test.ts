@@ -15,6 +15,8 @@ import { main } from "../src/cli/main.js";
 import { repoContext } from "../src/core/context.js";
 import { ProofError } from "../src/core/errors.js";
 import type { Generator } from "../src/core/generator.js";
+import { stageAction } from "../src/core/actions.js";
+import { tenantActions } from "../generators/tenant-actions.js";
 import { resolveAnswers, stageGenerator } from "../src/core/run-generator.js";
 import { fleet, initRepo, read, snapshot, write } from "./helpers.js";
 
@@ -69,47 +71,48 @@ async function multiTenancy(overlay: { namespace: string; extra?: string; withNa
   return repo;
 }
 
-describe("an overlay whose transformers would capture the new tenant is refused, and nothing is written", () => {
-  it("namespace: apps (flux2-multi-tenancy): exit 2 naming the overlay and `namespace: apps`, also under --dry-run; --no-verify writes with a warning", async () => {
-    const repo = await multiTenancy({ namespace: "apps" });
-    const before = snapshot(repo);
-    for (const extra of [[], ["--dry-run"]]) {
-      const r = await fleet(newTenant("team-x", "--env", "staging", ...extra), { cwd: repo });
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain("tenants/staging:");
-      expect(r.stderr).toContain("namespace: apps in tenants/staging/kustomization.yaml would move team-x's objects into apps");
-      expect(r.stderr).toContain("ID conflict");
-      expect(r.stderr).toContain("--no-verify");
-      expect(snapshot(repo)).toEqual(before);
-    }
-    const forced = await fleet(newTenant("team-x", "--env", "staging", "--no-verify"), { cwd: repo });
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stderr).toMatch(/^warning: not proven: /m);
-    expect(read(repo, "tenants/staging/kustomization.yaml")).toContain("../base/team-x");
+/**
+ * The proof on its own, on an edit that adds team-x beside the overlay's transformers as older
+ * fleet did (new-tenant now moves them into a sub-overlay first: test/foreign-layouts.test.ts).
+ */
+async function capturingEdit(repo: string): Promise<string> {
+  const ctx = repoContext(repo);
+  const t = { name: "team-x", url: "https://github.com/acme/x", branch: "main", path: "./deploy", interval: "1m", role: "admin", environments: ["staging"], quota: [], flagged: "" };
+  for (const action of tenantActions(t, ctx.config)) stageAction(ctx.cs, action);
+  const err = await prove(ctx.cs, tenantProof(ctx, ["team-x"]), {}).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ProofError);
+  return (err as Error).message;
+}
+
+describe("the proof refuses an edit that an overlay's transformers would capture", () => {
+  it("namespace: apps (flux2-multi-tenancy): the build fails, naming the overlay and `namespace: apps`", async () => {
+    const msg = await capturingEdit(await multiTenancy({ namespace: "apps" }));
+    expect(msg).toContain("tenants/staging:");
+    expect(msg).toContain("namespace: apps in tenants/staging/kustomization.yaml would move team-x's objects into apps");
+    expect(msg).toContain("ID conflict");
   });
 
   it("namespace: staging builds, but every object of team-x would move into staging: refused naming the moved objects", async () => {
-    const repo = await multiTenancy({ namespace: "staging", withNamespace: false });
-    const before = snapshot(repo);
-    const r = await fleet(newTenant("team-x", "--env", "staging"), { cwd: repo });
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain("Namespace/team-x became Namespace/staging (tenants/base/team-x/namespace.yaml)");
-    expect(r.stderr).toContain("RoleBinding team-x/reconciler is in staging, not team-x");
-    expect(r.stderr).toContain("ResourceQuota team-x/team-x is in staging, not team-x (tenants/staging/team-x-quota.yaml)");
-    expect(r.stderr).toContain("namespace: staging in tenants/staging/kustomization.yaml would move team-x's objects into staging");
-    expect(snapshot(repo)).toEqual(before);
+    const msg = await capturingEdit(await multiTenancy({ namespace: "staging", withNamespace: false }));
+    expect(msg).toContain("Namespace/team-x became Namespace/staging (tenants/base/team-x/namespace.yaml)");
+    expect(msg).toContain("RoleBinding team-x/reconciler is in staging, not team-x");
+    expect(msg).toContain("ResourceQuota team-x/team-x is in staging, not team-x (tenants/staging/team-x-quota.yaml)");
+    expect(msg).toContain("namespace: staging in tenants/staging/kustomization.yaml would move team-x's objects into staging");
   });
 
   it("namespace: flux-system with commonLabels: team-x's reconciler and its binding would land in flux-system; both transformers are named", async () => {
-    const repo = await multiTenancy({ namespace: "flux-system", extra: "commonLabels:\n  acme.io/env: staging\n", withNamespace: false });
-    const before = snapshot(repo);
+    const msg = await capturingEdit(await multiTenancy({ namespace: "flux-system", extra: "commonLabels:\n  acme.io/env: staging\n", withNamespace: false }));
+    expect(msg).toContain("RoleBinding team-x/reconciler is in flux-system, not team-x");
+    expect(msg).toContain("Kustomization team-x/team-x is in flux-system, not team-x");
+    expect(msg).toContain("namespace: flux-system in tenants/staging/kustomization.yaml would move team-x's objects into flux-system");
+    expect(msg).toContain("commonLabels in tenants/staging/kustomization.yaml would relabel team-x's objects");
+  });
+
+  it("new-tenant itself moves the transformers aside, and the proof passes: dev-team's objects are unchanged", async () => {
+    const repo = await multiTenancy({ namespace: "apps" });
     const r = await fleet(newTenant("team-x", "--env", "staging"), { cwd: repo });
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain("RoleBinding team-x/reconciler is in flux-system, not team-x");
-    expect(r.stderr).toContain("Kustomization team-x/team-x is in flux-system, not team-x");
-    expect(r.stderr).toContain("namespace: flux-system in tenants/staging/kustomization.yaml would move team-x's objects into flux-system");
-    expect(r.stderr).toContain("commonLabels in tenants/staging/kustomization.yaml would relabel team-x's objects");
-    expect(snapshot(repo)).toEqual(before);
+    expect(r.code, r.stderr).toBe(0);
+    expect(read(repo, "tenants/staging/_transformed/kustomization.yaml")).toContain("namespace: apps");
   });
 });
 
@@ -179,7 +182,17 @@ describe("platform authority planted in a tenant's files is refused", () => {
       "tenants/base/team-search/extra.yaml (tenant team-search): Kustomization team-search/team-search-extra is in flux-system, not team-search",
     );
     expect(r.stderr).toContain("sets no serviceAccountName: it would run as kustomize-controller (cluster-admin); already in the repo, not added by this change");
+    expect(r.stderr).toContain("--no-verify");
     expect(snapshot(repo)).toEqual(before);
+    // --dry-run runs the same proof; --no-verify writes, saying it was not proven.
+    const dry = await fleet(newTenant("team-x", "--dry-run"), { cwd: repo });
+    expect(dry.code, dry.stderr).toBe(2);
+    expect(dry.stderr).toContain("tenants/base/team-search/extra.yaml (tenant team-search)");
+    expect(snapshot(repo)).toEqual(before);
+    const forced = await fleet(newTenant("team-x", "--no-verify"), { cwd: repo });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/^warning: not proven: /m);
+    expect(read(repo, "tenants/staging/kustomization.yaml")).toContain("../base/team-x");
   });
 });
 

@@ -17,7 +17,8 @@ import { stringify } from "yaml";
 import { ProofError, ToolError } from "../core/errors.js";
 import { realpathOr, within } from "../core/inside-repo.js";
 import { entryTarget } from "../model/kustomize.js";
-import { isFluxKustomization, isHelmRelease, readObjects, ref, type K8sObject } from "../model/objects.js";
+import { readObjects, ref, type K8sObject } from "../model/objects.js";
+import { isClusterScoped, outOfBounds } from "../model/tenant-bounds.js";
 import type { Built } from "../validate/build.js";
 import type { ChangeSet } from "./changeset.js";
 import { onInterrupt } from "./signals.js";
@@ -48,30 +49,6 @@ export interface ProofOptions {
   progress?: (line: string) => void;
 }
 
-/** Kinds that live outside any namespace; anything else without a namespace lands in `default`. */
-const CLUSTER_SCOPED = new Set([
-  "Namespace",
-  "ClusterRole",
-  "ClusterRoleBinding",
-  "CustomResourceDefinition",
-  "PersistentVolume",
-  "StorageClass",
-  "PriorityClass",
-  "IngressClass",
-  "RuntimeClass",
-  "ValidatingWebhookConfiguration",
-  "MutatingWebhookConfiguration",
-  "ValidatingAdmissionPolicy",
-  "ValidatingAdmissionPolicyBinding",
-  "APIService",
-  "CSIDriver",
-  "VolumeSnapshotClass",
-  "ClusterIssuer",
-  "Node",
-]);
-
-/** The controllers' own accounts: a tenant object that names them runs with platform authority. */
-const CONTROLLER_ACCOUNTS = new Set(["kustomize-controller", "helm-controller"]);
 
 /** Per overlay, at most this many objects are named; the rest are counted. */
 const SHOWN = 5;
@@ -201,29 +178,38 @@ function canonical(o: K8sObject): string {
   if (text === undefined) canonicalText.set(o, (text = stringify(o, { sortMapEntries: true })));
   return text;
 }
-const isNamespaced = (o: K8sObject) => !CLUSTER_SCOPED.has(o.kind ?? "");
+const isNamespaced = (o: K8sObject) => !isClusterScoped(o);
 const shownRef = (o: K8sObject) => (isNamespaced(o) ? `${o.kind}/${o.metadata?.namespace ?? "(no namespace)"}/${o.metadata?.name}` : ref(o));
 
 /** What is wrong with one of a tenant's objects, as sentences; empty when it is where it belongs. */
-function misplaced(o: K8sObject, t: ProofTenant): string[] {
-  const out: string[] = [];
-  const name = o.metadata?.name ?? "?";
-  const ns = o.metadata?.namespace;
-  if (o.kind === "Namespace") {
-    if (name !== t.namespace) out.push(`Namespace/${t.namespace} became Namespace/${name}`);
-  } else if (o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding") {
-    out.push(`${o.kind}/${name} is cluster-wide: a tenant may bind roles only by RoleBindings in ${t.namespace}`);
-  } else if (!isNamespaced(o)) {
-    out.push(`${o.kind}/${name} is cluster-scoped: the only one a tenant may have is its Namespace ${t.namespace}`);
-  } else if (ns !== t.namespace) {
-    out.push(`${o.kind} ${t.namespace}/${name} is in ${ns ?? "no namespace (it would land in default)"}, not ${t.namespace}`);
+const misplaced = (o: K8sObject, t: ProofTenant): string[] => outOfBounds(o, t.namespace);
+
+/**
+ * Where a tenant this change leaves alone lives in this overlay: the Namespace it declares, else
+ * where most of its objects are. A repo may share one namespace among tenants through the
+ * overlay's `namespace:` (their bases name none); that is the repo's layout, not authority.
+ */
+function effectiveNamespaces(built: Built[], ownerOf: (file: string) => ProofTenant | undefined): Map<string, string> {
+  const counts = new Map<string, Map<string, number>>();
+  const declared = new Map<string, string[]>();
+  for (const b of built) {
+    const t = ownerOf(b.file);
+    if (!t) continue;
+    if (b.obj.kind === "Namespace" && b.obj.metadata?.name) declared.set(t.name, [...(declared.get(t.name) ?? []), b.obj.metadata.name]);
+    const ns = b.obj.metadata?.namespace;
+    if (!ns) continue;
+    const c = counts.get(t.name) ?? new Map<string, number>();
+    c.set(ns, (c.get(ns) ?? 0) + 1);
+    counts.set(t.name, c);
   }
-  if (isFluxKustomization(o) || isHelmRelease(o)) {
-    const sa = o.spec?.serviceAccountName;
-    if (typeof sa !== "string" || sa === "")
-      out.push(`${o.kind} ${ns ?? "default"}/${name} sets no serviceAccountName: it would run as ${isHelmRelease(o) ? "helm" : "kustomize"}-controller (cluster-admin)`);
-    else if (CONTROLLER_ACCOUNTS.has(sa)) out.push(`${o.kind} ${ns ?? "default"}/${name} runs as ${sa}, the controller's own account (cluster-admin)`);
+  const out = new Map<string, string>();
+  // The platform's namespaces are never a tenant's, however many of its objects are there.
+  const platform = (ns: string) => ns === "flux-system" || ns === "default" || ns.startsWith("kube-");
+  for (const [name, c] of counts) {
+    const [ns] = [...c].sort((a, b) => b[1] - a[1])[0]!;
+    if (!platform(ns)) out.set(name, ns);
   }
+  for (const [name, list] of declared) if (list.length === 1) out.set(name, list[0]!);
   return out;
 }
 
@@ -473,10 +459,11 @@ function judge(
   // d. No tenant's files carry platform authority, whoever added them.
   const wasThere = new Set(before?.built.map((b) => canonical(b.obj)) ?? []);
   const authority: string[] = [];
+  const where = effectiveNamespaces(after.built, ownerOf);
   for (const b of after.built) {
     const t = ownerOf(b.file);
     if (!t || changed.has(t.name)) continue;
-    for (const m of misplaced(b.obj, t))
+    for (const m of misplaced(b.obj, { ...t, namespace: where.get(t.name) ?? t.namespace }))
       authority.push(`${b.file} (tenant ${t.name}): ${m}${wasThere.has(canonical(b.obj)) ? "; already in the repo, not added by this change" : ""}`);
   }
   if (authority.length) {

@@ -8,12 +8,12 @@
  */
 import { isFluxKustomization, isHelmRelease, type K8sObject } from "./objects.js";
 
-/** Kinds with no namespace (built in and Flux's); anything else is namespaced. */
+/** Kinds that live outside any namespace (built in and common add-ons'); anything else without a namespace lands in `default`. */
 const CLUSTER_SCOPED = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass", "PriorityClass",
-  "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-  "APIService", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment", "Node", "CertificateSigningRequest",
-  "PodSecurityPolicy", "FlowSchema", "PriorityLevelConfiguration", "ClusterIssuer", "ClusterPolicy",
+  "IngressClass", "RuntimeClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding", "APIService", "CSIDriver", "CSINode", "VolumeAttachment", "VolumeSnapshotClass", "Node",
+  "CertificateSigningRequest", "PodSecurityPolicy", "FlowSchema", "PriorityLevelConfiguration", "ClusterIssuer", "ClusterPolicy",
 ]);
 
 export const isClusterScoped = (o: K8sObject) => CLUSTER_SCOPED.has(o.kind ?? "");
@@ -21,17 +21,29 @@ export const isClusterScoped = (o: K8sObject) => CLUSTER_SCOPED.has(o.kind ?? ""
 /** The controllers' own accounts: naming one is running with the controller's cluster-admin. */
 const CONTROLLER_ACCOUNTS = new Set(["kustomize-controller", "helm-controller"]);
 
-/** Why `obj`, declared in a file of the tenant whose namespace is `namespace`, reaches beyond it; undefined when it does not. */
-export function beyondTenant(obj: K8sObject, namespace: string, opts: { defaultServiceAccount?: boolean } = {}): string | undefined {
-  const what = `${obj.kind ?? "?"}/${obj.metadata?.name ?? "?"}`;
-  if (obj.kind === "Namespace") return obj.metadata?.name === namespace ? undefined : `${what} is a namespace other than the tenant's ${namespace}`;
-  if (isClusterScoped(obj)) return `${what} is cluster-scoped: it acts outside the tenant's namespace ${namespace}`;
-  const ns = obj.metadata?.namespace;
-  if (ns !== namespace) return `${what} is in namespace ${ns ?? "(none: wherever it is applied)"}, not the tenant's ${namespace}`;
-  if (isFluxKustomization(obj) || isHelmRelease(obj)) {
-    const sa = obj.spec?.serviceAccountName as string | undefined;
-    if (!sa && !opts.defaultServiceAccount) return `${what} has no serviceAccountName: unless the controllers run with --default-service-account it applies as the controller, which is cluster-admin`;
-    if (sa && CONTROLLER_ACCOUNTS.has(sa)) return `${what} runs as ${sa}, the controller's own account`;
+/**
+ * Why `obj`, declared in a file of the tenant whose namespace is `namespace`, reaches beyond it,
+ * as sentences; empty when it stays inside. Under --default-service-account a Flux object
+ * without an account applies as that account in its own namespace, so only then is that fine.
+ */
+export function outOfBounds(o: K8sObject, namespace: string, opts: { defaultServiceAccount?: boolean } = {}): string[] {
+  const out: string[] = [];
+  const name = o.metadata?.name ?? "?";
+  const ns = o.metadata?.namespace;
+  if (o.kind === "Namespace") {
+    if (name !== namespace) out.push(`Namespace/${namespace} became Namespace/${name}`);
+  } else if (o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding") {
+    out.push(`${o.kind}/${name} is cluster-wide: a tenant may bind roles only by RoleBindings in ${namespace}`);
+  } else if (isClusterScoped(o)) {
+    out.push(`${o.kind}/${name} is cluster-scoped: the only one a tenant may have is its Namespace ${namespace}`);
+  } else if (ns !== namespace) {
+    out.push(`${o.kind} ${namespace}/${name} is in ${ns ?? "no namespace (it would land in default)"}, not ${namespace}`);
   }
-  return undefined;
+  if (isFluxKustomization(o) || isHelmRelease(o)) {
+    const sa = o.spec?.serviceAccountName;
+    if ((typeof sa !== "string" || sa === "") && !opts.defaultServiceAccount)
+      out.push(`${o.kind} ${ns ?? "default"}/${name} sets no serviceAccountName: it would run as ${isHelmRelease(o) ? "helm" : "kustomize"}-controller (cluster-admin)`);
+    else if (typeof sa === "string" && CONTROLLER_ACCOUNTS.has(sa)) out.push(`${o.kind} ${ns ?? "default"}/${name} runs as ${sa}, the controller's own account (cluster-admin)`);
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { apiVersionStatus, strictSubstitution } from "../flux/index.js";
 import type { Walked } from "./discover.js";
 import { group, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
 import { RbacModel, type Identity } from "./rbac.js";
-import { beyondTenant } from "../model/tenant-bounds.js";
+import { outOfBounds } from "../model/tenant-bounds.js";
 
 export interface CheckContext {
   cluster: string;
@@ -341,7 +341,7 @@ export const CHECKS: Check[] = [
       for (const a of c.objects) {
         const t = c.tenantFiles.find((t) => t.owns.some((p) => a.file === p || a.file.startsWith(`${p}/`)));
         if (!t || !platform(a)) continue;
-        const why = beyondTenant(a.obj, t.namespace, { defaultServiceAccount: c.defaultSaFlag === true });
+        const why = outOfBounds(a.obj, t.namespace, { defaultServiceAccount: c.defaultSaFlag === true }).join("; ");
         if (why) hits.push({ at: a, message: `declared in tenant ${t.name}'s files and applied as kustomize-controller (${a.appliedBy || "the cluster's sync"}): ${why}` });
       }
       return hits;
