@@ -177,7 +177,17 @@ function sharedNamespace(ns: string, extra: string[] = []): string {
 }
 
 describe("overlays whose transformers would capture a new tenant", () => {
-  for (const [ns, extra] of [["staging", []], ["flux-system", ["commonLabels:", "  toolkit.fluxcd.io/tenant: team-a"]]] as const) {
+  it("namespace: flux-system with commonLabels: the existing tenants already live in flux-system, so any edit is refused until that is fixed, nothing written", async () => {
+    const repo = sharedNamespace("flux-system", ["commonLabels:", "  toolkit.fluxcd.io/tenant: team-a"]);
+    await ok(["init", ".", "--adopt"], repo);
+    const before = snapshot(repo);
+    const r = await fleet([...newTenant("team-x"), "--yes"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Kustomization team-a/team-a is in flux-system, not team-a; already in the repo, not added by this change");
+    expect(snapshot(repo)).toEqual(before);
+  });
+
+  for (const [ns, extra] of [["staging", []], ["staging", ["commonLabels:", "  toolkit.fluxcd.io/tenant: team-a"]]] as const) {
     it(`namespace: ${ns}${extra.length ? " with commonLabels" : ""}: the new tenant lands in its own namespace, unlabelled, and the others are unchanged`, async () => {
       const repo = sharedNamespace(ns, [...extra]);
       await ok(["init", ".", "--adopt"], repo);
@@ -198,6 +208,16 @@ describe("overlays whose transformers would capture a new tenant", () => {
       await kustomize(path.join(repo, "tenants/staging"));
     });
   }
+
+  it("new-env where tenants have no namespace of their own but the overlay's: refused by the proof (they would land in none), nothing written", async () => {
+    const repo = sharedNamespace("staging");
+    await ok(["init", ".", "--adopt"], repo);
+    const before = snapshot(repo);
+    const r = await fleet(["new-env", "qa", "--yes"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/fails the proof before write[\s\S]*tenants\/qa:/);
+    expect(snapshot(repo)).toEqual(before);
+  });
 
   it("an overlay whose transformers fleet cannot move (a transformers: file) is refused with the reason, nothing written", async () => {
     const repo = sharedNamespace("staging", ["transformers:", "  - labels.yaml"]);

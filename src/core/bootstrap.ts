@@ -7,6 +7,7 @@ import type { ChangeSet } from "../changeset/changeset.js";
 import { fluxVersionFor, type FleetConfig } from "./config.js";
 import { terraformProviderVersion, TERRAFORM_REQUIRED_VERSION } from "../flux/index.js";
 import type { ExternalCommand, FleetAction } from "./generator.js";
+import { readClusters } from "../model/clusters.js";
 import { readObjects } from "../model/objects.js";
 
 export const BOOTSTRAP_METHODS = ["flux", "terraform", "none"] as const;
@@ -136,9 +137,14 @@ export function terraformActions(config: FleetConfig, c: ClusterSettings): Fleet
   }));
 }
 
-/** Clusters are the directories of clusters/ that hold a flux-system kustomization. */
+/**
+ * The clusters fleet can bootstrap: the repo model's clusters that live at clusters/<name> with a
+ * flux-system kustomization there (where fleet keeps the lockdown).
+ */
 export function listClusters(cs: ChangeSet): string[] {
-  return cs.list("clusters").dirs.filter((d) => cs.exists(lockdownFile(d)));
+  return readClusters(cs)
+    .filter((c) => c.path === clusterDir(c.name) && cs.exists(lockdownFile(c.name)))
+    .map((c) => c.name);
 }
 
 /** A cluster's settings as new-cluster recorded them on its cluster-vars ConfigMap. */
