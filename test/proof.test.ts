@@ -4,6 +4,7 @@
  * change anything that is not the tenant's, or when a tenant's files carry platform authority.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import newEnvGen from "../generators/new-env.js";
@@ -18,7 +19,7 @@ import type { Generator } from "../src/core/generator.js";
 import { stageAction } from "../src/core/actions.js";
 import { tenantActions } from "../generators/tenant-actions.js";
 import { resolveAnswers, stageGenerator } from "../src/core/run-generator.js";
-import { fleet, initRepo, read, snapshot, write } from "./helpers.js";
+import { fleet, initRepo, read, run, snapshot, write } from "./helpers.js";
 
 const newTenant = (name: string, ...more: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}-config`, "--yes", ...more];
 
@@ -193,6 +194,23 @@ describe("platform authority planted in a tenant's files is refused", () => {
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/^warning: not proven: /m);
     expect(read(repo, "tenants/staging/kustomization.yaml")).toContain("../base/team-x");
+  });
+});
+
+describe("a proof killed outright leaves no copy of the repo behind for long", () => {
+  it("the next proof removes the shadow tree of a proof whose process is gone, and keeps a live one's", async () => {
+    const gone = await run(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    const dead = path.join(os.tmpdir(), `fleet-proof-${gone.stdout}-left`);
+    const live = path.join(os.tmpdir(), `fleet-proof-${process.pid}-live`);
+    for (const d of [dead, live]) fs.mkdirSync(path.join(d, "tenants"), { recursive: true });
+    try {
+      const { ctx, plan } = await staged(await initRepo(), "new-tenant", { name: "team-x", url: "https://github.com/acme/x" });
+      await prove(ctx.cs, plan, {});
+      expect(fs.existsSync(dead)).toBe(false);
+      expect(fs.existsSync(live)).toBe(true);
+    } finally {
+      for (const d of [dead, live]) fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 });
 

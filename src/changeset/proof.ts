@@ -139,9 +139,46 @@ function materialise(cs: ChangeSet, dir: string): void {
   }
 }
 
+const SHADOW_PREFIX = "fleet-proof-";
+
+/**
+ * A proof killed outright (kill -9, out of memory) cannot remove its shadow tree: the next proof
+ * removes every one of this user's whose process is gone, so none outlives the run after it.
+ */
+function sweepShadows(): void {
+  const tmp = os.tmpdir();
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = new RegExp(`^${SHADOW_PREFIX}(\\d+)-`).exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    const dir = path.join(tmp, name);
+    try {
+      const st = fs.lstatSync(dir);
+      if (st.isDirectory() && st.uid === process.getuid?.()) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Another proof removed it first, or it is not ours to remove.
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Run `fn` with a shadow tree of the staged repo, removed afterwards: on success, on error, on exit and on Ctrl-C. */
 async function withShadow<T>(cs: ChangeSet, fn: (root: string) => Promise<T>): Promise<T> {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-proof-")));
+  sweepShadows();
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `${SHADOW_PREFIX}${process.pid}-`)));
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   const forget = onInterrupt(remove);
   process.on("exit", remove);
