@@ -1,3 +1,4 @@
+import * as os from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,5 +7,9 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Most tests wait on kubectl or a spawned fleet: a worker per core keeps both cores busy
+    // (on 2 cores: 218 s against 262 s with vitest's default of one worker fewer than cores).
+    maxWorkers: Math.max(1, os.availableParallelism()),
+    minWorkers: 1,
   },
 });
