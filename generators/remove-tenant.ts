@@ -103,10 +103,14 @@ export const removeTenant: Generator = {
           `nothing of tenant '${String(a.name)}' is left in ${TENANTS_BASE}/, the environment overlays or CODEOWNERS; ` +
             `tenants in this repo: ${ctx.tenants.join(", ") || "none"}`,
         ],
-  nextSteps: (a) => [
-    `Commit and push: Flux prunes the tenant's objects and namespace (prune: true).`,
-    `Delete its git-auth secret from each cluster if it outlives the namespace: kubectl -n ${String(a.name)} delete secret git-auth`,
-  ],
+  nextSteps: (a, ctx) => {
+    // The namespace as the repo had it (Flux's multi-tenancy example keeps dev-team in apps).
+    const namespace = ctx.model.tenants.find((t) => t.name === String(a.name))?.namespace ?? String(a.name);
+    return [
+      `Commit and push: Flux prunes the tenant's objects and namespace (prune: true).`,
+      `Delete its git-auth secret from each cluster if it outlives the namespace: kubectl -n ${namespace} delete secret git-auth`,
+    ];
+  },
 };
 
 export default removeTenant;

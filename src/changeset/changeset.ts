@@ -106,6 +106,14 @@ export class ChangeSet {
     return this.original(key).content;
   }
 
+  /**
+   * The file as it was before this run, whatever is staged or applied since: what was on disk
+   * when it was first read (every file a change touches is read before it is staged).
+   */
+  readOriginal(rel: string): string | undefined {
+    return this.original(this.key(rel)).content;
+  }
+
   /** Whether the file is there, staged or on disk; a stat, not a read, for files not yet read. */
   exists(rel: string): boolean {
     const key = this.key(rel);

@@ -29,7 +29,7 @@ export function locateRepo(repoFlag: string | undefined, cwd: string): string {
 export function repoContext(root: string, opts: OpenOptions = {}): Context {
   const cs = new ChangeSet(root, opts);
   const config = loadConfig(cs);
-  const model = readRepo(cs);
+  const model = readRepo(cs, { before: true });
   return {
     cs,
     config,
@@ -47,7 +47,7 @@ export async function initContext(root: string, adopt: boolean, opts: OpenOption
   if (!adopt) {
     config.git.repository = path.basename(root) || config.git.repository;
     const environments = config.environments.map((e) => e.name);
-    const model = readRepo(cs);
+    const model = readRepo(cs, { before: true });
     return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(sharedPin(config)), model };
   }
   const adopted = await readAdoption(cs);
@@ -61,6 +61,6 @@ export async function initContext(root: string, adopt: boolean, opts: OpenOption
   if (adopted.git) config.git = { ...config.git, ...adopted.git };
   else config.git.repository = path.basename(root) || config.git.repository;
   if (adopted.platformTeam) config.platformTeam = adopted.platformTeam;
-  const model = readRepo(cs);
+  const model = readRepo(cs, { before: true });
   return { cs, config, environments: adopted.environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(sharedPin(config)), model, adopted };
 }

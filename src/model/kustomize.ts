@@ -7,8 +7,11 @@ export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "
 
 export const isYamlFile = (f: string) => /\.ya?ml$/.test(f);
 
+/** What the model reads the repo through: the change set, or the repo as it was before the run. */
+export type RepoReader = Pick<ChangeSet, "read" | "list">;
+
 /** The kustomization file of a repo-relative directory in the staged repo, if it has one. */
-export function kustomizationIn(cs: ChangeSet, dir: string): string | undefined {
+export function kustomizationIn(cs: RepoReader, dir: string): string | undefined {
   return KUSTOMIZATION_FILES.map((f) => `${dir}/${f}`).find((f) => cs.read(f) !== undefined);
 }
 

@@ -12,7 +12,11 @@ export interface RepoModel {
   overlays: Overlay[];
 }
 
-export function readRepo(cs: ChangeSet): RepoModel {
-  const tenants = readTenants(cs);
+/**
+ * `before`: the repo as it is before this run's changes, however late a detail is asked for
+ * (generators' context); otherwise as the change set has it now (staged changes included).
+ */
+export function readRepo(cs: ChangeSet, opts: { before?: boolean } = {}): RepoModel {
+  const tenants = readTenants(cs, opts);
   return { tenants, overlays: readOverlays(cs, tenants) };
 }

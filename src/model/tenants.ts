@@ -10,7 +10,7 @@ import { isMap, isScalar, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { fluxGroup, type FluxKind } from "../flux/index.js";
 import { parseAllYaml } from "../core/yaml-edit.js";
-import { isYamlFile, KUSTOMIZATION_FILES, kustomizationIn } from "./kustomize.js";
+import { isYamlFile, KUSTOMIZATION_FILES, kustomizationIn, type RepoReader } from "./kustomize.js";
 
 export const TENANTS_BASE = "tenants/base";
 
@@ -56,13 +56,13 @@ function text(doc: Document, keys: string[]): string | undefined {
   return typeof node.source === "string" ? node.source : String(node.value);
 }
 
-function docs(cs: ChangeSet, file: string): Document[] {
+function docs(cs: RepoReader, file: string): Document[] {
   const body = cs.read(file);
   return body === undefined ? [] : parseAllYaml(file, body).filter((d) => isMap(d.contents));
 }
 
 /** The manifest files a tenant's base directory applies: what its kustomization lists there. */
-function baseFiles(cs: ChangeSet, dir: string): string[] {
+function baseFiles(cs: RepoReader, dir: string): string[] {
   const kfile = kustomizationIn(cs, dir);
   if (!kfile) return [];
   const [k] = docs(cs, kfile);
@@ -88,9 +88,13 @@ function baseFiles(cs: ChangeSet, dir: string): string[] {
  * A tenant whose files are read when first asked about: most commands need the names and bases
  * of a thousand tenants and the details of one.
  */
-function lazyTenant(cs: ChangeSet, name: string, base: string, single: boolean): Tenant {
+function lazyTenant(cs: ChangeSet, name: string, base: string, single: boolean, before: boolean): Tenant {
   let read: Tenant | undefined;
-  const details = () => (read ??= readTenant(cs, name, base, single));
+  // Read as the repo was before the run, however late: its listing now, its files as first read
+  // (remove-tenant's next steps ask for the namespace once the files are gone).
+  const listing = before && !single ? cs.list(base) : undefined;
+  const reader: RepoReader = before ? { read: (p) => cs.readOriginal(p), list: (d) => (d === base && listing ? listing : cs.list(d)) } : cs;
+  const details = () => (read ??= readTenant(reader, name, base, single));
   return {
     name,
     base,
@@ -113,7 +117,7 @@ function lazyTenant(cs: ChangeSet, name: string, base: string, single: boolean):
   };
 }
 
-function readTenant(cs: ChangeSet, name: string, base: string, single: boolean): Tenant {
+function readTenant(cs: RepoReader, name: string, base: string, single: boolean): Tenant {
   const files = single ? [base] : baseFiles(cs, base);
   const kfile = single ? undefined : kustomizationIn(cs, base);
   const forced = kfile ? text(docs(cs, kfile)[0] ?? ({} as Document), ["namespace"]) : undefined;
@@ -156,15 +160,16 @@ function readTenant(cs: ChangeSet, name: string, base: string, single: boolean):
  * Every tenant of tenants/base: its directories holding a kustomization and its manifest files
  * other than the base's own kustomization (which lists tenants, and is none).
  */
-export function readTenants(cs: ChangeSet): Tenant[] {
+export function readTenants(cs: ChangeSet, opts: { before?: boolean } = {}): Tenant[] {
+  const before = opts.before === true;
   const { files, dirs } = cs.list(TENANTS_BASE);
   const out: Tenant[] = [];
-  for (const d of dirs) if (kustomizationIn(cs, `${TENANTS_BASE}/${d}`)) out.push(lazyTenant(cs, d, `${TENANTS_BASE}/${d}`, false));
+  for (const d of dirs) if (kustomizationIn(cs, `${TENANTS_BASE}/${d}`)) out.push(lazyTenant(cs, d, `${TENANTS_BASE}/${d}`, false, before));
   for (const f of files) {
     if (!isYamlFile(f) || KUSTOMIZATION_FILES.includes(f)) continue;
     const name = f.replace(/\.ya?ml$/, "");
     if (out.some((t) => t.name === name)) continue;
-    out.push(lazyTenant(cs, name, `${TENANTS_BASE}/${f}`, true));
+    out.push(lazyTenant(cs, name, `${TENANTS_BASE}/${f}`, true, before));
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
