@@ -8,6 +8,7 @@ import { CONFIG_FILE } from "../src/core/config.js";
 import type { Answers, Context, FleetAction, Generator } from "../src/core/generator.js";
 import { marker } from "../src/core/image-setters.js";
 import { readTenantSync, TENANTS_BASE } from "../src/model/tenants.js";
+import { tenantProof } from "./tenant-proof.js";
 import { checkRange } from "../src/core/semver-range.js";
 import * as v from "../src/core/validation.js";
 
@@ -90,6 +91,8 @@ export const addImageAutomation: Generator = {
     const file = fileOf(a, target(a, ctx));
     return ctx.cs.exists(file) ? { field: "--name", rule: `${file} already exists with other settings`, fix: "choose another --name, or edit the file" } : undefined;
   },
+  // A tenant's automation is applied from its base, with platform authority: proven as any tenant edit.
+  proof: (a, ctx) => (a.platform === true ? undefined : tenantProof(ctx, [String(a.tenant)])),
   actions: (a, ctx) => {
     const t = target(a, ctx);
     const file = fileOf(a, t);

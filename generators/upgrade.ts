@@ -6,6 +6,7 @@
 import { listClusters, terraformDir } from "../src/core/bootstrap.js";
 import type { ChangeSet } from "../src/changeset/changeset.js";
 import { CONFIG_FILE } from "../src/core/config.js";
+import { tenantProof } from "./tenant-proof.js";
 import { apiVersions, bootstrappedVersion, factsWarning, releaseRule, terraformProviderVersion } from "../src/flux/index.js";
 import type { Context, FleetAction, Generator } from "../src/core/generator.js";
 
@@ -42,6 +43,8 @@ export const upgrade: Generator = {
       validate: (val) => releaseRule(String(val)),
     },
   ],
+  // API versions rewritten in every tenant's files: each tenant overlay must still build, every object otherwise the same.
+  proof: (_a, ctx) => tenantProof(ctx, "all"),
   actions: (a, ctx) => {
     const pin = String(a.fluxVersion);
     const versions = apiVersions(pin);
