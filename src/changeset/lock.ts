@@ -50,7 +50,8 @@ interface Seen {
   st: fs.BigIntStats;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host is running (one of another user's counts). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { ProofError, ToolError } from "../core/errors.js";
+import { alive } from "./lock.js";
 import { realpathOr, within } from "../core/inside-repo.js";
 import { entryTarget } from "../model/kustomize.js";
 import { readObjects, ref, type K8sObject } from "../model/objects.js";
@@ -166,14 +167,6 @@ function sweepShadows(): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Run `fn` with a shadow tree of the staged repo, removed afterwards: on success, on error, on exit and on Ctrl-C. */
 async function withShadow<T>(cs: ChangeSet, fn: (root: string) => Promise<T>): Promise<T> {
