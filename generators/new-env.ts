@@ -21,13 +21,18 @@ function envOf(a: Answers): EnvConfig {
 const reference = (ctx: Context) => ctx.model.overlays.find((o) => o.tenants.size > 0);
 
 /** `../base` where the reference overlay includes every tenant through the base's kustomization. */
-const wholeBase = (ctx: Context) => reference(ctx)?.wholeBase.slice(0, 1) ?? [];
+const wholeBase = (ctx: Context) => (reference(ctx)?.wholeBase.length ? ["../base"] : []);
 
 /** How the new overlay includes a tenant's base: as the reference overlay does, else `../base/<t>`. */
 function baseEntry(ctx: Context, t: Tenant): string | null {
   const ref = reference(ctx);
   if (ref && ref.wholeBase.length > 0 && ref.tenants.get(t.name)?.length === 0) return null;
-  const spelled = ref?.tenants.get(t.name)?.flatMap((e) => e.resources).find((r) => entryTarget(ref.dir, r) === t.base);
+  // Only the overlay's own kustomization spells paths from a sibling of the new one's directory.
+  const spelled = ref?.tenants
+    .get(t.name)
+    ?.filter((e) => e.file === ref.file)
+    .flatMap((e) => e.resources)
+    .find((r) => entryTarget(ref.dir, r) === t.base);
   return spelled ?? `../base/${t.base.slice("tenants/base/".length)}`;
 }
 
