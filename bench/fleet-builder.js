@@ -21,10 +21,13 @@ export async function addTenantsInProcess(repo, names) {
   const newTenant = (await load("generators/new-tenant.js")).default;
 
   const ctx = repoContext(repo);
+  // Answers are checked against the repo as it is: the names are distinct, and a check that
+  // reads the whole repo (the namespace scan) would otherwise read every tenant staged before.
+  const asIs = repoContext(repo);
   const merged = new Map();
   for (const name of names) {
     if (ctx.tenants.includes(name)) throw new Error(`setup: tenant ${name} already exists in ${repo}`);
-    const answers = await resolveAnswers(newTenant, ctx, { name, url: `https://github.com/acme/${name}-config` }, undefined);
+    const answers = await resolveAnswers(newTenant, asIs, { name, url: `https://github.com/acme/${name}-config` }, undefined);
     for (const a of newTenant.actions(answers, ctx)) {
       const addOnly = a.type === "fleet:kustomization" && !a.removeResources?.length && !a.removePatches?.length;
       if (!addOnly) {
