@@ -159,7 +159,7 @@ export const newTenant: Generator = {
     const isolate: FleetAction[] = ctx.model.overlays
       .filter((o) => t.environments.includes(o.env) && o.transformers.length > 0)
       .map((o) => ({ type: "fleet:isolate-overlay", path: o.file, into: ISOLATED_DIR }));
-    return [...isolate, ...tenantActions(t, ctx.config)];
+    return [...isolate, ...tenantActions(t, ctx.config, Object.fromEntries(ctx.model.overlays.map((o) => [o.env, o.file])))];
   },
   proof: (a, ctx) => tenantProof(ctx, [str(a, "name")]),
   nextSteps: (a, ctx) => {

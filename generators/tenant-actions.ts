@@ -56,8 +56,9 @@ export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> &
   };
 
 /** A tenant's files in one environment overlay: its patch, its quota, and the references. */
-export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConfig): FleetAction[] {
-  const f = tenantFiles(env.name, t.name);
+/** `overlayFile`: the environment's kustomization as the repo spells it (kustomization.yml, ...). */
+export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConfig, overlayFile?: string): FleetAction[] {
+  const f = { ...tenantFiles(env.name, t.name), ...(overlayFile ? { overlay: overlayFile } : {}) };
   const api = { ...apiVersions(sharedPin(config)), ...t.apiVersions };
   const names = {
     name: t.name,
@@ -95,7 +96,7 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
  */
 export const legacyCodeownersKeys = (name: string) => [`/${TENANTS_BASE}/${name}/rbac.yaml`, `/${TENANTS_BASE}/${name}/`];
 
-export function tenantActions(t: Tenant, config: FleetConfig): FleetAction[] {
+export function tenantActions(t: Tenant, config: FleetConfig, overlayFiles: Record<string, string> = {}): FleetAction[] {
   const api = apiVersions(sharedPin(config));
   const base = `${TENANTS_BASE}/${t.name}`;
   const data = { ...t, api };
@@ -106,6 +107,6 @@ export function tenantActions(t: Tenant, config: FleetConfig): FleetAction[] {
     { type: "fleet:render", path: `${base}/kustomization.yaml`, template: "tenant/kustomization.yaml", data },
     ...config.environments
       .filter((e) => t.environments.includes(e.name))
-      .flatMap((env) => tenantEnvActions(t, env, config)),
+      .flatMap((env) => tenantEnvActions(t, env, config, overlayFiles[env.name])),
   ];
 }

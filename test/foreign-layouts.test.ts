@@ -91,7 +91,7 @@ describe("Flux's multi-tenancy example (namespace: apps in every overlay)", () =
     expect((await ok(["remove-tenant", "dev-team"], repo)).stdout).toContain("kubectl -n apps delete secret git-auth");
     for (const env of ["staging", "production", "qa"]) await kustomize(path.join(repo, `tenants/${env}`));
     expect(fs.existsSync(path.join(repo, "tenants/staging/_transformed"))).toBe(false);
-    expect(read(repo, "tenants/staging/kustomization.yaml")).toBe(adopted["tenants/staging/kustomization.yaml"]!.replace("  - ../base/dev-team\n", "").replace("resources:\n", "resources: []\n").replace("patches:\n  - path: dev-team-patch.yaml\n", "patches: []\n"));
+    expect(read(repo, "tenants/staging/kustomization.yaml")).toBe(adopted["tenants/staging/kustomization.yaml"]!.replace("  - ../base/dev-team\n", "").replace("resources:\n", "resources: []\n").replace("patches:\n  - path: dev-team-patch.yaml\n", ""));
   });
 
   it("new-tenant then remove-tenant gives every file back byte for byte", async () => {
@@ -141,6 +141,35 @@ describe("clusters on older Flux releases", () => {
     const staging = await built(repo, "tenants/staging");
     expect(JSON.parse(staging.get("Kustomization/team-x/team-x")!).apiVersion).toBe("kustomize.toolkit.fluxcd.io/v1beta2");
     expect(JSON.parse(staging.get("Kustomization/team-x/team-x")!).spec.path).toBe("./deploy/staging");
+  });
+});
+
+describe("overlays spelled otherwise", () => {
+  it("an overlay with no patches: list and one named kustomization.yml: new-tenant then remove-tenant gives both back byte for byte", async () => {
+    const repo = sharedNamespace("staging");
+    fs.rmSync(path.join(repo, "tenants/staging/team-a-patch.yaml"));
+    write(repo, "tenants/staging/kustomization.yaml", y("apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:", "  - ../base/team-a", "  - ../base/team-b"));
+    write(repo, "tenants/prod/kustomization.yml", y("apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:", "  - ../base/team-a"));
+    await ok(["init", ".", "--adopt"], repo);
+    const adopted = snapshot(repo);
+    await ok(newTenant("team-x"), repo);
+    expect(fs.existsSync(path.join(repo, "tenants/prod/kustomization.yaml"))).toBe(false);
+    expect(read(repo, "tenants/prod/kustomization.yml")).toContain("../base/team-x");
+    await kustomize(path.join(repo, "tenants/prod"));
+    await ok(["remove-tenant", "team-x"], repo);
+    expect(snapshot(repo)).toEqual(adopted);
+  });
+});
+
+describe("a tenant's files that act cluster-wide under a namespace they cannot have", () => {
+  it("a Cluster* kind with a namespace in a tenant's base is refused by the proof", async () => {
+    const repo = sharedNamespace("staging");
+    write(repo, "tenants/base/team-a/store.yaml", y("apiVersion: external-secrets.io/v1beta1", "kind: ClusterSecretStore", "metadata:", "  name: all-secrets", "  namespace: staging", "spec: {}"));
+    write(repo, "tenants/base/team-a/kustomization.yaml", y("apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:", "  - sync.yaml", "  - store.yaml"));
+    await ok(["init", ".", "--adopt"], repo);
+    const r = await fleet([...newTenant("team-x"), "--yes"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("ClusterSecretStore/all-secrets is cluster-scoped");
   });
 });
 

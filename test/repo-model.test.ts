@@ -210,6 +210,15 @@ describe("validate builds the clusters the model reads", () => {
 });
 
 describe("fleet init --adopt writes what it read, and says where from", () => {
+  it("a cluster bootstrapped with a pre-release is no pin: adopt notes it and the cluster follows flux.version", async () => {
+    const repo = multiTenancy({ staging: "v2.0.0-rc.5", production: "v2.1.0" });
+    const r = await fleet(["init", repo, "--adopt", "--yes"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("cluster staging runs Flux v2.0.0-rc.5");
+    expect(r.stdout).toContain("a pre-release, which is no pin: it follows flux.version");
+    expect(parse(read(repo, "fleet.yaml")).flux.version).toBe("v2.1.0");
+  });
+
   it("Flux's multi-tenancy example with its origin: owner, repository, branch and release read, each noted", async () => {
     const repo = multiTenancy();
     await gitRepo(repo, "git@github.com:fluxcd/flux2-multi-tenancy.git");

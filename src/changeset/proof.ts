@@ -462,12 +462,12 @@ function judge(
     const c = causes();
     return [...problems, ...c.map((x) => `cause: ${x}`), `fix: ${c.length ? TRANSFORMER_FIX : fix}`];
   };
-  if (after && "error" in after) return withCause([`would not build after this change: ${short(after.error)}`], BROKEN_FIX);
   // A broken overlay gives nothing to compare with, unless the change removes what broke it: an
   // offboarding left half done (the base gone, the entries not) is finished, and the result proven on its own.
   const removal = plan.changed.every((name) => !present(cs, plan.tenants.find((t) => t.name === name)));
-  if (before && "error" in before && !(removal && after))
+  if (before && "error" in before && !(removal && after && !("error" in after)))
     return [`does not build as it is on disk, before this change, so there is nothing to compare with: ${short(before.error)}`, `fix: ${BROKEN_FIX}`];
+  if (after && "error" in after) return withCause([`would not build after this change: ${short(after.error)}`], BROKEN_FIX);
   if (!after) return [];
   if (before && "error" in before) before = undefined;
 

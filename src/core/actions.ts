@@ -14,6 +14,20 @@ const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind:
 
 type Handler<T extends FleetAction["type"]> = (cs: ChangeSet, action: Extract<FleetAction, { type: T }>) => void;
 
+/**
+ * A patch list this edit emptied goes: new-tenant may have created it in an overlay that had
+ * none, and remove-tenant then gives the overlay back as it was. (An empty `resources: []` stays:
+ * kustomize refuses a kustomization with nothing in it.) One the file already had empty stays.
+ */
+function dropEmptiedPatches(before: string, after: string): string {
+  let out = after;
+  for (const key of ["patches", "patchesStrategicMerge"]) {
+    const empty = new RegExp(`^${key}: \\[\\][ \\t]*(\\r?\\n|$)`, "m");
+    if (empty.test(out) && !empty.test(before)) out = out.replace(empty, "");
+  }
+  return out;
+}
+
 const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   "fleet:render": (cs, a) => {
     if (a.ifMissing && cs.exists(a.path)) return;
@@ -31,7 +45,7 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
       ...(a.removeStrategicMerge?.length ? [{ key: "patchesStrategicMerge", remove: (v: unknown) => a.removeStrategicMerge!.includes(v as string) }] : []),
     ]);
     if (current === undefined) cs.write(a.path, /\nresources:/.test(text) ? text : `${text}resources: []\n`);
-    else if (text !== current) cs.write(a.path, text, { overwrite: true });
+    else if (text !== current) cs.write(a.path, dropEmptiedPatches(current, text), { overwrite: true });
   },
 
   /**

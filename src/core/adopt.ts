@@ -5,6 +5,7 @@
  * Each fact comes with a note saying where it was read, or that it could not be.
  */
 import type { ChangeSet } from "../changeset/changeset.js";
+import { isRelease } from "../flux/index.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { readPlatformTeam } from "../model/codeowners.js";
 import { parseGitUrl, readOrigin, type GitCoordinates } from "../model/origin.js";
@@ -37,11 +38,13 @@ function fluxFacts(clusters: Cluster[], notes: string[]): Pick<Adopted, "fluxVer
   const clusterVersions: Record<string, string> = {};
   const count = new Map<string, number>();
   for (const c of clusters) {
-    if (c.fluxVersion) {
+    if (c.fluxVersion && isRelease(c.fluxVersion)) {
       clusterVersions[c.name] = c.fluxVersion;
       count.set(c.fluxVersion, (count.get(c.fluxVersion) ?? 0) + 1);
       notes.push(`cluster ${c.name} runs Flux ${c.fluxVersion} (${c.fluxVersionFrom})`);
-    } else if (c.fluxVersionRange)
+    } else if (c.fluxVersion)
+      notes.push(`cluster ${c.name} runs Flux ${c.fluxVersion} (${c.fluxVersionFrom}), a pre-release, which is no pin: it follows flux.version`);
+    else if (c.fluxVersionRange)
       notes.push(`cluster ${c.name}: its FluxInstance asks for Flux ${c.fluxVersionRange} (${c.fluxVersionFrom}), a range, not a release: it follows flux.version`);
     else notes.push(`cluster ${c.name}: nothing says which Flux release it runs (no # Flux Version: header in ${c.path}/flux-system/gotk-components.yaml): it follows flux.version`);
   }

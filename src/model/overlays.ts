@@ -17,12 +17,12 @@ export const ISOLATED_DIR = "_transformed";
 
 /**
  * Fields that leave a tenant added beside the others as it is: lists of what to include, and
- * patches that name their objects (a strategic-merge patch applies to the object it names), and
- * annotations (they neither move an object nor change its name, labels or permissions).
- * Everything else (namespace, namePrefix, labels, replacements, a patch with a target,
+ * and patches that name their objects (a strategic-merge patch applies to the object it names).
+ * Everything else (namespace, namePrefix, labels, annotations (Flux reads
+ * `kustomize.toolkit.fluxcd.io/reconcile: disabled` off them), replacements, a patch with a target,
  * components, ...) applies to every object the kustomization builds, a new tenant's too.
  */
-const INERT = new Set(["apiVersion", "kind", "metadata", "resources", "patchesStrategicMerge", "configMapGenerator", "secretGenerator", "generatorOptions", "sortOptions", "commonAnnotations"]);
+const INERT = new Set(["apiVersion", "kind", "metadata", "resources", "patchesStrategicMerge", "configMapGenerator", "secretGenerator", "generatorOptions", "sortOptions"]);
 
 /** One kustomization file's entries for one tenant. */
 export interface TenantEntries {

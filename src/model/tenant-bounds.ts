@@ -13,10 +13,14 @@ const CLUSTER_SCOPED = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass", "PriorityClass",
   "IngressClass", "RuntimeClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
   "ValidatingAdmissionPolicyBinding", "APIService", "CSIDriver", "CSINode", "VolumeAttachment", "VolumeSnapshotClass", "Node",
-  "CertificateSigningRequest", "PodSecurityPolicy", "FlowSchema", "PriorityLevelConfiguration", "ClusterIssuer", "ClusterPolicy",
+  "CertificateSigningRequest", "PodSecurityPolicy", "FlowSchema", "PriorityLevelConfiguration", "GatewayClass", "ConstraintTemplate",
 ]);
 
-export const isClusterScoped = (o: K8sObject) => CLUSTER_SCOPED.has(o.kind ?? "");
+/**
+ * A namespace on a cluster-scoped object is ignored by the API server, so it is the kind that
+ * says. Add-ons name theirs Cluster* (ClusterSecretStore, ClusterIssuer, ClusterPolicy).
+ */
+export const isClusterScoped = (o: K8sObject) => CLUSTER_SCOPED.has(o.kind ?? "") || /^Cluster[A-Z]/.test(o.kind ?? "");
 
 /** The controllers' own accounts: naming one is running with the controller's cluster-admin. */
 const CONTROLLER_ACCOUNTS = new Set(["kustomize-controller", "helm-controller"]);

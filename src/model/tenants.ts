@@ -56,9 +56,15 @@ function text(doc: Document, keys: string[]): string | undefined {
   return typeof node.source === "string" ? node.source : String(node.value);
 }
 
+/** A file's documents; one that does not parse holds none here (kustomize reports it when it is built). */
 function docs(cs: RepoReader, file: string): Document[] {
   const body = cs.read(file);
-  return body === undefined ? [] : parseAllYaml(file, body).filter((d) => isMap(d.contents));
+  if (body === undefined) return [];
+  try {
+    return parseAllYaml(file, body).filter((d) => isMap(d.contents));
+  } catch {
+    return [];
+  }
 }
 
 /** The manifest files a tenant's base directory applies: what its kustomization lists there. */
