@@ -148,6 +148,8 @@ describe("overlays spelled otherwise", () => {
   it("an overlay with no patches: list and one named kustomization.yml: new-tenant then remove-tenant gives both back byte for byte", async () => {
     const repo = sharedNamespace("staging");
     fs.rmSync(path.join(repo, "tenants/staging/team-a-patch.yaml"));
+    // Without the overlay's namespace, each tenant lives in its own.
+    for (const t of ["team-a", "team-b"]) write(repo, `tenants/base/${t}/sync.yaml`, read(repo, `tenants/base/${t}/sync.yaml`).replace(`  name: ${t}\n`, `  name: ${t}\n  namespace: ${t}\n`));
     write(repo, "tenants/staging/kustomization.yaml", y("apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:", "  - ../base/team-a", "  - ../base/team-b"));
     write(repo, "tenants/prod/kustomization.yml", y("apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:", "  - ../base/team-a"));
     await ok(["init", ".", "--adopt"], repo);
