@@ -17,7 +17,7 @@ import { stringify } from "yaml";
 import { ProofError, ToolError } from "../core/errors.js";
 import { alive } from "./lock.js";
 import { realpathOr, within } from "../core/inside-repo.js";
-import { entryTarget } from "../model/kustomize.js";
+import { entryTarget, kustomizationIn } from "../model/kustomize.js";
 import { readObjects, ref, type K8sObject } from "../model/objects.js";
 import { isClusterScoped, outOfBounds } from "../model/tenant-bounds.js";
 import type { Built } from "../validate/build.js";
@@ -359,7 +359,7 @@ function transformerCauses(cs: ChangeSet, overlay: string, t: ProofTenant): stri
   const visit = (dir: string, depth: number): boolean => {
     if (seen.has(dir) || seen.size > 50 || depth > 4) return false;
     seen.add(dir);
-    const file = ["kustomization.yaml", "kustomization.yml", "Kustomization"].map((f) => `${dir}/${f}`).find((f) => cs.exists(f));
+    const file = kustomizationIn(cs, dir);
     if (!file) return false;
     let k: Record<string, unknown> | undefined;
     try {

@@ -20,10 +20,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isScalar, parseAllDocuments, visit } from "yaml";
 import { realpathOr, within } from "../core/inside-repo.js";
+import { KUSTOMIZATION_FILES } from "../model/kustomize.js";
 
-/** The file names kustomize recognises as a directory's kustomization. */
-export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
+/** A directory's kustomization on disk, by the names kustomize recognises. */
 export const kustomizationFileOf = (dir: string): string | undefined => KUSTOMIZATION_FILES.find((f) => lexists(path.join(dir, f)));
 
 /** A base or file kustomize would fetch: `file` is the kustomization naming it, repo-relative. */
