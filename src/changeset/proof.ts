@@ -243,11 +243,10 @@ function effectiveNamespaces(built: Built[], ownerOf: (file: string) => ProofTen
   return out;
 }
 
-/** Bindings anywhere in the build that give one of the tenant namespace's accounts power outside it. */
-function boundOutside(built: Built[], t: ProofTenant): string[] {
+/** Of the build's bindings, those that give one of the tenant namespace's accounts power outside it. */
+function boundOutside(bindings: Built[], t: ProofTenant): string[] {
   const out: string[] = [];
-  for (const { obj, file } of built) {
-    if (obj.kind !== "RoleBinding" && obj.kind !== "ClusterRoleBinding") continue;
+  for (const { obj, file } of bindings) {
     const at = obj.kind === "RoleBinding" ? obj.metadata?.namespace : undefined;
     if (at === t.namespace) continue;
     for (const s of obj.subjects ?? []) {
@@ -476,9 +475,19 @@ function judge(
   const mine = (b: Built) => changed.has(ownerOfBuilt(b)?.name ?? "");
   const problems: string[] = [];
   // b. The changed tenants stay in their namespace, their reconciler bound only there.
+  // Grouped once: new-env changes every tenant of an overlay that holds thousands of objects.
+  const byOwner = new Map<string, Built[]>();
+  for (const b of after.built) {
+    const name = ownerOfBuilt(b)?.name;
+    if (name === undefined || !changed.has(name)) continue;
+    const list = byOwner.get(name) ?? [];
+    list.push(b);
+    byOwner.set(name, list);
+  }
+  const bindings = after.built.filter((b) => b.obj.kind === "RoleBinding" || b.obj.kind === "ClusterRoleBinding");
   for (const t of tenantsHere) {
-    for (const b of after.built) if (ownerOfBuilt(b)?.name === t.name) problems.push(...misplaced(b.obj, t).map((m) => `${m} (${renamed.has(b) ? renamed.get(b)!.file : b.file})`));
-    problems.push(...boundOutside(after.built, t));
+    for (const b of byOwner.get(t.name) ?? []) problems.push(...misplaced(b.obj, t).map((m) => `${m} (${renamed.has(b) ? renamed.get(b)!.file : b.file})`));
+    problems.push(...boundOutside(bindings, t));
   }
   // c. Everything else is the same, byte for byte.
   const others = before ? othersChanged(before.built, after.built, mine) : [];
