@@ -9,7 +9,7 @@
 import type { Context, FleetAction, Generator } from "../src/core/generator.js";
 import { entryTarget } from "../src/model/kustomize.js";
 import { ISOLATED_DIR, readOverlays } from "../src/model/overlays.js";
-import { TENANTS_BASE, type Tenant } from "../src/model/tenants.js";
+import { defaultSync, TENANTS_BASE, type Tenant } from "../src/model/tenants.js";
 import * as v from "../src/core/validation.js";
 import { listValues } from "../src/core/yaml-edit.js";
 import { legacyCodeownersKeys } from "./tenant-actions.js";
@@ -42,18 +42,8 @@ function tenantOrRemains(ctx: Context, name: string): { tenants: Tenant[]; base:
   const found = ctx.model.tenants.find((t) => t.name === name);
   if (found) return { tenants: ctx.model.tenants, base: found.base };
   const base = `${TENANTS_BASE}/${name}`;
-  const remains: Tenant = { ...remainsOf(name), base, single: false, files: [] };
+  const remains: Tenant = { name, base, single: false, files: [], namespace: name, sync: defaultSync(name), objects: [], apiVersions: {} };
   return { tenants: [...ctx.model.tenants, remains], base };
-}
-
-function remainsOf(name: string): Omit<Tenant, "base" | "single" | "files"> {
-  return {
-    name,
-    namespace: name,
-    sync: { namespace: name, kustomization: name, path: "./", gitRepository: "", branch: "main", url: "" },
-    objects: [],
-    apiVersions: {},
-  };
 }
 
 /** The entries of tenants/base/kustomization.yaml (a layout whose overlays list ../base) that are the tenant's. */

@@ -7,7 +7,7 @@
  */
 import type { ProofPlan, ProofTenant } from "../src/changeset/proof.js";
 import type { Context } from "../src/core/generator.js";
-import { readRepo, type RepoModel } from "../src/model/repo.js";
+import { readRepo, tenantPaths, type RepoModel } from "../src/model/repo.js";
 
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 
@@ -22,11 +22,7 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
   // The namespace as the change leaves it (a tenant being removed: as it was).
   for (const m of [...models].reverse())
     for (const t of m.tenants) if (!tenants.has(t.name)) tenants.set(t.name, { name: t.name, namespace: t.namespace, owns: [] });
-  for (const m of models) {
-    for (const t of m.tenants) tenants.get(t.name)!.owns.push(t.base);
-    for (const o of m.overlays)
-      for (const [name, entries] of o.tenants) for (const e of entries) tenants.get(name)?.owns.push(...e.files);
-  }
+  for (const m of models) for (const [name, paths] of tenantPaths(m)) tenants.get(name)!.owns.push(...paths);
   for (const t of tenants.values()) t.owns = [...new Set(t.owns)].sort();
   const basesTouched = new Set(
     models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),

@@ -7,7 +7,8 @@
 import * as path from "node:path";
 import { isMap, isScalar, isSeq, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
-import { parseAllYaml, parseYaml } from "../core/yaml-edit.js";
+import { parseYaml } from "../core/yaml-edit.js";
+import { readObjects } from "./objects.js";
 import { scanTopLevel } from "../core/yaml-lists.js";
 import { entryTarget, isYamlFile, kustomizationIn } from "./kustomize.js";
 import { TENANTS_BASE, type Tenant } from "./tenants.js";
@@ -125,11 +126,11 @@ function ownerByName(file: string, byName: Map<string, Tenant>): Tenant | undefi
 
 /** Otherwise its objects say: every one of them names an object of one tenant's base, or sits in a namespace only that tenant has. */
 function ownerByContent(cs: ChangeSet, file: string, tenants: Tenant[]): Tenant | undefined {
-  const body = cs.read(file);
-  if (body === undefined) return undefined;
   let objs: Array<{ kind: string; name: string; namespace: string }>;
   try {
-    objs = parseYamlAll(file, body);
+    objs = readObjects(cs, file)
+      .filter((o) => typeof o.kind === "string" && typeof o.metadata?.name === "string")
+      .map((o) => ({ kind: o.kind!, name: o.metadata!.name!, namespace: typeof o.metadata?.namespace === "string" ? o.metadata.namespace : "" }));
   } catch {
     return undefined;
   }
@@ -143,17 +144,6 @@ function ownerByContent(cs: ChangeSet, file: string, tenants: Tenant[]): Tenant 
     owners.add(candidates[0]!);
   }
   return owners.size === 1 ? [...owners][0] : undefined;
-}
-
-function parseYamlAll(file: string, body: string): Array<{ kind: string; name: string; namespace: string }> {
-  const out: Array<{ kind: string; name: string; namespace: string }> = [];
-  for (const d of parseAllYaml(file, body)) {
-    const kind = d.getIn(["kind"]);
-    const name = d.getIn(["metadata", "name"]);
-    const ns = d.getIn(["metadata", "namespace"]);
-    if (typeof kind === "string" && typeof name === "string") out.push({ kind, name, namespace: typeof ns === "string" ? ns : "" });
-  }
-  return out;
 }
 
 function entriesFor(map: Map<string, TenantEntries[]>, tenant: string, file: string): TenantEntries {

@@ -16,6 +16,13 @@ export interface RepoModel {
  * `before`: the repo as it is before this run's changes, however late a detail is asked for
  * (generators' context); otherwise as the change set has it now (staged changes included).
  */
+/** The repo paths that are each tenant's: its base, and its own files in every overlay. */
+export function tenantPaths(model: RepoModel): Map<string, string[]> {
+  const out = new Map(model.tenants.map((t) => [t.name, [t.base]]));
+  for (const o of model.overlays) for (const [name, entries] of o.tenants) for (const e of entries) out.get(name)?.push(...e.files);
+  return out;
+}
+
 export function readRepo(cs: ChangeSet, opts: { before?: boolean } = {}): RepoModel {
   const tenants = readTenants(cs, opts);
   return { tenants, overlays: readOverlays(cs, tenants) };

@@ -26,6 +26,9 @@ export interface TenantSync {
   url: string;
 }
 
+/** What fleet names a tenant's sync objects after it: all that is known of a tenant with no base left. */
+export const defaultSync = (name: string): TenantSync => ({ namespace: name, kustomization: name, path: "./", gitRepository: "", branch: "main", url: "" });
+
 /** One object a tenant's base declares, where Flux would apply it. */
 export interface Declared {
   kind: string;
@@ -127,7 +130,7 @@ function readTenant(cs: RepoReader, name: string, base: string, single: boolean)
   const files = single ? [base] : baseFiles(cs, base);
   const kfile = single ? undefined : kustomizationIn(cs, base);
   const forced = kfile ? text(docs(cs, kfile)[0] ?? ({} as Document), ["namespace"]) : undefined;
-  const sync: TenantSync = { namespace: forced ?? name, kustomization: name, path: "./", gitRepository: "", branch: "main", url: "" };
+  const sync: TenantSync = { ...defaultSync(name), namespace: forced ?? name };
   const objects: Declared[] = [];
   const apiVersions: Partial<Record<FluxKind, string>> = {};
   let namespaceFromObjects: string | undefined;
@@ -186,14 +189,5 @@ export function listTenants(cs: ChangeSet): string[] {
 
 /** One tenant's sync settings, or fleet's defaults for a name with no base. */
 export function readTenantSync(cs: ChangeSet, name: string): TenantSync {
-  return (
-    readTenants(cs).find((t) => t.name === name)?.sync ?? {
-      namespace: name,
-      kustomization: name,
-      path: "./",
-      gitRepository: "",
-      branch: "main",
-      url: "",
-    }
-  );
+  return readTenants(cs).find((t) => t.name === name)?.sync ?? defaultSync(name);
 }

@@ -4,7 +4,7 @@ import { fluxVersionFor, loadConfig } from "../core/config.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { Builder } from "./build.js";
 import { ChangeSet } from "../changeset/changeset.js";
-import { readRepo } from "../model/repo.js";
+import { readRepo, tenantPaths } from "../model/repo.js";
 import { readInside } from "./inputs.js";
 import { CHECKS, type CheckContext, isTenantApplier, tenantNamespacesOf } from "./checks.js";
 import { walkCluster } from "./discover.js";
@@ -111,11 +111,8 @@ function tenantFilesOf(root: string): CheckContext["tenantFiles"] {
   if (!files) {
     try {
       const model = readRepo(new ChangeSet(root));
-      files = model.tenants.map((t) => ({
-        name: t.name,
-        namespace: t.namespace,
-        owns: [t.base, ...model.overlays.flatMap((o) => (o.tenants.get(t.name) ?? []).flatMap((e) => e.files))],
-      }));
+      const paths = tenantPaths(model);
+      files = model.tenants.map((t) => ({ name: t.name, namespace: t.namespace, owns: paths.get(t.name)! }));
     } catch {
       // A tenant file fleet cannot read: its build reports it, and there are no tenant files to judge.
       files = [];
