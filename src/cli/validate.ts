@@ -1,13 +1,13 @@
 /** `fleet validate`: arguments, output, and exit codes (0 clean, 1 a check failed, 2 could not run). */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { EXIT, InputError } from "../core/errors.js";
+import { EXIT, FleetError, InputError } from "../core/errors.js";
 import { validateRoot } from "../model/root.js";
 import { printable } from "../core/text.js";
 import { duration, durationNanos } from "../core/validation.js";
 import type { Io } from "./output.js";
 
-const USAGE = `fleet validate [--cluster NAME] [--json] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--repo DIR]
+const USAGE = `fleet validate [--cluster NAME] [--json] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--repo DIR]
 
 Build every cluster offline with kubectl kustomize, apply Flux's own changes (patches,
 targetNamespace, postBuild substitution), follow the Kustomizations it finds, check the
@@ -15,8 +15,14 @@ invariants of a multi-tenant Flux repo and prove tenant isolation with a static 
 Works in any Flux monorepo with a clusters/ directory, with or without fleet.yaml.
 Safe on a repo you do not trust: it reads nothing outside the repository and never goes to
 the network (a remote base is reported, an error where the cluster forbids remote bases).
---timeout bounds each build (90s, 5m; default 5m).
-Exit codes: 0 clean (warnings allowed), 1 a check failed, 2 it could not run.`;
+Each cluster is judged by its own Flux version and its own lockdown flags. An error is what
+Flux would fail on, or a way for a tenant to act beyond its namespace; a warning is hardening or
+layout convention. What validate cannot see (other repositories, OCI artifacts, ResourceSets,
+remote bases) is listed as not checked, and the run is never called clean while it is.
+--strict fails on warnings too. --timeout bounds each build (90s, 5m; default 5m).
+--json prints one JSON document on every exit, errors included.
+Exit codes: 0 no error (warnings allowed unless --strict), 1 a check failed, 2 bad input,
+3 kubectl is missing.`;
 
 /** --timeout as Flux writes durations (90s, 5m, 1m30s), in milliseconds. */
 export function durationMs(text: string): number {
@@ -26,6 +32,29 @@ export function durationMs(text: string): number {
 }
 
 export async function runValidate(args: string[], p: Io): Promise<number> {
+  // --json promises one JSON document on every exit, a run that could not start included.
+  const json = args.includes("--json");
+  try {
+    return await validate(args, p);
+  } catch (e) {
+    if (!json || !(e instanceof FleetError)) throw e;
+    const detail = e instanceof InputError ? { field: e.field, rule: e.rule, ...(e.fix ? { fix: e.fix } : {}) } : {};
+    p.out(JSON.stringify({ error: { message: e.message, ...detail }, exitCode: e.exitCode }, null, 2));
+    return e.exitCode;
+  }
+}
+
+/** Could not run: kubectl missing (a tool, exit 3) or no such cluster (usage, exit 2). */
+class CannotRun extends FleetError {
+  constructor(
+    message: string,
+    override readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+async function validate(args: string[], p: Io): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -33,6 +62,7 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
       options: {
         cluster: { type: "string" },
         json: { type: "boolean" },
+        strict: { type: "boolean" },
         source: { type: "string", multiple: true },
         "explain-access": { type: "string" },
         timeout: { type: "string" },
@@ -68,21 +98,19 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
   const { validateRepo, NoClusters } = await import("../validate/index.js");
   const { KubectlMissing } = await import("../validate/build.js");
   const report = await import("../validate/report.js");
+  // Progress is for a person watching: on a terminal's stderr only, never in a pipe or --json.
+  const progress = p.errTerminal === true && !values.json ? (line: string) => p.err(line) : undefined;
   let results;
   try {
-    results = await validateRepo({ root, ...(values.cluster ? { cluster: values.cluster } : {}), sources, ...(timeoutMs ? { timeoutMs } : {}) });
+    results = await validateRepo({ root, ...(values.cluster ? { cluster: values.cluster } : {}), sources, ...(timeoutMs ? { timeoutMs } : {}), ...(progress ? { progress } : {}) });
   } catch (e) {
-    if (e instanceof KubectlMissing) {
-      p.err(`fleet validate could not run: ${printable(e.message)}\n  fix: install kubectl (it builds with its embedded kustomize)`);
-      return EXIT.usage;
-    }
-    if (e instanceof NoClusters) {
-      p.err(`fleet validate could not run: ${printable(e.message)}`);
-      return EXIT.usage;
-    }
+    if (e instanceof KubectlMissing) throw new CannotRun(`validate could not run: ${printable(e.message)}\n  fix: install kubectl (it builds with its embedded kustomize)`, EXIT.tool);
+    if (e instanceof NoClusters) throw new CannotRun(`validate could not run: ${printable(e.message)}`, EXIT.usage);
     throw e;
   }
   if (explain) p.out(report.explainAccess(results, ...explain));
   else p.out(values.json ? report.jsonReport(results) : report.textReport(results));
-  return results.some((r) => r.findings.some((f) => f.severity === "error")) ? EXIT.checkFailed : EXIT.ok;
+  const errors = results.some((r) => r.findings.some((f) => f.severity === "error"));
+  const warnings = results.some((r) => r.findings.some((f) => f.severity === "warning"));
+  return errors || (values.strict && warnings) ? EXIT.checkFailed : EXIT.ok;
 }

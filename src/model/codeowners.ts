@@ -41,3 +41,40 @@ export function readPlatformTeam(cs: ChangeSet): PlatformTeam | undefined {
   const clusters = [...CLUSTERS].find((p) => owners.has(p));
   return clusters ? { team: owners.get(clusters)!, file, pattern: clusters } : undefined;
 }
+
+/** One CODEOWNERS rule: a pattern and its owners, in file order (the last match wins). */
+export interface OwnerRule {
+  pattern: string;
+  owners: string[];
+  match: RegExp;
+}
+
+/** A CODEOWNERS pattern (gitignore syntax, as both hosts read it) as a test on repo-relative paths. */
+function patternRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/^\//, "").replace(/\/$/, "");
+  const anchored = pattern.startsWith("/") || body.includes("/");
+  const glob = body
+    .split(/(\*\*\/?|\*|\?)/)
+    .map((part) => (part === "**/" || part === "**" ? ".*" : part === "*" ? "[^/]*" : part === "?" ? "[^/]" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`${anchored ? "^" : "(^|/)"}${glob}(/.*)?$`);
+}
+
+export function readCodeowners(cs: ChangeSet): OwnerRule[] {
+  const file = codeownersFile(cs);
+  if (!file) return [];
+  const rules: OwnerRule[] = [];
+  for (const raw of (cs.read(file) ?? "").split(/\r?\n/)) {
+    const line = raw.replace(/(^|\s)#.*$/, "").trim();
+    if (line === "" || /^\^?\[/.test(line)) continue;
+    const [pattern, ...owners] = line.split(/\s+/);
+    if (pattern) rules.push({ pattern, owners, match: patternRegExp(pattern) });
+  }
+  return rules;
+}
+
+/** The owners of a repo-relative path: the last rule that matches it, as on GitHub and GitLab. */
+export function ownersOf(rules: OwnerRule[], file: string): string[] {
+  for (let i = rules.length - 1; i >= 0; i--) if (rules[i]!.match.test(file)) return rules[i]!.owners;
+  return [];
+}

@@ -1,30 +1,54 @@
 /**
  * The checks, as data: each has an id, a severity, and a one-line fix, and finds the objects
- * that break one invariant of design section 2 in what a cluster applies.
+ * that break one invariant of design section 2 in what a cluster applies. Severity is by
+ * consequence: an error is what Flux would fail on, or a way for a tenant to act beyond its
+ * namespace; a warning is hardening or layout convention. Each judges the cluster by its own
+ * Flux version and its own lockdown flags, never by fleet's defaults.
  */
 import { apiVersionStatus, strictSubstitution } from "../flux/index.js";
 import type { Walked } from "./discover.js";
 import { group, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
-import { RbacModel, type Identity } from "./rbac.js";
+import type { RbacModel } from "./rbac.js";
 import { outOfBounds } from "../model/tenant-bounds.js";
+import { defaultServiceAccount, featureGate, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
+import { actsAsPlatform, nsOf, TENANT_LABEL, type Applier, type Tenancy } from "./tenancy.js";
+
+/** The Flux release a cluster is judged by; `facts` is undefined when it is not known. */
+export interface FluxVersion {
+  shown: string;
+  /** A release of the cluster's minor, for the facts tables. */
+  facts?: string;
+  from?: string;
+}
 
 export interface CheckContext {
   cluster: string;
-  pin: string;
+  /** The path the cluster syncs (repo-relative). */
+  clusterPath: string;
+  /** The remote cluster (a kubeConfig target) these objects land on; undefined for the cluster itself. */
+  target?: string;
+  version: FluxVersion;
+  lockdown: Lockdown;
+  /** The controllers the cluster runs. */
+  controllers: Controller[];
   walked: Walked;
+  /** What lands on this target. */
   objects: Applied[];
   rbac: RbacModel;
-  /** The tenant reconcilers: who each tenant Kustomization or HelmRelease applies as. */
-  tenants: Array<{ applier: Applied; id: Identity | undefined }>;
-  /** Whether the cluster's controllers run with --default-service-account (lockdown seen). */
-  defaultSaFlag: boolean | undefined;
-  /** Whether kustomize-controller runs with --no-remote-bases=true. */
-  noRemoteBases: boolean;
-  /** Namespaces that belong to tenants. */
+  tenancy: Tenancy;
+  /** The Kustomizations and HelmReleases this cluster's controllers reconcile (empty for a remote target). */
+  appliers: Applier[];
+  /** The tenant reconcilers acting on this target, one per identity. */
+  tenants: Applier[];
+  /** Namespaces that belong to tenants on this target. */
   tenantNamespaces: string[];
   tenantNamespaceSet: Set<string>;
+  /** Whether any applier of the cluster is a tenant's (the lockdown is then a must, not hardening). */
+  hasTenants: boolean;
   /** The tenants of the repo model: their namespace and the repo paths that are theirs (base, overlay files). */
   tenantFiles: Array<{ name: string; namespace: string; owns: string[] }>;
+  /** The team other than the platform's that owns a repo path in CODEOWNERS, if any. */
+  teamOwned: (file: string) => string | undefined;
 }
 
 export interface Hit {
@@ -38,55 +62,48 @@ export interface Check {
   severity: Severity;
   title: string;
   fix: string;
+  /** "cluster": judged once, for what this cluster's own Flux does; otherwise for every target its objects land on. */
+  scope?: "cluster";
   run: (c: CheckContext) => Hit[];
 }
 
-const TENANT_LABEL = "toolkit.fluxcd.io/tenant";
-const PLATFORM_NS = "flux-system";
-const nsOf = (o: K8sObject) => o.metadata?.namespace ?? "default";
 const flux = (c: CheckContext) => c.objects.filter((a) => isFluxKustomization(a.obj));
-const tenantAppliers = (c: CheckContext) => c.objects.filter((a) => isTenantApplier(a, c.tenantNamespaces));
-const tenantNamespaces = (c: CheckContext) => c.tenantNamespaces;
-
-/**
- * Tenants are what the platform hands a namespace to: a namespace holding a Flux Kustomization
- * outside flux-system, or one labelled toolkit.fluxcd.io/tenant. A HelmRelease is a tenant's only
- * in such a namespace; elsewhere it is the platform's own (Flux's kustomize-helm example).
- */
-export function tenantNamespacesOf(objects: Applied[]): string[] {
-  const ns = new Set<string>();
-  for (const a of objects) {
-    if (isFluxKustomization(a.obj) && nsOf(a.obj) !== PLATFORM_NS) ns.add(nsOf(a.obj));
-    if (a.obj.kind === "Namespace" && a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.metadata.name) ns.add(a.obj.metadata.name);
-  }
-  return [...ns].sort();
+const tenantAppliers = (c: CheckContext) => c.appliers.filter((ap) => ap.tenant);
+const who = (id: { namespace: string; name: string }) => `${id.namespace}:${id.name}`;
+/** `namespace/name` of a Flux Kustomization, and of each Kustomization it depends on. */
+const keyOf = (a: Applied) => `${nsOf(a)}/${a.obj.metadata?.name}`;
+const dependsOn = (a: Applied): string[] =>
+  ((a.obj.spec?.dependsOn ?? []) as Array<{ name: string; namespace?: string }>).map((d) => `${d.namespace ?? nsOf(a)}/${d.name}`);
+const pathOf = (a: Applied) => String(a.obj.spec?.path ?? "").replace(/^\.\//, "");
+const sourceKey = (kind: unknown, ns: string, name: unknown) => `${kind ?? "GitRepository"}/${ns}/${name}`;
+/** The source an applier reads: a Kustomization's sourceRef, a HelmRelease's chart source. */
+function sourceOf(a: Applied): string | undefined {
+  const s = a.obj.spec ?? {};
+  const r = isFluxKustomization(a.obj) ? s.sourceRef : (s.chart?.spec?.sourceRef ?? s.chartRef);
+  return r?.name ? sourceKey(r.kind, r.namespace ?? nsOf(a), r.name) : undefined;
 }
 
-export const isTenantApplier = (a: Applied, tenantNs: string[]) =>
-  (isFluxKustomization(a.obj) && nsOf(a.obj) !== PLATFORM_NS) || (isHelmRelease(a.obj) && tenantNs.includes(nsOf(a.obj)));
-/** `namespace/name` of a Flux Kustomization, and of each Kustomization it depends on. */
-const keyOf = (a: Applied) => `${nsOf(a.obj)}/${a.obj.metadata?.name}`;
-const dependsOn = (a: Applied): string[] =>
-  ((a.obj.spec?.dependsOn ?? []) as Array<{ name: string; namespace?: string }>).map((d) => `${d.namespace ?? nsOf(a.obj)}/${d.name}`);
-const pathOf = (a: Applied) => String(a.obj.spec?.path ?? "").replace(/^\.\//, "");
-
-/** Every reference a Flux object makes to another object by name, with the namespace it names. */
+/**
+ * The references a controller refuses under --no-cross-namespace-refs (kustomize-controller's
+ * getSource, helm-controller's chart access, image-reflector's policy repository): sources and
+ * repositories, not dependsOn, which the controllers never block.
+ */
 function crossRefs(o: K8sObject): Array<{ field: string; namespace?: string }> {
   const s = o.spec ?? {};
+  const own = o.metadata?.namespace ?? "default";
   return [
     { field: "spec.sourceRef", namespace: s.sourceRef?.namespace },
     { field: "spec.chart.spec.sourceRef", namespace: s.chart?.spec?.sourceRef?.namespace },
     { field: "spec.chartRef", namespace: s.chartRef?.namespace },
     { field: "spec.imageRepositoryRef", namespace: s.imageRepositoryRef?.namespace },
-    { field: "spec.providerRef", namespace: s.providerRef?.namespace },
-    ...((s.dependsOn ?? []) as Array<{ namespace?: string }>).map((d) => ({ field: "spec.dependsOn", namespace: d.namespace })),
-  ].filter((r) => r.namespace !== undefined && r.namespace !== nsOf(o));
+  ].filter((r) => r.namespace !== undefined && r.namespace !== own);
 }
 
 export const CHECKS: Check[] = [
   {
     id: "build-failed",
     severity: "error",
+    scope: "cluster",
     title: "a path a Kustomization points at does not build",
     fix: "correct what the message names (kubectl kustomize on the path shows kustomize's own errors)",
     run: (c) => c.walked.buildErrors.map((e) => ({ at: e.at, message: e.message })),
@@ -94,6 +111,7 @@ export const CHECKS: Check[] = [
   {
     id: "path-outside-source",
     severity: "error",
+    scope: "cluster",
     title: "a Kustomization's spec.path stays inside its source",
     fix: "set spec.path to a directory inside the source, relative to its root (e.g. ./apps/prod)",
     run: (c) =>
@@ -102,10 +120,11 @@ export const CHECKS: Check[] = [
   {
     id: "remote-base",
     severity: "error",
+    scope: "cluster",
     title: "no remote bases where kustomize-controller runs with --no-remote-bases=true",
     fix: "copy the remote into the repository (or sync it with a Flux source of its own) and reference it by a local path",
     run: (c) =>
-      c.noRemoteBases
+      noRemoteBases(c.lockdown)
         ? c.walked.remotes.map((r) => ({
             at: { obj: r.at.obj, file: r.remote.file },
             message: `${r.path}: ${r.remote.ref} is remote, and kustomize-controller runs with --no-remote-bases=true: it does not build`,
@@ -114,18 +133,20 @@ export const CHECKS: Check[] = [
   },
   {
     id: "cluster-entry-only-points",
-    severity: "error",
+    severity: "warning",
+    scope: "cluster",
     title: "a cluster directory holds only flux-system and Flux Kustomizations that point elsewhere",
     fix: "move the object into infrastructure/ or tenants/ and point a Kustomization at it",
     run: (c) =>
       c.objects
-        .filter((a) => a.appliedBy === "" && a.file.startsWith(`clusters/${c.cluster}/`) && !a.file.startsWith(`clusters/${c.cluster}/flux-system/`))
+        .filter((a) => a.appliedBy === "" && (c.clusterPath === "." || a.file.startsWith(`${c.clusterPath}/`)) && !/(^|\/)flux-system\//.test(a.file))
         .filter((a) => !isFluxKustomization(a.obj))
-        .map((a) => ({ at: a, message: `${a.obj.kind} in the cluster directory; it should only point elsewhere` })),
+        .map((a) => ({ at: a, message: `${a.obj.kind} in the cluster directory; it should only point elsewhere (a layout convention: Flux applies it either way)` })),
   },
   {
     id: "depends-on-missing",
     severity: "error",
+    scope: "cluster",
     title: "dependsOn names a Kustomization that exists",
     fix: "name an existing Kustomization, or remove the dependency",
     run: (c) => {
@@ -133,13 +154,14 @@ export const CHECKS: Check[] = [
       return flux(c).flatMap((a) =>
         dependsOn(a)
           .filter((d) => !names.has(d))
-          .map((d) => ({ at: a, message: `depends on ${d}, which this cluster does not have` })),
+          .map((d) => ({ at: a, message: `depends on ${d}, which this cluster does not have: Flux waits for it forever` })),
       );
     },
   },
   {
     id: "depends-on-cycle",
     severity: "error",
+    scope: "cluster",
     title: "dependsOn has no cycles",
     fix: "remove one dependency of the cycle",
     run: (c) => {
@@ -168,17 +190,19 @@ export const CHECKS: Check[] = [
   },
   {
     id: "depends-on-direction",
-    severity: "error",
+    severity: "warning",
+    scope: "cluster",
     title: "tenants depend on infrastructure, never the reverse",
     fix: "make the tenants Kustomization depend on infrastructure, not the other way round",
     run: (c) => {
+      const tenant = new Set(tenantAppliers(c).map((ap) => ref(ap.at.obj)));
       const byName = new Map(flux(c).map((a) => [keyOf(a), a]));
       return flux(c)
         .filter((a) => pathOf(a).startsWith("infrastructure"))
         .flatMap((a) =>
           dependsOn(a)
             .map((d) => byName.get(d))
-            .filter((t): t is Applied => !!t && (pathOf(t).startsWith("tenants") || nsOf(t.obj) !== PLATFORM_NS))
+            .filter((t): t is Applied => !!t && (pathOf(t).startsWith("tenants") || tenant.has(ref(t.obj))))
             .map((t) => ({ at: a, message: `infrastructure depends on ${ref(t.obj)}, which a tenant could hold back` })),
         );
     },
@@ -186,65 +210,85 @@ export const CHECKS: Check[] = [
   {
     id: "platform-service-account",
     severity: "error",
-    title: "platform Kustomizations in flux-system name serviceAccountName: kustomize-controller",
-    fix: "set spec.serviceAccountName: kustomize-controller",
+    scope: "cluster",
+    title: "under --default-service-account, platform Kustomizations and HelmReleases name the account they act as",
+    fix: "set spec.serviceAccountName: kustomize-controller (helm-controller for a HelmRelease), or the account it should act as",
     run: (c) =>
-      flux(c)
-        .filter((a) => nsOf(a.obj) === PLATFORM_NS && !a.obj.spec?.serviceAccountName)
-        .map((a) => ({
-          at: a,
-          message: "has no serviceAccountName: under --default-service-account=default it applies as the powerless default account",
+      c.appliers
+        .filter((ap) => !ap.tenant && !ap.named && defaultServiceAccount(c.lockdown, ap.controller))
+        .map((ap) => ({
+          at: ap.at,
+          message: `has no serviceAccountName, and ${ap.controller} runs with --default-service-account=${ap.id!.name}: it acts as ${who(ap.id!)}${ap.actsOn ? ` on ${ap.actsOn}` : ""}, not with the controller's authority${c.rbac.bindingsFor(ap.id!).length === 0 && !ap.actsOn ? ", and nothing in this repository grants that account anything: Flux cannot apply it" : ""}`,
         })),
   },
   {
     id: "tenant-service-account",
     severity: "error",
-    title: "tenant Kustomizations and HelmReleases impersonate the tenant's reconciler",
+    scope: "cluster",
+    title: "tenant Kustomizations and HelmReleases act as the tenant's own reconciler",
     fix: "set spec.serviceAccountName to the tenant's reconciler ServiceAccount",
     run: (c) =>
       tenantAppliers(c)
-        .filter((a) => !a.obj.spec?.serviceAccountName)
-        .map((a) => ({
-          at: a,
-          message: c.defaultSaFlag
-            ? "has no serviceAccountName; it applies as the namespace's default account"
-            : "has no serviceAccountName and the controllers lack --default-service-account: it applies with the controller's cluster-admin",
+        .filter((ap) => !ap.named)
+        .map((ap) => ({
+          at: ap.at,
+          message: ap.id
+            ? `has no serviceAccountName; under the lockdown it acts as ${who(ap.id)}, the namespace's shared default account, not a reconciler of its own`
+            : `has no serviceAccountName and ${ap.controller} runs without --default-service-account: it applies with the controller's cluster-admin`,
         })),
   },
   {
     id: "tenant-target-namespace",
-    severity: "error",
+    severity: "warning",
+    scope: "cluster",
     title: "tenant Kustomizations pin everything to their namespace with targetNamespace",
     fix: "set spec.targetNamespace to the tenant namespace",
     run: (c) =>
       tenantAppliers(c)
-        .filter((a) => isFluxKustomization(a.obj) && a.obj.spec?.targetNamespace !== nsOf(a.obj))
-        .map((a) => ({ at: a, message: `targetNamespace is ${a.obj.spec?.targetNamespace ?? "not set"}, not ${nsOf(a.obj)}` })),
+        .filter((ap) => isFluxKustomization(ap.at.obj) && ap.at.obj.spec?.targetNamespace !== nsOf(ap.at))
+        .map((ap) => {
+          const t = ap.at.obj.spec?.targetNamespace as string | undefined;
+          // Aimed at another namespace: Flux fails there (no rights) or the tenant acts beyond its own.
+          return t
+            ? { at: ap.at, severity: "error" as const, message: `targetNamespace is ${t}, not ${nsOf(ap.at)}: the tenant's objects land outside its namespace` }
+            : { at: ap.at, message: `targetNamespace is not set: objects that name another namespace are applied there, as far as ${ap.id ? who(ap.id) : "its account"} may` };
+        }),
   },
   {
     id: "cross-namespace-ref",
     severity: "error",
-    title: "Flux objects reference only objects in their own namespace",
-    fix: "reference an object in the same namespace (the controllers run with --no-cross-namespace-refs=true)",
+    scope: "cluster",
+    title: "Flux objects reference sources only in their own namespace",
+    fix: "reference an object in the same namespace (the controllers run, or should run, with --no-cross-namespace-refs=true)",
     run: (c) =>
       c.objects
-        .filter((a) => group(a.obj).endsWith(".toolkit.fluxcd.io"))
-        .flatMap((a) => crossRefs(a.obj).map((r) => ({ at: a, message: `${r.field} points into namespace ${r.namespace}` }))),
+        .filter((a) => group(a.obj).endsWith(".toolkit.fluxcd.io") && RECONCILED_BY[a.obj.kind ?? ""])
+        .flatMap((a) => {
+          const controller = RECONCILED_BY[a.obj.kind!]!;
+          const blocked = noCrossNamespaceRefs(c.lockdown, controller);
+          const tenant = c.tenantNamespaceSet.has(nsOf(a)) || c.appliers.some((ap) => ap.tenant && ap.at === a);
+          if (!blocked && !tenant) return [];
+          return crossRefs(a.obj).map((r) => ({
+            at: a,
+            severity: blocked ? ("error" as const) : ("warning" as const),
+            message: blocked
+              ? `${r.field} points into namespace ${r.namespace}, and ${controller} runs with --no-cross-namespace-refs=true: Flux refuses it`
+              : `${r.field} points into namespace ${r.namespace}: a tenant reads another namespace's source (refused once the lockdown is on)`,
+          }));
+        }),
   },
   {
     id: "tenant-source-in-namespace",
     severity: "warning",
+    scope: "cluster",
     title: "a tenant's source lives in the tenant's namespace",
     fix: "add the tenant's GitRepository (or other source) to its namespace",
     run: (c) => {
-      const present = new Set(c.objects.map((o) => `${o.obj.kind}/${nsOf(o.obj)}/${o.obj.metadata?.name}`));
+      const present = new Set(c.objects.map((o) => `${o.obj.kind}/${nsOf(o)}/${o.obj.metadata?.name}`));
       return tenantAppliers(c)
-        .filter((a) => isFluxKustomization(a.obj))
-        .filter((a) => {
-          const s = a.obj.spec?.sourceRef ?? {};
-          return !present.has(`${s.kind ?? "GitRepository"}/${nsOf(a.obj)}/${s.name}`);
-        })
-        .map((a) => ({ at: a, message: `its source ${a.obj.spec?.sourceRef?.kind ?? "GitRepository"}/${a.obj.spec?.sourceRef?.name} is not in namespace ${nsOf(a.obj)}` }));
+        .filter((ap) => isFluxKustomization(ap.at.obj) && !ap.at.obj.spec?.sourceRef?.namespace)
+        .filter((ap) => !present.has(sourceOf(ap.at)!))
+        .map((ap) => ({ at: ap.at, message: `its source ${ap.at.obj.spec?.sourceRef?.kind ?? "GitRepository"}/${ap.at.obj.spec?.sourceRef?.name} is not in namespace ${nsOf(ap.at)}` }));
     },
   },
   {
@@ -260,7 +304,7 @@ export const CHECKS: Check[] = [
               .filter((m) => m.binding.obj.kind === "RoleBinding" && m.role === "ClusterRole cluster-admin")
               .map((m) => ({
                 at: m.binding,
-                message: `binds ${id.namespace}:${id.name} to cluster-admin; as a RoleBinding it grants nothing cluster-wide, but everything in ${nsOf(m.binding.obj)}, its RBAC included`,
+                message: `binds ${who(id)} to cluster-admin; as a RoleBinding it grants nothing cluster-wide, but everything in ${nsOf(m.binding)}, its quota and RBAC included`,
               }))
           : [],
       ),
@@ -276,7 +320,7 @@ export const CHECKS: Check[] = [
           ? c.rbac
               .bindingsFor(id)
               .filter((m) => m.binding.obj.kind === "ClusterRoleBinding")
-              .map((m) => ({ at: m.binding, message: `gives ${id.namespace}:${id.name} ${m.role} cluster-wide` }))
+              .map((m) => ({ at: m.binding, message: `gives ${who(id)} ${m.role} cluster-wide` }))
           : [],
       ),
   },
@@ -286,10 +330,11 @@ export const CHECKS: Check[] = [
     title: "a tenant reconciler cannot create ClusterRoleBindings",
     fix: "remove the binding that grants it; bind the tenant to admin in its namespace only",
     run: (c) =>
-      c.tenants.flatMap(({ applier, id }) => {
-        if (!id) return [{ at: applier, message: "applies as the controller itself (no serviceAccountName, no --default-service-account): it can do anything" }];
+      c.tenants.flatMap(({ at, id, controller, actsOn }) => {
+        if (!id)
+          return [{ at, message: actsOn ? `acts on ${actsOn} with the kubeconfig's own identity (no serviceAccountName, no --default-service-account)` : `applies as ${controller} itself (no serviceAccountName, no --default-service-account): it can do anything` }];
         const g = c.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
-        return g.length ? [{ at: g[0]!.binding, message: `kubectl auth can-i create clusterrolebindings --as=system:serviceaccount:${id.namespace}:${id.name}: yes, through ${g[0]!.role}` }] : [];
+        return g.length ? [{ at: g[0]!.binding, message: `kubectl auth can-i create clusterrolebindings --as=system:serviceaccount:${who(id)}: yes, through ${g[0]!.role}` }] : [];
       }),
   },
   {
@@ -298,51 +343,80 @@ export const CHECKS: Check[] = [
     title: "a tenant reconciler cannot read another tenant's secrets",
     fix: "remove the binding that reaches into the other namespace",
     run: (c) =>
-      c.tenants.flatMap(({ id }) =>
-        id
-          ? tenantNamespaces(c)
-              .filter((ns) => ns !== id.namespace)
-              .flatMap((ns) => {
-                const g = c.rbac.canI(id, "get", "", "secrets", ns);
-                return g.length ? [{ at: g[0]!.binding, message: `kubectl auth can-i get secrets -n ${ns} --as=system:serviceaccount:${id.namespace}:${id.name}: yes, through ${g[0]!.role}` }] : [];
-              })
-          : [],
-      ),
+      c.tenants.flatMap(({ id }) => {
+        if (!id) return [];
+        // One finding per binding that opens the door, naming every namespace it opens.
+        const by = new Map<Applied, { role: string; namespaces: string[] }>();
+        for (const ns of c.tenantNamespaces.filter((n) => n !== id.namespace)) {
+          const g = c.rbac.canI(id, "get", "", "secrets", ns)[0];
+          if (!g) continue;
+          const entry = by.get(g.binding) ?? { role: g.role, namespaces: [] };
+          entry.namespaces.push(ns);
+          by.set(g.binding, entry);
+        }
+        return [...by].map(([binding, { role, namespaces }]) => ({
+          at: binding,
+          message: `kubectl auth can-i get secrets --as=system:serviceaccount:${who(id)}: yes in ${namespaces.join(", ")}, through ${role}`,
+        }));
+      }),
   },
   {
     id: "tenant-object-namespace",
-    severity: "error",
-    title: "what an overlay adds for a tenant lives in the tenant namespace",
+    severity: "warning",
+    title: "what an overlay adds for a tenant lives in a namespace, never in default",
     fix: "set metadata.namespace to the tenant's namespace",
     run: (c) =>
       c.objects
         .filter((a) => a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.kind !== "Namespace" && !a.obj.kind?.startsWith("Cluster"))
-        .filter((a) => {
-          const ns = a.obj.metadata?.namespace;
-          return !ns || ns === "default" || !(c.tenantNamespaceSet.has(ns) || ns === a.obj.metadata!.labels![TENANT_LABEL]);
-        })
-        .map((a) => ({ at: a, message: `belongs to tenant ${a.obj.metadata!.labels![TENANT_LABEL]} but is in namespace ${a.obj.metadata?.namespace ?? "default (none set)"}` })),
+        .filter((a) => (a.obj.metadata?.namespace ?? "default") === "default" && !/^(ClusterRole|ClusterRoleBinding|CustomResourceDefinition)$/.test(a.obj.kind ?? ""))
+        .map((a) => ({ at: a, message: `belongs to tenant ${a.obj.metadata!.labels![TENANT_LABEL]} but is in namespace ${a.obj.metadata?.namespace ?? "default (none set)"}, which every tenant shares` })),
   },
   {
     id: "tenant-file-platform-authority",
     severity: "error",
+    scope: "cluster",
     title: "nothing in a tenant's files acts beyond the tenant's namespace with platform authority",
     fix: "move the object out of the tenant's files into the platform's (infrastructure/, clusters/), or scope it to the tenant's namespace and reconciler",
     run: (c) => {
-      const appliers = new Map(flux(c).map((a) => [ref(a.obj), a.obj]));
-      // Applied as kustomize-controller: by the cluster's own sync, or a Kustomization without an account of its own.
-      const platform = (a: Applied) => {
-        if (a.appliedBy === "") return true;
-        const by = appliers.get(a.appliedBy);
-        const sa = by?.spec?.serviceAccountName as string | undefined;
-        return sa === "kustomize-controller" || (!sa && !c.defaultSaFlag);
-      };
+      const platformBy = new Map(c.appliers.filter((ap) => isFluxKustomization(ap.at.obj) && actsAsPlatform(ap, c.lockdown)).map((ap) => [ref(ap.at.obj), ap]));
       const hits: Hit[] = [];
       for (const a of c.objects) {
+        if (a.appliedBy !== "" && !platformBy.has(a.appliedBy)) continue;
         const t = c.tenantFiles.find((t) => t.owns.some((p) => a.file === p || a.file.startsWith(`${p}/`)));
-        if (!t || !platform(a)) continue;
-        const why = outOfBounds(a.obj, t.namespace, { defaultServiceAccount: c.defaultSaFlag === true }).join("; ");
+        if (!t) continue;
+        const why = outOfBounds(a.obj, t.namespace, { defaultServiceAccount: !!defaultServiceAccount(c.lockdown, isHelmRelease(a.obj) ? "helm-controller" : "kustomize-controller") }).join("; ");
         if (why) hits.push({ at: a, message: `declared in tenant ${t.name}'s files and applied as kustomize-controller (${a.appliedBy || "the cluster's sync"}): ${why}` });
+      }
+      return hits;
+    },
+  },
+  {
+    id: "platform-applies-tenant-content",
+    severity: "error",
+    scope: "cluster",
+    title: "nothing a tenant owns is applied with platform authority",
+    fix: "apply a tenant's repository or directory only through a Kustomization in the tenant's namespace that acts as the tenant's reconciler",
+    run: (c) => {
+      // A tenant's sources: those in its namespaces, and those its own appliers read (by object, and by URL).
+      const sources = new Map(c.objects.filter((a) => group(a.obj) === "source.toolkit.fluxcd.io").map((a) => [sourceKey(a.obj.kind, nsOf(a), a.obj.metadata?.name), a]));
+      const urlOf = (k: string | undefined) => (k ? (sources.get(k)?.obj.spec?.url as string | undefined) : undefined);
+      const tenantSources = new Map<string, string>();
+      for (const ap of tenantAppliers(c)) {
+        const k = sourceOf(ap.at);
+        if (k) tenantSources.set(k, nsOf(ap.at));
+      }
+      for (const [k, a] of sources) if (c.tenantNamespaceSet.has(nsOf(a))) tenantSources.set(k, nsOf(a));
+      const tenantUrls = new Map([...tenantSources.keys()].map((k) => [urlOf(k), tenantSources.get(k)!] as const).filter(([u]) => !!u));
+      const hits: Hit[] = [];
+      for (const ap of c.appliers.filter((ap) => !ap.tenant && actsAsPlatform(ap, c.lockdown))) {
+        const as = ap.id ? who(ap.id) : ap.controller;
+        const k = sourceOf(ap.at);
+        const owner = k ? (tenantSources.get(k) ?? tenantUrls.get(urlOf(k))) : undefined;
+        if (k && owner) hits.push({ at: ap.at, message: `reads ${k}, the source of tenant namespace ${owner}, and applies it as ${as}: whoever can push there has platform authority` });
+        // A directory of this repository a team other than the platform's owns.
+        const files = [...new Set(c.objects.filter((o) => o.appliedBy === ref(ap.at.obj)).map((o) => o.file))];
+        const team = files.map((f) => [f, c.teamOwned(f)] as const).find(([, t]) => t);
+        if (team) hits.push({ at: ap.at, message: `applies ${team[0]}, which ${team[1]} owns in CODEOWNERS, as ${as}: that team can approve anything there with platform authority` });
       }
       return hits;
     },
@@ -376,34 +450,49 @@ export const CHECKS: Check[] = [
   {
     id: "api-version",
     severity: "error",
-    title: "Flux objects use API versions the pinned Flux serves",
+    scope: "cluster",
+    title: "Flux objects use API versions the cluster's Flux serves",
     fix: "run fleet upgrade --flux-version <the pin> to rewrite them, or change the apiVersion by hand",
     run: (c) =>
-      c.objects.flatMap((a) => {
-        const st = a.obj.apiVersion && a.obj.kind ? apiVersionStatus(c.pin, a.obj.apiVersion, a.obj.kind) : undefined;
-        if (st === "unserved") return [{ at: a, message: `${a.obj.apiVersion} is not served by Flux ${c.pin}` }];
-        if (st === "deprecated") return [{ at: a, severity: "warning" as const, message: `${a.obj.apiVersion} is deprecated under Flux ${c.pin}` }];
-        return [];
-      }),
+      c.version.facts === undefined
+        ? []
+        : c.objects.flatMap((a) => {
+            const st = a.obj.apiVersion && a.obj.kind ? apiVersionStatus(c.version.facts!, a.obj.apiVersion, a.obj.kind) : undefined;
+            if (st === "unserved") return [{ at: a, message: `${a.obj.apiVersion} is not served by Flux ${c.version.shown}: the cluster refuses it` }];
+            if (st === "deprecated") return [{ at: a, severity: "warning" as const, message: `${a.obj.apiVersion} is deprecated under Flux ${c.version.shown}` }];
+            return [];
+          }),
   },
   {
     id: "substitution-unresolved",
     severity: "warning",
+    scope: "cluster",
     title: "every ${var} under postBuild substitution has a value or a default",
     fix: "add the variable to the cluster's cluster-vars (or substitute), give it a default ${var:=value}, or opt out with kustomize.toolkit.fluxcd.io/substitute: disabled",
-    run: (c) =>
-      c.walked.unresolved.map((u) => ({
+    run: (c) => {
+      // Strict from 2.9 unless the gate says otherwise; the gate, where set, is what the controller does.
+      const gate = featureGate(c.lockdown, "kustomize-controller", "StrictPostBuildSubstitutions");
+      const strict = gate ?? (c.version.facts !== undefined ? strictSubstitution(c.version.facts) : undefined);
+      return c.walked.unresolved.map((u) => ({
         at: u,
-        severity: strictSubstitution(c.pin) ? ("error" as const) : ("warning" as const),
-        message: `\${${u.names.join("}, ${")}} has no value and no default${strictSubstitution(c.pin) ? ` (Flux ${c.pin} substitutes strictly: the build fails)` : " (Flux substitutes an empty string)"}`,
-      })),
+        severity: strict ? ("error" as const) : ("warning" as const),
+        message: `\${${u.names.join("}, ${")}} has no value and no default${
+          strict
+            ? ` (kustomize-controller substitutes strictly${gate === undefined ? ` under Flux ${c.version.shown}` : ""}: the build fails)`
+            : strict === false
+              ? " (Flux substitutes an empty string)"
+              : " (the cluster's Flux version is not known: from 2.9 this fails the build, before it an empty string is substituted)"
+        }`,
+      }));
+    },
   },
   {
     id: "substitution-source-missing",
     severity: "error",
+    scope: "cluster",
     title: "the ConfigMaps and Secrets postBuild reads exist",
     fix: "create it in the Kustomization's namespace, or mark the reference optional: true",
-    run: (c) => c.walked.missingVarSources.map((m) => ({ at: m.ks, message: `substituteFrom ${m.kind}/${m.name} is not in namespace ${nsOf(m.ks.obj)}` })),
+    run: (c) => c.walked.missingVarSources.map((m) => ({ at: m.ks, message: `substituteFrom ${m.kind}/${m.name} is not in namespace ${nsOf(m.ks)}: Flux fails the Kustomization` })),
   },
   {
     id: "duplicate-object",
@@ -416,7 +505,7 @@ export const CHECKS: Check[] = [
       for (const a of c.objects) {
         const k = `${group(a.obj)}/${a.obj.kind}/${a.obj.metadata?.namespace ?? ""}/${a.obj.metadata?.name}`;
         const first = seen.get(k);
-        if (first) hits.push({ at: a, message: `also applied from ${first.file}` });
+        if (first) hits.push({ at: a, message: `also applied from ${first.file}${first.appliedBy !== a.appliedBy ? ` (by ${first.appliedBy || "the cluster's sync"} and ${a.appliedBy || "the cluster's sync"}: they fight over it)` : ""}` });
         else seen.set(k, a);
       }
       return hits;
@@ -425,24 +514,23 @@ export const CHECKS: Check[] = [
   {
     id: "lockdown",
     severity: "error",
+    scope: "cluster",
     title: "the controllers run with the multi-tenancy lockdown",
-    fix: "add the lockdown patches to clusters/<cluster>/flux-system/kustomization.yaml (fleet new-cluster writes them)",
-    run: (c) => {
-      const want: Record<string, string[]> = {
-        "kustomize-controller": ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"],
-        "helm-controller": ["--no-cross-namespace-refs=true", "--default-service-account=default"],
-        "notification-controller": ["--no-cross-namespace-refs=true"],
-        "image-reflector-controller": ["--no-cross-namespace-refs=true"],
-        "image-automation-controller": ["--no-cross-namespace-refs=true"],
-      };
-      return c.objects
-        .filter((a) => a.obj.kind === "Deployment" && nsOf(a.obj) === PLATFORM_NS && want[String(a.obj.metadata?.name)])
-        .flatMap((a) => {
-          const args: string[] = a.obj.spec?.template?.spec?.containers?.[0]?.args ?? [];
-          const missing = want[String(a.obj.metadata?.name)]!.filter((w) => !args.includes(w));
-          return missing.length ? [{ at: a, message: `runs without ${missing.join(", ")}` }] : [];
-        });
-    },
+    fix: "add the lockdown patches to the cluster's flux-system kustomization.yaml, or cluster.multitenant: true to its FluxInstance (fleet new-cluster writes them)",
+    run: (c) =>
+      c.controllers.flatMap((name) => {
+        const missing = missingLockdown(c.lockdown, name);
+        if (!missing.length) return [];
+        const dep = c.objects.find((a) => a.obj.kind === "Deployment" && a.obj.metadata?.name === name && nsOf(a) === c.lockdown.namespace);
+        return [
+          {
+            at: dep ?? { obj: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: c.lockdown.namespace } }, file: c.lockdown.from },
+            // Without tenants the lockdown is hardening; with them, it is what keeps them in their namespaces.
+            severity: c.hasTenants ? ("error" as const) : ("warning" as const),
+            message: `runs without ${missing.join(", ")}${c.hasTenants ? "" : " (no tenant applier found: hardening until there is one)"}`,
+          },
+        ];
+      }),
   },
   {
     id: "image-push-branch",

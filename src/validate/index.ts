@@ -1,12 +1,14 @@
 /** fleet validate: walk every cluster, run the checks, prove isolation. */
-import { DEFAULT_FLUX_VERSION, factsWarning, isRelease } from "../flux/index.js";
+import { factsWarning } from "../flux/index.js";
 import { fluxVersionFor, loadConfig } from "../core/config.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { Builder } from "./build.js";
 import { ChangeSet } from "../changeset/changeset.js";
 import { readRepo, tenantPaths } from "../model/repo.js";
-import { readInside } from "./inputs.js";
-import { CHECKS, type CheckContext, isTenantApplier, tenantNamespacesOf } from "./checks.js";
+import { CHECKS, type CheckContext, type FluxVersion } from "./checks.js";
+import { CONTROLLERS, noRemoteBases, readLockdown, type Controller, type Lockdown } from "./lockdown.js";
+import { readTenancy, tenantReconcilers, type Applier } from "./tenancy.js";
+import { ownersOf, readCodeowners, readPlatformTeam } from "../model/codeowners.js";
 import { walkCluster } from "./discover.js";
 import { type Applied, type ClusterResult, type Finding, ref } from "./model.js";
 import { RbacModel } from "./rbac.js";
@@ -20,88 +22,133 @@ export interface ValidateOptions {
   sources: Map<string, string>;
   /** How long one build may take. */
   timeoutMs?: number;
+  /** Told when a cluster starts and ends (a person watching a long run). */
+  progress?: (line: string) => void;
 }
 
 export interface ValidatedCluster extends ClusterResult {
   rbac: RbacModel;
-  tenants: CheckContext["tenants"];
+  tenants: Applier[];
   tenantNamespaces: string[];
 }
 
-/** The pin: fleet.yaml's for this cluster, else what the cluster was bootstrapped with, else fleet's default. */
-function pinFor(root: string, cluster: Cluster): string {
+const RANGE = /^v?(\d+)\.(\d+)\.(x|\*)$/;
+
+/**
+ * The Flux release a cluster is judged by: fleet.yaml's pin for it, else what it was bootstrapped
+ * with (gotk-components' header) or its FluxInstance pins (an exact version, or a range of one
+ * minor). Otherwise it is not known, and version checks are skipped for it, with a line saying so.
+ */
+export function versionFor(root: string, cluster: Cluster): FluxVersion {
   try {
-    return fluxVersionFor(loadConfig(new ChangeSet(root)), cluster.name);
+    const pin = fluxVersionFor(loadConfig(new ChangeSet(root)), cluster.name);
+    return { shown: pin, facts: pin, from: "fleet.yaml" };
   } catch {
     // No fleet.yaml (any Flux repo), or one that is not valid: the cluster says what it runs.
   }
-  if (cluster.fluxVersion && isRelease(cluster.fluxVersion)) return cluster.fluxVersion;
-  return DEFAULT_FLUX_VERSION;
+  const exact = cluster.fluxVersion ? /^(v\d+\.\d+\.\d+)/.exec(cluster.fluxVersion)?.[1] : undefined;
+  if (exact) return { shown: cluster.fluxVersion!, facts: exact, ...(cluster.fluxVersionFrom ? { from: cluster.fluxVersionFrom } : {}) };
+  const range = cluster.fluxVersionRange ? RANGE.exec(cluster.fluxVersionRange) : null;
+  if (range && range[2] !== undefined && range[3] !== undefined && /^\d+$/.test(range[2]))
+    return { shown: cluster.fluxVersionRange!, facts: `v${range[1]}.${range[2]}.0`, ...(cluster.fluxVersionFrom ? { from: cluster.fluxVersionFrom } : {}) };
+  return { shown: "version unknown", ...(cluster.fluxVersionFrom ? { from: cluster.fluxVersionFrom } : {}) };
 }
 
-/**
- * The value kustomize-controller's Deployment gives a flag ("true" for a bare boolean flag; the
- * last one wins, as in Go's flag package), else what the cluster's lockdown file adds.
- */
-function controllerFlag(root: string, cluster: Cluster, objects: Applied[], flag: string): string | undefined {
-  const dep = objects.find((a) => a.obj.kind === "Deployment" && a.obj.metadata?.name === "kustomize-controller");
-  const args = dep?.obj.spec?.template?.spec?.containers?.[0]?.args as unknown[] | undefined;
-  const from = (list: string[]) => list.reduce<string | undefined>((v, a) => (a === flag ? "true" : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : v), undefined);
-  if (Array.isArray(args)) return from(args.map(String));
-  return from(readInside(root, `${cluster.path}/flux-system/kustomization.yaml`)?.match(/--[a-z-]+(=[^\s"']*)?/g) ?? []);
+/** The controllers a cluster runs: its built Deployments, else what its header or FluxInstance lists, else Flux's defaults. */
+function controllersOf(cluster: Cluster, objects: Applied[], lockdown: Lockdown): Controller[] {
+  const built = objects.filter((a) => !a.target && a.obj.kind === "Deployment" && (a.obj.metadata?.namespace ?? "default") === lockdown.namespace).map((a) => String(a.obj.metadata?.name));
+  const named = built.length ? built : cluster.components.length ? cluster.components : ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
+  return CONTROLLERS.filter((c) => named.includes(c));
 }
 
-const goTrue = (v: string | undefined) => v !== undefined && /^(1|t|T|TRUE|true|True)$/.test(v);
-
-export async function validateCluster(opts: ValidateOptions, c: Cluster, builder = new Builder()): Promise<ValidatedCluster> {
-  const pin = pinFor(opts.root, c);
+export async function validateCluster(opts: ValidateOptions, c: Cluster, builder = new Builder()): Promise<ValidatedCluster[]> {
+  const version = versionFor(opts.root, c);
   const cluster = c.name;
+  const cs = new ChangeSet(opts.root);
   const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder });
-  const objects = walked.objects;
-  const rbac = new RbacModel(objects);
-  const saFlag = controllerFlag(opts.root, c, objects, "--default-service-account") !== undefined;
-  const noRemoteBases = goTrue(controllerFlag(opts.root, c, objects, "--no-remote-bases"));
-  const tenantNamespaces = tenantNamespacesOf(objects);
-  const tenants = objects
-    .filter((a) => isTenantApplier(a, tenantNamespaces))
-    .map((applier) => {
-      const ns = applier.obj.metadata?.namespace ?? "default";
-      const sa = (applier.obj.spec?.serviceAccountName as string | undefined) ?? (saFlag ? "default" : undefined);
-      return { applier, id: sa ? { namespace: ns, name: sa } : undefined };
-    })
-    .filter((t, i, all) => all.findIndex((u) => u.id?.namespace === t.id?.namespace && u.id?.name === t.id?.name && !!u.id === !!t.id) === i);
-  const ctx: CheckContext = {
-    cluster,
-    pin,
-    walked,
-    objects,
-    rbac,
-    tenants,
-    defaultSaFlag: saFlag,
-    noRemoteBases,
-    tenantNamespaces,
-    tenantNamespaceSet: new Set(tenantNamespaces),
-    tenantFiles: tenantFilesOf(opts.root),
+  const lockdown = readLockdown(cs, c, walked.objects);
+  const files = tenantFilesOf(opts.root);
+  const tenancy = readTenancy(walked.objects, lockdown, files.map((t) => t.namespace));
+  const teamOwned = teamOwnership(cs);
+  const targets = [undefined, ...new Set(walked.objects.map((a) => a.target).filter((t): t is string => !!t))];
+  const hasTenants = tenancy.appliers.some((ap) => ap.tenant);
+  const results: ValidatedCluster[] = [];
+  for (const target of targets) {
+    const objects = walked.objects.filter((a) => a.target === target);
+    // Flux's own reconcilers are cluster-admin on the cluster Flux runs on; a remote cluster's RBAC is what is applied there.
+    const rbac = new RbacModel(objects, { fluxNamespace: target ? null : lockdown.namespace });
+    const tenantNamespaces = tenancy.tenantNamespaces.get(target ?? "") ?? [];
+    const ctx: CheckContext = {
+      cluster,
+      clusterPath: c.path,
+      ...(target ? { target } : {}),
+      version,
+      lockdown,
+      controllers: controllersOf(c, walked.objects, lockdown),
+      walked,
+      objects,
+      rbac,
+      tenancy,
+      appliers: target ? [] : tenancy.appliers,
+      tenants: tenantReconcilers(tenancy, target),
+      tenantNamespaces,
+      tenantNamespaceSet: new Set(tenantNamespaces),
+      hasTenants,
+      tenantFiles: target ? [] : files,
+      teamOwned,
+    };
+    const findings: Finding[] = [];
+    for (const check of CHECKS) {
+      if (check.scope === "cluster" && target) continue;
+      for (const hit of check.run(ctx))
+        findings.push({
+          id: check.id,
+          severity: hit.severity ?? check.severity,
+          cluster,
+          ...(target ? { target } : {}),
+          object: ref(hit.at.obj),
+          file: hit.at.file,
+          message: hit.message,
+          fix: check.fix,
+        });
+    }
+    findings.sort((a, b) => (a.severity === b.severity ? a.id.localeCompare(b.id) : a.severity === "error" ? -1 : 1));
+    const notChecked: string[] = [];
+    if (!target) {
+      if (version.facts === undefined) notChecked.push(`API versions and strict substitution: the cluster's Flux version is not known (no gotk-components.yaml header, no FluxInstance version, no fleet.yaml pin)`);
+      else {
+        const guessed = factsWarning(version.facts);
+        if (guessed) notChecked.push(`API versions exactly as Flux ${version.shown} serves them: ${guessed}`);
+      }
+      notChecked.push(...walked.notChecked);
+      // Where Flux would fetch a remote, it is not checked, and said so; under the lockdown it is an error (a check).
+      if (!noRemoteBases(lockdown))
+        notChecked.push(...walked.remotes.map((r) => `remote base ${r.remote.ref} in ${r.remote.file}: ${r.path} (applied by ${ref(r.at.obj)}) is not built; validate never fetches`));
+    }
+    results.push({
+      name: cluster,
+      ...(target ? { target } : {}),
+      pin: version.shown,
+      objects,
+      notChecked,
+      findings,
+      rbac,
+      tenants: ctx.tenants,
+      tenantNamespaces,
+    });
+  }
+  return results;
+}
+
+/** A repo path's owner when CODEOWNERS gives it to a team other than the platform's. */
+function teamOwnership(cs: ChangeSet): (file: string) => string | undefined {
+  const platform = readPlatformTeam(cs)?.team;
+  const rules = readCodeowners(cs);
+  if (!platform || rules.length === 0) return () => undefined;
+  return (file) => {
+    const owners = ownersOf(rules, file);
+    return owners.length && !owners.includes(platform) ? owners.join(" ") : undefined;
   };
-  const findings: Finding[] = [];
-  for (const check of CHECKS)
-    for (const hit of check.run(ctx))
-      findings.push({
-        id: check.id,
-        severity: hit.severity ?? check.severity,
-        cluster,
-        object: ref(hit.at.obj),
-        file: hit.at.file,
-        message: hit.message,
-        fix: check.fix,
-      });
-  findings.sort((a, b) => (a.severity === b.severity ? a.id.localeCompare(b.id) : a.severity === "error" ? -1 : 1));
-  // Where Flux would fetch a remote, it is not checked, and said so; under the lockdown it is an error (a check).
-  const remotes = noRemoteBases ? [] : walked.remotes.map((r) => `remote base ${r.remote.ref} in ${r.remote.file}: ${r.path} (applied by ${ref(r.at.obj)}) is not built; validate never fetches`);
-  // API versions under a pin outside fleet's Flux tables are judged with borrowed facts.
-  const guessed = factsWarning(pin);
-  const facts = guessed ? [`API versions exactly as Flux ${pin} serves them: ${guessed}`] : [];
-  return { name: cluster, pin, objects, notChecked: [...facts, ...walked.notChecked, ...remotes], findings, rbac, tenants, tenantNamespaces };
 }
 
 /** The tenants of the repo model, with what is theirs, read once per repo. */
@@ -131,5 +178,15 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidatedClus
   const names = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;
   if (names.length === 0) throw new NoClusters(`no cluster '${opts.cluster}' in ${opts.root} (there are: ${all.map((c) => c.name).join(", ")})`);
   const builder = new Builder(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
-  return Promise.all(names.map((c) => validateCluster(opts, c, builder)));
+  let done = 0;
+  return (
+    await Promise.all(
+      names.map(async (c) => {
+        opts.progress?.(`validating cluster ${c.name} (${c.path})...`);
+        const r = await validateCluster(opts, c, builder);
+        opts.progress?.(`[${++done}/${names.length}] cluster ${c.name}: ${r.reduce((n, t) => n + t.objects.length, 0)} objects built and checked`);
+        return r;
+      }),
+    )
+  ).flat();
 }

@@ -9,6 +9,8 @@ export interface Applied {
   file: string;
   /** The Flux Kustomization that applies it ("" for the cluster's own entrypoint). */
   appliedBy: string;
+  /** The remote cluster it lands on (a kubeConfig's `namespace/secret`), undefined for this cluster. */
+  target?: string;
 }
 
 export type Severity = "error" | "warning";
@@ -17,6 +19,8 @@ export interface Finding {
   id: string;
   severity: Severity;
   cluster: string;
+  /** The remote cluster (kubeConfig `namespace/secret`) the object lands on, when it is not this one. */
+  target?: string;
   /** kind/namespace/name, or kind/name for cluster-scoped objects. */
   object: string;
   file: string;
@@ -26,6 +30,8 @@ export interface Finding {
 
 export interface ClusterResult {
   name: string;
+  /** A remote cluster this one's Flux applies to (kubeConfig `namespace/secret`); undefined for the cluster itself. */
+  target?: string;
   pin: string;
   objects: Applied[];
   /** Sources that are not this repo and were not mapped with --source. */

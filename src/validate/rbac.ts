@@ -60,17 +60,17 @@ export interface BindingMatch {
  * may impersonate one of them has cluster-admin too, so the model knows it even when the cluster
  * is not bootstrapped yet.
  */
-const FLUX_RECONCILERS: Applied = {
+const fluxReconcilers = (namespace: string): Applied => ({
   file: "(flux install: gotk-components.yaml)",
   appliedBy: "",
   obj: {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRoleBinding",
-    metadata: { name: "cluster-reconciler-flux-system" },
+    metadata: { name: `cluster-reconciler-${namespace}` },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
-    subjects: ["kustomize-controller", "helm-controller"].map((name) => ({ kind: "ServiceAccount", name, namespace: "flux-system" })),
+    subjects: ["kustomize-controller", "helm-controller"].map((name) => ({ kind: "ServiceAccount", name, namespace })),
   },
-};
+});
 
 export class RbacModel {
   private readonly bindings: Applied[];
@@ -78,7 +78,9 @@ export class RbacModel {
   /** Every service account the cluster knows of: objects, binding subjects, Flux's own. */
   private readonly accounts: Identity[];
 
-  constructor(objects: Applied[]) {
+  /** `fluxNamespace`: where Flux runs on this cluster (null: it does not; a remote cluster Flux applies to). */
+  constructor(objects: Applied[], opts: { fluxNamespace?: string | null } = {}) {
+    const fluxNs = opts.fluxNamespace === undefined ? "flux-system" : opts.fluxNamespace;
     for (const [name, rules] of Object.entries(BUILTIN_CLUSTER_ROLES)) this.roles.set(`ClusterRole//${name}`, rules);
     for (const a of objects) {
       const o = a.obj;
@@ -86,7 +88,7 @@ export class RbacModel {
         this.roles.set(`${o.kind}/${o.kind === "Role" ? (o.metadata?.namespace ?? "default") : ""}/${o.metadata?.name}`, (o.rules ?? []) as Rule[]);
     }
     this.bindings = [
-      FLUX_RECONCILERS,
+      ...(fluxNs ? [fluxReconcilers(fluxNs)] : []),
       ...objects.filter(
         (a) => a.obj.apiVersion?.startsWith("rbac.authorization.k8s.io/") && (a.obj.kind === "RoleBinding" || a.obj.kind === "ClusterRoleBinding"),
       ),

@@ -26,7 +26,8 @@ const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
 export function textReport(results: Result[]): string {
   const out: string[] = [];
   for (const r of results) {
-    out.push(`cluster ${p(r.name)} (Flux ${p(r.pin)}): ${plural(r.objects.length, "object")}, ${plural(count(r, "error"), "error")}, ${plural(count(r, "warning"), "warning")}`);
+    const title = r.target ? `cluster ${p(r.name)} -> remote cluster ${p(r.target)} (its kubeConfig)` : `cluster ${p(r.name)} (Flux ${p(r.pin)})`;
+    out.push(`${title}: ${plural(r.objects.length, "object")}, ${plural(count(r, "error"), "error")}, ${plural(count(r, "warning"), "warning")}`);
     for (const f of r.findings) {
       out.push(`  ${f.severity.padEnd(7)} ${f.id}  ${p(f.object)}  (${p(f.file)})`);
       out.push(`          ${p(f.message)}`);
@@ -47,10 +48,22 @@ export function textReport(results: Result[]): string {
     if (r.notChecked.some((n) => n.includes(" (source of ")))
       out.push("  (a source outside this repository is checked once it is mapped to a directory: --source <namespace>/<name>=<dir>)");
   }
+  out.push(summary(results));
+  return out.join("\n");
+}
+
+/**
+ * One line for the whole run. "clean" only when nothing was found and nothing was left
+ * unchecked: a run that could not look somewhere says how much it did not see.
+ */
+export function summary(results: Result[]): string {
   const errors = results.reduce((n, r) => n + count(r, "error"), 0);
   const warnings = results.reduce((n, r) => n + count(r, "warning"), 0);
-  out.push(`${plural(results.length, "cluster")}: ${plural(errors, "error")}, ${plural(warnings, "warning")}${errors ? "" : " — clean"}`);
-  return out.join("\n");
+  const unchecked = results.reduce((n, r) => n + r.notChecked.length, 0);
+  const clusters = new Set(results.map((r) => r.name)).size;
+  const head = `${plural(clusters, "cluster")}: ${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+  if (errors || warnings) return `${head}${unchecked ? `; ${unchecked} not checked` : ""}`;
+  return unchecked ? `${head}; no findings in what was checked; ${unchecked} not checked` : `${head}, clean`;
 }
 
 export function jsonReport(results: Result[]): string {
@@ -58,6 +71,7 @@ export function jsonReport(results: Result[]): string {
     {
       clusters: results.map((r) => ({
         name: r.name,
+        ...(r.target ? { target: r.target } : {}),
         flux: r.pin,
         objects: r.objects.length,
         errors: count(r, "error"),
@@ -68,6 +82,8 @@ export function jsonReport(results: Result[]): string {
       })),
       errors: results.reduce((n, r) => n + count(r, "error"), 0),
       warnings: results.reduce((n, r) => n + count(r, "warning"), 0),
+      notChecked: results.reduce((n, r) => n + r.notChecked.length, 0),
+      summary: summary(results),
     },
     null,
     2,

@@ -1,0 +1,112 @@
+/**
+ * Who is a tenant, and as whom each applier acts. Flux itself has no notion of a tenant: what it
+ * has is impersonation (kustomize- and helm-controller act as `serviceAccountName`, else as the
+ * `--default-service-account` of their namespace, else as themselves: cluster-admin) and a
+ * kubeConfig that sends an applier's objects to another cluster (fluxcd/pkg runtime/client
+ * impersonator.go: the same impersonation, on the remote). A tenant is what the platform hands a
+ * namespace to, known by evidence, never by where an object happens to sit:
+ * - a namespace labelled `toolkit.fluxcd.io/tenant` (Flux's own convention), or a tenant of
+ *   fleet's repo model;
+ * - a namespace whose appliers act as an account of their own namespace (the shape Flux's
+ *   multi-tenancy docs give a tenant), unless they reach another cluster through a kubeConfig,
+ *   which only the platform holds;
+ * - an applier labelled `toolkit.fluxcd.io/tenant` that acts as an account that is not a
+ *   controller's own (d1-fleet's infra tenant: Kustomizations in flux-system running as flux-infra).
+ * The namespace Flux runs in and Kubernetes' own are never tenant namespaces, whatever their
+ * labels say: a label there would make Flux's controllers tenants.
+ */
+import { isFluxKustomization, isHelmRelease, type Applied } from "./model.js";
+import { defaultServiceAccount, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
+import type { Identity } from "./rbac.js";
+
+export const TENANT_LABEL = "toolkit.fluxcd.io/tenant";
+const KUBERNETES_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+/** The accounts Flux's controllers run as: naming one is acting with the controller's cluster-admin. */
+const CONTROLLER_ACCOUNTS = new Set(["kustomize-controller", "helm-controller"]);
+
+export const nsOf = (a: Applied) => a.obj.metadata?.namespace ?? "default";
+
+/** A remote cluster as an applier names it: `namespace/secret` of its kubeConfig, or its provider. */
+export function kubeConfigTarget(a: Applied): string | undefined {
+  const kc = a.obj.spec?.kubeConfig as { secretRef?: { name?: string }; configMapRef?: { name?: string }; provider?: string } | undefined;
+  if (!kc || typeof kc !== "object") return undefined;
+  const name = kc.secretRef?.name ?? kc.configMapRef?.name;
+  return name ? `${nsOf(a)}/${name}` : `${nsOf(a)}/provider:${kc.provider ?? "unknown"}`;
+}
+
+export interface Applier {
+  at: Applied;
+  controller: Controller;
+  /** The account it names in spec.serviceAccountName, if any. */
+  named?: string;
+  /** Who it acts as; undefined: the controller itself (or, through a kubeConfig, the kubeconfig's identity). */
+  id?: Identity;
+  /** The cluster its objects land on: a remote target, or undefined for this one. */
+  actsOn?: string;
+  tenant: boolean;
+}
+
+export interface Tenancy {
+  platformNamespaces: Set<string>;
+  /** Tenant namespaces of each target ("" for the cluster itself). */
+  tenantNamespaces: Map<string, string[]>;
+  appliers: Applier[];
+}
+
+const key = (t: string | undefined) => t ?? "";
+
+export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespaces: string[]): Tenancy {
+  const platformNamespaces = new Set([lockdown.namespace, ...KUBERNETES_NAMESPACES]);
+  const appliers: Applier[] = objects
+    // Only what this cluster's controllers reconcile: an applier landing on a remote cluster is that cluster's Flux's.
+    .filter((a) => !a.target && (isFluxKustomization(a.obj) || isHelmRelease(a.obj)))
+    .map((a) => {
+      const controller = RECONCILED_BY[a.obj.kind!]!;
+      const named = typeof a.obj.spec?.serviceAccountName === "string" && a.obj.spec.serviceAccountName !== "" ? (a.obj.spec.serviceAccountName as string) : undefined;
+      const sa = named ?? defaultServiceAccount(lockdown, controller);
+      const remote = kubeConfigTarget(a);
+      return { at: a, controller, ...(named ? { named } : {}), ...(sa ? { id: { namespace: nsOf(a), name: sa } } : {}), ...(remote ? { actsOn: remote } : {}), tenant: false };
+    });
+  const tenantNamespaces = new Map<string, Set<string>>();
+  const add = (target: string | undefined, ns: string) => {
+    if (platformNamespaces.has(ns)) return;
+    const set = tenantNamespaces.get(key(target)) ?? new Set<string>();
+    set.add(ns);
+    tenantNamespaces.set(key(target), set);
+  };
+  for (const a of objects)
+    if (a.obj.kind === "Namespace" && a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.metadata.name) add(a.target, a.obj.metadata.name);
+  for (const ns of modelNamespaces) add(undefined, ns);
+  for (const ap of appliers)
+    if (ap.id && !CONTROLLER_ACCOUNTS.has(ap.id.name) && !ap.actsOn) add(undefined, nsOf(ap.at));
+  for (const ap of appliers) {
+    const inTenantNs = tenantNamespaces.get("")?.has(nsOf(ap.at)) ?? false;
+    const labelled = !!ap.at.obj.metadata?.labels?.[TENANT_LABEL] && !!ap.named && !CONTROLLER_ACCOUNTS.has(ap.named);
+    ap.tenant = inTenantNs || labelled;
+  }
+  return {
+    platformNamespaces,
+    tenantNamespaces: new Map([...tenantNamespaces].map(([k, v]) => [k, [...v].sort()])),
+    appliers,
+  };
+}
+
+/** Whether an applier acts with platform authority: as a controller's own account, or as the controller itself. */
+export const actsAsPlatform = (ap: Applier, lockdown: Lockdown) =>
+  ap.id === undefined || (CONTROLLER_ACCOUNTS.has(ap.id.name) && ap.id.namespace === lockdown.namespace);
+
+/**
+ * The tenant reconcilers acting on a target, one per identity (what RBAC judges), plus every
+ * tenant applier that acts as no account at all (each is its own finding).
+ */
+export function tenantReconcilers(t: Tenancy, target: string | undefined): Applier[] {
+  const seen = new Set<string>();
+  return t.appliers.filter((ap) => {
+    if (!ap.tenant || key(ap.actsOn) !== key(target)) return false;
+    if (!ap.id) return true;
+    const k = `${ap.id.namespace}/${ap.id.name}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
