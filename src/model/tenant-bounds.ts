@@ -23,7 +23,7 @@ const CLUSTER_SCOPED = new Set([
 export const isClusterScoped = (o: K8sObject) => CLUSTER_SCOPED.has(o.kind ?? "") || /^Cluster[A-Z]/.test(o.kind ?? "");
 
 /** The controllers' own accounts: naming one is running with the controller's cluster-admin. */
-const CONTROLLER_ACCOUNTS = new Set(["kustomize-controller", "helm-controller"]);
+export const CONTROLLER_ACCOUNTS: ReadonlySet<string> = new Set(["kustomize-controller", "helm-controller"]);
 
 /**
  * Why `obj`, declared in a file of the tenant whose namespace is `namespace`, reaches beyond it,

@@ -18,11 +18,10 @@
 import { isFluxKustomization, isHelmRelease, type Applied } from "./model.js";
 import { defaultServiceAccount, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
 import type { Identity } from "./rbac.js";
+import { CONTROLLER_ACCOUNTS } from "../model/tenant-bounds.js";
+import { RESERVED_NAMESPACES } from "../core/validation.js";
 
 export const TENANT_LABEL = "toolkit.fluxcd.io/tenant";
-const KUBERNETES_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
-/** The accounts Flux's controllers run as: naming one is acting with the controller's cluster-admin. */
-const CONTROLLER_ACCOUNTS = new Set(["kustomize-controller", "helm-controller"]);
 
 export const nsOf = (a: Applied) => a.obj.metadata?.namespace ?? "default";
 
@@ -56,7 +55,7 @@ export interface Tenancy {
 const key = (t: string | undefined) => t ?? "";
 
 export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespaces: string[]): Tenancy {
-  const platformNamespaces = new Set([lockdown.namespace, ...KUBERNETES_NAMESPACES]);
+  const platformNamespaces = new Set([lockdown.namespace, ...RESERVED_NAMESPACES]);
   const appliers: Applier[] = objects
     // Only what this cluster's controllers reconcile: an applier landing on a remote cluster is that cluster's Flux's.
     .filter((a) => !a.target && (isFluxKustomization(a.obj) || isHelmRelease(a.obj)))
