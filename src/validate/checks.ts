@@ -260,13 +260,14 @@ export const CHECKS: Check[] = [
     scope: "cluster",
     title: "Flux objects reference sources only in their own namespace",
     fix: "reference an object in the same namespace (the controllers run, or should run, with --no-cross-namespace-refs=true)",
-    run: (c) =>
-      c.objects
+    run: (c) => {
+      const tenantObjects = new Set(tenantAppliers(c).map((ap) => ap.at));
+      return c.objects
         .filter((a) => group(a.obj).endsWith(".toolkit.fluxcd.io") && RECONCILED_BY[a.obj.kind ?? ""])
         .flatMap((a) => {
           const controller = RECONCILED_BY[a.obj.kind!]!;
           const blocked = noCrossNamespaceRefs(c.lockdown, controller);
-          const tenant = c.tenantNamespaceSet.has(nsOf(a)) || c.appliers.some((ap) => ap.tenant && ap.at === a);
+          const tenant = c.tenantNamespaceSet.has(nsOf(a)) || tenantObjects.has(a);
           if (!blocked && !tenant) return [];
           return crossRefs(a.obj).map((r) => ({
             at: a,
@@ -275,7 +276,8 @@ export const CHECKS: Check[] = [
               ? `${r.field} points into namespace ${r.namespace}, and ${controller} runs with --no-cross-namespace-refs=true: Flux refuses it`
               : `${r.field} points into namespace ${r.namespace}: a tenant reads another namespace's source (refused once the lockdown is on)`,
           }));
-        }),
+        });
+    },
   },
   {
     id: "tenant-source-in-namespace",
@@ -407,6 +409,8 @@ export const CHECKS: Check[] = [
       }
       for (const [k, a] of sources) if (c.tenantNamespaceSet.has(nsOf(a))) tenantSources.set(k, nsOf(a));
       const tenantUrls = new Map([...tenantSources.keys()].map((k) => [urlOf(k), tenantSources.get(k)!] as const).filter(([u]) => !!u));
+      const filesBy = new Map<string, Set<string>>();
+      for (const o of c.objects) if (o.appliedBy) (filesBy.get(o.appliedBy) ?? filesBy.set(o.appliedBy, new Set()).get(o.appliedBy)!).add(o.file);
       const hits: Hit[] = [];
       for (const ap of c.appliers.filter((ap) => !ap.tenant && actsAsPlatform(ap, c.lockdown))) {
         const as = ap.id ? who(ap.id) : ap.controller;
@@ -414,7 +418,7 @@ export const CHECKS: Check[] = [
         const owner = k ? (tenantSources.get(k) ?? tenantUrls.get(urlOf(k))) : undefined;
         if (k && owner) hits.push({ at: ap.at, message: `reads ${k}, the source of tenant namespace ${owner}, and applies it as ${as}: whoever can push there has platform authority` });
         // A directory of this repository a team other than the platform's owns.
-        const files = [...new Set(c.objects.filter((o) => o.appliedBy === ref(ap.at.obj)).map((o) => o.file))];
+        const files = [...(filesBy.get(ref(ap.at.obj)) ?? [])];
         const team = files.map((f) => [f, c.teamOwned(f)] as const).find(([, t]) => t);
         if (team) hits.push({ at: ap.at, message: `applies ${team[0]}, which ${team[1]} owns in CODEOWNERS, as ${as}: that team can approve anything there with platform authority` });
       }
