@@ -103,7 +103,7 @@ describe("fleet validate judges API versions by the pin's own minor", () => {
   it("under v2.1.0 a HelmRelease v2 is not served", async () => {
     const [c] = (await pinned("v2.1.0")).clusters;
     expect(c!.flux).toBe("v2.1.0");
-    expect(c!.findings.filter((f) => f.id === "api-version").map((f) => [f.object, f.message])).toEqual([["HelmRelease/default/ingress", "helm.toolkit.fluxcd.io/v2 is not served by Flux v2.1.0"]]);
+    expect(c!.findings.filter((f) => f.id === "api-version").map((f) => [f.object, f.message])).toEqual([["HelmRelease/default/ingress", "helm.toolkit.fluxcd.io/v2 is not served by Flux v2.1.0: the cluster refuses it"]]);
   });
 
   it("under v2.10.0 it uses 2.9's facts and says so", async () => {
