@@ -221,12 +221,20 @@ describe("the RBAC model", () => {
     ]);
     const g = m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
     expect(g).toHaveLength(1);
-    expect(g[0]!.role).toBe("ClusterRole cluster-admin after impersonating system:serviceaccount:team-a:deployer");
+    expect(g[0]!.role).toBe("ClusterRole cluster-admin after acting as system:serviceaccount:team-a:deployer");
   });
 
   it("edit granted cluster-wide reaches Flux's own reconcilers, and so cluster-admin", async () => {
     const m = new RbacModel([rb("", "edit", [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }], "ClusterRoleBinding")]);
-    expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")[0]!.role).toMatch(/after impersonating system:serviceaccount:flux-system:(kustomize|helm)-controller/);
+    expect(m.canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")[0]!.role).toMatch(/after acting as system:serviceaccount:flux-system:(kustomize|helm)-controller/);
+  });
+
+  it("creating pods or tokens in flux-system is acting as Flux's reconcilers: a pod can mount kustomize-controller's account", async () => {
+    for (const resource of ["pods", "serviceaccounts/token"]) {
+      const role = a({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "r", namespace: "flux-system" }, rules: [{ apiGroups: [""], resources: [resource], verbs: ["create"] }] });
+      const bind = a({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "x", namespace: "flux-system" }, roleRef: { kind: "Role", name: "r" }, subjects: [{ kind: "ServiceAccount", name: "reconciler", namespace: "team-a" }] });
+      expect(new RbacModel([role, bind]).canI(tenant, "create", "rbac.authorization.k8s.io", "clusterrolebindings")[0]?.role, resource).toMatch(/cluster-admin after acting as system:serviceaccount:flux-system:(kustomize|helm)-controller/);
+    }
   });
 
   it("view does not read secrets; a Role's own rules are used", async () => {

@@ -155,14 +155,14 @@ export class RbacModel {
     for (const { as, via } of this.reachable(id)) {
       const grants = this.directCanI(as, verb, group, resource, namespace);
       if (grants.length)
-        return via.length ? grants.map((g) => ({ ...g, role: `${g.role} after impersonating ${via.map(userOf).join(" then ")}` })) : grants;
+        return via.length ? grants.map((g) => ({ ...g, role: `${g.role} after acting as ${via.map(userOf).join(" then ")}` })) : grants;
     }
     return [];
   }
 
   private readonly reach = new Map<string, Array<{ as: Identity; via: Identity[] }>>();
 
-  /** The identity itself, then every account it can impersonate, transitively (breadth first). */
+  /** The identity itself, then every account it can act as, transitively (breadth first). */
   private reachable(id: Identity): Array<{ as: Identity; via: Identity[] }> {
     const key = `${id.namespace}/${id.name}`;
     const cached = this.reach.get(key);
@@ -178,7 +178,12 @@ export class RbacModel {
         if (seen.has(k)) continue;
         let ok = allowed.get(acc.namespace);
         if (ok === undefined) {
-          ok = this.directCanI(as, "impersonate", "", "serviceaccounts", acc.namespace).length > 0;
+          // Three ways to act as another account of a namespace (design 4.5): impersonate it, mint
+          // a token for it, or run a pod that mounts it.
+          ok =
+            this.directCanI(as, "impersonate", "", "serviceaccounts", acc.namespace).length > 0 ||
+            this.directCanI(as, "create", "", "serviceaccounts/token", acc.namespace).length > 0 ||
+            this.directCanI(as, "create", "", "pods", acc.namespace).length > 0;
           allowed.set(acc.namespace, ok);
         }
         if (!ok) continue;
