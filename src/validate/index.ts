@@ -56,7 +56,7 @@ const goTrue = (v: string | undefined) => v !== undefined && /^(1|t|T|TRUE|true|
 export async function validateCluster(opts: ValidateOptions, c: Cluster, builder = new Builder()): Promise<ValidatedCluster> {
   const pin = pinFor(opts.root, c);
   const cluster = c.name;
-  const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder });
+  const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder, self: c.source });
   const objects = walked.objects;
   const rbac = new RbacModel(objects);
   const saFlag = controllerFlag(opts.root, c, objects, "--default-service-account") !== undefined;

@@ -9,6 +9,12 @@ export interface Applied {
   file: string;
   /** The Flux Kustomization that applies it ("" for the cluster's own entrypoint). */
   appliedBy: string;
+  /**
+   * The cluster it lands on when that is not this one: a Kustomization with spec.kubeConfig
+   * applies to another cluster ("<namespace>/<kubeconfig secret>", or "provider:<name>"), and so
+   * does everything those objects apply. Absent for this cluster.
+   */
+  target?: string;
 }
 
 export type Severity = "error" | "warning";
