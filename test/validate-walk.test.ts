@@ -36,23 +36,27 @@ describe("substitution comes before the children are followed", () => {
   it("a child's path with ${ENVIRONMENT} from its parent's substituteFrom ConfigMap is built (d1-fleet)", async () => {
     const root = repo({
       "clusters/staging/runtime-info.yaml": cm("flux-runtime-info", "flux-system", "data:\n  ENVIRONMENT: staging\n"),
-      "clusters/staging/apps-tenant.yaml": sync("apps-tenant", "flux-system", "./tenants/apps", "GitRepository", "flux-system", "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: flux-runtime-info\n"),
-      "tenants/apps/kustomization.yaml": `${KZ}resources:\n  - sync.yaml\n`,
+      "clusters/staging/apps-tenant.yaml": sync("apps-tenant", "flux-system", "./tenants/apps", "GitRepository", "flux-system", "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: flux-runtime-info\n      - kind: ConfigMap\n        name: team-vars\n"),
+      "tenants/apps/kustomization.yaml": `${KZ}resources:\n  - sync.yaml\n  - team.yaml\n`,
       "tenants/apps/sync.yaml": `${sync("backend", "flux-system", "./components/backend/${ENVIRONMENT}")}---\n${sync("frontend", "flux-system", "./components/frontend", "GitRepository", "apps-${ENVIRONMENT}")}`,
+      "tenants/apps/team.yaml": cm("team", "flux-system", "data:\n  name: ${TEAM}\n"),
       "components/backend/staging/kustomization.yaml": `${KZ}resources:\n  - cm.yaml\n`,
-      "components/backend/staging/cm.yaml": cm("backend", "backend"),
+      // Applied a level below the Kustomization that reads it: found once the walk is done.
+      "components/backend/staging/cm.yaml": cm("team-vars", "flux-system", "data:\n  TEAM: payments\n"),
     });
     const w = await walk(root, "clusters/staging");
     expect(w.buildErrors).toEqual([]);
     expect(listed(w)).toEqual([
       "ConfigMap/flux-system/flux-runtime-info <- cluster @clusters/staging/runtime-info.yaml",
       "Kustomization/flux-system/apps-tenant <- cluster @clusters/staging/apps-tenant.yaml",
+      "ConfigMap/flux-system/team <- Kustomization/flux-system/apps-tenant @tenants/apps/team.yaml",
       "Kustomization/flux-system/backend <- Kustomization/flux-system/apps-tenant @tenants/apps/sync.yaml",
       "Kustomization/flux-system/frontend <- Kustomization/flux-system/apps-tenant @tenants/apps/sync.yaml",
-      "ConfigMap/backend/backend <- Kustomization/flux-system/backend @components/backend/staging/cm.yaml",
+      "ConfigMap/flux-system/team-vars <- Kustomization/flux-system/backend @components/backend/staging/cm.yaml",
     ]);
     expect(w.notChecked).toEqual(["GitRepository/flux-system/apps-staging (source of Kustomization/flux-system/frontend)"]);
-    expect(w.unresolved).toEqual([]);
+    expect(w.objects.find((a) => a.obj.metadata?.name === "team")!.obj.data).toEqual({ name: "payments" });
+    expect([w.unresolved, w.missingVarSources]).toEqual([[], []]);
   });
 });
 

@@ -32,7 +32,11 @@ export interface SourceContext {
   run: object;
 }
 
-/** Flux installs the sync source in flux-system, named flux-system (bootstrap; the operator always). */
+/**
+ * The sync source lives in flux-system, named flux-system: flux bootstrap's default, and the Flux
+ * Operator names it after the FluxInstance's namespace (flux-system). Cluster.source carries no
+ * namespace, so a bootstrap into another namespace is not recognised.
+ */
 const FLUX_NS = "flux-system";
 export const selfKey = (self: SyncSource | undefined) => `${self?.kind ?? "GitRepository"}/${FLUX_NS}/${self?.name ?? FLUX_NS}`;
 
@@ -111,6 +115,7 @@ async function generated(ns: string, name: string, ctx: SourceContext): Promise<
     if (typeof plain === "string") return { why: `${g}: artifact ${name} copies ${String(c.from)} -> ${String(c.to)}, ${plain}; validate does not reproduce it` };
     const src = aliases.get(plain.alias);
     if (!src) return { why: `${g}: artifact ${name} copies from @${plain.alias}, which is not one of its sources` };
+    if (src.kind === "ExternalArtifact") return { why: `${g}: artifact ${name} copies from ExternalArtifact/${src.ns}/${src.name}, another generated artifact` };
     const at = await locate(src.kind, src.ns, src.name, ctx);
     if (!at || "why" in at || at.files) return { why: `${g}: artifact ${name} copies from ${src.kind}/${src.ns}/${src.name}, which is not this repository` };
     plan.push({ root: at.root, copy: plain });
@@ -183,6 +188,8 @@ function materialise(plan: Array<{ root: string; copy: PlainCopy }>, run: object
       if (depth > 64) return;
       const abs = path.join(at.abs, rel);
       for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+        // A GitRepository's artifact holds the tree, not git's own directory.
+        if (e.name === ".git") continue;
         const r = rel ? `${rel}/${e.name}` : e.name;
         const top = rel === "";
         if (copy.glob && top && !copy.glob.test(e.name)) continue;
