@@ -228,11 +228,14 @@ describe("who is a tenant", () => {
     write(repo, "tenants/a.yaml", docs(...bare("team-a")));
     write(repo, "tenants/b.yaml", docs(...bare("team-b")));
     const results = await validateRepo({ root: repo, sources: new Map() });
-    expect(said(results).filter((f) => !f.startsWith("lockdown "))).toEqual([
-      "isolation-cluster-scope Kustomization/team-a/team-a",
-      "isolation-cluster-scope Kustomization/team-b/team-b",
-      "tenant-service-account Kustomization/team-a/team-a",
-      "tenant-service-account Kustomization/team-b/team-b",
+    expect(said(results).filter((f) => !f.startsWith("lockdown "))).toEqual(["tenant-service-account Kustomization/team-a/team-a", "tenant-service-account Kustomization/team-b/team-b"]);
+    expect(results[0]!.findings.find((f) => f.id === "tenant-service-account")!.message).toMatch(/namespace team-a is labelled toolkit\.fluxcd\.io\/tenant: team-a.*acts as kustomize-controller itself, cluster-admin/);
+    // Both in the isolation report, each acting as the controller: nothing de-duplicated away.
+    const r = await fleet(["validate", "--json"], { cwd: repo });
+    const iso = (JSON.parse(r.stdout) as { clusters: Array<{ isolation: Array<{ identity: string; createClusterRoleBindings: boolean }> }> }).clusters[0]!.isolation;
+    expect(iso).toEqual([
+      { identity: "kustomize-controller (for Kustomization/team-a/team-a)", createClusterRoleBindings: true, readSecretsOf: ["team-b"] },
+      { identity: "kustomize-controller (for Kustomization/team-b/team-b)", createClusterRoleBindings: true, readSecretsOf: ["team-a"] },
     ]);
     // With tenants on the cluster, the missing lockdown is an error, not hardening.
     expect(results[0]!.findings.filter((f) => f.id === "lockdown").every((f) => f.severity === "error")).toBe(true);
@@ -293,5 +296,86 @@ describe("what validate prints on every exit", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1 cluster: 0 errors, 0 warnings; no findings in what was checked; 1 not checked\n?$/);
     expect(r.stdout).not.toMatch(/clean/);
+  });
+});
+
+describe("built as Flux builds: substitution, components, sources, remote clusters", () => {
+  it("a child's path with ${ENVIRONMENT} is resolved by its parent's postBuild before it is followed", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/prod", "./clusters/prod", { lockdown: "default" });
+    write(repo, "clusters/prod/kustomization.yaml", kz(["flux-system", "vars.yaml", "apps.yaml"]));
+    write(repo, "clusters/prod/vars.yaml", docs({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "runtime-info", namespace: "flux-system" }, data: { ENVIRONMENT: "production" } }));
+    write(repo, "clusters/prod/apps.yaml", docs(flux("apps", "flux-system", { ...platform, path: "./apps", postBuild: { substituteFrom: [{ kind: "ConfigMap", name: "runtime-info" }] } })));
+    write(repo, "apps/kustomization.yaml", kz(["backend.yaml"]));
+    write(repo, "apps/backend.yaml", docs(flux("backend", "flux-system", { ...platform, path: "./components/backend/${ENVIRONMENT}" })));
+    write(repo, "components/backend/production/kustomization.yaml", kz(["cm.yaml"]));
+    write(repo, "components/backend/production/cm.yaml", docs({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "backend", namespace: "default" } }));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(said(results)).toEqual(["cluster-entry-only-points ConfigMap/flux-system/runtime-info"]);
+    expect(results[0]!.objects.some((a) => a.file === "components/backend/production/cm.yaml")).toBe(true);
+  });
+
+  it("a component a Kustomization adds with spec.components is built: its ClusterRoleBinding for a tenant is an error", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/c", "./clusters/c", { lockdown: "default" });
+    write(repo, "clusters/c/kustomization.yaml", kz(["flux-system", "tenants.yaml"]));
+    write(repo, "clusters/c/tenants.yaml", docs(flux("tenants", "flux-system", { ...platform, path: "./tenants", components: ["../components/escalate"] })));
+    write(repo, "tenants/kustomization.yaml", kz(["team-f.yaml"]));
+    write(repo, "tenants/team-f.yaml", docs(...tenant("team-f")));
+    write(repo, "components/escalate/kustomization.yaml", stringify({ apiVersion: "kustomize.config.k8s.io/v1alpha1", kind: "Component", resources: ["crb.yaml"] }));
+    write(repo, "components/escalate/crb.yaml", docs(binding("ClusterRoleBinding", "team-f-admin", undefined, "cluster-admin", { name: "reconciler", namespace: "team-f" })));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(said(results)).toEqual([
+      "isolation-cluster-scope ClusterRoleBinding/team-f-admin",
+      "tenant-cluster-binding ClusterRoleBinding/team-f-admin",
+    ]);
+  });
+
+  it("a FluxInstance cluster syncing this repository as an OCI artifact: its Kustomizations are followed, its multitenant lockdown read", async () => {
+    const repo = tmpDir();
+    write(repo, "clusters/eu/flux-system/flux-instance.yaml", docs({
+      apiVersion: "fluxcd.controlplane.io/v1", kind: "FluxInstance", metadata: { name: "flux", namespace: "flux-system" },
+      spec: { distribution: { version: "2.9.x", registry: "ghcr.io/fluxcd" }, components: CONTROLLERS, cluster: { multitenant: true, tenantDefaultServiceAccount: "flux" }, sync: { kind: "OCIRepository", url: "oci://ghcr.io/acme/fleet", ref: "latest", path: "clusters/eu" } },
+    }));
+    write(repo, "clusters/eu/tenants.yaml", docs({ ...flux("tenants", "flux-system", { ...platform, path: "./tenants" }), spec: { ...platform, interval: "10m", prune: true, path: "./tenants", sourceRef: { kind: "OCIRepository", name: "flux-system" } } }));
+    write(repo, "tenants/kustomization.yaml", kz(["team-g.yaml"]));
+    write(repo, "tenants/team-g.yaml", docs(...tenant("team-g", { serviceAccountName: undefined })));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(results.map((r) => `${r.name} ${r.pin}`)).toEqual(["eu 2.9.x"]);
+    // The operator's lockdown: the tenant without an account acts as team-g:flux.
+    expect(said(results)).toEqual(["tenant-service-account Kustomization/team-g/team-g"]);
+    expect(results[0]!.findings[0]!.message).toMatch(/acts as team-g:flux/);
+  });
+
+  it("a ResourceSet is listed as not checked, and the run is not called clean", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/c", "./clusters/c", { lockdown: "default" });
+    write(repo, "clusters/c/kustomization.yaml", kz(["flux-system", "tenants.yaml"]));
+    write(repo, "clusters/c/tenants.yaml", docs(flux("tenants", "flux-system", { ...platform, path: "./tenants" })));
+    write(repo, "tenants/kustomization.yaml", kz(["apps.yaml"]));
+    write(repo, "tenants/apps.yaml", docs({ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", metadata: { name: "apps", namespace: "flux-system" }, spec: { inputs: [{ tenant: "team-h" }], resources: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "<< inputs.tenant >>" } }] } }));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(said(results)).toEqual([]);
+    expect(results[0]!.notChecked.some((n) => n.startsWith("ResourceSet/flux-system/apps"))).toBe(true);
+    const r = await fleet(["validate"], { cwd: repo });
+    expect(r.stdout).toMatch(/no findings in what was checked; 1 not checked/);
+  });
+
+  it("a hub applying to spokes through kubeConfig: each spoke is its own target, nothing is a duplicate, and RBAC is judged where it lands", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "hub", "./hub");
+    const spoke = (env: string) => docs(
+      namespace(env),
+      { ...flux("tenants", env, { path: "./deploy/tenants", kubeConfig: { secretRef: { name: "cluster-kubeconfig" } }, postBuild: { substitute: { CLUSTER_NAME: env } } }) },
+    );
+    write(repo, "hub/staging.yaml", spoke("staging"));
+    write(repo, "hub/production.yaml", spoke("production"));
+    write(repo, "deploy/tenants/kustomization.yaml", kz(["podinfo.yaml"]));
+    write(repo, "deploy/tenants/podinfo.yaml", docs(namespace("podinfo", "dev-team"), binding("ClusterRoleBinding", "flux-${CLUSTER_NAME}", undefined, "view", { name: "flux", namespace: "podinfo" })));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(results.map((r) => `${r.name} ${r.target ?? "-"}`)).toEqual(["hub -", "hub production/cluster-kubeconfig", "hub staging/cluster-kubeconfig"]);
+    // No lockdown on the hub: reading flux-system's source from production/ is allowed, and the hub's Kustomizations are the platform's.
+    expect(said(results).filter((f) => !f.startsWith("lockdown "))).toEqual(["cluster-entry-only-points Namespace/production", "cluster-entry-only-points Namespace/staging"]);
+    expect(results[1]!.objects.map((a) => `${a.obj.kind}/${a.obj.metadata?.name}`).sort()).toEqual(["ClusterRoleBinding/flux-production", "Namespace/podinfo"]);
   });
 });

@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments, stringify } from "yaml";
-import { inspectBuild, kustomizationFileOf, resolveInside, type ParseCache, type Remote } from "./inputs.js";
+import { inspectBuild, kustomizationFileOf, remoteRef, resolveInside, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 
 export class BuildError extends Error {}
@@ -38,6 +38,10 @@ export interface BuildRequest {
   patches?: unknown[];
   /** Build these repo-relative resources instead of the path's own kustomization. */
   resources?: string[];
+  /** A Flux Kustomization's spec.components: kustomize Components, relative to `path`. */
+  components?: string[];
+  /** spec.ignoreMissingComponents: a component that does not exist is left out. */
+  ignoreMissingComponents?: boolean;
 }
 
 export interface Built {
@@ -101,6 +105,27 @@ function generatedResources(dir: string): string[] {
   return out;
 }
 
+/**
+ * spec.components as kustomize-controller takes them (fluxcd/pkg kustomize/kustomize_generator.go,
+ * GenerateManifest): each must be local and relative (else the build fails), joined to spec.path,
+ * and left out where missing only under ignoreMissingComponents; the controller appends them to
+ * the path's own kustomization, after its components. Here they go into the wrapping overlay,
+ * with targetNamespace and patches, which then apply to what the components add, as in Flux.
+ * Where this differs: in Flux the path's own transformers (its namespace, labels, prefixes) also
+ * reach the components' objects and run after the components; here they do not, and run before.
+ */
+function fluxComponents(req: BuildRequest): string[] {
+  const out: string[] = [];
+  for (const c of req.components ?? []) {
+    const s = String(c);
+    if (remoteRef(s, "base") || /^(gh:|file:\/\/)/i.test(s) || path.posix.isAbsolute(s)) throw new BuildError(`spec.components '${s}' must be local and relative: kustomize-controller refuses it`);
+    const rel = path.posix.join(req.path, s);
+    if (req.ignoreMissingComponents && !fs.existsSync(path.join(req.root, rel))) continue;
+    out.push(rel);
+  }
+  return out;
+}
+
 /** A Flux Kustomization's spec.patches as the controller passes them on: a patch and its target, nothing else. */
 const SELECTOR = ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"];
 function fluxPatches(patches: unknown[]): unknown[] {
@@ -114,7 +139,8 @@ function fluxPatches(patches: unknown[]): unknown[] {
 const duration = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 let tmpRoot: string | undefined;
-function tempDir(): string {
+/** A fresh directory of this run's own, removed when the process ends. */
+export function tempDir(): string {
   tmpRoot ??= fs.mkdtempSync(path.join(os.tmpdir(), "fleet-validate-"));
   return fs.mkdtempSync(path.join(tmpRoot, "b-"));
 }
@@ -141,7 +167,7 @@ export class Builder {
   }
 
   build(req: BuildRequest): Promise<Built[]> {
-    const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? []]);
+    const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? [], req.components ?? [], !!req.ignoreMissingComponents]);
     let p = this.cache.get(key);
     if (!p) {
       p = this.withSlot(() => this.buildNow(req));
@@ -170,13 +196,14 @@ export class Builder {
     const realRoot = fs.realpathSync(req.root);
     const own = kustomizationFileOf(at.abs) !== undefined;
     const targets = req.resources ?? (own ? [req.path] : generatedResources(at.abs).map((p) => path.relative(realRoot, p)));
-    const inputs = inspectBuild(req.root, targets, this.parsed);
+    const components = fluxComponents(req);
+    const inputs = inspectBuild(req.root, targets, this.parsed, components);
     if (inputs.problems.length) throw new BuildError(inputs.problems.join("; "));
     if (inputs.remotes.length) throw new RemoteBases(inputs.remotes);
     let target = at.abs;
     let tmp: string | undefined;
     // A wrapping overlay only where Flux changes the build or must generate the kustomization.
-    if (!own || req.targetNamespace || req.patches?.length || req.resources) {
+    if (!own || req.targetNamespace || req.patches?.length || req.resources || components.length) {
       tmp = tempDir();
       const overlay: Record<string, unknown> = {
         apiVersion: "kustomize.config.k8s.io/v1beta1",
@@ -185,6 +212,7 @@ export class Builder {
       };
       if (req.targetNamespace) overlay.namespace = String(req.targetNamespace);
       if (req.patches?.length) overlay.patches = fluxPatches(req.patches);
+      if (inputs.components.length) overlay.components = inputs.components.map((p) => path.relative(tmp!, p));
       fs.writeFileSync(path.join(tmp, "kustomization.yaml"), stringify(overlay));
       target = tmp;
     }

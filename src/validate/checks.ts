@@ -232,9 +232,11 @@ export const CHECKS: Check[] = [
         .filter((ap) => !ap.named)
         .map((ap) => ({
           at: ap.at,
-          message: ap.id
-            ? `has no serviceAccountName; under the lockdown it acts as ${who(ap.id)}, the namespace's shared default account, not a reconciler of its own`
-            : `has no serviceAccountName and ${ap.controller} runs without --default-service-account: it applies with the controller's cluster-admin`,
+          message: `a tenant's (${ap.why}), and ${
+            ap.id
+              ? `has no serviceAccountName; under the lockdown it acts as ${who(ap.id)}, the namespace's shared default account, not a reconciler of its own`
+              : `has no serviceAccountName and ${ap.controller} runs without --default-service-account: it acts as ${ap.controller} itself, cluster-admin`
+          }`,
         })),
   },
   {
@@ -332,9 +334,9 @@ export const CHECKS: Check[] = [
     title: "a tenant reconciler cannot create ClusterRoleBindings",
     fix: "remove the binding that grants it; bind the tenant to admin in its namespace only",
     run: (c) =>
-      c.tenants.flatMap(({ at, id, controller, actsOn }) => {
-        if (!id)
-          return [{ at, message: actsOn ? `acts on ${actsOn} with the kubeconfig's own identity (no serviceAccountName, no --default-service-account)` : `applies as ${controller} itself (no serviceAccountName, no --default-service-account): it can do anything` }];
+      // A tenant applier acting as the controller itself is tenant-service-account's finding; here, what RBAC grants.
+      c.tenants.flatMap(({ id }) => {
+        if (!id) return [];
         const g = c.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
         return g.length ? [{ at: g[0]!.binding, message: `kubectl auth can-i create clusterrolebindings --as=system:serviceaccount:${who(id)}: yes, through ${g[0]!.role}` }] : [];
       }),
@@ -477,17 +479,18 @@ export const CHECKS: Check[] = [
       // Strict from 2.9 unless the gate says otherwise; the gate, where set, is what the controller does.
       const gate = featureGate(c.lockdown, "kustomize-controller", "StrictPostBuildSubstitutions");
       const strict = gate ?? (c.version.facts !== undefined ? strictSubstitution(c.version.facts) : undefined);
-      return c.walked.unresolved.map((u) => ({
-        at: u,
-        severity: strict ? ("error" as const) : ("warning" as const),
-        message: `\${${u.names.join("}, ${")}} has no value and no default${
-          strict
+      const why =
+        strict === undefined
+          ? " (the cluster's Flux version is not known: from 2.9 this fails the build, before it an empty string is substituted)"
+          : strict
             ? ` (kustomize-controller substitutes strictly${gate === undefined ? ` under Flux ${c.version.shown}` : ""}: the build fails)`
-            : strict === false
-              ? " (Flux substitutes an empty string)"
-              : " (the cluster's Flux version is not known: from 2.9 this fails the build, before it an empty string is substituted)"
-        }`,
-      }));
+            : " (Flux substitutes an empty string)";
+      return c.walked.unresolved.map((u) => {
+        const vars = `\${${u.names.join("}, ${")}}`;
+        // No variable defined: Flux does not substitute at all, and the text lands as written.
+        if (u.literal) return { at: u, message: `${vars} reaches the cluster as written: its Kustomization's postBuild defines no variable, so Flux substitutes nothing` };
+        return { at: u, severity: strict ? ("error" as const) : ("warning" as const), message: `${vars} has no value and no default${why}` };
+      });
     },
   },
   {

@@ -1,15 +1,22 @@
 /**
  * Walk a cluster as Flux would: build its sync path, then every Flux Kustomization found in
- * what it applies whose source is this repository (or a directory given with --source), level
- * by level with builds in parallel, and apply postBuild substitution to what each one builds.
+ * what it applies whose source is this repository (sources.ts; or a directory given with
+ * --source), level by level with builds in parallel. Each level's postBuild substitution is
+ * applied before its Kustomizations are followed (a child's path may hold `${var}`), with the
+ * variables the cluster applies so far; once the walk is done, every level is substituted again
+ * with everything the cluster applies, for the findings (a ConfigMap may come from a later level).
+ * What lands on another cluster (spec.kubeConfig) is marked with its target and not followed
+ * there; ResourceSets are listed as not expanded.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { BuildError, pool, RemoteBases, type Builder, type Built } from "./build.js";
 import { readInside, remoteRef, type Remote } from "./inputs.js";
-import { isFluxKustomization, ref, type Applied, type K8sObject } from "./model.js";
+import { isFlux, isFluxKustomization, ref, type Applied, type K8sObject } from "./model.js";
+import { locate } from "./sources.js";
 import { substituteObject, variablesFor } from "./substitute.js";
+import type { SyncSource } from "../model/clusters.js";
 import { fluxPath } from "../model/flux-path.js";
 
 export interface Walked {
@@ -20,7 +27,8 @@ export interface Walked {
   remotes: Array<{ at: { obj: K8sObject; file: string }; path: string; remote: Remote }>;
   /** Kustomizations whose spec.path leaves their source, and where Flux would resolve it inside. */
   outside: Array<{ at: Applied; path: string; inside: string }>;
-  unresolved: Array<{ obj: K8sObject; file: string; names: string[] }>;
+  /** `literal`: no variable was defined, so Flux does not substitute and the text lands as written. */
+  unresolved: Array<{ obj: K8sObject; file: string; names: string[]; literal?: boolean }>;
   missingVarSources: Array<{ ks: Applied; kind: string; name: string }>;
 }
 
@@ -32,6 +40,8 @@ export interface WalkOptions {
   /** `namespace/name` of a source -> local directory holding its content. */
   sources: Map<string, string>;
   builder: Builder;
+  /** The cluster's own sync source (Cluster.source): this repository, whatever its kind. */
+  self?: SyncSource;
 }
 
 /**
@@ -66,19 +76,55 @@ function unbootstrapped(root: string, entry: string): { resources: string[]; rem
   return { resources, remotes };
 }
 
-/** The source the cluster syncs itself from: what gotk-sync names, flux-system by default. */
-const SELF = "GitRepository/flux-system/flux-system";
+/** What validate does not expand, and why: listed as not checked wherever the cluster applies one. */
+const NOT_EXPANDED: Array<{ kind: string; group: string; why: string }> = [
+  { kind: "ResourceSet", group: "fluxcd.controlplane.io", why: "not expanded; its templates are not checked" },
+  { kind: "ResourceSetInputProvider", group: "fluxcd.controlplane.io", why: "not expanded; the inputs it provides are not checked" },
+];
+
+/** The cluster a Kustomization applies to when spec.kubeConfig names another one. */
+function kubeConfigTarget(ks: K8sObject): string | undefined {
+  const kc = ks.spec?.kubeConfig as { secretRef?: { name?: string }; configMapRef?: { name?: string }; provider?: string } | undefined;
+  if (!kc || typeof kc !== "object") return undefined;
+  const ns = ks.metadata?.namespace ?? "default";
+  if (kc.secretRef?.name) return `${ns}/${kc.secretRef.name}`;
+  if (kc.provider) return `provider:${kc.provider}`;
+  if (kc.configMapRef?.name) return `${ns}/${kc.configMapRef.name}`;
+  return `${ns}/${ks.metadata?.name ?? "?"}`;
+}
+
+/** One Kustomization's build (or the entrypoint's), as built, and the objects made of it. */
+interface Level {
+  built: Built[];
+  by?: Applied;
+  applied: Applied[];
+  /** The variables it was last substituted with, and what they left unresolved. */
+  used?: string;
+  missing?: Walked["unresolved"];
+}
+
+/** The objects on each cluster (by target; "" for this one), as variable sources. */
+function byTarget(objects: Applied[]): Map<string, K8sObject[]> {
+  const m = new Map<string, K8sObject[]>();
+  for (const a of objects) {
+    const list = m.get(a.target ?? "") ?? [];
+    list.push(a.obj);
+    m.set(a.target ?? "", list);
+  }
+  return m;
+}
 
 export async function walkCluster(opts: WalkOptions): Promise<Walked> {
   const out: Walked = { objects: [], notChecked: [], buildErrors: [], remotes: [], outside: [], unresolved: [], missingVarSources: [] };
   const entry = opts.entry;
   const cluster = { obj: { kind: "Cluster", metadata: { name: opts.cluster } }, file: entry };
-  const raw: Array<{ built: Built[]; by?: Applied }> = [];
+  const levels: Level[] = [];
   const pre = unbootstrapped(opts.root, entry);
   if (pre) out.notChecked.push(`flux-system of cluster ${opts.cluster}: not bootstrapped yet (no gotk-components.yaml or gotk-sync.yaml); the controllers' lockdown is checked once it is`);
+  let first: Built[];
   try {
     if (pre?.remotes.length) throw new RemoteBases(pre.remotes);
-    raw.push({ built: await opts.builder.build({ root: opts.root, path: entry, ...(pre ? { resources: pre.resources } : {}) }) });
+    first = await opts.builder.build({ root: opts.root, path: entry, ...(pre ? { resources: pre.resources } : {}) });
   } catch (e) {
     if (e instanceof RemoteBases) for (const remote of e.remotes) out.remotes.push({ at: cluster, path: entry, remote });
     else if (e instanceof BuildError) out.buildErrors.push({ at: cluster, message: `${entry}: ${e.message}` });
@@ -86,18 +132,37 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
     return out;
   }
   const seen = new Set<string>();
-  let frontier: Applied[] = raw[0]!.built.map((b) => ({ obj: b.obj, file: b.file, appliedBy: "" }));
-  for (const a of frontier) out.objects.push(a);
+  const listed = new Set<string>();
+  const notChecked = (line: string) => {
+    if (!listed.has(line)) out.notChecked.push(line);
+    listed.add(line);
+  };
+  const admit = (level: Level) => {
+    levels.push(level);
+    out.objects.push(...level.applied);
+    for (const a of level.applied) {
+      const n = NOT_EXPANDED.find((x) => isFlux(a.obj, x.kind, x.group));
+      if (n) notChecked(`${ref(a.obj)}: ${n.why}`);
+    }
+  };
+  admit({ built: first, applied: first.map((b) => ({ obj: b.obj, file: b.file, appliedBy: "" })) });
+  let frontier = levels[0]!.applied;
   while (frontier.length > 0) {
-    const todo: Array<{ ks: Applied; root: string; path: string }> = [];
+    const todo: Array<{ ks: Applied; root: string; path: string; files?: Map<string, string> }> = [];
+    const here = out.objects.filter((a) => !a.target);
     for (const ks of frontier.filter((a) => isFluxKustomization(a.obj))) {
+      if (ks.target) {
+        notChecked(`${ref(ks.obj)}: applied to cluster ${ks.target}, whose own Flux reconciles it; not followed`);
+        continue;
+      }
       const spec = ks.obj.spec ?? {};
       const src = spec.sourceRef ?? {};
-      const srcKey = `${src.kind ?? "GitRepository"}/${src.namespace ?? ks.obj.metadata?.namespace ?? "default"}/${src.name}`;
-      const mapped = opts.sources.get(`${src.namespace ?? ks.obj.metadata?.namespace ?? "default"}/${src.name}`);
-      const root = srcKey === SELF ? opts.root : mapped;
-      if (!root) {
-        if (src.name) out.notChecked.push(`${srcKey} (source of ${ref(ks.obj)})`);
+      const kind = String(src.kind ?? "GitRepository");
+      const ns = String(src.namespace ?? ks.obj.metadata?.namespace ?? "default");
+      const srcKey = `${kind}/${ns}/${src.name}`;
+      const at = src.name ? await locate(kind, ns, String(src.name), { root: opts.root, self: opts.self, sources: opts.sources, objects: here, run: opts.builder }) : undefined;
+      if (!at || "why" in at) {
+        if (src.name) notChecked(`${srcKey} (source of ${ref(ks.obj)})${at ? `: ${at.why}` : ""}`);
         continue;
       }
       const { path, inside } = fluxPath(spec.path);
@@ -105,21 +170,25 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
         out.outside.push({ at: ks, path: String(spec.path), inside });
         continue;
       }
-      const key = `${srcKey}@${root}@${path}`;
-      if (seen.has(key) || (root === opts.root && path.replace(/\/$/, "") === entry)) continue;
+      // Each Kustomization is followed once (a cycle stops here); two that apply the same path are
+      // both followed, as Flux applies both: on two clusters, or twice on one (a duplicate).
+      const key = `${ks.target ?? ""}|${ref(ks.obj)}`;
+      if (seen.has(key) || (at.root === opts.root && path.replace(/\/$/, "") === entry)) continue;
       seen.add(key);
-      todo.push({ ks, root, path });
+      todo.push({ ks, root: at.root, path, ...(at.files ? { files: at.files } : {}) });
     }
     // The builder bounds kubectl to one per core across clusters; here every build is asked at once.
     const results = await pool(todo, todo.length, async (t) => {
+      const spec = t.ks.obj.spec ?? {};
       try {
         return {
           t,
           built: await opts.builder.build({
             root: t.root,
             path: t.path,
-            targetNamespace: t.ks.obj.spec?.targetNamespace,
-            patches: t.ks.obj.spec?.patches,
+            targetNamespace: spec.targetNamespace,
+            patches: spec.patches,
+            ...(Array.isArray(spec.components) ? { components: spec.components.map(String), ignoreMissingComponents: spec.ignoreMissingComponents === true } : {}),
           }),
         };
       } catch (e) {
@@ -129,30 +198,47 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
         return { t, built: [] as Built[] };
       }
     });
-    frontier = [];
+    const fresh: Level[] = [];
     for (const { t, built } of results) {
-      raw.push({ built, by: t.ks });
-      const applied = built.map((b) => ({ obj: b.obj, file: b.file, appliedBy: ref(t.ks.obj) }));
-      out.objects.push(...applied);
-      frontier.push(...applied);
+      const target = kubeConfigTarget(t.ks.obj) ?? t.ks.target;
+      // A generated artifact's files are named by where they were copied from.
+      const file = (f: string) => t.files?.get(f) ?? f;
+      const level: Level = { built, by: t.ks, applied: built.map((b) => ({ obj: b.obj, file: file(b.file), appliedBy: ref(t.ks.obj), ...(target ? { target } : {}) })) };
+      admit(level);
+      fresh.push(level);
     }
+    // Substituted before the next level is followed: with what the cluster applies so far.
+    const sources = byTarget(out.objects);
+    for (const level of fresh) substitute(level, sources);
+    frontier = fresh.flatMap((l) => l.applied);
   }
-  // Substitution last: a ConfigMap a Kustomization reads may come from any level.
-  const all = out.objects.map((a) => a.obj);
-  out.objects = [];
-  for (const { built, by } of raw) {
-    const post = by?.obj.spec?.postBuild;
-    if (!by || !post) {
-      out.objects.push(...built.map((b) => ({ obj: b.obj, file: b.file, appliedBy: by ? ref(by.obj) : "" })));
-      continue;
-    }
-    const { vars, absent } = variablesFor(by.obj, all);
-    for (const a of absent) out.missingVarSources.push({ ks: by, ...a });
-    for (const b of built) {
-      const { obj, missing } = substituteObject(b.obj, vars);
-      if (missing.length) out.unresolved.push({ obj: b.obj, file: b.file, names: missing });
-      out.objects.push({ obj, file: b.file, appliedBy: ref(by.obj) });
-    }
+  // Again with everything the cluster applies, for the findings: nothing is followed anew.
+  const sources = byTarget(out.objects);
+  for (const level of levels) {
+    const { missing, absent } = substitute(level, sources);
+    for (const a of absent) out.missingVarSources.push({ ks: level.by!, ...a });
+    out.unresolved.push(...missing);
   }
   return out;
+}
+
+/**
+ * Substitute a level's objects as its Kustomization's postBuild says, with the variables the
+ * objects on its own cluster give; unchanged variables leave the level as it is.
+ */
+function substitute(level: Level, sources: Map<string, K8sObject[]>): { missing: Walked["unresolved"]; absent: Array<{ kind: string; name: string }> } {
+  const post = level.by?.obj.spec?.postBuild;
+  if (!level.by || !post) return { missing: [], absent: [] };
+  const { vars, absent, active } = variablesFor(level.by.obj, sources.get(level.by.target ?? "") ?? []);
+  const used = JSON.stringify([active, vars]);
+  if (level.used === used) return { missing: level.missing!, absent };
+  const missing: Walked["unresolved"] = [];
+  level.built.forEach((b, i) => {
+    const { obj, missing: names } = substituteObject(b.obj, vars, active);
+    if (names.length) missing.push({ obj: b.obj, file: level.applied[i]!.file, names, ...(active ? {} : { literal: true }) });
+    level.applied[i]!.obj = obj;
+  });
+  level.used = used;
+  level.missing = missing;
+  return { missing, absent };
 }

@@ -65,7 +65,7 @@ export async function validateCluster(opts: ValidateOptions, c: Cluster, builder
   const version = versionFor(opts.root, c);
   const cluster = c.name;
   const cs = new ChangeSet(opts.root);
-  const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder });
+  const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder, self: c.source });
   const lockdown = readLockdown(cs, c, walked.objects);
   const files = tenantFilesOf(opts.root);
   const tenancy = readTenancy(walked.objects, lockdown, files.map((t) => t.namespace));

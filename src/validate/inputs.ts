@@ -34,6 +34,8 @@ export interface Remote {
 export interface Inputs {
   /** Where each target resolved to: real absolute paths inside the repository. */
   targets: string[];
+  /** Where each component resolved to (real absolute directories inside the repository). */
+  components: string[];
   /** Every resource file the build reads (real absolute paths), for finding where objects came from. */
   resourceFiles: string[];
   remotes: Remote[];
@@ -103,12 +105,22 @@ export function readInside(root: string, rel: string): string | undefined {
 
 /**
  * Check what building these repo-relative targets (kustomization directories or resource files)
- * reads, following every kustomization they reach.
+ * and components (a Flux Kustomization's spec.components, repo-relative) reads, following every
+ * kustomization they reach.
  */
-export function inspectBuild(root: string, targets: string[], cache: ParseCache = new Map()): Inputs {
+export function inspectBuild(root: string, targets: string[], cache: ParseCache = new Map(), components: string[] = []): Inputs {
   const realRoot = realpathOr(root);
-  if (!realRoot) return { targets: [], resourceFiles: [], remotes: [], problems: [`${root} does not exist`] };
-  const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], resourceFiles: [], remotes: [], problems: [] } };
+  if (!realRoot) return { targets: [], components: [], resourceFiles: [], remotes: [], problems: [`${root} does not exist`] };
+  const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], components: [], resourceFiles: [], remotes: [], problems: [] } };
+  for (const c of components) {
+    const r = resolveFrom(realRoot, realRoot, c);
+    if ("problem" in r) w.out.problems.push(`spec.components: ${c} ${r.problem}`);
+    else if (!r.dir) w.out.problems.push(`spec.components: ${c} is a file; a component is a directory`);
+    else {
+      w.out.components.push(r.abs);
+      kustomizationDir(w, r.abs, { file: "spec.components", field: "" }, c);
+    }
+  }
   for (const t of targets) {
     const r = resolveFrom(realRoot, realRoot, t);
     if ("problem" in r) {

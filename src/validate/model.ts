@@ -9,7 +9,11 @@ export interface Applied {
   file: string;
   /** The Flux Kustomization that applies it ("" for the cluster's own entrypoint). */
   appliedBy: string;
-  /** The remote cluster it lands on (a kubeConfig's `namespace/secret`), undefined for this cluster. */
+  /**
+   * The cluster it lands on when that is not this one: a Kustomization with spec.kubeConfig
+   * applies to another cluster ("<namespace>/<kubeconfig secret>", or "provider:<name>"), and so
+   * does everything those objects apply. Absent for this cluster.
+   */
   target?: string;
 }
 

@@ -10,14 +10,22 @@ import type { ClusterResult } from "./model.js";
 /** What `kubectl auth can-i` would answer for each tenant reconciler: the two isolation questions. */
 export function isolation(r: Result) {
   const namespaces = r.tenantNamespaces;
-  return r.tenants
-    .filter((t) => t.id)
-    .map(({ id }) => ({
-      identity: `system:serviceaccount:${id!.namespace}:${id!.name}`,
-      createClusterRoleBindings: r.rbac.canI(id!, "create", "rbac.authorization.k8s.io", "clusterrolebindings").length > 0,
-      readSecretsOf: namespaces.filter((ns) => ns !== id!.namespace && r.rbac.canI(id!, "get", "", "secrets", ns).length > 0),
-      otherTenants: namespaces.filter((ns) => ns !== id!.namespace),
-    }));
+  return r.tenants.map(({ id, at, controller }) =>
+    id
+      ? {
+          identity: `system:serviceaccount:${id.namespace}:${id.name}`,
+          createClusterRoleBindings: r.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings").length > 0,
+          readSecretsOf: namespaces.filter((ns) => ns !== id.namespace && r.rbac.canI(id, "get", "", "secrets", ns).length > 0),
+          otherTenants: namespaces.filter((ns) => ns !== id.namespace),
+        }
+      : // No account at all: it acts as the controller, which can do anything anywhere.
+        {
+          identity: `${controller} (for ${at.obj.kind}/${at.obj.metadata?.namespace ?? "default"}/${at.obj.metadata?.name})`,
+          createClusterRoleBindings: true,
+          readSecretsOf: namespaces.filter((ns) => ns !== (at.obj.metadata?.namespace ?? "default")),
+          otherTenants: namespaces,
+        },
+  );
 }
 
 const count = (r: ClusterResult, s: string) => r.findings.filter((f) => f.severity === s).length;

@@ -1,8 +1,12 @@
 /**
- * Flux's postBuild variable substitution (design 4.4), applied to what a Kustomization builds:
+ * Flux's postBuild variable substitution (design 4.4), applied to what a Kustomization builds, as
+ * fluxcd/pkg kustomize/kustomize_varsub.go does it (SubstituteVariables, LoadVariables):
  * `substitute` wins over `substituteFrom` (ConfigMaps and Secrets in the Kustomization's
- * namespace, later entries over earlier ones); `${var}`, `${var:=default}`, `${var:-default}`,
- * `${var=default}`; an empty value counts as unset; `$${var}` is a literal `${var}`; a resource
+ * namespace, later entries over earlier ones); every value loses its newlines; substitution runs
+ * only when at least one variable is defined, unless `postBuild.substituteStrategy: Always`
+ * (otherwise a `${var}` stays as written, defaults included); `${var}`, `${var:=default}`,
+ * `${var:-default}`, `${var=default}` (drone/envsubst); an empty value counts as unset for the
+ * default forms, and is a value for a bare `${var}`; `$${var}` is a literal `${var}`; a resource
  * labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` is left alone.
  */
 import type { K8sObject } from "./model.js";
@@ -13,7 +17,8 @@ export interface Unresolved {
   name: string;
 }
 
-const VAR = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[=-])([\s\S]*))?$/;
+/** `${var-default}` (a dash without the colon) is not a form envsubst takes: it is left as written. */
+const VAR = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:[=-]|=)([\s\S]*))?$/;
 
 export function substituteString(s: string, vars: Record<string, string>, missing: Set<string>): string {
   if (!s.includes("${")) return s;
@@ -23,10 +28,11 @@ export function substituteString(s: string, vars: Record<string, string>, missin
     if (!m) return whole;
     const [, name, op, dflt] = m;
     const value = vars[name!];
-    if (value !== undefined && value !== "") return value;
-    if (op !== undefined) return dflt ?? "";
-    missing.add(name!);
-    return "";
+    if (op === undefined) {
+      if (value === undefined) missing.add(name!);
+      return value ?? "";
+    }
+    return value !== undefined && value !== "" ? value : (dflt ?? "");
   });
 }
 
@@ -44,20 +50,32 @@ function walk(value: unknown, vars: Record<string, string>, missing: Set<string>
 export const optedOut = (o: K8sObject) =>
   o.metadata?.labels?.[OPT_OUT] === "disabled" || o.metadata?.annotations?.[OPT_OUT] === "disabled";
 
-/** Substitute in one object; returns it with the names that had neither value nor default. */
-export function substituteObject(o: K8sObject, vars: Record<string, string>): { obj: K8sObject; missing: string[] } {
+/**
+ * Substitute in one object; returns it with the names that had neither value nor default. When
+ * Flux does not substitute at all (`active` false: no variable defined), the object stays as it
+ * is, and its bare `${var}`s are still named: they reach the cluster as written.
+ */
+export function substituteObject(o: K8sObject, vars: Record<string, string>, active = true): { obj: K8sObject; missing: string[] } {
   if (optedOut(o)) return { obj: o, missing: [] };
+  if (!active) {
+    const missing = new Set<string>();
+    walk(o, {}, missing);
+    return { obj: o, missing: [...missing].sort() };
+  }
   const missing = new Set<string>();
   const obj = walk(o, vars, missing) as K8sObject;
   return { obj, missing: [...missing].sort() };
 }
 
+const flat = (v: string) => v.replace(/\n/g, "");
+
 /** The variables a Kustomization's postBuild gives, from objects the cluster applies. */
 export function variablesFor(
   ks: K8sObject,
   clusterObjects: K8sObject[],
-): { vars: Record<string, string>; absent: Array<{ kind: string; name: string }> } {
+): { vars: Record<string, string>; absent: Array<{ kind: string; name: string }>; active: boolean } {
   const post = (ks.spec?.postBuild ?? {}) as {
+    substituteStrategy?: string;
     substitute?: Record<string, string>;
     substituteFrom?: Array<{ kind?: string; name?: string; optional?: boolean }>;
   };
@@ -73,9 +91,10 @@ export function variablesFor(
       continue;
     }
     for (const [k, v] of Object.entries(src.data ?? {}))
-      vars[k] = src.kind === "Secret" ? Buffer.from(String(v), "base64").toString("utf8") : String(v);
-    for (const [k, v] of Object.entries(src.stringData ?? {})) vars[k] = String(v);
+      vars[k] = flat(src.kind === "Secret" ? Buffer.from(String(v), "base64").toString("utf8") : String(v));
+    // A Secret's stringData is in its data once applied.
+    for (const [k, v] of Object.entries(src.stringData ?? {})) vars[k] = flat(String(v));
   }
-  for (const [k, v] of Object.entries(post.substitute ?? {})) vars[k] = String(v);
-  return { vars, absent };
+  for (const [k, v] of Object.entries(post.substitute ?? {})) vars[k] = flat(String(v));
+  return { vars, absent, active: Object.keys(vars).length > 0 || post.substituteStrategy === "Always" };
 }

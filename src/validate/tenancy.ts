@@ -43,6 +43,8 @@ export interface Applier {
   /** The cluster its objects land on: a remote target, or undefined for this one. */
   actsOn?: string;
   tenant: boolean;
+  /** Why it is a tenant's, for the findings that say so. */
+  why?: string;
 }
 
 export interface Tenancy {
@@ -67,21 +69,31 @@ export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespa
       return { at: a, controller, ...(named ? { named } : {}), ...(sa ? { id: { namespace: nsOf(a), name: sa } } : {}), ...(remote ? { actsOn: remote } : {}), tenant: false };
     });
   const tenantNamespaces = new Map<string, Set<string>>();
-  const add = (target: string | undefined, ns: string) => {
+  const reasons = new Map<string, string>();
+  const add = (target: string | undefined, ns: string, why: string) => {
     if (platformNamespaces.has(ns)) return;
+    if (!target && !reasons.has(ns)) reasons.set(ns, why);
     const set = tenantNamespaces.get(key(target)) ?? new Set<string>();
     set.add(ns);
     tenantNamespaces.set(key(target), set);
   };
   for (const a of objects)
-    if (a.obj.kind === "Namespace" && a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.metadata.name) add(a.target, a.obj.metadata.name);
-  for (const ns of modelNamespaces) add(undefined, ns);
+    if (a.obj.kind === "Namespace" && a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.metadata.name)
+      add(a.target, a.obj.metadata.name, `namespace ${a.obj.metadata.name} is labelled ${TENANT_LABEL}: ${a.obj.metadata.labels[TENANT_LABEL]}`);
+  for (const ns of modelNamespaces) add(undefined, ns, `namespace ${ns} is a tenant's in this repository's tenants/`);
   for (const ap of appliers)
-    if (ap.id && !CONTROLLER_ACCOUNTS.has(ap.id.name) && !ap.actsOn) add(undefined, nsOf(ap.at));
+    if (ap.id && !CONTROLLER_ACCOUNTS.has(ap.id.name) && !ap.actsOn)
+      add(undefined, nsOf(ap.at), `its appliers in namespace ${nsOf(ap.at)} act as ${nsOf(ap.at)}:${ap.id.name}, an account of the namespace`);
   for (const ap of appliers) {
-    const inTenantNs = tenantNamespaces.get("")?.has(nsOf(ap.at)) ?? false;
-    const labelled = !!ap.at.obj.metadata?.labels?.[TENANT_LABEL] && !!ap.named && !CONTROLLER_ACCOUNTS.has(ap.named);
-    ap.tenant = inTenantNs || labelled;
+    const ns = nsOf(ap.at);
+    const label = ap.at.obj.metadata?.labels?.[TENANT_LABEL];
+    const why = tenantNamespaces.get("")?.has(ns)
+      ? (reasons.get(ns) ?? `namespace ${ns} is a tenant's`)
+      : label && ap.named && !CONTROLLER_ACCOUNTS.has(ap.named)
+        ? `it is labelled ${TENANT_LABEL}: ${label} and acts as ${ns}:${ap.named}`
+        : undefined;
+    ap.tenant = why !== undefined;
+    if (why) ap.why = why;
   }
   return {
     platformNamespaces,
