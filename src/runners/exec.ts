@@ -126,6 +126,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Let the child read the terminal (a confirmation prompt). */
   interactive?: boolean;
+  /** Written to the child's standard input, which is then closed (a secret, never an argument). */
+  input?: string;
   /** Called with each line of output as it arrives, already redacted. */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   /** Applied to everything of the tool's that fleet passes on: lines, errors, stdout. */
@@ -140,7 +142,7 @@ export async function runTool(tool: string, args: string[], opts: RunOptions): P
     cwd: opts.cwd,
     env: opts.env,
     reject: false,
-    stdin: opts.interactive ? "inherit" : "ignore",
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.interactive ? "inherit" : "ignore" }),
     stdout: ["pipe"],
     stderr: ["pipe"],
     lines: false,
