@@ -105,7 +105,7 @@ describe("--bootstrap operator", () => {
   });
 
   it("installs the pinned chart, then the sync secret from the token on stdin, then the FluxInstance", async () => {
-    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "operator", "--dry-run", "--yes"], { cwd: repo, env: env() })).stdout).toContain(
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "operator", "--dry-run", "--yes"], { cwd: repo })).stdout).toContain(
       `would run: helm upgrade --install flux-operator ${OPERATOR_CHART.url} --version=${OPERATOR_CHART.version} --namespace=flux-system --create-namespace --wait`,
     );
     expect(fs.existsSync(path.join(repo, "clusters/prod-eu"))).toBe(false);
