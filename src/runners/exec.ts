@@ -1,7 +1,7 @@
 /**
- * Running external tools (flux, terraform, git) through execa: output streamed as it comes,
- * every secret fleet knows of redacted from anything it echoes, and a failure reported with the
- * last lines the tool wrote to stderr.
+ * Running external tools (flux, terraform, helm, kubectl, git) through execa: output streamed as
+ * it comes, every secret fleet knows of redacted from anything it echoes, and a failure reported
+ * with the last lines the tool wrote to stderr.
  */
 import { StringDecoder } from "node:string_decoder";
 import { execa } from "execa";
