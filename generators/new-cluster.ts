@@ -11,6 +11,9 @@ import {
   clusterVarsFile,
   listClusters,
   lockdownFile,
+  operatorActions,
+  operatorNextSteps,
+  operatorPinProblem,
   terraformActions,
   type BootstrapMethod,
   type ClusterSettings,
@@ -82,6 +85,10 @@ export const newCluster: Generator = {
       validate: (val) => v.dnsName(String(val)),
     },
   ],
+  check: (a, ctx) => {
+    const problem = a.bootstrap === "operator" ? operatorPinProblem(ctx.config, String(a.name)) : undefined;
+    return problem ? [problem] : [];
+  },
   exists: (a, ctx) => {
     const name = String(a.name);
     return listClusters(ctx.cs).includes(name) || ctx.cs.list(clusterDir(name)).files.length > 0
@@ -100,7 +107,10 @@ export const newCluster: Generator = {
       dependsOn,
     });
     return [
-      { type: "fleet:render", path: lockdownFile(c.name), template: "cluster/flux-system-kustomization.yaml", data: {} },
+      // The operator's cluster carries its lockdown in the FluxInstance; the others in patches.
+      ...(a.bootstrap === "operator"
+        ? operatorActions(ctx.config, c)
+        : [{ type: "fleet:render" as const, path: lockdownFile(c.name), template: "cluster/flux-system-kustomization.yaml", data: {} }]),
       { type: "fleet:render", path: clusterVarsFile(c.name), template: "cluster/cluster-vars.yaml", data: { ...c, vars } },
       {
         type: "fleet:render",
@@ -126,7 +136,9 @@ export const newCluster: Generator = {
           `Then bootstrap with fleet bootstrap ${String(a.name)}, which checks the flux CLI and runs exactly:`,
           `  ${TOKEN_ENV[ctx.config.git.provider]}=<token> flux ${fluxBootstrapArgs(ctx.config, settingsOf(a)).join(" ")}`,
         ]
-      : [],
+      : a.bootstrap === "operator"
+        ? operatorNextSteps(ctx.config)
+        : [],
 };
 
 export default newCluster;

@@ -111,7 +111,7 @@ describe("fleet new-cluster", () => {
     [["--env", "prod", "--var", "9lives=x"], /--var: '9lives' must be a variable name/],
     [["--env", "prod", "--var", "re-gion=x"], /--var: 're-gion' must be a variable name/],
     [["--env", "prod", "--var", "region=${other}"], /--var: value of 'region' must not contain \$\{\.\.\.\}/],
-    [["--env", "prod", "--bootstrap", "helm"], /--bootstrap: must be one of: flux, terraform, none/],
+    [["--env", "prod", "--bootstrap", "helm"], /--bootstrap: must be one of: flux, terraform, operator, none/],
     [["--env", "prod", "--bootstrap", "flux"], /GITHUB_TOKEN: is not set/],
     [["--env", "prod", "--bootstrap", "terraform"], /GITHUB_TOKEN: is not set/],
   ])("refuses %j with exit 2, writing nothing and running nothing", async (args, message) => {

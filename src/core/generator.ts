@@ -85,7 +85,7 @@ export type FleetAction =
  * set is applied; --dry-run only prints it.
  */
 export interface ExternalCommand {
-  tool: "flux" | "terraform";
+  tool: "flux" | "terraform" | "helm" | "kubectl";
   args: string[];
   /** Shown before it runs. */
   title: string;
@@ -95,15 +95,18 @@ export interface ExternalCommand {
   requiredEnv?: Array<{ name: string; why: string }>;
   /** Child variables taken from fleet's environment: child name -> fleet's variable. */
   envFrom?: Record<string, string>;
+  /** The child's standard input is the value of this variable of fleet's (a secret kubectl reads from /dev/stdin). */
+  stdinFrom?: string;
   /** Appended under --yes; without it the tool asks on the terminal. */
   autoApprove?: string;
   /** The flux CLI on PATH must be of this Flux pin's minor. */
   fluxPin?: string;
   /**
    * This repo file must already be on the remote branch (flux bootstrap works from the remote).
-   * When it is not, the command waits: `deferrable` says that is not an error.
+   * When it is not, the command waits: `deferrable` says that is not an error. `what` names the
+   * step that waits, `why` what running it anyway would do.
    */
-  onRemote?: { branch: string; file: string; deferrable: boolean; then: string };
+  onRemote?: { branch: string; file: string; deferrable: boolean; then: string; what: string; why: string };
 }
 
 export interface Generator {

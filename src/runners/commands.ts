@@ -9,6 +9,7 @@ import type { ExternalCommand } from "../core/generator.js";
 import { redactor, runTool } from "./exec.js";
 import { checkFluxMatchesPin } from "./flux.js";
 import { onRemote } from "./git.js";
+import { checkTool } from "./tools.js";
 
 export interface CommandOptions {
   root: string;
@@ -18,7 +19,11 @@ export interface CommandOptions {
   print: (line: string) => void;
 }
 
-const secretNames = (c: ExternalCommand) => [...(c.requiredEnv ?? []).map((e) => e.name), ...Object.values(c.envFrom ?? {})];
+const secretNames = (c: ExternalCommand) => [
+  ...(c.requiredEnv ?? []).map((e) => e.name),
+  ...Object.values(c.envFrom ?? {}),
+  ...(c.stdinFrom ? [c.stdinFrom] : []),
+];
 
 function argv(c: ExternalCommand, yes: boolean): string[] {
   return yes && c.autoApprove ? [...c.args, c.autoApprove] : c.args;
@@ -27,7 +32,8 @@ function argv(c: ExternalCommand, yes: boolean): string[] {
 /** The command line as a person would type it; secrets appear only as the variable that holds them. */
 export function commandLine(c: ExternalCommand, yes: boolean): string {
   const env = Object.entries(c.envFrom ?? {}).map(([to, from]) => `${to}=$${from} `);
-  return `${env.join("")}${c.tool} ${argv(c, yes).join(" ")}`;
+  const stdin = c.stdinFrom ? `printf %s "$${c.stdinFrom}" | ` : "";
+  return `${stdin}${env.join("")}${c.tool} ${argv(c, yes).join(" ")}`;
 }
 
 export async function preflight(commands: ExternalCommand[], opts: CommandOptions): Promise<void> {
@@ -50,6 +56,7 @@ export async function preflight(commands: ExternalCommand[], opts: CommandOption
   if (unique.length > 1) throw new InputErrors(unique, "cannot bootstrap:");
   const redact = redactor(process.env, commands.flatMap(secretNames));
   for (const pin of new Set(commands.map((c) => c.fluxPin).filter((p): p is string => !!p))) await checkFluxMatchesPin(opts.root, pin, redact);
+  for (const tool of new Set(commands.map((c) => c.tool))) await checkTool(tool, opts.root, redact);
 }
 
 /** Run them in order; stops at a command whose file is not on the remote yet (deferred). */
@@ -58,7 +65,7 @@ export async function runCommands(commands: ExternalCommand[], opts: CommandOpti
     if (c.onRemote) {
       const state = await onRemote(opts.root, c.onRemote.branch, c.onRemote.file);
       if (!state.ok) {
-        const rule = `${c.tool} bootstrap not run: ${state.why}. flux bootstrap works from the remote branch and writes its own flux-system/kustomization.yaml, without the lockdown, where the branch has none`;
+        const rule = `${c.onRemote.what} not run: ${state.why}. ${c.onRemote.why}`;
         const fix = `commit and push ${c.onRemote.file} (and the rest of the cluster directory) to ${c.onRemote.branch}, then run: ${c.onRemote.then}`;
         if (c.onRemote.deferrable) return { deferred: `${rule}.\n  next: ${fix}` };
         throw new InputError("bootstrap", rule, fix);
@@ -73,6 +80,7 @@ export async function runCommands(commands: ExternalCommand[], opts: CommandOpti
       cwd: path.join(opts.root, c.cwd ?? ""),
       env,
       interactive: !!c.autoApprove && !opts.yes,
+      ...(c.stdinFrom ? { input: process.env[c.stdinFrom] ?? "" } : {}),
       redact,
       onLine: (line) => opts.print(`  ${c.tool} │ ${line}`),
     });

@@ -1,7 +1,7 @@
 /**
- * Running external tools (flux, terraform, git) through execa: output streamed as it comes,
- * every secret fleet knows of redacted from anything it echoes, and a failure reported with the
- * last lines the tool wrote to stderr.
+ * Running external tools (flux, terraform, helm, kubectl, git) through execa: output streamed as
+ * it comes, every secret fleet knows of redacted from anything it echoes, and a failure reported
+ * with the last lines the tool wrote to stderr.
  */
 import { StringDecoder } from "node:string_decoder";
 import { execa } from "execa";
@@ -126,6 +126,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Let the child read the terminal (a confirmation prompt). */
   interactive?: boolean;
+  /** Written to the child's standard input, which is then closed (a secret, never an argument). */
+  input?: string;
   /** Called with each line of output as it arrives, already redacted. */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   /** Applied to everything of the tool's that fleet passes on: lines, errors, stdout. */
@@ -140,7 +142,7 @@ export async function runTool(tool: string, args: string[], opts: RunOptions): P
     cwd: opts.cwd,
     env: opts.env,
     reject: false,
-    stdin: opts.interactive ? "inherit" : "ignore",
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.interactive ? "inherit" : "ignore" }),
     stdout: ["pipe"],
     stderr: ["pipe"],
     lines: false,
