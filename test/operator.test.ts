@@ -123,7 +123,7 @@ describe("--bootstrap operator", () => {
     expect(r.code).toBe(0);
     const calls = tools.calls();
     expect(calls.map((c) => [c.tool, ...c.argv])).toEqual([
-      ["helm", "upgrade", "--install", "flux-operator", "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator", "--version=0.49.0", "--namespace=flux-system", "--create-namespace", "--wait"],
+      ["helm", "upgrade", "--install", "flux-operator", "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator", `--version=${OPERATOR_CHART.version}`, "--namespace=flux-system", "--create-namespace", "--wait"],
       ["kubectl", "delete", "secret", "flux-system", "--namespace=flux-system", "--ignore-not-found"],
       ["kubectl", "create", "secret", "generic", "flux-system", "--namespace=flux-system", "--from-literal=username=git", "--from-file=password=/dev/stdin"],
       ["kubectl", "apply", `--filename=${INSTANCE}`],
@@ -152,7 +152,7 @@ describe("--bootstrap operator", () => {
     const before = snapshot(old);
     const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "operator", "--yes"], { cwd: old });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--bootstrap: the Flux Operator chart 0\.49\.0 fleet pins cannot install Flux v2\.8\.4/);
+    expect(r.stderr).toMatch(new RegExp(`--bootstrap: the Flux Operator chart ${OPERATOR_CHART.version.replace(/\./g, "\\.")} fleet pins cannot install Flux v2\\.8\\.4`));
     expect(snapshot(old)).toEqual(before);
   });
 });

@@ -52,6 +52,8 @@ export interface WalkOptions {
  */
 function unbootstrapped(root: string, entry: string): { resources: string[]; remotes: Remote[] } | undefined {
   const fluxSystem = path.join(root, entry, "flux-system");
+  // The Flux Operator installs from a FluxInstance: there are no gotk files to wait for.
+  if (["flux-instance.yaml", "flux-instance.yml"].some((f) => fs.existsSync(path.join(fluxSystem, f)))) return undefined;
   const missing = ["gotk-components.yaml", "gotk-sync.yaml"].filter((f) => !fs.existsSync(path.join(fluxSystem, f)));
   const own = `${entry}/kustomization.yaml`;
   if (missing.length === 0 || !fs.existsSync(path.join(root, own))) return undefined;

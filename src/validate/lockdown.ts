@@ -47,10 +47,13 @@ export interface Lockdown {
   flags: Partial<Record<Controller, Map<string, string>>>;
 }
 
-/** The Flux Operator's multitenant profile: the same flags as Flux's documented lockdown. */
+/**
+ * The Flux Operator's multitenant profile (flux-operator internal/builder/profiles.go at v0.58.1;
+ * source-watcher since v0.30.0): the same flags as Flux's documented lockdown.
+ */
 function operatorProfile(defaultSa: string): Array<{ name: RegExp; args: string[] }> {
   return [
-    { name: /^(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|image-automation-controller)$/, args: ["--no-cross-namespace-refs=true"] },
+    { name: /^(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|image-automation-controller|source-watcher)$/, args: ["--no-cross-namespace-refs=true"] },
     { name: /^kustomize-controller$/, args: ["--no-remote-bases=true"] },
     { name: /^(kustomize-controller|helm-controller)$/, args: [`--default-service-account=${defaultSa}`] },
   ];
@@ -189,6 +192,8 @@ export const LOCKDOWN: Readonly<Partial<Record<Controller, Array<{ flag: string;
     "notification-controller": [xns],
     "image-reflector-controller": [xns],
     "image-automation-controller": [xns],
+    // ArtifactGenerators read sources by reference too; the operator's profile locks it the same way.
+    "source-watcher": [xns],
   };
 })();
 
