@@ -202,6 +202,23 @@ describe("who is a tenant", () => {
     expect(said(results).filter((f) => !f.startsWith("lockdown ") && !f.startsWith("cluster-entry-only-points "))).toEqual([]);
   });
 
+  it("the platform's own HelmReleases in namespaces it labels by team are the platform's (Flux's kustomize-helm example)", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/c", "./clusters/c");
+    write(repo, "clusters/c/kustomization.yaml", kz(["flux-system", "infra.yaml"]));
+    write(repo, "clusters/c/infra.yaml", docs(flux("infra-controllers", "flux-system", { path: "./infrastructure/controllers" })));
+    write(repo, "infrastructure/controllers/kustomization.yaml", kz(["cert-manager.yaml"]));
+    write(repo, "infrastructure/controllers/cert-manager.yaml", docs(
+      namespace("cert-manager", "sre-team"),
+      { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "HelmRepository", metadata: { name: "jetstack", namespace: "cert-manager" }, spec: { interval: "1h", url: "https://charts.jetstack.io" } },
+      { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: { name: "cert-manager", namespace: "cert-manager" }, spec: { interval: "1h", chart: { spec: { chart: "cert-manager", version: "1.16.0", sourceRef: { kind: "HelmRepository", name: "jetstack" } } } } },
+    ));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(results[0]!.tenants).toEqual([]);
+    expect(said(results).filter((f) => !f.startsWith("lockdown "))).toEqual([]);
+    expect(results[0]!.findings.every((f) => f.severity === "warning")).toBe(true);
+  });
+
   it("a tenant's Kustomizations in flux-system, acting as its own account, are a tenant's: its cluster-admin binding is an error", async () => {
     const repo = tmpDir();
     bootstrapped(repo, "clusters/c", "./clusters/c", { lockdown: "default" });

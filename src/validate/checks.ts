@@ -401,7 +401,7 @@ export const CHECKS: Check[] = [
     title: "nothing a tenant owns is applied with platform authority",
     fix: "apply a tenant's repository or directory only through a Kustomization in the tenant's namespace that acts as the tenant's reconciler",
     run: (c) => {
-      // A tenant's sources: those in its namespaces, and those its own appliers read (by object, and by URL).
+      // A tenant's sources: those its own appliers read (by object, and by URL), and those beside them.
       const sources = new Map(c.objects.filter((a) => group(a.obj) === "source.toolkit.fluxcd.io").map((a) => [sourceKey(a.obj.kind, nsOf(a), a.obj.metadata?.name), a]));
       const urlOf = (k: string | undefined) => (k ? (sources.get(k)?.obj.spec?.url as string | undefined) : undefined);
       const tenantSources = new Map<string, string>();
@@ -409,7 +409,9 @@ export const CHECKS: Check[] = [
         const k = sourceOf(ap.at);
         if (k) tenantSources.set(k, nsOf(ap.at));
       }
-      for (const [k, a] of sources) if (c.tenantNamespaceSet.has(nsOf(a))) tenantSources.set(k, nsOf(a));
+      // Sources in a namespace a tenant applies from are the tenant's too (a label alone says who owns a namespace, not its sources).
+      const applying = new Set(tenantAppliers(c).map((ap) => nsOf(ap.at)).filter((ns) => !c.tenancy.platformNamespaces.has(ns)));
+      for (const [k, a] of sources) if (applying.has(nsOf(a))) tenantSources.set(k, nsOf(a));
       const tenantUrls = new Map([...tenantSources.keys()].map((k) => [urlOf(k), tenantSources.get(k)!] as const).filter(([u]) => !!u));
       const filesBy = new Map<string, Set<string>>();
       for (const o of c.objects) if (o.appliedBy) (filesBy.get(o.appliedBy) ?? filesBy.set(o.appliedBy, new Set()).get(o.appliedBy)!).add(o.file);

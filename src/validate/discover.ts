@@ -29,6 +29,8 @@ export interface Walked {
   outside: Array<{ at: Applied; path: string; inside: string }>;
   /** `literal`: no variable was defined, so Flux does not substitute and the text lands as written. */
   unresolved: Array<{ obj: K8sObject; file: string; names: string[]; literal?: boolean }>;
+  /** The Kustomizations whose source is this repository (or an artifact made from it): content the platform's review holds. */
+  fromRepo: Set<string>;
   missingVarSources: Array<{ ks: Applied; kind: string; name: string }>;
 }
 
@@ -117,7 +119,7 @@ function byTarget(objects: Applied[]): Map<string, K8sObject[]> {
 }
 
 export async function walkCluster(opts: WalkOptions): Promise<Walked> {
-  const out: Walked = { objects: [], notChecked: [], buildErrors: [], remotes: [], outside: [], unresolved: [], missingVarSources: [] };
+  const out: Walked = { objects: [], notChecked: [], buildErrors: [], remotes: [], outside: [], unresolved: [], missingVarSources: [], fromRepo: new Set() };
   const entry = opts.entry;
   const cluster = { obj: { kind: "Cluster", metadata: { name: opts.cluster } }, file: entry };
   const levels: Level[] = [];
@@ -167,6 +169,7 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
         if (src.name) notChecked(`${srcKey} (source of ${ref(ks.obj)})${at ? `: ${at.why}` : ""}`);
         continue;
       }
+      if (at.root === opts.root || at.files) out.fromRepo.add(ref(ks.obj));
       const { path, inside } = fluxPath(spec.path);
       if (path === undefined) {
         out.outside.push({ at: ks, path: String(spec.path), inside });

@@ -68,7 +68,7 @@ export async function validateCluster(opts: ValidateOptions, c: Cluster, builder
   const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder, self: c.source });
   const lockdown = readLockdown(cs, c, walked.objects);
   const files = tenantFilesOf(opts.root);
-  const tenancy = readTenancy(walked.objects, lockdown, files.map((t) => t.namespace));
+  const tenancy = readTenancy(walked.objects, lockdown, files.map((t) => t.namespace), walked.fromRepo);
   const teamOwned = teamOwnership(cs);
   const targets = [undefined, ...new Set(walked.objects.map((a) => a.target).filter((t): t is string => !!t))];
   const hasTenants = tenancy.appliers.some((ap) => ap.tenant);

@@ -5,17 +5,20 @@
  * kubeConfig that sends an applier's objects to another cluster (fluxcd/pkg runtime/client
  * impersonator.go: the same impersonation, on the remote). A tenant is what the platform hands a
  * namespace to, known by evidence, never by where an object happens to sit:
- * - a namespace labelled `toolkit.fluxcd.io/tenant` (Flux's own convention), or a tenant of
- *   fleet's repo model;
- * - a namespace whose appliers act as an account of their own namespace (the shape Flux's
- *   multi-tenancy docs give a tenant), unless they reach another cluster through a kubeConfig,
- *   which only the platform holds;
+ * - a tenant namespace is labelled `toolkit.fluxcd.io/tenant` (Flux's own convention), is a
+ *   tenant of fleet's repo model, or has appliers acting as an account of their own namespace
+ *   (the shape Flux's multi-tenancy docs give a tenant), unless they reach another cluster
+ *   through a kubeConfig, which only the platform holds;
+ * - an applier there is the tenant's when the tenant controls it: it acts as an account of the
+ *   namespace, it reads content from outside this repository, or a tenant's applier wrote it.
+ *   The platform's own HelmRelease in a namespace it labels by team is the platform's;
  * - an applier labelled `toolkit.fluxcd.io/tenant` that acts as an account that is not a
- *   controller's own (d1-fleet's infra tenant: Kustomizations in flux-system running as flux-infra).
+ *   controller's own is a tenant's anywhere (d1-fleet's infra tenant: Kustomizations in
+ *   flux-system running as flux-infra).
  * The namespace Flux runs in and Kubernetes' own are never tenant namespaces, whatever their
  * labels say: a label there would make Flux's controllers tenants.
  */
-import { isFluxKustomization, isHelmRelease, type Applied } from "./model.js";
+import { isFluxKustomization, isHelmRelease, ref, type Applied } from "./model.js";
 import { defaultServiceAccount, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
 import type { Identity } from "./rbac.js";
 import { CONTROLLER_ACCOUNTS } from "../model/tenant-bounds.js";
@@ -56,7 +59,7 @@ export interface Tenancy {
 
 const key = (t: string | undefined) => t ?? "";
 
-export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespaces: string[]): Tenancy {
+export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespaces: string[], fromRepo: ReadonlySet<string>): Tenancy {
   const platformNamespaces = new Set([lockdown.namespace, ...RESERVED_NAMESPACES]);
   const appliers: Applier[] = objects
     // Only what this cluster's controllers reconcile: an applier landing on a remote cluster is that cluster's Flux's.
@@ -84,16 +87,30 @@ export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespa
   for (const ap of appliers)
     if (ap.id && !CONTROLLER_ACCOUNTS.has(ap.id.name) && !ap.actsOn)
       add(undefined, nsOf(ap.at), `its appliers in namespace ${nsOf(ap.at)} act as ${nsOf(ap.at)}:${ap.id.name}, an account of the namespace`);
+  // Parents come before what they apply, so a tenant's own appliers are known when their children are judged.
+  const tenantRefs = new Set<string>();
   for (const ap of appliers) {
     const ns = nsOf(ap.at);
     const label = ap.at.obj.metadata?.labels?.[TENANT_LABEL];
-    const why = tenantNamespaces.get("")?.has(ns)
-      ? (reasons.get(ns) ?? `namespace ${ns} is a tenant's`)
-      : label && ap.named && !CONTROLLER_ACCOUNTS.has(ap.named)
-        ? `it is labelled ${TENANT_LABEL}: ${label} and acts as ${ns}:${ap.named}`
-        : undefined;
+    // In a tenant's namespace, an applier is the tenant's when the tenant controls what it does:
+    // it acts as an account of the namespace, it reads content outside this repository's review,
+    // or a tenant's own applier wrote it. One the platform writes and runs as itself is the
+    // platform's (Flux's kustomize-helm example labels its infrastructure namespaces by team).
+    const controlled =
+      (ap.id !== undefined && !CONTROLLER_ACCOUNTS.has(ap.id.name)) ||
+      (isFluxKustomization(ap.at.obj) && !fromRepo.has(ref(ap.at.obj))) ||
+      tenantRefs.has(ap.at.appliedBy);
+    const why =
+      tenantNamespaces.get("")?.has(ns) && controlled
+        ? (reasons.get(ns) ?? `namespace ${ns} is a tenant's`)
+        : label && ap.named && !CONTROLLER_ACCOUNTS.has(ap.named)
+          ? `it is labelled ${TENANT_LABEL}: ${label} and acts as ${ns}:${ap.named}`
+          : undefined;
     ap.tenant = why !== undefined;
-    if (why) ap.why = why;
+    if (why) {
+      ap.why = why;
+      tenantRefs.add(ref(ap.at.obj));
+    }
   }
   return {
     platformNamespaces,
