@@ -215,7 +215,7 @@ describe("overlays whose transformers would capture a new tenant", () => {
     const before = snapshot(repo);
     const r = await fleet([...newTenant("team-x"), "--yes"], { cwd: repo });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("Kustomization team-a/team-a is in flux-system, not team-a; already in the repo, not added by this change");
+    expect(r.stderr).toContain("Kustomization/team-a is in namespace flux-system, not team-a; already in the repo, not added by this change");
     expect(snapshot(repo)).toEqual(before);
   });
 

@@ -96,15 +96,15 @@ describe("the proof refuses an edit that an overlay's transformers would capture
   it("namespace: staging builds, but every object of team-x would move into staging: refused naming the moved objects", async () => {
     const msg = await capturingEdit(await multiTenancy({ namespace: "staging", withNamespace: false }));
     expect(msg).toContain("Namespace/team-x became Namespace/staging (tenants/base/team-x/namespace.yaml)");
-    expect(msg).toContain("RoleBinding team-x/reconciler is in staging, not team-x");
-    expect(msg).toContain("ResourceQuota team-x/team-x is in staging, not team-x (tenants/staging/team-x-quota.yaml)");
+    expect(msg).toContain("RoleBinding/reconciler is in namespace staging, not team-x");
+    expect(msg).toContain("ResourceQuota/team-x is in namespace staging, not team-x (tenants/staging/team-x-quota.yaml)");
     expect(msg).toContain("namespace: staging in tenants/staging/kustomization.yaml would move team-x's objects into staging");
   });
 
   it("namespace: flux-system with commonLabels: team-x's reconciler and its binding would land in flux-system; both transformers are named", async () => {
     const msg = await capturingEdit(await multiTenancy({ namespace: "flux-system", extra: "commonLabels:\n  acme.io/env: staging\n", withNamespace: false }));
-    expect(msg).toContain("RoleBinding team-x/reconciler is in flux-system, not team-x");
-    expect(msg).toContain("Kustomization team-x/team-x is in flux-system, not team-x");
+    expect(msg).toContain("RoleBinding/reconciler is in namespace flux-system, not team-x");
+    expect(msg).toContain("Kustomization/team-x is in namespace flux-system, not team-x");
     expect(msg).toContain("namespace: flux-system in tenants/staging/kustomization.yaml would move team-x's objects into flux-system");
     expect(msg).toContain("commonLabels in tenants/staging/kustomization.yaml would relabel team-x's objects");
   });
@@ -180,7 +180,7 @@ describe("platform authority planted in a tenant's files is refused", () => {
     const r = await fleet(newTenant("team-x"), { cwd: repo });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(
-      "tenants/base/team-search/extra.yaml (tenant team-search): Kustomization team-search/team-search-extra is in flux-system, not team-search",
+      "tenants/base/team-search/extra.yaml (tenant team-search): Kustomization/team-search-extra is in namespace flux-system, not team-search",
     );
     expect(r.stderr).toContain("sets no serviceAccountName: it would run as kustomize-controller (cluster-admin); already in the repo, not added by this change");
     expect(r.stderr).toContain("--no-verify");

@@ -6,7 +6,15 @@
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { validateRepo, type ValidatedCluster } from "../src/validate/index.js";
-import { fleet, tmpDir, write } from "./helpers.js";
+import { bootstrapStandIn, fleet, initRepo, read, tmpDir, write } from "./helpers.js";
+
+/** A fleet repo as fleet writes it, one cluster bootstrapped (stand-in gotk files). */
+async function fleetRepoWithLockdown(): Promise<string> {
+  const repo = await initRepo();
+  expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
+  bootstrapStandIn(repo, "prod-eu");
+  return repo;
+}
 
 const CONTROLLERS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
 
@@ -153,9 +161,11 @@ describe("each cluster is judged by its own lockdown flags", () => {
     write(repo, "tenants/team-a.yaml", docs(ns!, binding("RoleBinding", "gitops-reconciler", "team-a", "admin", { name: "gitops-reconciler", namespace: "team-a" }), src!, { ...(ks as object), spec: noAccount }));
     const results = await validateRepo({ root: repo, sources: new Map() });
     expect(said(results)).toEqual(["platform-service-account Kustomization/flux-system/infrastructure", "tenant-service-account Kustomization/team-a/team-a"]);
-    const f = Object.fromEntries(results[0]!.findings.map((x) => [x.id, x.message]));
-    expect(f["platform-service-account"]).toMatch(/--default-service-account=gitops-reconciler: it acts as flux-system:gitops-reconciler/);
-    expect(f["tenant-service-account"]).toMatch(/acts as team-a:gitops-reconciler/);
+    const f = Object.fromEntries(results[0]!.findings.map((x) => [x.id, x]));
+    expect(f["platform-service-account"]!.message).toMatch(/--default-service-account=gitops-reconciler: it acts as flux-system:gitops-reconciler/);
+    // A dedicated default account the repository binds is the tenant's reconciler by the cluster's convention: hardening, not a failure.
+    expect(f["tenant-service-account"]!.message).toMatch(/acts as team-a:gitops-reconciler/);
+    expect(f["tenant-service-account"]!.severity).toBe("warning");
     expect(results[0]!.tenants.map((t) => t.id)).toEqual([{ namespace: "team-a", name: "gitops-reconciler" }]);
   });
 
@@ -290,6 +300,86 @@ describe("platform authority reached from tenant-owned content", () => {
   });
 });
 
+describe("what public repos taught: no false errors, no missed escalations", () => {
+  it("the cluster's own sync Kustomization substitutes what its path builds before children are followed", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/c", "./clusters/c", { lockdown: "default" });
+    const sync = read(repo, "clusters/c/flux-system/gotk-sync.yaml").replace("  path: ./clusters/c\n", "  path: ./clusters/c\n  postBuild:\n    substitute:\n      ENVIRONMENT: prod\n");
+    write(repo, "clusters/c/flux-system/gotk-sync.yaml", sync);
+    write(repo, "clusters/c/kustomization.yaml", kz(["flux-system", "apps.yaml"]));
+    write(repo, "clusters/c/apps.yaml", docs(flux("apps", "flux-system", { ...platform, path: "./apps/${ENVIRONMENT}" })));
+    write(repo, "apps/prod/kustomization.yaml", kz([]));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(said(results)).toEqual([]);
+  });
+
+  it("a substituteFrom ConfigMap not in the repository is one warning, not also a variable 'reaching the cluster as written'", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/c", "./clusters/c", { lockdown: "default" });
+    write(repo, "clusters/c/kustomization.yaml", kz(["flux-system", "apps.yaml"]));
+    write(repo, "clusters/c/apps.yaml", docs(flux("apps", "flux-system", { ...platform, path: "./apps", postBuild: { substituteFrom: [{ kind: "ConfigMap", name: "cluster-info" }] } })));
+    write(repo, "apps/kustomization.yaml", kz(["cm.yaml"]));
+    write(repo, "apps/cm.yaml", docs({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app", namespace: "default" }, data: { cluster: "${CLUSTER_NAME}" } }));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(results[0]!.findings.map((f) => `${f.id} ${f.severity}`)).toEqual(["substitution-source-missing warning"]);
+  });
+
+  it("a Kustomization in flux-system applying another repository as a cluster-admin account of its own is a tenant's: the binding is an error", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/c", "./clusters/c", { lockdown: "default" });
+    write(repo, "clusters/c/kustomization.yaml", kz(["flux-system", "dev.yaml"]));
+    write(repo, "clusters/c/dev.yaml", docs(
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "tenant-sa", namespace: "flux-system" } },
+      binding("ClusterRoleBinding", "tenant-reconciler", undefined, "cluster-admin", { name: "tenant-sa", namespace: "flux-system" }),
+      { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name: "dev", namespace: "flux-system" }, spec: { interval: "1m", url: "https://github.com/someone/dev-config", ref: { branch: "main" } } },
+      { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name: "dev-tenant", namespace: "flux-system" }, spec: { serviceAccountName: "tenant-sa", interval: "10m", prune: true, path: "./", targetNamespace: "flux-system", sourceRef: { kind: "GitRepository", name: "dev" } } },
+    ));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(said(results).filter((f) => !f.startsWith("cluster-entry-only-points "))).toEqual([
+      "isolation-cluster-scope ClusterRoleBinding/tenant-reconciler",
+      "tenant-cluster-binding ClusterRoleBinding/tenant-reconciler",
+    ]);
+  });
+
+  it("the same repository at another branch is a warning about branch protection; another spelling of the same URL at the same branch is the tenant's", async () => {
+    const repo = tmpDir();
+    bootstrapped(repo, "clusters/c", "./clusters/c", { lockdown: "default" });
+    write(repo, "clusters/c/kustomization.yaml", kz(["flux-system", "tenants.yaml", "extras.yaml"]));
+    write(repo, "clusters/c/tenants.yaml", docs(flux("tenants", "flux-system", { ...platform, path: "./tenants" })));
+    write(repo, "tenants/kustomization.yaml", kz(["team-i.yaml"]));
+    write(repo, "tenants/team-i.yaml", docs(...tenant("team-i")));
+    const mirror = (name: string, url: string, branch: string) => ({ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name, namespace: "flux-system" }, spec: { interval: "1m", url, ref: { branch } } });
+    const reads = (name: string, src: string) => ({ ...flux(name, "flux-system", {}), spec: { ...platform, interval: "10m", prune: true, path: "./", sourceRef: { kind: "GitRepository", name: src } } });
+    write(repo, "clusters/c/extras.yaml", docs(mirror("same", "ssh://git@github.com/acme/team-i.git", "main"), reads("same-ref", "same"), mirror("other", "https://github.com/acme/team-i", "release"), reads("other-ref", "other")));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    const hits = results[0]!.findings.filter((f) => f.id === "platform-applies-tenant-content").map((f) => `${f.object} ${f.severity}`);
+    expect(hits).toEqual(["Kustomization/flux-system/same-ref error", "Kustomization/flux-system/other-ref warning"]);
+  });
+
+  it("a custom kind whose CRD is not in view is not claimed to land in default; an aggregating ClusterRole in a tenant's files is", async () => {
+    const repo = await fleetRepoWithLockdown();
+    write(repo, "tenants/base/team-search/capsule.yaml", docs(
+      { apiVersion: "capsule.clastix.io/v1beta2", kind: "Tenant", metadata: { name: "team-search" }, spec: { owners: [{ kind: "User", name: "alice" }] } },
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "team-search-extra", labels: { "rbac.authorization.k8s.io/aggregate-to-admin": "true" } }, rules: [{ apiGroups: [""], resources: ["nodes"], verbs: ["*"] }] },
+    ));
+    write(repo, "tenants/base/team-search/kustomization.yaml", read(repo, "tenants/base/team-search/kustomization.yaml").replace("resources:\n", "resources:\n  - capsule.yaml\n"));
+    const results = await validateRepo({ root: repo, cluster: "prod-eu", sources: new Map() });
+    expect(said(results).filter((f) => f.startsWith("tenant-file-platform-authority"))).toEqual(["tenant-file-platform-authority ClusterRole/team-search-extra"]);
+  });
+
+  it("a FluxInstance at 2.x is judged as the newest 2.x fleet knows, and its range is a pinning warning", async () => {
+    const repo = tmpDir();
+    write(repo, "clusters/eu/flux-system/flux-instance.yaml", docs({
+      apiVersion: "fluxcd.controlplane.io/v1", kind: "FluxInstance", metadata: { name: "flux", namespace: "flux-system" },
+      spec: { distribution: { version: "2.x", registry: "ghcr.io/fluxcd" }, components: CONTROLLERS, cluster: { multitenant: true }, sync: { kind: "GitRepository", url: "https://github.com/acme/fleet", ref: "refs/heads/main", path: "clusters/eu" } },
+    }));
+    write(repo, "clusters/eu/old.yaml", docs({ apiVersion: "image.toolkit.fluxcd.io/v1beta2", kind: "ImagePolicy", metadata: { name: "p", namespace: "flux-system" }, spec: { imageRepositoryRef: { name: "r" } } }));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(results[0]!.pin).toMatch(/^2\.x \(judged as 2\.\d+, the newest fleet knows\)$/);
+    expect(said(results)).toEqual(expect.arrayContaining(["version-pinned FluxInstance/flux-system/flux"]));
+  });
+});
+
 describe("what validate prints on every exit", () => {
   it("--json prints one JSON document when validate cannot run (bad flag: 2; kubectl missing: 3)", async () => {
     const repo = tmpDir();
@@ -360,8 +450,9 @@ describe("built as Flux builds: substitution, components, sources, remote cluste
     const results = await validateRepo({ root: repo, sources: new Map() });
     expect(results.map((r) => `${r.name} ${r.pin}`)).toEqual(["eu 2.9.x"]);
     // The operator's lockdown: the tenant without an account acts as team-g:flux.
-    expect(said(results)).toEqual(["tenant-service-account Kustomization/team-g/team-g"]);
-    expect(results[0]!.findings[0]!.message).toMatch(/acts as team-g:flux/);
+    // A tenant without an account of its own acts as team-g:flux, which nothing binds: Flux cannot apply it.
+    expect(said(results)).toEqual(["tenant-service-account Kustomization/team-g/team-g", "version-pinned FluxInstance/flux-system/flux"]);
+    expect(results[0]!.findings[0]!.message).toMatch(/acts as team-g:flux.*nothing in this repository grants that account anything/);
   });
 
   it("a ResourceSet is listed as not checked, and the run is not called clean", async () => {

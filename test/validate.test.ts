@@ -108,12 +108,12 @@ describe("each invariant, broken, is named with its object and file", () => {
     ["substitution-unresolved", "a ${var} with no value", (r) => addInfra(r, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dns\n  namespace: default\ndata:\n  zone: ${cluster_zone}\n"),
       { object: "ConfigMap/default/dns", file: "infrastructure/base/extra.yaml", severity: "warning" }],
     ["substitution-source-missing", "substituteFrom a ConfigMap that is not there", (r) => write(r, "clusters/prod-eu/infrastructure.yaml", read(r, "clusters/prod-eu/infrastructure.yaml").replace("name: cluster-vars", "name: nope")),
-      { object: "Kustomization/flux-system/infrastructure", file: "clusters/prod-eu/infrastructure.yaml" }],
+      { object: "Kustomization/flux-system/infrastructure", file: "clusters/prod-eu/infrastructure.yaml", severity: "warning" }],
     ["duplicate-object", "one object applied by infrastructure and tenants both", (r) => {
       addInfra(r, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: default\n");
       write(r, "tenants/prod/shared.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: default\n");
       write(r, "tenants/prod/kustomization.yaml", read(r, "tenants/prod/kustomization.yaml").replace("resources:\n", "resources:\n  - shared.yaml\n"));
-    }, { object: "ConfigMap/default/shared", file: "tenants/prod/shared.yaml" }],
+    }, { object: "ConfigMap/default/shared", file: "tenants/prod/shared.yaml", severity: "warning" }],
     ["lockdown", "a cluster bootstrapped without the lockdown patches", (r) => write(r, "clusters/prod-eu/flux-system/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-components.yaml\n  - gotk-sync.yaml\n  - cluster-vars.yaml\n"),
       { object: "Deployment/flux-system/kustomize-controller", file: "clusters/prod-eu/flux-system/gotk-components.yaml" }],
     ["image-push-branch", "image automation pushing to the deployed branch", async (r) => expect((await fleet(["add-image-automation", "--tenant", "team-search", "--image", "ghcr.io/acme/s", "--semver", "^1.0", "--push-branch", "main", "--yes"], { cwd: r })).code).toBe(0),

@@ -23,6 +23,11 @@ export function factsFor(version: string): MinorFacts {
   return MINORS[tableMinor(version)]!;
 }
 
+/** The newest minor fleet has facts for within a major ("2.9" for 2), or undefined. */
+export function newestMinor(major: number): string | undefined {
+  return KNOWN.filter((k) => Number(k.split(".")[0]) === major).at(-1);
+}
+
 /** Why fleet's facts for this release are a guess, or undefined when they are Flux's own. */
 export function factsWarning(version: string): string | undefined {
   const minor = fluxMinor(version);

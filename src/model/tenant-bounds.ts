@@ -30,7 +30,11 @@ export const CONTROLLER_ACCOUNTS: ReadonlySet<string> = new Set(["kustomize-cont
  * as sentences; empty when it stays inside. Under --default-service-account a Flux object
  * without an account applies as that account in its own namespace, so only then is that fine.
  */
-export function outOfBounds(o: K8sObject, namespace: string, opts: { defaultServiceAccount?: boolean } = {}): string[] {
+export function outOfBounds(
+  o: K8sObject,
+  namespace: string,
+  opts: { defaultServiceAccount?: boolean; scopeOf?: (o: K8sObject) => "Cluster" | "Namespaced" | undefined } = {},
+): string[] {
   const out: string[] = [];
   const name = o.metadata?.name ?? "?";
   const ns = o.metadata?.namespace;
@@ -38,10 +42,11 @@ export function outOfBounds(o: K8sObject, namespace: string, opts: { defaultServ
     if (name !== namespace) out.push(`Namespace/${namespace} became Namespace/${name}`);
   } else if (o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding") {
     out.push(`${o.kind}/${name} is cluster-wide: a tenant may bind roles only by RoleBindings in ${namespace}`);
-  } else if (isClusterScoped(o)) {
-    out.push(`${o.kind}/${name} is cluster-scoped: the only one a tenant may have is its Namespace ${namespace}`);
-  } else if (ns !== namespace) {
-    out.push(`${o.kind} ${namespace}/${name} is in ${ns ?? "no namespace (it would land in default)"}, not ${namespace}`);
+  } else {
+    // A custom kind's scope is its CRD's; where the caller cannot tell, nothing is claimed.
+    const scope = opts.scopeOf ? opts.scopeOf(o) : isClusterScoped(o) ? "Cluster" : "Namespaced";
+    if (scope === "Cluster") out.push(`${o.kind}/${name} is cluster-scoped: the only one a tenant may have is its Namespace ${namespace}`);
+    else if (scope === "Namespaced" && ns !== namespace) out.push(`${o.kind}/${name} is in ${ns ? `namespace ${ns}` : "no namespace (it would land in default)"}, not ${namespace}`);
   }
   if (isFluxKustomization(o) || isHelmRelease(o)) {
     const sa = o.spec?.serviceAccountName;
@@ -50,4 +55,26 @@ export function outOfBounds(o: K8sObject, namespace: string, opts: { defaultServ
     else if (typeof sa === "string" && CONTROLLER_ACCOUNTS.has(sa)) out.push(`${o.kind} ${ns ?? "default"}/${name} runs as ${sa}, the controller's own account (cluster-admin)`);
   }
   return out;
+}
+
+/** API groups Kubernetes itself serves (and Flux's and the Flux Operator's): their kinds' scope is known here. */
+const KNOWN_GROUP = /^(|apps|batch|autoscaling|policy|[a-z.]*\.k8s\.io|[a-z]+\.toolkit\.fluxcd\.io|source\.extensions\.fluxcd\.io|fluxcd\.controlplane\.io)$/;
+
+/**
+ * The scope of each kind as a set of objects says it: a custom kind by its CRD among them, a
+ * built-in or Flux kind by what is known here, anything else undefined (its CRD is installed by
+ * something not in view, such as a Helm chart).
+ */
+export function scopeFrom(objects: K8sObject[]): (o: K8sObject) => "Cluster" | "Namespaced" | undefined {
+  const crds = new Map<string, "Cluster" | "Namespaced">();
+  for (const o of objects)
+    if (o.kind === "CustomResourceDefinition" && o.spec?.names?.kind && o.spec.group)
+      crds.set(`${o.spec.group}/${o.spec.names.kind}`, o.spec.scope === "Cluster" ? "Cluster" : "Namespaced");
+  return (o) => {
+    const group = (o.apiVersion ?? "").includes("/") ? o.apiVersion!.split("/")[0]! : "";
+    const crd = crds.get(`${group}/${o.kind}`);
+    if (crd) return crd;
+    if (KNOWN_GROUP.test(group)) return isClusterScoped(o) ? "Cluster" : "Namespaced";
+    return undefined;
+  };
 }

@@ -165,6 +165,8 @@ function readTenant(cs: RepoReader, name: string, base: string, single: boolean)
   return { name, base, single, files, namespace: sync.namespace, sync, objects, apiVersions };
 }
 
+const TENANT_FILE = /^kind:\s*["']?(Namespace|Kustomization|GitRepository|OCIRepository)["']?\s*$/m;
+
 /**
  * Every tenant of tenants/base: its directories holding a kustomization and its manifest files
  * other than the base's own kustomization (which lists tenants, and is none).
@@ -178,6 +180,9 @@ export function readTenants(cs: ChangeSet, opts: { before?: boolean } = {}): Ten
     if (!isYamlFile(f) || KUSTOMIZATION_FILES.includes(f)) continue;
     const name = f.replace(/\.ya?ml$/, "");
     if (out.some((t) => t.name === name)) continue;
+    // A file beside the tenants that declares no namespace and no sync (a shared rbac.yaml the
+    // base's kustomization lists for all) is no tenant.
+    if (!TENANT_FILE.test((before ? cs.readOriginal(`${TENANTS_BASE}/${f}`) : cs.read(`${TENANTS_BASE}/${f}`)) ?? "")) continue;
     out.push(lazyTenant(cs, name, `${TENANTS_BASE}/${f}`, true, before));
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -5,11 +5,12 @@
  * namespace; a warning is hardening or layout convention. Each judges the cluster by its own
  * Flux version and its own lockdown flags, never by fleet's defaults.
  */
-import { apiVersionStatus, strictSubstitution } from "../flux/index.js";
+import { apiVersionStatus, compareMinors, fluxMinor, strictSubstitution } from "../flux/index.js";
 import type { Walked } from "./discover.js";
 import { group, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
 import type { RbacModel } from "./rbac.js";
-import { outOfBounds } from "../model/tenant-bounds.js";
+import { outOfBounds, scopeFrom } from "../model/tenant-bounds.js";
+import { parseGitUrl } from "../model/origin.js";
 import { defaultServiceAccount, featureGate, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
 import { actsAsPlatform, nsOf, TENANT_LABEL, type Applier, type Tenancy } from "./tenancy.js";
 
@@ -67,6 +68,8 @@ export interface Check {
   run: (c: CheckContext) => Hit[];
 }
 
+/** A version constraint that matches more than one release. */
+const RANGE = /[*xX^~<>|=]|\s/;
 const flux = (c: CheckContext) => c.objects.filter((a) => isFluxKustomization(a.obj));
 const tenantAppliers = (c: CheckContext) => c.appliers.filter((ap) => ap.tenant);
 const who = (id: { namespace: string; name: string }) => `${id.namespace}:${id.name}`;
@@ -82,6 +85,13 @@ function sourceOf(a: Applied): string | undefined {
   const r = isFluxKustomization(a.obj) ? s.sourceRef : (s.chart?.spec?.sourceRef ?? s.chartRef);
   return r?.name ? sourceKey(r.kind, r.namespace ?? nsOf(a), r.name) : undefined;
 }
+
+/** Whether a binding's subjects are all accounts (or the account group) of one namespace. */
+const bindsOnly = (b: K8sObject, ns: string) =>
+  (b.subjects ?? []).length > 0 &&
+  (b.subjects ?? []).every((s: { kind?: string; name?: string; namespace?: string }) =>
+    s.kind === "ServiceAccount" ? s.namespace === ns : s.kind === "Group" ? s.name === `system:serviceaccounts:${ns}` : s.kind === "User" && String(s.name).startsWith(`system:serviceaccount:${ns}:`),
+  );
 
 /**
  * The references a controller refuses under --no-cross-namespace-refs (kustomize-controller's
@@ -230,14 +240,18 @@ export const CHECKS: Check[] = [
     run: (c) =>
       tenantAppliers(c)
         .filter((ap) => !ap.named)
-        .map((ap) => ({
-          at: ap.at,
-          message: `a tenant's (${ap.why}), and ${
-            ap.id
-              ? `has no serviceAccountName; under the lockdown it acts as ${who(ap.id)}, the namespace's shared default account, not a reconciler of its own`
-              : `has no serviceAccountName and ${ap.controller} runs without --default-service-account: it acts as ${ap.controller} itself, cluster-admin`
-          }`,
-        })),
+        .map((ap) => {
+          const why = `a tenant's (${ap.why}), and has no serviceAccountName`;
+          if (!ap.id) return { at: ap.at, message: `${why}; ${ap.controller} runs without --default-service-account: it acts as ${ap.controller} itself, cluster-admin` };
+          // Under the lockdown it acts as the default account. Unbound, Flux cannot apply. Named
+          // `default`, it is the account every pod of the namespace runs as unless told otherwise:
+          // any workload there holds the reconciler's rights. A dedicated name, bound, is the
+          // tenant's reconciler by the cluster's own convention.
+          const bound = ap.actsOn !== undefined || c.rbac.bindingsFor(ap.id).length > 0;
+          if (!bound) return { at: ap.at, message: `${why}; it acts as ${who(ap.id)}, the account --default-service-account names, and nothing in this repository grants that account anything: Flux cannot apply it` };
+          if (ap.id.name === "default") return { at: ap.at, message: `${why}; it acts as ${who(ap.id)}, the account every pod of the namespace runs as unless told otherwise: a workload there holds the reconciler's rights` };
+          return { at: ap.at, severity: "warning" as const, message: `${why}; it acts as ${who(ap.id)}, the account --default-service-account names, which every applier of the namespace shares` };
+        }),
   },
   {
     id: "tenant-target-namespace",
@@ -383,12 +397,21 @@ export const CHECKS: Check[] = [
     fix: "move the object out of the tenant's files into the platform's (infrastructure/, clusters/), or scope it to the tenant's namespace and reconciler",
     run: (c) => {
       const platformBy = new Map(c.appliers.filter((ap) => isFluxKustomization(ap.at.obj) && actsAsPlatform(ap, c.lockdown)).map((ap) => [ref(ap.at.obj), ap]));
+      const scopeOf = scopeFrom(c.objects.map((a) => a.obj));
       const hits: Hit[] = [];
       for (const a of c.objects) {
         if (a.appliedBy !== "" && !platformBy.has(a.appliedBy)) continue;
         const t = c.tenantFiles.find((t) => t.owns.some((p) => a.file === p || a.file.startsWith(`${p}/`)));
         if (!t) continue;
-        const why = outOfBounds(a.obj, t.namespace, { defaultServiceAccount: !!defaultServiceAccount(c.lockdown, isHelmRelease(a.obj) ? "helm-controller" : "kustomize-controller") }).join("; ");
+        // A ClusterRole grants nothing until bound, unless it aggregates into a role others hold
+        // (aggregate-to-admin extends every tenant's admin); a ClusterRoleBinding of only the
+        // tenant's own accounts is judged by what it grants (the isolation checks).
+        const aggregates = Object.keys(a.obj.metadata?.labels ?? {}).some((l) => l.startsWith("rbac.authorization.k8s.io/aggregate-to-"));
+        if ((a.obj.kind === "ClusterRole" && !aggregates) || (a.obj.kind === "ClusterRoleBinding" && bindsOnly(a.obj, t.namespace))) continue;
+        const why = outOfBounds(a.obj, t.namespace, {
+          defaultServiceAccount: !!defaultServiceAccount(c.lockdown, isHelmRelease(a.obj) ? "helm-controller" : "kustomize-controller"),
+          scopeOf,
+        }).join("; ");
         if (why) hits.push({ at: a, message: `declared in tenant ${t.name}'s files and applied as kustomize-controller (${a.appliedBy || "the cluster's sync"}): ${why}` });
       }
       return hits;
@@ -403,7 +426,12 @@ export const CHECKS: Check[] = [
     run: (c) => {
       // A tenant's sources: those its own appliers read (by object, and by URL), and those beside them.
       const sources = new Map(c.objects.filter((a) => group(a.obj) === "source.toolkit.fluxcd.io").map((a) => [sourceKey(a.obj.kind, nsOf(a), a.obj.metadata?.name), a]));
-      const urlOf = (k: string | undefined) => (k ? (sources.get(k)?.obj.spec?.url as string | undefined) : undefined);
+      // A repository is the same whatever the spelling of its URL (scheme, .git); what is read from it is its ref.
+      const repoOf = (k: string | undefined) => {
+        const spec = k ? sources.get(k)?.obj.spec : undefined;
+        const g = typeof spec?.url === "string" ? parseGitUrl(spec.url) : undefined;
+        return g ? { repo: `${g.host}/${g.owner}/${g.repository}`.toLowerCase(), ref: JSON.stringify(spec?.ref ?? {}) } : undefined;
+      };
       const tenantSources = new Map<string, string>();
       for (const ap of tenantAppliers(c)) {
         const k = sourceOf(ap.at);
@@ -412,15 +440,28 @@ export const CHECKS: Check[] = [
       // Sources in a namespace a tenant applies from are the tenant's too (a label alone says who owns a namespace, not its sources).
       const applying = new Set(tenantAppliers(c).map((ap) => nsOf(ap.at)).filter((ns) => !c.tenancy.platformNamespaces.has(ns)));
       for (const [k, a] of sources) if (applying.has(nsOf(a))) tenantSources.set(k, nsOf(a));
-      const tenantUrls = new Map([...tenantSources.keys()].map((k) => [urlOf(k), tenantSources.get(k)!] as const).filter(([u]) => !!u));
+      const tenantRepos = new Map<string, { owner: string; ref: string }>();
+      for (const [k, owner] of tenantSources) {
+        const r = repoOf(k);
+        if (r) tenantRepos.set(r.repo, { owner, ref: r.ref });
+      }
       const filesBy = new Map<string, Set<string>>();
       for (const o of c.objects) if (o.appliedBy) (filesBy.get(o.appliedBy) ?? filesBy.set(o.appliedBy, new Set()).get(o.appliedBy)!).add(o.file);
       const hits: Hit[] = [];
       for (const ap of c.appliers.filter((ap) => !ap.tenant && actsAsPlatform(ap, c.lockdown))) {
         const as = ap.id ? who(ap.id) : ap.controller;
         const k = sourceOf(ap.at);
-        const owner = k ? (tenantSources.get(k) ?? tenantUrls.get(urlOf(k))) : undefined;
-        if (k && owner) hits.push({ at: ap.at, message: `reads ${k}, the source of tenant namespace ${owner}, and applies it as ${as}: whoever can push there has platform authority` });
+        const direct = k ? tenantSources.get(k) : undefined;
+        const r = direct ? undefined : repoOf(k);
+        const same = r ? tenantRepos.get(r.repo) : undefined;
+        if (direct || (same && same.ref === r!.ref))
+          hits.push({ at: ap.at, message: `reads ${k}, what tenant namespace ${direct ?? same!.owner} deploys from, and applies it as ${as}: whoever can push there has platform authority` });
+        else if (same)
+          hits.push({
+            at: ap.at,
+            severity: "warning",
+            message: `reads ${k} from the repository tenant namespace ${same.owner} deploys from, at another ref, and applies it as ${as}: only branch protection keeps that tenant from pushing platform authority there`,
+          });
         // A directory of this repository a team other than the platform's owns.
         const files = [...(filesBy.get(ref(ap.at.obj)) ?? [])];
         const team = files.map((f) => [f, c.teamOwned(f)] as const).find(([, t]) => t);
@@ -445,12 +486,20 @@ export const CHECKS: Check[] = [
       c.objects.flatMap((a) => {
         if (isHelmRelease(a.obj) && a.obj.spec?.chart?.spec) {
           const v = a.obj.spec.chart.spec.version;
-          if (v === undefined || /[*xX^~<>|=]|\s/.test(String(v)))
+          if (v === undefined || RANGE.test(String(v)))
             return [{ at: a, message: v === undefined ? "the chart version is not set: it follows the latest release" : `the chart version '${v}' is a range` }];
         }
         if (a.obj.kind === "OCIRepository" && group(a.obj) === "source.toolkit.fluxcd.io") {
           const r = a.obj.spec?.ref ?? {};
           if (!r.tag && !r.digest && !r.semver) return [{ at: a, message: "no ref: it follows the latest tag" }];
+          if (!r.tag && !r.digest && RANGE.test(String(r.semver))) return [{ at: a, message: `ref.semver '${r.semver}' is a range: it follows the newest matching tag` }];
+        }
+        if (a.obj.kind === "FluxInstance" && group(a.obj) === "fluxcd.controlplane.io") {
+          const d = a.obj.spec?.distribution ?? {};
+          const hits: Hit[] = [];
+          if (!/^v?\d+\.\d+\.\d+$/.test(String(d.version ?? ""))) hits.push({ at: a, message: `distribution.version '${d.version ?? ""}' is a range: the operator installs whatever Flux release is newest in it` });
+          if (typeof d.artifact === "string" && /:latest$/.test(d.artifact)) hits.push({ at: a, message: `distribution.artifact ${d.artifact} follows the latest manifests` });
+          return hits;
         }
         return [];
       }),
@@ -497,15 +546,21 @@ export const CHECKS: Check[] = [
   },
   {
     id: "substitution-source-missing",
-    severity: "error",
+    severity: "warning",
     scope: "cluster",
-    title: "the ConfigMaps and Secrets postBuild reads exist",
-    fix: "create it in the Kustomization's namespace, or mark the reference optional: true",
-    run: (c) => c.walked.missingVarSources.map((m) => ({ at: m.ks, message: `substituteFrom ${m.kind}/${m.name} is not in namespace ${nsOf(m.ks)}: Flux fails the Kustomization` })),
+    title: "the ConfigMaps and Secrets postBuild reads are in the repository",
+    fix: "create it in the Kustomization's namespace (in this repository), or mark the reference optional: true",
+    // A warning: bootstrap tooling (Terraform, a setup script) often creates it outside Git, where validate cannot look.
+    run: (c) =>
+      c.walked.missingVarSources.map((m) => ({
+        at: m.ks,
+        message: `substituteFrom ${m.kind}/${m.name} is not in namespace ${nsOf(m.ks)} in this repository: Flux fails the Kustomization unless something outside Git creates it`,
+      })),
   },
   {
     id: "duplicate-object",
-    severity: "error",
+    // Flux applies both and fails neither: the two fight over the object (and one's prune deletes it).
+    severity: "warning",
     title: "each object is applied once",
     fix: "remove one of the two, or give them different names",
     run: (c) => {
@@ -526,8 +581,9 @@ export const CHECKS: Check[] = [
     scope: "cluster",
     title: "the controllers run with the multi-tenancy lockdown",
     fix: "add the lockdown patches to the cluster's flux-system kustomization.yaml, or cluster.multitenant: true to its FluxInstance (fleet new-cluster writes them)",
-    run: (c) =>
-      c.controllers.flatMap((name) => {
+    run: (c) => {
+      const predates = c.version.facts !== undefined && compareMinors(fluxMinor(c.version.facts), "0.26") < 0;
+      return c.controllers.flatMap((name) => {
         const missing = missingLockdown(c.lockdown, name);
         if (!missing.length) return [];
         const dep = c.objects.find((a) => a.obj.kind === "Deployment" && a.obj.metadata?.name === name && nsOf(a) === c.lockdown.namespace);
@@ -536,10 +592,13 @@ export const CHECKS: Check[] = [
             at: dep ?? { obj: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: c.lockdown.namespace } }, file: c.lockdown.from },
             // Without tenants the lockdown is hardening; with them, it is what keeps them in their namespaces.
             severity: c.hasTenants ? ("error" as const) : ("warning" as const),
-            message: `runs without ${missing.join(", ")}${c.hasTenants ? "" : " (no tenant applier found: hardening until there is one)"}`,
+            message: `runs without ${missing.join(", ")}${c.hasTenants ? "" : " (no tenant applier found: hardening until there is one)"}${
+              predates ? `; Flux ${c.version.shown} predates these flags (Flux 0.26, helm-controller 0.16.0 CHANGELOG): upgrade Flux before adding them, or the controllers refuse to start` : ""
+            }`,
           },
         ];
-      }),
+      });
+    },
   },
   {
     id: "image-push-branch",

@@ -149,7 +149,14 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
       if (n) notChecked(`${ref(a.obj)}: ${n.why}`);
     }
   };
-  admit({ built: first, applied: first.map((b) => ({ obj: b.obj, file: b.file, appliedBy: "" })) });
+  const entryLevel: Level = { built: first, applied: first.map((b) => ({ obj: b.obj, file: b.file, appliedBy: "" })) };
+  // The cluster's own sync Kustomization applies the entry path, itself included: its postBuild
+  // substitutes what the entry builds before anything there is followed (a child's path may be
+  // ./clusters/${TENANT}/${ENVIRONMENT}).
+  const sync = entryLevel.applied.find((a) => isFluxKustomization(a.obj) && fluxPath(a.obj.spec?.path).path?.replace(/\/$/, "") === entry);
+  if (sync) entryLevel.by = sync;
+  admit(entryLevel);
+  if (sync) substitute(entryLevel, byTarget(out.objects));
   let frontier = levels[0]!.applied;
   while (frontier.length > 0) {
     const todo: Array<{ ks: Applied; root: string; path: string; files?: Map<string, string> }> = [];
@@ -220,7 +227,7 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
   // Again with everything the cluster applies, for the findings: nothing is followed anew.
   const sources = byTarget(out.objects);
   for (const level of levels) {
-    const { missing, absent } = substitute(level, sources);
+    const { missing, absent } = substitute(level, sources, true);
     for (const a of absent) out.missingVarSources.push({ ks: level.by!, ...a });
     out.unresolved.push(...missing);
   }
@@ -231,10 +238,14 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
  * Substitute a level's objects as its Kustomization's postBuild says, with the variables the
  * objects on its own cluster give; unchanged variables leave the level as it is.
  */
-function substitute(level: Level, sources: Map<string, K8sObject[]>): { missing: Walked["unresolved"]; absent: Array<{ kind: string; name: string }> } {
+function substitute(level: Level, sources: Map<string, K8sObject[]>, final = false): { missing: Walked["unresolved"]; absent: Array<{ kind: string; name: string }> } {
   const post = level.by?.obj.spec?.postBuild;
   if (!level.by || !post) return { missing: [], absent: [] };
   const { vars, absent, active } = variablesFor(level.by.obj, sources.get(level.by.target ?? "") ?? []);
+  // Once the whole cluster is known, a source that is not there (and not optional) fails the
+  // Kustomization before it substitutes: substitution-source-missing's finding, nothing else.
+  // Before that it may yet appear a level below, so the level is substituted with what there is.
+  if (final && absent.length) return { missing: [], absent };
   const used = JSON.stringify([active, vars]);
   if (level.used === used) return { missing: level.missing!, absent };
   const missing: Walked["unresolved"] = [];

@@ -1,5 +1,5 @@
 /** fleet validate: walk every cluster, run the checks, prove isolation. */
-import { factsWarning } from "../flux/index.js";
+import { factsWarning, newestMinor } from "../flux/index.js";
 import { fluxVersionFor, loadConfig } from "../core/config.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { Builder } from "./build.js";
@@ -32,7 +32,8 @@ export interface ValidatedCluster extends ClusterResult {
   tenantNamespaces: string[];
 }
 
-const RANGE = /^v?(\d+)\.(\d+)\.(x|\*)$/;
+const MINOR_RANGE = /^v?(\d+)\.(\d+)\.(x|\*)$/;
+const MAJOR_RANGE = /^v?(\d+)(\.(x|\*))?(\.(x|\*))?$/;
 
 /**
  * The Flux release a cluster is judged by: fleet.yaml's pin for it, else what it was bootstrapped
@@ -48,10 +49,14 @@ export function versionFor(root: string, cluster: Cluster): FluxVersion {
   }
   const exact = cluster.fluxVersion ? /^(v\d+\.\d+\.\d+)/.exec(cluster.fluxVersion)?.[1] : undefined;
   if (exact) return { shown: cluster.fluxVersion!, facts: exact, ...(cluster.fluxVersionFrom ? { from: cluster.fluxVersionFrom } : {}) };
-  const range = cluster.fluxVersionRange ? RANGE.exec(cluster.fluxVersionRange) : null;
-  if (range && range[2] !== undefined && range[3] !== undefined && /^\d+$/.test(range[2]))
-    return { shown: cluster.fluxVersionRange!, facts: `v${range[1]}.${range[2]}.0`, ...(cluster.fluxVersionFrom ? { from: cluster.fluxVersionFrom } : {}) };
-  return { shown: "version unknown", ...(cluster.fluxVersionFrom ? { from: cluster.fluxVersionFrom } : {}) };
+  const from = cluster.fluxVersionFrom ? { from: cluster.fluxVersionFrom } : {};
+  const minor = cluster.fluxVersionRange ? MINOR_RANGE.exec(cluster.fluxVersionRange) : null;
+  if (minor) return { shown: cluster.fluxVersionRange!, facts: `v${minor[1]}.${minor[2]}.0`, ...from };
+  // `2.x`: the operator installs the newest 2.x it has, so the newest minor fleet knows is the judge.
+  const major = cluster.fluxVersionRange ? MAJOR_RANGE.exec(cluster.fluxVersionRange) : null;
+  const newest = major ? newestMinor(Number(major[1])) : undefined;
+  if (newest) return { shown: `${cluster.fluxVersionRange} (judged as ${newest}, the newest fleet knows)`, facts: `v${newest}.0`, ...from };
+  return { shown: "version unknown", ...from };
 }
 
 /** The controllers a cluster runs: its built Deployments, else what its header or FluxInstance lists, else Flux's defaults. */
@@ -112,6 +117,10 @@ export async function validateCluster(opts: ValidateOptions, c: Cluster, builder
           fix: check.fix,
         });
     }
+    // One object applied by two Kustomizations is one finding, not two.
+    const unique = [...new Map(findings.map((f) => [JSON.stringify([f.id, f.object, f.file, f.message]), f])).values()];
+    findings.length = 0;
+    findings.push(...unique);
     findings.sort((a, b) => (a.severity === b.severity ? a.id.localeCompare(b.id) : a.severity === "error" ? -1 : 1));
     const notChecked: string[] = [];
     if (!target) {
@@ -121,6 +130,9 @@ export async function validateCluster(opts: ValidateOptions, c: Cluster, builder
         if (guessed) notChecked.push(`API versions exactly as Flux ${version.shown} serves them: ${guessed}`);
       }
       notChecked.push(...walked.notChecked);
+      // Through a kubeConfig, a tenant acts as whoever that kubeconfig holds (a remote cluster, or a proxy such as capsule-proxy): not knowable offline.
+      for (const ap of tenancy.appliers.filter((x) => x.tenant && x.actsOn))
+        notChecked.push(`${ref(ap.at.obj)}: a tenant's applier acting through kubeConfig ${ap.actsOn}: who that kubeconfig is cannot be read offline, so its isolation is not checked`);
       // Where Flux would fetch a remote, it is not checked, and said so; under the lockdown it is an error (a check).
       if (!noRemoteBases(lockdown))
         notChecked.push(...walked.remotes.map((r) => `remote base ${r.remote.ref} in ${r.remote.file}: ${r.path} (applied by ${ref(r.at.obj)}) is not built; validate never fetches`));

@@ -12,9 +12,10 @@
  * - an applier there is the tenant's when the tenant controls it: it acts as an account of the
  *   namespace, it reads content from outside this repository, or a tenant's applier wrote it.
  *   The platform's own HelmRelease in a namespace it labels by team is the platform's;
- * - an applier labelled `toolkit.fluxcd.io/tenant` that acts as an account that is not a
- *   controller's own is a tenant's anywhere (d1-fleet's infra tenant: Kustomizations in
- *   flux-system running as flux-infra).
+ * - an applier that acts as an account that is not a controller's own, and is labelled
+ *   `toolkit.fluxcd.io/tenant` or applies content from outside this repository, is a tenant's
+ *   anywhere (d1-fleet's infra tenant: Kustomizations in flux-system running as flux-infra,
+ *   reading the infra team's repository).
  * The namespace Flux runs in and Kubernetes' own are never tenant namespaces, whatever their
  * labels say: a label there would make Flux's controllers tenants.
  */
@@ -100,12 +101,15 @@ export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespa
       (ap.id !== undefined && !CONTROLLER_ACCOUNTS.has(ap.id.name)) ||
       (isFluxKustomization(ap.at.obj) && !fromRepo.has(ref(ap.at.obj))) ||
       tenantRefs.has(ap.at.appliedBy);
+    const own = ap.named !== undefined && !CONTROLLER_ACCOUNTS.has(ap.named);
     const why =
       tenantNamespaces.get("")?.has(ns) && controlled
         ? (reasons.get(ns) ?? `namespace ${ns} is a tenant's`)
-        : label && ap.named && !CONTROLLER_ACCOUNTS.has(ap.named)
+        : label && own
           ? `it is labelled ${TENANT_LABEL}: ${label} and acts as ${ns}:${ap.named}`
-          : undefined;
+          : own && !ap.actsOn && isFluxKustomization(ap.at.obj) && !fromRepo.has(ref(ap.at.obj))
+            ? `it applies content from outside this repository as ${ns}:${ap.named}, an account of its own`
+            : undefined;
     ap.tenant = why !== undefined;
     if (why) {
       ap.why = why;
