@@ -9,6 +9,7 @@ import { RbacModel } from "../src/validate/rbac.js";
 import { substituteObject, substituteString, variablesFor } from "../src/validate/substitute.js";
 import type { Applied } from "../src/validate/model.js";
 import { bootstrapStandIn, fleet, initRepo, read, tmpDir, write } from "./helpers.js";
+import { DEFAULT_FLUX_VERSION } from "../src/flux/index.js";
 
 /** A fleet repo as fleet writes it: two tenants, two clusters, bootstrapped. */
 async function fleetRepo(): Promise<string> {
@@ -54,7 +55,7 @@ describe("what fleet writes", () => {
     // Tenants' own repositories are not here: said, not silently skipped.
     expect(prod.notChecked).toContain("GitRepository/team-ml/team-ml (source of Kustomization/team-ml/team-ml)");
     const text = await fleet(["validate"], { cwd: repo });
-    expect(text.stdout).toMatch(/cluster prod-eu \(Flux v2\.7\.4\): \d+ objects, 0 errors, 0 warnings/);
+    expect(text.stdout).toMatch(new RegExp(`cluster prod-eu \\(Flux ${DEFAULT_FLUX_VERSION}\\): \\d+ objects, 0 errors, 0 warnings`));
     expect(text.stdout).toMatch(/isolation: 3 tenant reconcilers; none can create clusterrolebindings or get another tenant's secrets/);
   });
 });
@@ -173,7 +174,7 @@ describe("postBuild substitution", () => {
   it("an unresolved variable is a warning up to Flux 2.8 and an error from 2.9, where substitution is strict", async () => {
     for (const [pin, severity, code] of [["v2.8.5", "warning", 0], ["v2.9.4", "error", 1]] as const) {
       const repo = await fleetRepo();
-      write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace("version: v2.7.4", `version: ${pin}`));
+      write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace(`version: ${DEFAULT_FLUX_VERSION}`, `version: ${pin}`));
       write(repo, "infrastructure/base/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dns\n  namespace: default\ndata:\n  zone: ${cluster_zone}\n  region: ${region}\n");
       write(repo, "infrastructure/base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - extra.yaml\n");
       const { code: exit, report } = await validate(repo, "--cluster", "prod-eu");

@@ -5,7 +5,7 @@
  */
 import { InputError } from "../core/errors.js";
 import { fluxGroup, GROUP, type FluxKind } from "./kinds.js";
-import { MINORS, type MinorFacts } from "./minors.js";
+import { MINORS, type BehaviourChange, type ExtraComponent, type MinorFacts } from "./minors.js";
 import { compareMinors, fluxMinor } from "./release.js";
 
 const KNOWN = Object.keys(MINORS).sort(compareMinors);
@@ -33,8 +33,27 @@ export function factsWarning(version: string): string | undefined {
   return undefined;
 }
 
-/** The extra controllers fleet bootstraps with every cluster. */
-export const EXTRA_COMPONENTS = ["image-reflector-controller", "image-automation-controller", "source-watcher"] as const;
+/** Every extra controller fleet knows (the newest minor's): what fleet.yaml may list. */
+export const EXTRA_COMPONENTS: readonly ExtraComponent[] = MINORS[NEWEST]!.extraComponents;
+
+/** The extra controllers the release can install (source-watcher from 2.7). */
+export const extraComponents = (fluxVersion: string): readonly ExtraComponent[] => factsFor(fluxVersion).extraComponents;
+
+/** The minor a release's behaviour changes are listed under, when fleet has a table for it. */
+export interface CrossedMinor {
+  minor: string;
+  changes: readonly BehaviourChange[];
+}
+
+/**
+ * The minors an upgrade from `from` to `to` moves a cluster onto (above from's, up to to's),
+ * each with the behaviour changes it brings; none for a patch or a downgrade. Minors newer than
+ * the tables have none listed: factsWarning says so.
+ */
+export function minorsCrossed(from: string, to: string): CrossedMinor[] {
+  const [a, b] = [fluxMinor(from), fluxMinor(to)];
+  return KNOWN.filter((m) => compareMinors(m, a) > 0 && compareMinors(m, b) <= 0).map((minor) => ({ minor, changes: MINORS[minor]!.changes ?? [] }));
+}
 
 /**
  * `group/version` fleet writes for each Flux kind under the given release, keyed by kind for
@@ -64,10 +83,14 @@ export function apiVersionStatus(fluxVersion: string, apiVersion: string, kind: 
 /** Strict postBuild substitution (an undefined variable fails the build) is the default from 2.9. */
 export const strictSubstitution = (fluxVersion: string): boolean => factsFor(fluxVersion).strictSubstitution;
 
-/** The fluxcd/flux Terraform provider release that installs the given Flux minor. */
+/**
+ * The fluxcd/flux Terraform provider release that installs the given Flux minor; a minor newer
+ * than the tables gets the newest provider (it installs the pinned release: embedded_manifests
+ * is off), under factsWarning.
+ */
 export function terraformProviderVersion(fluxVersion: string): string {
   const minor = fluxMinor(fluxVersion);
-  const v = MINORS[minor]?.terraformProvider;
+  const v = (compareMinors(minor, NEWEST) > 0 ? MINORS[NEWEST] : MINORS[minor])?.terraformProvider;
   if (!v) {
     const paired = KNOWN.filter((k) => MINORS[k]!.terraformProvider);
     throw new InputError(
