@@ -23,6 +23,9 @@ export function factsFor(version: string): MinorFacts {
   return MINORS[tableMinor(version)]!;
 }
 
+/** The release's minor is newer than every table fleet has. */
+export const newerThanFacts = (version: string): boolean => compareMinors(fluxMinor(version), NEWEST) > 0;
+
 /** Why fleet's facts for this release are a guess, or undefined when they are Flux's own. */
 export function factsWarning(version: string): string | undefined {
   const minor = fluxMinor(version);
