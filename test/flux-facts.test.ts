@@ -145,10 +145,13 @@ describe("extra components and behaviour changes by minor", () => {
 
   it("an upgrade crosses each minor above the old pin's up to the new one's; a patch or a downgrade none", () => {
     expect(minorsCrossed("v2.7.4", "v2.9.5").map((m) => [m.minor, m.changes.map((c) => c.id)])).toEqual([
-      ["2.8", ["helm-server-side-apply", "helm-kstatus-health"]],
+      ["2.8", ["helm-server-side-apply", "helm-kstatus-health", "gcr-receiver-audience"]],
       ["2.9", ["strict-substitution", "helm-post-render-combined", "gcr-receiver-email-audience"]],
     ]);
     expect(minorsCrossed("v2.9.4", "v2.9.5")).toEqual([]);
+    // A change a patch brings is crossed by the patch upgrade that reaches it, and only then.
+    expect(minorsCrossed("v2.8.5", "v2.8.6").map((m) => [m.minor, m.changes.map((c) => c.id)])).toEqual([["2.8", ["gcr-receiver-audience"]]]);
+    expect(minorsCrossed("v2.7.4", "v2.8.5").flatMap((m) => m.changes.map((c) => c.id))).toEqual(["helm-server-side-apply", "helm-kstatus-health"]);
     expect(minorsCrossed("v2.9.5", "v2.8.5")).toEqual([]);
     expect(minorsCrossed("v2.9.5", "v2.10.0")).toEqual([]);
   });

@@ -133,6 +133,7 @@ describe("behaviour changes of each minor crossed", () => {
     expect(affected).toEqual({
       "2.8 helm-server-side-apply": [],
       "2.8 helm-kstatus-health": [ingress],
+      "2.8 gcr-receiver-audience": [{ object: "Receiver/default/gcr", file: "infrastructure/base/settings.yaml", detail: "Secret gcr-token", clusters: ["prod-eu"] }],
       "2.9 strict-substitution": [
         {
           object: "Kustomization/flux-system/infrastructure",

@@ -37,6 +37,11 @@ const helm3Defaults = (c: WalkedCluster) => featureGate(c.lockdown, "helm-contro
 const helmReleases = (c: WalkedCluster, keep: (o: K8sObject) => boolean): Hit[] =>
   c.walked.objects.filter((a) => isHelmRelease(a.obj) && keep(a.obj)).map((a) => ({ object: ref(a.obj), file: a.file }));
 
+const gcrReceivers = (c: WalkedCluster): Hit[] =>
+  c.walked.objects
+    .filter((a) => isReceiver(a.obj) && a.obj.spec?.type === "gcr")
+    .map((a) => ({ object: ref(a.obj), file: a.file, detail: `Secret ${String(a.obj.spec?.secretRef?.name ?? "(none)")}` }));
+
 /**
  * The Kustomizations whose built manifests hold a ${var} with no value and no default: each
  * unresolved object is substituted again with the variables of each Kustomization that applies
@@ -64,10 +69,8 @@ const FINDERS: Readonly<Record<BehaviourChangeId, (c: WalkedCluster) => Hit[]>> 
   "helm-kstatus-health": (c) => (helm3Defaults(c) ? [] : helmReleases(c, (o) => o.spec?.waitStrategy?.name === undefined)),
   "helm-post-render-combined": (c) =>
     helm3Defaults(c) ? [] : helmReleases(c, (o) => Array.isArray(o.spec?.postRenderers) && o.spec.postRenderers.length > 0 && o.spec?.postRenderStrategy === undefined),
-  "gcr-receiver-email-audience": (c) =>
-    c.walked.objects
-      .filter((a) => isReceiver(a.obj) && a.obj.spec?.type === "gcr")
-      .map((a) => ({ object: ref(a.obj), file: a.file, detail: `Secret ${String(a.obj.spec?.secretRef?.name ?? "(none)")}` })),
+  "gcr-receiver-audience": gcrReceivers,
+  "gcr-receiver-email-audience": gcrReceivers,
 };
 
 export interface AffectedReport {

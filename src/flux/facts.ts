@@ -6,7 +6,7 @@
 import { InputError } from "../core/errors.js";
 import { fluxGroup, GROUP, type FluxKind } from "./kinds.js";
 import { MINORS, type BehaviourChange, type ExtraComponent, type MinorFacts } from "./minors.js";
-import { compareMinors, fluxMinor } from "./release.js";
+import { compareMinors, compareReleases, fluxMinor } from "./release.js";
 
 const KNOWN = Object.keys(MINORS).sort(compareMinors);
 const OLDEST = KNOWN[0]!;
@@ -49,13 +49,15 @@ export interface CrossedMinor {
 }
 
 /**
- * The minors an upgrade from `from` to `to` moves a cluster onto (above from's, up to to's),
- * each with the behaviour changes it brings; none for a patch or a downgrade. Minors newer than
- * the tables have none listed: factsWarning says so.
+ * The minors an upgrade from `from` to `to` moves a cluster onto, each with the behaviour
+ * changes it brings that the move crosses (a change some patch brings counts from that patch);
+ * none for a downgrade. Minors newer than the tables have none listed: factsWarning says so.
  */
 export function minorsCrossed(from: string, to: string): CrossedMinor[] {
-  const [a, b] = [fluxMinor(from), fluxMinor(to)];
-  return KNOWN.filter((m) => compareMinors(m, a) > 0 && compareMinors(m, b) <= 0).map((minor) => ({ minor, changes: MINORS[minor]!.changes ?? [] }));
+  const crossed = (at: string) => compareReleases(from, at) < 0 && compareReleases(at, to) <= 0;
+  return KNOWN.map((minor) => ({ minor, changes: (MINORS[minor]!.changes ?? []).filter((c) => crossed(c.since ?? `v${minor}.0`)) })).filter(
+    (m) => m.changes.length > 0 || (crossed(`v${m.minor}.0`) && compareMinors(m.minor, fluxMinor(from)) > 0),
+  );
 }
 
 /**

@@ -52,9 +52,17 @@ export interface BehaviourChange {
   what: string;
   todo: string;
   source: string;
+  /** The patch release that brings it, when it is not the minor's first (vX.Y.0). */
+  since?: string;
 }
 
-export type BehaviourChangeId = "helm-server-side-apply" | "helm-kstatus-health" | "strict-substitution" | "helm-post-render-combined" | "gcr-receiver-email-audience";
+export type BehaviourChangeId =
+  | "helm-server-side-apply"
+  | "helm-kstatus-health"
+  | "gcr-receiver-audience"
+  | "strict-substitution"
+  | "helm-post-render-combined"
+  | "gcr-receiver-email-audience";
 
 // fluxcd/flux2 pkg/manifestgen/install/options.go (ComponentsExtra) at each tag; source-watcher
 // from v2.7.0 (manifests/bases/source-watcher added in "Add source-watcher to manifests", 0a87ed5a).
@@ -434,6 +442,14 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
         what: "HelmRelease health checks use kstatus (.spec.waitStrategy.name: poller) instead of Helm v3's readiness checks",
         todo: "check that the chart's resources report a status kstatus reads (custom resources with conditions), or keep Helm v3's checks with .spec.waitStrategy.name: legacy",
         source: "fluxcd/helm-controller CHANGELOG.md, 1.5.0",
+      },
+      {
+        // fluxcd/flux2 v2.8.6 manifests/bases/notification-controller/kustomization.yaml -> v1.8.4
+        id: "gcr-receiver-audience",
+        since: "v2.8.6",
+        what: "GCR Receivers require the audience field in the Secret they reference (no longer reconstructed from the Receiver)",
+        todo: "add audience (the push subscription's OIDC audience) to the Secret named by the Receiver's spec.secretRef before upgrading",
+        source: "fluxcd/notification-controller CHANGELOG.md, 1.8.4",
       },
     ],
   },
