@@ -83,8 +83,8 @@ export const upgrade: Generator = {
         const pin = String(val);
         const broken = releaseRule(pin);
         if (broken) return broken;
-        // The oldest pin of the repo: a cluster pinned below the repo's pin is moved too.
-        const current = sharedPin(ctx.config);
+        // Every pin moves to the new one: moving any of them down is a downgrade.
+        const current = [ctx.config.flux.version, ...Object.values(ctx.config.flux.clusters ?? {}).map((c) => c.version)].reduce((a, b) => (compareReleases(a, b) >= 0 ? a : b));
         if (a.allowDowngrade !== true && compareReleases(pin, current) < 0)
           return `${pin} is older than the pin ${current} (fleet.yaml): a downgrade, and the older release may not serve what the clusters store; pass --allow-downgrade to move to it anyway`;
         const missing = ctx.config.flux.componentsExtra.filter((x) => !(extraComponents(pin) as readonly string[]).includes(x));
@@ -150,6 +150,7 @@ export const upgrade: Generator = {
     return [...unvouched, ...drift(ctx, pin)];
   },
   assess: async (a, ctx) => {
+    // From the oldest pin: a cluster pinned below the repo's crosses the most.
     const from = sharedPin(ctx.config);
     const to = pinOf(a);
     const crossed = minorsCrossed(from, to);

@@ -78,6 +78,14 @@ describe("a downgrade", () => {
     expect(read(repo, "fleet.yaml")).toContain("\n  version: v2.8.5\n");
   });
 
+  it("of any pin is refused: a cluster's own pin above the new release counts", async () => {
+    const repo = await repoAt("v2.8.5");
+    write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace("  componentsExtra:", "  clusters:\n    prod-eu:\n      version: v2.9.5\n  componentsExtra:"));
+    const r = await fleet(["upgrade", "--flux-version", "v2.9.0", "--yes"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/v2\.9\.0 is older than the pin v2\.9\.5 \(fleet\.yaml\)/);
+  });
+
   it("to a minor without source-watcher is refused while fleet.yaml installs it", async () => {
     const repo = await initRepo(["--components-extra", "source-watcher"]);
     const r = await fleet(["upgrade", "--flux-version", "v2.6.4", "--allow-downgrade", "--yes"], { cwd: repo });
