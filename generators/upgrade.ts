@@ -22,7 +22,7 @@ import {
   releaseRule,
   terraformProviderVersion,
 } from "../src/flux/index.js";
-import { findAffected, type Affected } from "../src/flux/affected.js";
+import { findAffected, runningReleases, type Affected } from "../src/flux/affected.js";
 import type { Answers, Context, FleetAction, Generator } from "../src/core/generator.js";
 
 /** Flux writes gotk-components.yaml itself on every bootstrap; fleet leaves it to Flux. */
@@ -150,8 +150,8 @@ export const upgrade: Generator = {
     return [...unvouched, ...drift(ctx, pin)];
   },
   assess: async (a, ctx) => {
-    // From the oldest pin: a cluster pinned below the repo's crosses the most.
-    const from = sharedPin(ctx.config);
+    // From the oldest release a cluster is pinned at or runs: it crosses the most.
+    const from = [sharedPin(ctx.config), ...runningReleases(ctx.cs.root)].reduce((x, y) => (compareReleases(x, y) <= 0 ? x : y));
     const to = pinOf(a);
     const crossed = minorsCrossed(from, to);
     const { byChange, notChecked } = await findAffected(ctx.cs.root, crossed.flatMap((m) => m.changes.map((c) => c.id)));
@@ -167,7 +167,7 @@ export const upgrade: Generator = {
   nextSteps: (a, ctx) => {
     const pin = pinOf(a);
     const bootstrap = listClusters(ctx.cs).filter((c) => readClusters(ctx.cs).find((m) => m.name === c)?.via !== "operator");
-    const operator = readClusters(ctx.cs).filter((c) => c.via === "operator").map((c) => c.name);
+    const operator = fluxInstances(ctx).map((c) => c.name);
     return [
       `Review and commit the change; then bootstrap each cluster at ${pin}: ${bootstrap.map((c) => `fleet bootstrap ${c}`).join("; ") || "(no clusters to bootstrap)"}`,
       ...(operator.length ? [`The Flux Operator moves ${operator.join(", ")} to ${pin} once the change is merged`] : []),

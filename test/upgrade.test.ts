@@ -192,6 +192,19 @@ const fluxInstance = (version: string) =>
     "",
   ].join("\n");
 
+describe("FluxInstance clusters", () => {
+  it("move with the pin, and an upgrade counts from the release a cluster runs when it is older than fleet.yaml's pin", async () => {
+    const repo = await initRepo();
+    write(repo, "clusters/op-1/flux-system/flux-instance.yaml", fluxInstance("v2.8.5"));
+    const r = await fleet(["upgrade", "--flux-version", DEFAULT_FLUX_VERSION, "--dry-run", "--json", "--yes"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { changes: Array<{ path: string; change: string }>; upgrade: { from: string; minors: Array<{ minor: string; changes: Array<{ id: string }> }> } };
+    expect(out.changes.filter((c) => c.change !== "unchanged")).toEqual([{ path: "clusters/op-1/flux-system/flux-instance.yaml", change: "updated" }]);
+    expect(out.upgrade.from).toBe("v2.8.5");
+    expect(out.upgrade.minors.find((m) => m.minor === "2.9")?.changes.map((c) => c.id)).toContain("strict-substitution");
+  });
+});
+
 /** `flux` and `terraform` that do nothing: new-cluster --bootstrap terraform writes its HCL, then runs them. */
 function quietTools(): string {
   const bin = tmpDir("fleet-bin-");

@@ -13,6 +13,7 @@ import { featureGate, readLockdown, type Lockdown } from "../validate/lockdown.j
 import type { Applied } from "../validate/model.js";
 import { substituteObject, variablesFor } from "../validate/substitute.js";
 import type { BehaviourChangeId } from "./minors.js";
+import { isRelease } from "./release.js";
 
 /** One object a change affects, on the clusters that apply it. */
 export interface Affected {
@@ -72,6 +73,16 @@ const FINDERS: Readonly<Record<BehaviourChangeId, (c: WalkedCluster) => Hit[]>> 
   "gcr-receiver-audience": gcrReceivers,
   "gcr-receiver-email-audience": gcrReceivers,
 };
+
+/**
+ * The exact releases the repo's clusters run (gotk-components headers, FluxInstance versions),
+ * read from disk: what an upgrade moves them from, whatever fleet.yaml pins.
+ */
+export function runningReleases(root: string): string[] {
+  return readClusters(new ChangeSet(root))
+    .map((c) => c.fluxVersion)
+    .filter((v): v is string => v !== undefined && isRelease(v));
+}
 
 export interface AffectedReport {
   byChange: Map<BehaviourChangeId, Affected[]>;
