@@ -5,7 +5,7 @@
  * changes a platform team must act on and the objects of this repo they affect, and which
  * clusters run another release than the new pin.
  */
-import { listClusters, terraformDir } from "../src/core/bootstrap.js";
+import { listClusters, lockdownFile, terraformDir } from "../src/core/bootstrap.js";
 import type { ChangeSet } from "../src/changeset/changeset.js";
 import { CONFIG_FILE, sharedPin } from "../src/core/config.js";
 import { readClusters } from "../src/model/clusters.js";
@@ -17,6 +17,7 @@ import {
   extraComponents,
   fluxMinor,
   isRelease,
+  lockdownFlagsMissing,
   minorsCrossed,
   newerThanFacts,
   releaseRule,
@@ -87,6 +88,11 @@ export const upgrade: Generator = {
         const current = [ctx.config.flux.version, ...Object.values(ctx.config.flux.clusters ?? {}).map((c) => c.version)].reduce((a, b) => (compareReleases(a, b) >= 0 ? a : b));
         if (a.allowDowngrade !== true && compareReleases(pin, current) < 0)
           return `${pin} is older than the pin ${current} (fleet.yaml): a downgrade, and the older release may not serve what the clusters store; pass --allow-downgrade to move to it anyway`;
+        // fleet's lockdown files set every flag: a controller that does not know one does not start.
+        const lockdowns = listClusters(ctx.cs).map(lockdownFile);
+        const unknown = lockdownFlagsMissing(pin).find((f) => lockdowns.some((l) => (ctx.cs.read(l) ?? "").includes(`${f.flag}=`)));
+        if (unknown)
+          return `Flux ${pin}'s ${unknown.controllers.join(", ")} ${unknown.controllers.length > 1 ? "do" : "does"} not take ${unknown.flag} (from ${unknown.since}), which fleet's lockdown sets (${lockdowns.join(", ")}): they would not start; pin ${unknown.since} or later`;
         const missing = ctx.config.flux.componentsExtra.filter((x) => !(extraComponents(pin) as readonly string[]).includes(x));
         if (missing.length) return `Flux ${fluxMinor(pin)} cannot install ${missing.join(", ")} (fleet.yaml flux.componentsExtra): remove it there first, or pin a release that has it`;
         return undefined;

@@ -86,6 +86,14 @@ describe("a downgrade", () => {
     expect(r.stderr).toMatch(/v2\.9\.0 is older than the pin v2\.9\.5 \(fleet\.yaml\)/);
   });
 
+  it("to a release whose controllers do not take a flag fleet's lockdown sets is refused, even allowed", async () => {
+    const repo = await repoAt("v2.9.5");
+    const r = await fleet(["upgrade", "--flux-version", "v0.28.0", "--allow-downgrade", "--yes"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Flux v0\.28\.0's kustomize-controller does not take --no-remote-bases \(from v0\.30\.0\), which fleet's lockdown sets \(clusters\/prod-eu\/flux-system\/kustomization\.yaml\)/);
+    expect((await fleet(["upgrade", "--flux-version", "v0.30.0", "--allow-downgrade", "--dry-run", "--yes"], { cwd: repo })).code).toBe(0);
+  });
+
   it("to a minor without source-watcher is refused while fleet.yaml installs it", async () => {
     const repo = await initRepo(["--components-extra", "source-watcher"]);
     const r = await fleet(["upgrade", "--flux-version", "v2.6.4", "--allow-downgrade", "--yes"], { cwd: repo });

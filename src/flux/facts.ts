@@ -5,7 +5,7 @@
  */
 import { InputError } from "../core/errors.js";
 import { fluxGroup, GROUP, type FluxKind } from "./kinds.js";
-import { MINORS, type BehaviourChange, type ExtraComponent, type MinorFacts } from "./minors.js";
+import { LOCKDOWN_FLAGS, MINORS, type BehaviourChange, type ExtraComponent, type MinorFacts } from "./minors.js";
 import { compareMinors, compareReleases, fluxMinor } from "./release.js";
 
 const KNOWN = Object.keys(MINORS).sort(compareMinors);
@@ -41,6 +41,9 @@ export const EXTRA_COMPONENTS: readonly ExtraComponent[] = MINORS[NEWEST]!.extra
 
 /** The extra controllers the release can install (source-watcher from 2.7). */
 export const extraComponents = (fluxVersion: string): readonly ExtraComponent[] => factsFor(fluxVersion).extraComponents;
+
+/** The lockdown flags the release's controllers do not take yet (before Flux v0.30.0). */
+export const lockdownFlagsMissing = (fluxVersion: string) => LOCKDOWN_FLAGS.filter((f) => compareReleases(fluxVersion, f.since) < 0);
 
 /** The minor a release's behaviour changes are listed under, when fleet has a table for it. */
 export interface CrossedMinor {

@@ -69,6 +69,26 @@ export type BehaviourChangeId =
 const IMAGE_CONTROLLERS: readonly ExtraComponent[] = ["image-reflector-controller", "image-automation-controller"];
 const WITH_SOURCE_WATCHER: readonly ExtraComponent[] = [...IMAGE_CONTROLLERS, "source-watcher"];
 
+/**
+ * The multi-tenancy lockdown flags (design 4.2) and the first release whose controllers take
+ * them: a controller given a flag it does not know does not start. By release, not by table:
+ * they arrived inside the ranges the 0.18 and 0.28 tables cover. Read from each controller's
+ * main.go (aclOptions.BindFlags, the flags themselves) at the releases fluxcd/flux2's
+ * manifests/bases pin: v0.26.0 ships kustomize v0.20.0, helm v0.16.0, notification v0.21.0,
+ * image-reflector v0.16.0, image-automation v0.20.0, the first with them; v0.30.0 ships
+ * kustomize v0.25.0, the first with --no-remote-bases; source-watcher has them from its first
+ * release in Flux (v2.7.0 ships source-watcher v2.0.1; cmd/main.go binds gotkacl.Options).
+ */
+export const LOCKDOWN_FLAGS: ReadonlyArray<{ flag: string; controllers: readonly string[]; since: string }> = [
+  {
+    flag: "--no-cross-namespace-refs",
+    controllers: ["kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"],
+    since: "v0.26.0",
+  },
+  { flag: "--default-service-account", controllers: ["kustomize-controller", "helm-controller"], since: "v0.26.0" },
+  { flag: "--no-remote-bases", controllers: ["kustomize-controller"], since: "v0.30.0" },
+];
+
 /** Keyed by minor ("0.28", "2.9"), oldest first. */
 export const MINORS: Readonly<Record<string, MinorFacts>> = {
   "0.16": {
