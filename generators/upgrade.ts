@@ -71,6 +71,29 @@ function describe(minor: string, c: { id: string; what: string; todo: string; so
   ].join("\n");
 }
 
+/** Why the repo cannot move to a release, each rule a sentence or undefined. */
+const REFUSALS: Array<(pin: string, ctx: Context, a: Answers) => string | undefined> = [
+  // Every pin moves to the new one: moving any of them down is a downgrade.
+  (pin, ctx, a) => {
+    const current = [ctx.config.flux.version, ...Object.values(ctx.config.flux.clusters ?? {}).map((c) => c.version)].reduce((x, y) => (compareReleases(x, y) >= 0 ? x : y));
+    return a.allowDowngrade !== true && compareReleases(pin, current) < 0
+      ? `${pin} is older than the pin ${current} (fleet.yaml): a downgrade, and the older release may not serve what the clusters store; pass --allow-downgrade to move to it anyway`
+      : undefined;
+  },
+  // fleet's lockdown files set every flag: a controller that does not know one does not start.
+  (pin, ctx) => {
+    const lockdowns = listClusters(ctx.cs).map(lockdownFile);
+    const unknown = lockdownFlagsMissing(pin).find((f) => lockdowns.some((l) => (ctx.cs.read(l) ?? "").includes(`${f.flag}=`)));
+    return unknown
+      ? `Flux ${pin}'s ${unknown.controllers.join(", ")} ${unknown.controllers.length > 1 ? "do" : "does"} not take ${unknown.flag} (from ${unknown.since}), which fleet's lockdown sets (${lockdowns.join(", ")}): they would not start; pin ${unknown.since} or later`
+      : undefined;
+  },
+  (pin, ctx) => {
+    const missing = ctx.config.flux.componentsExtra.filter((x) => !(extraComponents(pin) as readonly string[]).includes(x));
+    return missing.length ? `Flux ${fluxMinor(pin)} cannot install ${missing.join(", ")} (fleet.yaml flux.componentsExtra): remove it there first, or pin a release that has it` : undefined;
+  },
+];
+
 export const upgrade: Generator = {
   name: "upgrade",
   description: "Move the Flux pin, Terraform pins, FluxInstance versions and Flux API versions to another Flux release in one change",
@@ -82,20 +105,7 @@ export const upgrade: Generator = {
       message: "Flux release to pin (vX.Y.Z)",
       validate: (val, ctx, a) => {
         const pin = String(val);
-        const broken = releaseRule(pin);
-        if (broken) return broken;
-        // Every pin moves to the new one: moving any of them down is a downgrade.
-        const current = [ctx.config.flux.version, ...Object.values(ctx.config.flux.clusters ?? {}).map((c) => c.version)].reduce((a, b) => (compareReleases(a, b) >= 0 ? a : b));
-        if (a.allowDowngrade !== true && compareReleases(pin, current) < 0)
-          return `${pin} is older than the pin ${current} (fleet.yaml): a downgrade, and the older release may not serve what the clusters store; pass --allow-downgrade to move to it anyway`;
-        // fleet's lockdown files set every flag: a controller that does not know one does not start.
-        const lockdowns = listClusters(ctx.cs).map(lockdownFile);
-        const unknown = lockdownFlagsMissing(pin).find((f) => lockdowns.some((l) => (ctx.cs.read(l) ?? "").includes(`${f.flag}=`)));
-        if (unknown)
-          return `Flux ${pin}'s ${unknown.controllers.join(", ")} ${unknown.controllers.length > 1 ? "do" : "does"} not take ${unknown.flag} (from ${unknown.since}), which fleet's lockdown sets (${lockdowns.join(", ")}): they would not start; pin ${unknown.since} or later`;
-        const missing = ctx.config.flux.componentsExtra.filter((x) => !(extraComponents(pin) as readonly string[]).includes(x));
-        if (missing.length) return `Flux ${fluxMinor(pin)} cannot install ${missing.join(", ")} (fleet.yaml flux.componentsExtra): remove it there first, or pin a release that has it`;
-        return undefined;
+        return releaseRule(pin) ?? REFUSALS.map((rule) => rule(pin, ctx, a)).find((r) => r !== undefined);
       },
     },
     { name: "allowDowngrade", flag: "allow-downgrade", message: "Move to an older Flux release than the pin", type: "confirm", ask: false, default: () => false },
@@ -133,7 +143,7 @@ export const upgrade: Generator = {
     const clusterPins = Object.keys(ctx.config.flux.clusters ?? {}).map(
       (name): FleetAction => ({ type: "fleet:yaml-set", path: CONFIG_FILE, keyPath: ["flux", "clusters", name, "version"], value: pin }),
     );
-    // Written as the file writes it (with or without the v), so Renovate's edit and this one agree.
+    // Written as the file writes it, with or without the v.
     const instances = fluxInstances(ctx).map((c): FleetAction => {
       const written = String(readObjects(ctx.cs, c.syncFile)[0]?.spec?.distribution?.version ?? "");
       return { type: "fleet:yaml-set", path: c.syncFile, keyPath: ["spec", "distribution", "version"], value: written.startsWith("v") ? pin : pin.slice(1) };
