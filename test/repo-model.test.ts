@@ -187,7 +187,9 @@ describe("per-cluster Flux pins in fleet.yaml", () => {
 
   it("bootstrap uses the cluster's own pin, and upgrade moves every pin", async () => {
     const repo = await initRepo();
-    write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace("  componentsExtra:", "  clusters:\n    eu-1:\n      version: v2.6.4\n  componentsExtra:"));
+    // Pinned below v2.8.5 throughout: moving to it is an upgrade of every pin.
+    const pinned = read(repo, "fleet.yaml").replace(/\n {2}version: v\d+\.\d+\.\d+/, "\n  version: v2.7.4");
+    write(repo, "fleet.yaml", pinned.replace("  componentsExtra:", "  clusters:\n    eu-1:\n      version: v2.6.4\n  componentsExtra:"));
     const r = await fleet(["new-cluster", "eu-1", "--env", "staging", "--yes"], { cwd: repo });
     expect(r.stdout).toMatch(/flux bootstrap .*--version=v2\.6\.4/);
     expect((await fleet(["upgrade", "--flux-version", "v2.8.5", "--yes"], { cwd: repo })).code).toBe(0);
