@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { apiVersions } from "../src/flux/index.js";
+import { apiVersions, DEFAULT_FLUX_VERSION, terraformProviderVersion } from "../src/flux/index.js";
 import { bootstrapStandIn, buildAll, fleet, initRepo, kustomize, type K8sObject, read, run, snapshot, tmpDir, write } from "./helpers.js";
 
 const TOKEN = "ghp_T0KEN_must_never_leak_42";
@@ -22,7 +22,7 @@ const argv = process.argv.slice(2);
 const env = {};
 for (const k of ["GITHUB_TOKEN", "GITLAB_TOKEN", "GIT_PASSWORD", "TF_VAR_git_token"]) env[k] = process.env[k] ?? null;
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ tool: ${JSON.stringify(tool)}, argv, env }) + "\\n");
-if (argv[0] === "version") { console.log("flux: " + (process.env.STANDIN_FLUX_VERSION || "v2.7.4")); process.exit(0); }
+if (argv[0] === "version") { console.log("flux: " + (process.env.STANDIN_FLUX_VERSION || ${JSON.stringify(DEFAULT_FLUX_VERSION)})); process.exit(0); }
 // Tools echo things; a careless one echoes the token. fleet must redact it.
 console.log("► working with token " + (process.env.GITHUB_TOKEN || process.env.TF_VAR_git_token || "none"));
 const code = Number(process.env.STANDIN_EXIT || 0);
@@ -78,7 +78,7 @@ describe("fleet new-cluster", () => {
     expect(r.code).toBe(0);
     // --bootstrap none (the default): the exact command to run is printed.
     expect(r.stdout).toContain(
-      "GITHUB_TOKEN=<token> flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters/prod-eu --version=v2.7.4 --components-extra=image-reflector-controller,image-automation-controller --network-policy=true --cluster-domain=cluster.local",
+      `GITHUB_TOKEN=<token> flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters/prod-eu --version=${DEFAULT_FLUX_VERSION} --components-extra=image-reflector-controller,image-automation-controller --network-policy=true --cluster-domain=cluster.local`,
     );
     bootstrapStandIn(repo, "prod-eu");
     const objs = await kustomize(path.join(repo, "clusters/prod-eu"));
@@ -161,7 +161,7 @@ describe("bootstrap through the flux CLI", () => {
     expect(version!.argv).toEqual(["version", "--client"]);
     expect(boot!.argv).toEqual([
       "bootstrap", "github", "--owner=acme", "--repository=fleet-infra", "--branch=main", "--path=clusters/prod-eu",
-      "--version=v2.7.4", "--components-extra=image-reflector-controller,image-automation-controller",
+      `--version=${DEFAULT_FLUX_VERSION}`, "--components-extra=image-reflector-controller,image-automation-controller",
       "--network-policy=true", "--cluster-domain=cluster.local",
     ]);
     expect(boot!.env.GITHUB_TOKEN).toBe(TOKEN);
@@ -177,7 +177,7 @@ describe("bootstrap through the flux CLI", () => {
     expect(r.stderr).toBe("");
     expect(tools.calls()[1]!.argv).toEqual([
       "bootstrap", "gitlab", "--owner=platform", "--repository=fleet", "--personal", "--hostname=gitlab.acme.io",
-      "--branch=main", "--path=clusters/c1", "--version=v2.7.4",
+      "--branch=main", "--path=clusters/c1", `--version=${DEFAULT_FLUX_VERSION}`,
       "--components-extra=image-reflector-controller,image-automation-controller",
       "--network-policy=false", "--cluster-domain=k8s.acme",
     ]);
@@ -205,7 +205,7 @@ describe("bootstrap through the flux CLI", () => {
     pushAll(repo);
     const r = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env({ STANDIN_FLUX_VERSION: "v2.6.4" }) });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/flux CLI: is v2\.6\.4, but the repo pins Flux v2\.7\.4/);
+    expect(r.stderr).toContain(`flux CLI: is v2.6.4, but the repo pins Flux ${DEFAULT_FLUX_VERSION}`);
     expect(tools.calls().map((c) => c.argv[0])).toEqual(["version"]);
   });
 
@@ -252,7 +252,7 @@ describe("bootstrap through the flux CLI", () => {
     pushAll(repo);
     const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--dry-run", "--yes"], { cwd: repo, env: env() });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/would run: flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters\/prod-eu --version=v2\.7\.4/);
+    expect(r.stdout).toContain(`would run: flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters/prod-eu --version=${DEFAULT_FLUX_VERSION}`);
     expect(tools.calls()).toEqual([]);
     expectNoLeak(r);
   });
@@ -272,10 +272,10 @@ describe("bootstrap through Terraform", () => {
     const fmt = await run("terraform", ["fmt", "-check", "-diff", ...tf]);
     expect(fmt.stdout + fmt.stderr, "terraform fmt -check").not.toMatch(/^[-+][^-+]/m);
     expect(fmt.code).toBe(0);
-    expect(read(repo, "terraform/prod-eu/versions.tf")).toMatch(/source {2}= "fluxcd\/flux"\n\s+version = "1\.7\.6"/);
+    expect(read(repo, "terraform/prod-eu/versions.tf")).toMatch(new RegExp(`source {2}= "fluxcd/flux"\\n\\s+version = "${terraformProviderVersion(DEFAULT_FLUX_VERSION)}"`));
     expect(read(repo, "terraform/prod-eu/versions.tf")).toMatch(/required_version = ">= 1\.5\.0, < 2\.0\.0"/);
     const main = read(repo, "terraform/prod-eu/main.tf");
-    expect(main).toMatch(/version\s+= "v2\.7\.4"/);
+    expect(main).toMatch(new RegExp(`version\\s+= "${DEFAULT_FLUX_VERSION}"`));
     expect(main).toMatch(/components_extra\s+= \["image-reflector-controller", "image-automation-controller"\]/);
     expect(main).toMatch(/kustomization_override = file\("\$\{path\.module\}\/\.\.\/\.\.\/clusters\/prod-eu\/flux-system\/kustomization\.yaml"\)/);
     expect(read(repo, "terraform/prod-eu/variables.tf")).toMatch(/variable "git_token" \{[^}]*sensitive\s+= true/);

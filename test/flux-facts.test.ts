@@ -3,9 +3,10 @@
  * one between tables, one newer or older than all of them, and the tables themselves.
  */
 import { describe, expect, it } from "vitest";
-import { apiVersions, apiVersionStatus, bootstrappedVersion, compareMinors, factsWarning, strictSubstitution } from "../src/flux/index.js";
+import * as path from "node:path";
+import { apiVersions, apiVersionStatus, bootstrappedVersion, compareMinors, extraComponents, factsWarning, minorsCrossed, strictSubstitution } from "../src/flux/index.js";
 import { MINORS } from "../src/flux/minors.js";
-import { bootstrapStandIn, fleet, initRepo, read, write } from "./helpers.js";
+import { bootstrapStandIn, fleet, initRepo, kustomize, read, write } from "./helpers.js";
 
 describe("API versions by release", () => {
   it("v0.30.2 (pre-GA): kustomize and source v1beta2, helm v2beta2 not yet, image and notification v1beta1, no OCIRepository", () => {
@@ -133,5 +134,35 @@ describe("the tables", () => {
       expect([...f.removed].sort(), `${minor} ${kind}`).toEqual([...once].filter((v) => !f.served.includes(v)).sort());
       expect(f.served.every((v) => /^v\d+((alpha|beta)\d+)?$/.test(v)), `${minor} ${kind}`).toBe(true);
     }
+  });
+});
+
+describe("extra components and behaviour changes by minor", () => {
+  it("source-watcher can be installed from Flux 2.7, the image controllers always", () => {
+    expect(extraComponents("v2.6.4")).toEqual(["image-reflector-controller", "image-automation-controller"]);
+    expect(extraComponents("v2.7.0")).toEqual(["image-reflector-controller", "image-automation-controller", "source-watcher"]);
+  });
+
+  it("an upgrade crosses each minor above the old pin's up to the new one's; a patch or a downgrade none", () => {
+    expect(minorsCrossed("v2.7.4", "v2.9.5").map((m) => [m.minor, m.changes.map((c) => c.id)])).toEqual([
+      ["2.8", ["helm-server-side-apply", "helm-kstatus-health", "gcr-receiver-audience"]],
+      ["2.9", ["strict-substitution", "helm-post-render-combined", "gcr-receiver-email-audience"]],
+    ]);
+    expect(minorsCrossed("v2.9.4", "v2.9.5")).toEqual([]);
+    // A change a patch brings is crossed by the patch upgrade that reaches it, and only then.
+    expect(minorsCrossed("v2.8.5", "v2.8.6").map((m) => [m.minor, m.changes.map((c) => c.id)])).toEqual([["2.8", ["gcr-receiver-audience"]]]);
+    expect(minorsCrossed("v2.7.4", "v2.8.5").flatMap((m) => m.changes.map((c) => c.id))).toEqual(["helm-server-side-apply", "helm-kstatus-health"]);
+    expect(minorsCrossed("v2.9.5", "v2.8.5")).toEqual([]);
+    expect(minorsCrossed("v2.9.5", "v2.10.0")).toEqual([]);
+  });
+
+  it("the lockdown sets --no-cross-namespace-refs=true on source-watcher when it is installed", async () => {
+    const repo = await initRepo(["--components-extra", "source-watcher"]);
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
+    bootstrapStandIn(repo, "prod-eu");
+    const components = "clusters/prod-eu/flux-system/gotk-components.yaml";
+    write(repo, components, `${read(repo, components)}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: source-watcher\n  namespace: flux-system\nspec:\n  template:\n    spec:\n      containers:\n        - name: manager\n          args:\n            - --log-level=info\n`);
+    const watcher = (await kustomize(path.join(repo, "clusters/prod-eu"))).find((o) => o.kind === "Deployment" && o.metadata.name === "source-watcher");
+    expect(watcher!.spec!.template.spec.containers[0].args).toEqual(["--log-level=info", "--no-cross-namespace-refs=true"]);
   });
 });

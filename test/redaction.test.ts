@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { redactor, type Redactor } from "../src/runners/exec.js";
 import { fleet, initRepo, read, tmpDir, write } from "./helpers.js";
+import { DEFAULT_FLUX_VERSION } from "../src/flux/index.js";
 
 const TOKEN = "ghp_R3dact10nTestT0ken0123456789abcdef";
 /** Shaped like an OpenSSH key, with a last base64 line too short to be masked on its own. */
@@ -115,7 +116,7 @@ function leakyTools(): string {
   const body = `#!/usr/bin/env node
 const argv = process.argv.slice(2);
 const out = process.env.STANDIN_STDERR ? process.stderr : process.stdout;
-if (argv[0] === "version" && !process.env.STANDIN_LEAK_VERSION) { console.log("flux: v2.7.4"); process.exit(0); }
+if (argv[0] === "version" && !process.env.STANDIN_LEAK_VERSION) { console.log("flux: ${DEFAULT_FLUX_VERSION}"); process.exit(0); }
 const b64 = (s) => Buffer.from(s).toString("base64");
 let text = "";
 for (const k of ["GITHUB_TOKEN", "TF_VAR_git_token", "TF_VAR_git_private_key"]) {

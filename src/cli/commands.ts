@@ -75,8 +75,8 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "upgrade",
-    usage: "fleet upgrade --flux-version vX.Y.Z",
-    summary: "move the Flux pin, Terraform pins and Flux API versions in one change; report cluster drift",
+    usage: "fleet upgrade --flux-version vX.Y.Z [--allow-downgrade]",
+    summary: "move the Flux pin, Terraform pins, FluxInstance versions and Flux API versions in one change; list behaviour changes and drift",
     load: async () => (await import("../../generators/upgrade.js")).default,
   },
   {

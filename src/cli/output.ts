@@ -35,7 +35,7 @@ export function report(
   p: Io,
   command: string,
   cs: ChangeSet,
-  opts: { dryRun: boolean; json: boolean; nextSteps: string[]; commands?: ExternalCommand[]; notes?: string[] },
+  opts: { dryRun: boolean; json: boolean; nextSteps: string[]; commands?: ExternalCommand[]; notes?: string[]; extra?: Record<string, unknown> },
 ): void {
   const all = cs.changes();
   const changed = all.filter((c) => c.kind !== "unchanged");
@@ -49,6 +49,7 @@ export function report(
           ...(opts.dryRun ? { diff: cs.diff() } : {}),
           ...(opts.commands?.length ? { commands: opts.commands.map((c) => ({ tool: c.tool, args: c.args, env: c.envFrom ?? {} })) } : {}),
           notes: opts.notes ?? [],
+          ...opts.extra,
           nextSteps: changed.length > 0 && !opts.dryRun ? opts.nextSteps : [],
         },
         null,

@@ -4,9 +4,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { loadConfig } from "../core/config.js";
 import { initContext, locateRepo, repoContext } from "../core/context.js";
 import { EXIT, InputError, LockError } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
+import type { ChangeSet } from "../changeset/changeset.js";
 import { factsWarning } from "../flux/index.js";
 import { acquireLock, STALE_MS, type Lock } from "../changeset/lock.js";
 import { pruneEmptyDirs } from "../changeset/journal.js";
@@ -28,6 +30,14 @@ function fileInTheWay(dir: string): string | undefined {
     }
   }
   return undefined;
+}
+
+function pinAfter(ctx: { cs: ChangeSet; config: { flux: { version: string } } }): string {
+  try {
+    return loadConfig(ctx.cs).flux.version;
+  } catch {
+    return ctx.config.flux.version;
+  }
 }
 
 export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Io): Promise<number> {
@@ -76,6 +86,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       warn: (l) => p.err(l),
       ...(p.errTerminal && !json ? { progress: (l: string) => p.err(l) } : {}),
     });
+    const assessed = await gen.assess?.(answers, ctx);
     const commands = gen.commands?.(answers, ctx) ?? [];
     const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
     // Loaded only by commands that run tools; everything they need is checked before a single
@@ -89,9 +100,11 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     if (!dryRun) await ctx.cs.apply({ command: gen.name });
     failed = false;
     const steps = gen.nextSteps?.(answers, ctx) ?? [];
-    // A pin outside fleet's Flux tables is written with borrowed facts: say so every time.
-    const notes = [...new Set([factsWarning(ctx.config.flux.version), ...(gen.notes?.(answers, ctx) ?? [])])].filter((n) => n !== undefined);
-    if (commands.length === 0 || ctx.cs.hasChanges() || json) report(p, gen.name, ctx.cs, { dryRun, json, nextSteps: steps, commands, notes });
+    // A pin outside fleet's Flux tables is written with borrowed facts: say so every time, of
+    // the pin as this run leaves it (upgrade moves it).
+    const notes = [...new Set([factsWarning(pinAfter(ctx)), ...(gen.notes?.(answers, ctx) ?? []), ...(assessed?.notes ?? [])])].filter((n) => n !== undefined);
+    if (commands.length === 0 || ctx.cs.hasChanges() || json)
+      report(p, gen.name, ctx.cs, { dryRun, json, nextSteps: steps, commands, notes, ...(assessed ? { extra: assessed.json } : {}) });
     if (!runners) return EXIT.ok;
     if (dryRun) {
       if (!json) for (const c of commands) p.out(`would run: ${runners.commandLine(c, cmdOpts.yes)}`);

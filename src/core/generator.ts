@@ -132,6 +132,12 @@ export interface Generator {
   commands?: (answers: Answers, ctx: Context) => ExternalCommand[];
   /** Findings to report whether or not anything changed (warnings, drift). */
   notes?: (answers: Answers, ctx: Context) => string[];
+  /**
+   * What the change means beyond its files, when finding it needs the repo built (upgrade's
+   * behaviour changes and the objects they affect): run before anything is written, --dry-run
+   * included; `notes` are printed with the others, `json` is merged into the --json report.
+   */
+  assess?: (answers: Answers, ctx: Context) => Promise<{ notes: string[]; json: Record<string, unknown> }>;
   /** What the user does next, with real names; printed after a real run. */
   nextSteps?: (answers: Answers, ctx: Context) => string[];
 }

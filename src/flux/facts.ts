@@ -5,8 +5,8 @@
  */
 import { InputError } from "../core/errors.js";
 import { fluxGroup, GROUP, type FluxKind } from "./kinds.js";
-import { MINORS, type MinorFacts } from "./minors.js";
-import { compareMinors, fluxMinor } from "./release.js";
+import { LOCKDOWN_FLAGS, MINORS, type BehaviourChange, type ExtraComponent, type MinorFacts } from "./minors.js";
+import { compareMinors, compareReleases, fluxMinor } from "./release.js";
 
 const KNOWN = Object.keys(MINORS).sort(compareMinors);
 const OLDEST = KNOWN[0]!;
@@ -27,6 +27,8 @@ export function factsFor(version: string): MinorFacts {
 export function newestMinor(major: number): string | undefined {
   return KNOWN.filter((k) => Number(k.split(".")[0]) === major).at(-1);
 }
+/** The release's minor is newer than every table fleet has. */
+export const newerThanFacts = (version: string): boolean => compareMinors(fluxMinor(version), NEWEST) > 0;
 
 /** Why fleet's facts for this release are a guess, or undefined when they are Flux's own. */
 export function factsWarning(version: string): string | undefined {
@@ -38,8 +40,32 @@ export function factsWarning(version: string): string | undefined {
   return undefined;
 }
 
-/** The extra controllers fleet bootstraps with every cluster. */
-export const EXTRA_COMPONENTS = ["image-reflector-controller", "image-automation-controller", "source-watcher"] as const;
+/** Every extra controller fleet knows (the newest minor's): what fleet.yaml may list. */
+export const EXTRA_COMPONENTS: readonly ExtraComponent[] = MINORS[NEWEST]!.extraComponents;
+
+/** The extra controllers the release can install (source-watcher from 2.7). */
+export const extraComponents = (fluxVersion: string): readonly ExtraComponent[] => factsFor(fluxVersion).extraComponents;
+
+/** The lockdown flags the release's controllers do not take yet (before Flux v0.30.0). */
+export const lockdownFlagsMissing = (fluxVersion: string) => LOCKDOWN_FLAGS.filter((f) => compareReleases(fluxVersion, f.since) < 0);
+
+/** The minor a release's behaviour changes are listed under, when fleet has a table for it. */
+export interface CrossedMinor {
+  minor: string;
+  changes: readonly BehaviourChange[];
+}
+
+/**
+ * The minors an upgrade from `from` to `to` moves a cluster onto, each with the behaviour
+ * changes it brings that the move crosses (a change some patch brings counts from that patch);
+ * none for a downgrade. Minors newer than the tables have none listed: factsWarning says so.
+ */
+export function minorsCrossed(from: string, to: string): CrossedMinor[] {
+  const crossed = (at: string) => compareReleases(from, at) < 0 && compareReleases(at, to) <= 0;
+  return KNOWN.map((minor) => ({ minor, changes: (MINORS[minor]!.changes ?? []).filter((c) => crossed(c.since ?? `v${minor}.0`)) })).filter(
+    (m) => m.changes.length > 0 || (crossed(`v${m.minor}.0`) && compareMinors(m.minor, fluxMinor(from)) > 0),
+  );
+}
 
 /**
  * `group/version` fleet writes for each Flux kind under the given release, keyed by kind for
@@ -69,10 +95,14 @@ export function apiVersionStatus(fluxVersion: string, apiVersion: string, kind: 
 /** Strict postBuild substitution (an undefined variable fails the build) is the default from 2.9. */
 export const strictSubstitution = (fluxVersion: string): boolean => factsFor(fluxVersion).strictSubstitution;
 
-/** The fluxcd/flux Terraform provider release that installs the given Flux minor. */
+/**
+ * The fluxcd/flux Terraform provider release that installs the given Flux minor; a minor newer
+ * than the tables gets the newest provider (it installs the pinned release: embedded_manifests
+ * is off), under factsWarning.
+ */
 export function terraformProviderVersion(fluxVersion: string): string {
   const minor = fluxMinor(fluxVersion);
-  const v = MINORS[minor]?.terraformProvider;
+  const v = (compareMinors(minor, NEWEST) > 0 ? MINORS[NEWEST] : MINORS[minor])?.terraformProvider;
   if (!v) {
     const paired = KNOWN.filter((k) => MINORS[k]!.terraformProvider);
     throw new InputError(

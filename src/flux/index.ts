@@ -2,4 +2,4 @@
 export * from "./facts.js";
 export * from "./kinds.js";
 export * from "./release.js";
-export type { KindFacts, MinorFacts } from "./minors.js";
+export type { BehaviourChange, BehaviourChangeId, ExtraComponent, KindFacts, MinorFacts } from "./minors.js";

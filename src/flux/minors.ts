@@ -31,11 +31,63 @@ export interface MinorFacts {
   /**
    * The fluxcd/flux Terraform provider release that ships this minor (its CHANGELOG: "This
    * release includes flux2 vX.Y.Z"). Only from provider 1.3.0 (Flux 2.3), which added the
-   * embedded_manifests setting fleet's HCL sets; 1.9.4 for 2.9 is not in the stored provider
-   * repo (tags end at 1.8.5) and follows the release order.
+   * embedded_manifests setting fleet's HCL sets. The newest release of the minor: fleet sets
+   * `version` and embedded_manifests = false, so it installs exactly the pinned patch.
    */
   terraformProvider?: string;
+  /** The controllers `flux bootstrap --components-extra` accepts under this minor. */
+  extraComponents: readonly ExtraComponent[];
+  /** What a platform team must act on when its clusters move onto this minor, oldest first. */
+  changes?: readonly BehaviourChange[];
 }
+
+export type ExtraComponent = "image-reflector-controller" | "image-automation-controller" | "source-watcher";
+
+/**
+ * A change of behaviour a minor brings that no API version says: what changes, what to do about
+ * it, and where Flux says so. `id` names the finder of the objects it affects (src/flux/affected.ts).
+ */
+export interface BehaviourChange {
+  id: BehaviourChangeId;
+  what: string;
+  todo: string;
+  source: string;
+  /** The patch release that brings it, when it is not the minor's first (vX.Y.0). */
+  since?: string;
+}
+
+export type BehaviourChangeId =
+  | "helm-server-side-apply"
+  | "helm-kstatus-health"
+  | "gcr-receiver-audience"
+  | "strict-substitution"
+  | "helm-post-render-combined"
+  | "gcr-receiver-email-audience";
+
+// fluxcd/flux2 pkg/manifestgen/install/options.go (ComponentsExtra) at each tag; source-watcher
+// from v2.7.0 (manifests/bases/source-watcher added in "Add source-watcher to manifests", 0a87ed5a).
+const IMAGE_CONTROLLERS: readonly ExtraComponent[] = ["image-reflector-controller", "image-automation-controller"];
+const WITH_SOURCE_WATCHER: readonly ExtraComponent[] = [...IMAGE_CONTROLLERS, "source-watcher"];
+
+/**
+ * The multi-tenancy lockdown flags (design 4.2) and the first release whose controllers take
+ * them: a controller given a flag it does not know does not start. By release, not by table:
+ * they arrived inside the ranges the 0.18 and 0.28 tables cover. Read from each controller's
+ * main.go (aclOptions.BindFlags, the flags themselves) at the releases fluxcd/flux2's
+ * manifests/bases pin: v0.26.0 ships kustomize v0.20.0, helm v0.16.0, notification v0.21.0,
+ * image-reflector v0.16.0, image-automation v0.20.0, the first with them; v0.30.0 ships
+ * kustomize v0.25.0, the first with --no-remote-bases; source-watcher has them from its first
+ * release in Flux (v2.7.0 ships source-watcher v2.0.1; cmd/main.go binds gotkacl.Options).
+ */
+export const LOCKDOWN_FLAGS: ReadonlyArray<{ flag: string; controllers: readonly string[]; since: string }> = [
+  {
+    flag: "--no-cross-namespace-refs",
+    controllers: ["kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"],
+    since: "v0.26.0",
+  },
+  { flag: "--default-service-account", controllers: ["kustomize-controller", "helm-controller"], since: "v0.26.0" },
+  { flag: "--no-remote-bases", controllers: ["kustomize-controller"], since: "v0.30.0" },
+];
 
 /** Keyed by minor ("0.28", "2.9"), oldest first. */
 export const MINORS: Readonly<Record<string, MinorFacts>> = {
@@ -58,6 +110,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "0.18": {
     // fluxcd/flux2 v0.18.0..v0.18.3 manifests/bases/*/kustomization.yaml (through 0.27: same CRDs)
@@ -78,6 +131,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "0.28": {
     // fluxcd/flux2 v0.28.0..v0.28.5 manifests/bases/*/kustomization.yaml (through 0.31: same CRDs)
@@ -98,6 +152,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "0.32": {
     // fluxcd/flux2 v0.32.0..v0.32.0 manifests/bases/*/kustomization.yaml (through 0.36: same CRDs)
@@ -119,6 +174,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "0.37": {
     // fluxcd/flux2 v0.37.0..v0.37.0 manifests/bases/*/kustomization.yaml
@@ -140,6 +196,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1beta1", served: ["v1beta1"], deprecated: [], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "0.38": {
     // fluxcd/flux2 v0.38.0..v0.38.3 manifests/bases/*/kustomization.yaml (through 0.39: same CRDs)
@@ -161,6 +218,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "0.40": {
     // fluxcd/flux2 v0.40.0..v0.40.2 manifests/bases/*/kustomization.yaml (through 0.41: same CRDs)
@@ -182,6 +240,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1beta2", served: ["v1beta2", "v1beta1"], deprecated: [], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "2.0": {
     // fluxcd/flux2 v2.0.0..v2.0.1 manifests/bases/*/kustomization.yaml
@@ -203,6 +262,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "2.1": {
     // fluxcd/flux2 v2.1.0..v2.1.2 manifests/bases/*/kustomization.yaml
@@ -224,6 +284,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "2.2": {
     // fluxcd/flux2 v2.2.0..v2.2.3 manifests/bases/*/kustomization.yaml
@@ -245,6 +306,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
   },
   "2.3": {
     // fluxcd/flux2 v2.3.0..v2.3.0 manifests/bases/*/kustomization.yaml
@@ -266,6 +328,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
     terraformProvider: "1.3.0",
   },
   "2.4": {
@@ -288,6 +351,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
     terraformProvider: "1.4.0",
   },
   "2.5": {
@@ -310,6 +374,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
     terraformProvider: "1.5.1",
   },
   "2.6": {
@@ -332,6 +397,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta1", "v1beta2"], deprecated: ["v1beta1", "v1beta2"], removed: [] },
     },
     strictSubstitution: false,
+    extraComponents: IMAGE_CONTROLLERS,
     terraformProvider: "1.6.4",
   },
   "2.7": {
@@ -356,6 +422,7 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
     },
     strictSubstitution: false,
+    extraComponents: WITH_SOURCE_WATCHER,
     terraformProvider: "1.7.6",
   },
   "2.8": {
@@ -380,10 +447,34 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1", "v1beta2"], deprecated: ["v1beta2"], removed: ["v1beta1"] },
     },
     strictSubstitution: false,
+    extraComponents: WITH_SOURCE_WATCHER,
     terraformProvider: "1.8.5",
+    // fluxcd/helm-controller CHANGELOG.md 1.5.0 (Flux 2.8 ships helm-controller v1.5.x): Helm v4.
+    changes: [
+      {
+        id: "helm-server-side-apply",
+        what: "helm-controller runs Helm v4: a HelmRelease installed from now on is applied with server-side apply (existing releases keep client-side apply until .spec.upgrade.serverSideApply: enabled)",
+        todo: "check the chart for fields other managers own and for post-renderers that depend on client-side apply, or keep client-side apply with .spec.install.serverSideApply: false",
+        source: "fluxcd/helm-controller CHANGELOG.md, 1.5.0",
+      },
+      {
+        id: "helm-kstatus-health",
+        what: "HelmRelease health checks use kstatus (.spec.waitStrategy.name: poller) instead of Helm v3's readiness checks",
+        todo: "check that the chart's resources report a status kstatus reads (custom resources with conditions), or keep Helm v3's checks with .spec.waitStrategy.name: legacy",
+        source: "fluxcd/helm-controller CHANGELOG.md, 1.5.0",
+      },
+      {
+        // fluxcd/flux2 v2.8.6 manifests/bases/notification-controller/kustomization.yaml -> v1.8.4
+        id: "gcr-receiver-audience",
+        since: "v2.8.6",
+        what: "GCR Receivers require the audience field in the Secret they reference (no longer reconstructed from the Receiver)",
+        todo: "add audience (the push subscription's OIDC audience) to the Secret named by the Receiver's spec.secretRef before upgrading",
+        source: "fluxcd/notification-controller CHANGELOG.md, 1.8.4",
+      },
+    ],
   },
   "2.9": {
-    // fluxcd/flux2 v2.9.0..v2.9.4 manifests/bases/*/kustomization.yaml
+    // fluxcd/flux2 v2.9.0..v2.9.4 (the newest tag stored) manifests/bases/*/kustomization.yaml
     // -> source v1.9.4 (CRDs read at v1.9.1, the newest tag stored), kustomize v1.9.4, helm v1.6.3,
     // notification v1.9.3, image-reflector v1.2.4 (CRDs read at v1.2.0, the newest tag stored),
     // image-automation v1.2.4 (CRDs read at v1.2.1, the newest tag stored): config/crd/bases/*.yaml
@@ -407,6 +498,31 @@ export const MINORS: Readonly<Record<string, MinorFacts>> = {
       Receiver: { write: "v1", served: ["v1"], deprecated: [], removed: ["v1beta1", "v1beta2"] },
     },
     strictSubstitution: true,
-    terraformProvider: "1.9.4",
+    extraComponents: WITH_SOURCE_WATCHER,
+    // fluxcd/terraform-provider-flux#836 "Update Flux to v2.9.5" (github.com/fluxcd/flux2 v2.9.5),
+    // released as #837 "Release v1.9.5"; each 1.9.N before it follows #82x "Update Flux to v2.9.N"
+    // the same way (#828/#829, #830/#831). The stored provider repo's tags end at 1.8.5.
+    terraformProvider: "1.9.5",
+    changes: [
+      {
+        id: "strict-substitution",
+        what: "kustomize-controller substitutes strictly: a ${var} with no value and no default fails the Kustomization instead of becoming an empty string",
+        todo: "give the variable a value (cluster-vars, or postBuild.substitute) or a default ${var:=value}, opt the resource out with kustomize.toolkit.fluxcd.io/substitute: disabled, or set --feature-gates=StrictPostBuildSubstitutions=false on kustomize-controller",
+        // fluxcd/kustomize-controller CHANGELOG.md 1.9.0; internal/features/features.go (StrictPostBuildSubstitutions: true)
+        source: "fluxcd/kustomize-controller CHANGELOG.md, 1.9.0",
+      },
+      {
+        id: "helm-post-render-combined",
+        what: "the default post-render strategy is combined: Helm hooks are sent to post-renderers too (Helm v4.2's default; it was nohooks)",
+        todo: "check that each post-renderer handles hook manifests, or keep the old behaviour with .spec.postRenderStrategy: nohooks",
+        source: "fluxcd/helm-controller CHANGELOG.md, 1.6.0",
+      },
+      {
+        id: "gcr-receiver-email-audience",
+        what: "GCR Receivers require the email and audience fields in the Secret they reference (CVE-2026-40109)",
+        todo: "add email (the push subscription's service account) and audience to the Secret named by the Receiver's spec.secretRef before upgrading",
+        source: "fluxcd/notification-controller CHANGELOG.md, 1.9.0",
+      },
+    ],
   },
 };

@@ -10,8 +10,13 @@
  */
 const RELEASE = /^v(\d+)\.(\d+)\.(\d+)$/;
 
-/** The release fleet pins when fleet.yaml says nothing. */
-export const DEFAULT_FLUX_VERSION = "v2.7.4";
+/**
+ * The release fleet pins when fleet.yaml says nothing: the newest 2.9 patch Flux's sources
+ * confirm. fluxcd/flux2's stored tags end at v2.9.4; fluxcd/terraform-provider-flux#836 (merged
+ * 2026-08-31, then released as 1.9.5 in #837) moved the provider to github.com/fluxcd/flux2
+ * v2.9.5, a module version Go resolves only from the flux2 release tag.
+ */
+export const DEFAULT_FLUX_VERSION = "v2.9.5";
 
 export function isRelease(version: string): boolean {
   return RELEASE.test(version);
@@ -27,6 +32,13 @@ export function fluxMinor(version: string): string {
   const m = RELEASE.exec(version);
   if (!m) throw new Error(`not a Flux release: ${version}`);
   return `${Number(m[1])}.${Number(m[2])}`;
+}
+
+/** Orders releases (v2.9.5 < v2.10.0); negative when a is older. */
+export function compareReleases(a: string, b: string): number {
+  const parts = (v: string) => RELEASE.exec(v)!.slice(1).map(Number) as [number, number, number];
+  const [x, y] = [parts(a), parts(b)];
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
 }
 
 /** Orders minors ("0.41" < "2.0" < "2.10"). */

@@ -5,7 +5,7 @@
  * namespace; a warning is hardening or layout convention. Each judges the cluster by its own
  * Flux version and its own lockdown flags, never by fleet's defaults.
  */
-import { apiVersionStatus, compareMinors, fluxMinor, strictSubstitution } from "../flux/index.js";
+import { apiVersionStatus, lockdownFlagsMissing, strictSubstitution } from "../flux/index.js";
 import type { Walked } from "./discover.js";
 import { group, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
 import type { RbacModel } from "./rbac.js";
@@ -582,9 +582,11 @@ export const CHECKS: Check[] = [
     title: "the controllers run with the multi-tenancy lockdown",
     fix: "add the lockdown patches to the cluster's flux-system kustomization.yaml, or cluster.multitenant: true to its FluxInstance (fleet new-cluster writes them)",
     run: (c) => {
-      const predates = c.version.facts !== undefined && compareMinors(fluxMinor(c.version.facts), "0.26") < 0;
+      // Flags the cluster's release does not take yet (the facts table says since when).
+      const unsupported = c.version.facts !== undefined ? lockdownFlagsMissing(c.version.facts) : [];
       return c.controllers.flatMap((name) => {
         const missing = missingLockdown(c.lockdown, name);
+        const predates = unsupported.filter((f) => f.controllers.includes(name) && missing.some((m) => m.startsWith(f.flag)));
         if (!missing.length) return [];
         const dep = c.objects.find((a) => a.obj.kind === "Deployment" && a.obj.metadata?.name === name && nsOf(a) === c.lockdown.namespace);
         return [
@@ -593,7 +595,9 @@ export const CHECKS: Check[] = [
             // Without tenants the lockdown is hardening; with them, it is what keeps them in their namespaces.
             severity: c.hasTenants ? ("error" as const) : ("warning" as const),
             message: `runs without ${missing.join(", ")}${c.hasTenants ? "" : " (no tenant applier found: hardening until there is one)"}${
-              predates ? `; Flux ${c.version.shown} predates these flags (Flux 0.26, helm-controller 0.16.0 CHANGELOG): upgrade Flux before adding them, or the controllers refuse to start` : ""
+              predates.length
+                ? `; Flux ${c.version.shown} predates ${predates.map((f) => `${f.flag} (from ${f.since})`).join(", ")}: upgrade Flux before adding them, or the controllers refuse to start`
+                : ""
             }`,
           },
         ];
