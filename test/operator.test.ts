@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { OPERATOR_CHART } from "../src/flux/operator.js";
+import { DEFAULT_FLUX_VERSION } from "../src/flux/index.js";
 import { fleet, initRepo, kustomize, read, run, snapshot, tmpDir } from "./helpers.js";
 
 const TOKEN = "ghp_0perat0r_T0KEN_never_leaks_7";
@@ -88,7 +89,7 @@ describe("--bootstrap operator", () => {
     const built = await kustomize(path.join(repo, "clusters/prod-eu"));
     const fi = built.find((o) => o.kind === "FluxInstance")!;
     expect(fi.apiVersion).toBe("fluxcd.controlplane.io/v1");
-    expect(fi.spec!.distribution).toEqual({ version: "v2.7.4", registry: "ghcr.io/fluxcd" });
+    expect(fi.spec!.distribution).toEqual({ version: DEFAULT_FLUX_VERSION, registry: "ghcr.io/fluxcd" });
     expect(fi.spec!.components).toEqual(["source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"]);
     expect(fi.spec!.cluster).toMatchObject({ multitenant: true, tenantDefaultServiceAccount: "default", networkPolicy: true, domain: "cluster.local" });
     expect(fi.spec!.sync).toEqual({ kind: "GitRepository", url: "https://github.com/acme/fleet-infra.git", ref: "refs/heads/main", path: "clusters/prod-eu", pullSecret: "flux-system" });
@@ -96,7 +97,7 @@ describe("--bootstrap operator", () => {
     const report = async () => JSON.parse((await fleet(["validate", "--json"], { cwd: repo })).stdout);
     const ok = await report();
     const cluster = ok.clusters.find((c: { name: string }) => c.name === "prod-eu");
-    expect(cluster.flux).toBe("v2.7.4");
+    expect(cluster.flux).toBe(DEFAULT_FLUX_VERSION);
     expect(cluster.findings.filter((f: { id: string }) => f.id === "lockdown")).toEqual([]);
     // The same cluster without the operator's lockdown is what validate would flag.
     fs.writeFileSync(path.join(repo, INSTANCE), read(repo, INSTANCE).replace("multitenant: true", "multitenant: false"));

@@ -11,12 +11,15 @@
 const RELEASE = /^v(\d+)\.(\d+)\.(\d+)$/;
 
 /**
- * The release fleet pins when fleet.yaml says nothing: the newest 2.9 patch Flux's sources
- * confirm. fluxcd/flux2's stored tags end at v2.9.4; fluxcd/terraform-provider-flux#836 (merged
- * 2026-08-31, then released as 1.9.5 in #837) moved the provider to github.com/fluxcd/flux2
- * v2.9.5, a module version Go resolves only from the flux2 release tag.
+ * The release fleet pins when fleet.yaml says nothing: the newest 2.9 patch that every way fleet
+ * bootstraps can install. fluxcd/flux2's stored tags end at v2.9.4. v2.9.5 exists
+ * (fluxcd/terraform-provider-flux#836 moved the provider to github.com/fluxcd/flux2 v2.9.5, a
+ * module version Go resolves only from the release tag; released as provider 1.9.5 in #837),
+ * but the newest Flux Operator (v0.58.1, config/data/flux/) embeds up to v2.9.4 and installs
+ * nothing newer, so a v2.9.5 default would fail `--bootstrap operator`. The provider pin stays
+ * 1.9.5: it installs the exact `version` fleet passes (embedded_manifests = false).
  */
-export const DEFAULT_FLUX_VERSION = "v2.9.5";
+export const DEFAULT_FLUX_VERSION = "v2.9.4";
 
 export function isRelease(version: string): boolean {
   return RELEASE.test(version);
