@@ -22,7 +22,8 @@ const JOURNAL = ".fleet.journal";
 const NEW_ENV = ["new-env", "qa", "--yes", "--no-verify"];
 /** new-env then writes two files per tenant and a few more. */
 const TENANTS = 40;
-const KILLS = 20;
+/** Ten spread over the window cut it at temp writes and at renames alike; more only lengthen the suite. */
+const KILLS = 10;
 
 function copyRepo(src: string): string {
   const dir = path.join(tmpDir(), "fleet-infra");
