@@ -3,12 +3,11 @@
  * bootstrap through the flux CLI or Terraform (recording stand-ins first on PATH, since neither
  * a cluster nor the flux CLI is available here), and upgrades of the pin.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiVersions, DEFAULT_FLUX_VERSION, terraformProviderVersion } from "../src/flux/index.js";
-import { bootstrapStandIn, buildAll, fleet, initRepo, kustomize, type K8sObject, read, run, snapshot, tmpDir, write } from "./helpers.js";
+import { bootstrapStandIn, buildAll, expectNoLeak, fleet, initRepo, kustomize, type K8sObject, pushAll, read, run, snapshot, tmpDir, write } from "./helpers.js";
 
 const TOKEN = "ghp_T0KEN_must_never_leak_42";
 
@@ -41,26 +40,7 @@ process.exit(code);
   return { bin, log, calls };
 }
 
-const git = (cwd: string, ...args: string[]) => {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-};
 
-/** Make the repo a clone with a remote, everything committed and pushed to main. */
-function pushAll(repo: string): void {
-  if (!fs.existsSync(path.join(repo, ".git"))) {
-    git(repo, "init", "-q", "-b", "main");
-    git(repo, "config", "user.email", "test@example.invalid");
-    git(repo, "config", "user.name", "test");
-    const remote = path.join(tmpDir("fleet-remote-"), "fleet-infra.git");
-    git(path.dirname(remote), "init", "-q", "--bare", remote);
-    git(repo, "remote", "add", "origin", remote);
-  }
-  git(repo, "add", "-A");
-  git(repo, "commit", "-q", "--allow-empty", "-m", "test");
-  git(repo, "push", "-q", "-u", "origin", "main");
-}
 
 function setProvider(repo: string, lines: string): void {
   const text = read(repo, "fleet.yaml").replace(/git:\n(?: {2}.*\n)+/, `git:\n${lines}`);
@@ -145,15 +125,11 @@ describe("bootstrap through the flux CLI", () => {
     tools = standIns();
   });
 
-  const expectNoLeak = (r: { stdout: string; stderr: string }) => {
-    expect(r.stdout + r.stderr).not.toContain(TOKEN);
-    for (const [file, text] of Object.entries(snapshot(repo))) if (!file.startsWith(".git/")) expect(text, file).not.toContain(TOKEN);
-    for (const call of tools.calls()) expect(call.argv.join(" ")).not.toContain(TOKEN);
-  };
+  const noLeak = (r: { stdout: string; stderr: string }) => expectNoLeak(TOKEN, repo, tools.calls().map((c) => c.argv), r);
 
   it("runs flux bootstrap github with the pin, the full component set and the token only in the environment", async () => {
     expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
-    pushAll(repo);
+    await pushAll(repo);
     const r = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env() });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -166,13 +142,13 @@ describe("bootstrap through the flux CLI", () => {
     ]);
     expect(boot!.env.GITHUB_TOKEN).toBe(TOKEN);
     expect(r.stdout).toMatch(/flux │ ► working with token \*\*\*/);
-    expectNoLeak(r);
+    noLeak(r);
   });
 
   it("runs flux bootstrap gitlab with GITLAB_TOKEN, personal owner and self-hosted host", async () => {
     setProvider(repo, "  provider: gitlab\n  owner: platform\n  repository: fleet\n  branch: main\n  personal: true\n  hostname: gitlab.acme.io\n");
     expect((await fleet(["new-cluster", "c1", "--env", "staging", "--network-policy=false", "--cluster-domain", "k8s.acme", "--yes"], { cwd: repo })).code).toBe(0);
-    pushAll(repo);
+    await pushAll(repo);
     const r = await fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GITHUB_TOKEN: "" }) });
     expect(r.stderr).toBe("");
     expect(tools.calls()[1]!.argv).toEqual([
@@ -182,19 +158,19 @@ describe("bootstrap through the flux CLI", () => {
       "--network-policy=false", "--cluster-domain=k8s.acme",
     ]);
     expect(tools.calls()[1]!.env.GITLAB_TOKEN).toBe(TOKEN);
-    expectNoLeak(r);
+    noLeak(r);
   });
 
   it("runs flux bootstrap git with the URL; over ssh no token is needed, over https GIT_PASSWORD is", async () => {
     setProvider(repo, "  provider: git\n  owner: acme\n  repository: fleet\n  branch: main\n  url: ssh://git@git.acme.io/platform/fleet.git\n");
     expect((await fleet(["new-cluster", "c1", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
-    pushAll(repo);
+    await pushAll(repo);
     const r = await fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GITHUB_TOKEN: "", GIT_PASSWORD: "" }) });
     expect(r.stderr).toBe("");
     expect(tools.calls()[1]!.argv.slice(0, 4)).toEqual(["bootstrap", "git", "--url=ssh://git@git.acme.io/platform/fleet.git", "--branch=main"]);
 
     setProvider(repo, "  provider: git\n  owner: acme\n  repository: fleet\n  branch: main\n  url: https://git.acme.io/platform/fleet.git\n");
-    pushAll(repo);
+    await pushAll(repo);
     const missing = await fleet(["bootstrap", "c1", "--yes"], { cwd: repo, env: env({ GIT_PASSWORD: "" }) });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/GIT_PASSWORD: is not set/);
@@ -202,7 +178,7 @@ describe("bootstrap through the flux CLI", () => {
 
   it("refuses when the flux CLI's minor differs from the pin, before running anything else", async () => {
     expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
-    pushAll(repo);
+    await pushAll(repo);
     const r = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env({ STANDIN_FLUX_VERSION: "v2.6.4" }) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`flux CLI: is v2.6.4, but the repo pins Flux ${DEFAULT_FLUX_VERSION}`);
@@ -217,7 +193,7 @@ describe("bootstrap through the flux CLI", () => {
   });
 
   it("waits to bootstrap until the lockdown is on the remote branch, and says what to push", async () => {
-    pushAll(repo);
+    await pushAll(repo);
     const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/flux bootstrap not run: clusters\/prod-eu\/flux-system\/kustomization\.yaml is not on origin\/main/);
@@ -228,7 +204,7 @@ describe("bootstrap through the flux CLI", () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/bootstrap: flux bootstrap not run/);
     // Once pushed, re-running new-cluster writes nothing and bootstraps.
-    pushAll(repo);
+    await pushAll(repo);
     const third = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--yes"], { cwd: repo, env: env() });
     expect(third.code).toBe(0);
     expect(tools.calls().filter((c) => c.argv[0] === "bootstrap")).toHaveLength(1);
@@ -236,25 +212,25 @@ describe("bootstrap through the flux CLI", () => {
 
   it("a failing flux bootstrap exits 3 with the tail of its stderr, redacted, and the repo still builds", async () => {
     expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
-    pushAll(repo);
+    await pushAll(repo);
     const r = await fleet(["bootstrap", "prod-eu", "--yes"], { cwd: repo, env: env({ STANDIN_EXIT: "1" }) });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/flux exited with code 1/);
     expect(r.stderr).toMatch(/detail line 25\n\s+✗ push rejected: authentication failed for \*\*\*/);
     expect(r.stderr).not.toMatch(/detail line 5\b/);
-    expectNoLeak(r);
+    noLeak(r);
     bootstrapStandIn(repo, "prod-eu");
     await buildAll(repo);
     await kustomize(path.join(repo, "clusters/prod-eu"));
   });
 
   it("--dry-run shows the exact command line with the token as a variable, and runs nothing", async () => {
-    pushAll(repo);
+    await pushAll(repo);
     const r = await fleet(["new-cluster", "prod-eu", "--env", "prod", "--bootstrap", "flux", "--dry-run", "--yes"], { cwd: repo, env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`would run: flux bootstrap github --owner=acme --repository=fleet-infra --branch=main --path=clusters/prod-eu --version=${DEFAULT_FLUX_VERSION}`);
     expect(tools.calls()).toEqual([]);
-    expectNoLeak(r);
+    noLeak(r);
   });
 });
 

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { expect } from "vitest";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const BIN = path.join(ROOT, "bin", "fleet.js");
@@ -174,4 +175,28 @@ export function bootstrapStandIn(repo: string, cluster: string, version = "v2.7.
     `clusters/${cluster}/flux-system/gotk-sync.yaml`,
     `apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@github.com/acme/fleet-infra\n  ref:\n    branch: main\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/${cluster}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n`,
   );
+}
+
+/** Commit everything and push it to a bare origin (created on first use), as a team does before bootstrapping. */
+export async function pushAll(repo: string): Promise<void> {
+  const git = async (cwd: string, ...args: string[]) => {
+    const r = await run("git", args, { cwd });
+    if (r.code !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  };
+  if (!fs.existsSync(path.join(repo, ".git"))) {
+    const remote = path.join(tmpDir("fleet-remote-"), "fleet-infra.git");
+    await git(path.dirname(remote), "init", "-q", "--bare", remote);
+    await git(repo, "init", "-q", "-b", "main");
+    await git(repo, "remote", "add", "origin", remote);
+  }
+  await git(repo, "add", "-A");
+  await git(repo, "-c", "user.email=test@example.invalid", "-c", "user.name=test", "commit", "-q", "--allow-empty", "-m", "test");
+  await git(repo, "push", "-q", "-u", "origin", "main");
+}
+
+/** The token appears nowhere: not in the output, not in a file of the repo, not in any recorded argv. */
+export function expectNoLeak(token: string, repo: string, argvs: string[][], r: { stdout: string; stderr: string }): void {
+  expect(r.stdout + r.stderr).not.toContain(token);
+  for (const [file, text] of Object.entries(snapshot(repo))) if (!file.startsWith(".git/")) expect(text, file).not.toContain(token);
+  for (const argv of argvs) expect(argv.join(" ")).not.toContain(token);
 }

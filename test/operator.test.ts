@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { OPERATOR_CHART } from "../src/flux/operator.js";
 import { DEFAULT_FLUX_VERSION } from "../src/flux/index.js";
-import { fleet, initRepo, kustomize, read, run, snapshot, tmpDir } from "./helpers.js";
+import { expectNoLeak, fleet, initRepo, kustomize, pushAll, read, snapshot, tmpDir } from "./helpers.js";
 
 const TOKEN = "ghp_0perat0r_T0KEN_never_leaks_7";
 
@@ -42,23 +42,7 @@ if (process.env.STANDIN_FAIL === ${JSON.stringify(tool)}) { console.error("Error
   return { bin, calls };
 }
 
-async function git(cwd: string, ...args: string[]): Promise<void> {
-  const r = await run("git", args, { cwd });
-  if (r.code !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-}
 
-/** Commit everything and push it to a bare origin, as a team does before bootstrapping. */
-async function pushAll(repo: string): Promise<void> {
-  if (!fs.existsSync(path.join(repo, ".git"))) {
-    const remote = path.join(tmpDir("fleet-remote-"), "fleet-infra.git");
-    await git(path.dirname(remote), "init", "-q", "--bare", remote);
-    await git(repo, "init", "-q", "-b", "main");
-    await git(repo, "remote", "add", "origin", remote);
-  }
-  await git(repo, "add", "-A");
-  await git(repo, "-c", "user.email=test@example.invalid", "-c", "user.name=test", "commit", "-q", "--allow-empty", "-m", "test");
-  await git(repo, "push", "-q", "-u", "origin", "main");
-}
 
 const INSTANCE = "clusters/prod-eu/flux-system/flux-instance.yaml";
 
@@ -71,11 +55,7 @@ describe("--bootstrap operator", () => {
     tools = standIns();
   });
 
-  const expectNoLeak = (r: { stdout: string; stderr: string }) => {
-    expect(r.stdout + r.stderr).not.toContain(TOKEN);
-    for (const [file, text] of Object.entries(snapshot(repo))) if (!file.startsWith(".git/")) expect(text, file).not.toContain(TOKEN);
-    for (const call of tools.calls()) expect(call.argv.join(" ")).not.toContain(TOKEN);
-  };
+  const noLeak = (r: { stdout: string; stderr: string }) => expectNoLeak(TOKEN, repo, tools.calls().map((c) => c.argv), r);
 
   it("writes a FluxInstance the cluster path builds with the exact pin, the lockdown and this repo's sync, and validate reads it", async () => {
     await pushAll(repo);
@@ -133,7 +113,7 @@ describe("--bootstrap operator", () => {
     expect(calls.map((c) => c.stdin)).toEqual(["", "", TOKEN, ""]);
     expect(calls.every((c) => c.token === TOKEN)).toBe(true);
     expect(r.stdout).toContain(`read ${TOKEN.length} bytes: ***`);
-    expectNoLeak(r);
+    noLeak(r);
   });
 
   it("a failing helm exits 3, redacted, and nothing after it runs", async () => {
@@ -145,7 +125,7 @@ describe("--bootstrap operator", () => {
     expect(r.stderr).toMatch(/INSTALLATION FAILED: token \*\*\*/);
     expect(tools.calls().map((c) => c.tool)).toEqual(["helm"]);
     expect(r.stdout).not.toMatch(/FluxInstance of cluster/);
-    expectNoLeak(r);
+    noLeak(r);
   });
 
   it("refuses a pin the pinned operator cannot install, before writing anything", async () => {
