@@ -13,6 +13,7 @@ import type { ChangeSet } from "../changeset/changeset.js";
 import type { Cluster } from "../model/clusters.js";
 import { isFlux, readObjects, type K8sObject } from "../model/objects.js";
 import type { Applied } from "./model.js";
+import { LOCKDOWN_FLAGS } from "../flux/minors.js";
 
 export const CONTROLLERS = [
   "source-controller",
@@ -182,22 +183,20 @@ export function featureGate(l: Lockdown, c: Controller, gate: string): boolean |
   return entry ? goTrue(entry[1] ?? "true") : undefined;
 }
 
-/** What the lockdown of design 4.2 asks of each controller, any default account name allowed. */
-export const LOCKDOWN: Readonly<Partial<Record<Controller, Array<{ flag: string; want: (v: string | undefined) => boolean; says: string }>>>> = (() => {
-  const xns = { flag: "--no-cross-namespace-refs", want: goTrue, says: "--no-cross-namespace-refs=true" };
-  const sa = { flag: "--default-service-account", want: (v: string | undefined) => v !== undefined && v !== "", says: "--default-service-account=<account>" };
-  return {
-    "kustomize-controller": [xns, { flag: "--no-remote-bases", want: goTrue, says: "--no-remote-bases=true" }, sa],
-    "helm-controller": [xns, sa],
-    "notification-controller": [xns],
-    "image-reflector-controller": [xns],
-    "image-automation-controller": [xns],
-    // ArtifactGenerators read sources by reference too; the operator's profile locks it the same way.
-    "source-watcher": [xns],
-  };
-})();
+/**
+ * The flags the lockdown of design 4.2 asks of a controller: Flux's table of them (src/flux/
+ * minors.ts LOCKDOWN_FLAGS), and source-watcher's --no-cross-namespace-refs, which it takes
+ * from its first release in Flux (same table's note) and the operator's profile sets.
+ */
+const asked = (c: Controller) =>
+  LOCKDOWN_FLAGS.filter((f) => f.controllers.includes(c) || (c === "source-watcher" && f.flag === "--no-cross-namespace-refs")).map((f) => f.flag);
+
+/** A flag is on when it says true; the default account, when it names any account. */
+const isOn = (name: string, v: string | undefined) => (name === "--default-service-account" ? v !== undefined && v !== "" : goTrue(v));
 
 /** What is missing from a controller's lockdown, as the flags to add. */
 export function missingLockdown(l: Lockdown, c: Controller): string[] {
-  return (LOCKDOWN[c] ?? []).filter((w) => !w.want(flag(l, c, w.flag))).map((w) => w.says);
+  return asked(c)
+    .filter((f) => !isOn(f, flag(l, c, f)))
+    .map((f) => (f === "--default-service-account" ? `${f}=<account>` : `${f}=true`));
 }
