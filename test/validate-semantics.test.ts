@@ -102,6 +102,19 @@ describe("which folders are clusters: what a sync object points at, nothing else
     expect(results[0]!.notChecked).toEqual([]);
   });
 
+  it("before any bootstrap, the folders under clusters/ holding Flux Kustomizations are the clusters, and validate says so", async () => {
+    const repo = tmpDir();
+    write(repo, "clusters/my-cluster/apps.yaml", docs(flux("apps", "flux-system", { path: "./apps", dependsOn: [{ name: "infra" }] })));
+    write(repo, "clusters/base/README.md", "not a cluster\n");
+    write(repo, "apps/kustomization.yaml", kz(["cm.yaml"]));
+    write(repo, "apps/cm.yaml", docs({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app", namespace: "default" } }));
+    const results = await validateRepo({ root: repo, sources: new Map() });
+    expect(results.map((r) => r.name)).toEqual(["my-cluster"]);
+    expect(said(results).filter((f) => !f.startsWith("lockdown "))).toEqual(["depends-on-missing Kustomization/flux-system/apps"]);
+    expect(results[0]!.findings.find((f) => f.id === "lockdown")!.file).toBe("clusters/my-cluster/flux-system/kustomization.yaml");
+    expect(results[0]!.notChecked[0]).toMatch(/^cluster my-cluster: no cluster of this repository is bootstrapped yet; clusters\/my-cluster is taken as one/);
+  });
+
   it("a hub: hub/ is the cluster, and clusters/* are only what it applies", async () => {
     const repo = tmpDir();
     bootstrapped(repo, "hub", "./hub");

@@ -14,7 +14,7 @@ import { bootstrappedVersion } from "../flux/index.js";
 import { fluxPath } from "./flux-path.js";
 import { isFlux, isFluxKustomization, readObjects, type K8sObject } from "./objects.js";
 
-export type ClusterVia = "bootstrap" | "operator" | "fleet-unbootstrapped";
+export type ClusterVia = "bootstrap" | "operator" | "fleet-unbootstrapped" | "before-bootstrap";
 
 /** Where a cluster syncs itself from. */
 export interface SyncSource {
@@ -167,5 +167,23 @@ export function readClusters(cs: ChangeSet): Cluster[] {
     if (cs.exists(`${path.posix.dirname(f)}/${BOOTSTRAP_SYNC}`) || !MAY_SYNC.test(cs.read(f) ?? "") || !isFleetLockdown(cs, f)) continue;
     add({ path: dir, syncFile: f, components: [], via: "fleet-unbootstrapped" });
   }
+  // A repo no cluster has synced yet (flux bootstrap --path=clusters/<c> writes flux-system on
+  // first run): the folders under clusters/ that hold Flux Kustomizations are what bootstrap
+  // would sync. Only when nothing else says what a cluster is: a folder is never a cluster by
+  // being there in a repo whose clusters have sync objects.
+  // Its sync file is where bootstrap will write it.
+  if (byPath.size === 0) for (const dir of beforeBootstrap(cs)) add({ path: dir, syncFile: `${dir}/${FLUX_SYSTEM}/${BOOTSTRAP_SYNC}`, components: [], via: "before-bootstrap" });
   return named([...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), cs.root);
+}
+
+/** Folders under clusters/ holding, directly, a file that declares a Flux Kustomization. */
+function beforeBootstrap(cs: ChangeSet): string[] {
+  const out: string[] = [];
+  const visit = (dir: string) => {
+    const { files, dirs } = cs.list(dir, { skipLinksOut: true });
+    if (files.some((f) => isYaml(f) && readObjects(cs, `${dir}/${f}`).some(isFluxKustomization))) out.push(dir);
+    for (const d of dirs) if (!d.startsWith(".")) visit(`${dir}/${d}`);
+  };
+  visit("clusters");
+  return out;
 }

@@ -124,6 +124,8 @@ export async function validateCluster(opts: ValidateOptions, c: Cluster, builder
     findings.sort((a, b) => (a.severity === b.severity ? a.id.localeCompare(b.id) : a.severity === "error" ? -1 : 1));
     const notChecked: string[] = [];
     if (!target) {
+      if (c.via === "before-bootstrap")
+        notChecked.push(`cluster ${c.name}: no cluster of this repository is bootstrapped yet; ${c.path} is taken as one because it holds Flux Kustomizations (flux bootstrap --path=${c.path} would sync it)`);
       if (version.facts === undefined) notChecked.push(`API versions and strict substitution: the cluster's Flux version is not known (no gotk-components.yaml header, no FluxInstance version, no fleet.yaml pin)`);
       else {
         const guessed = factsWarning(version.facts);

@@ -151,7 +151,8 @@ export function readLockdown(cs: ChangeSet, cluster: Cluster, objects: Applied[]
   // flux bootstrap (or fleet before it): the flux-system kustomization beside the sync file patches the controllers.
   const dir = path.posix.dirname(cluster.syncFile);
   const file = ["kustomization.yaml", "kustomization.yml", "Kustomization"].map((f) => path.posix.join(dir, f)).find((f) => cs.exists(f));
-  const out: Lockdown = { from: file ?? cluster.syncFile, namespace: "flux-system", flags: {} };
+  // Where there is none yet, where the patches would go.
+  const out: Lockdown = { from: file ?? path.posix.join(dir, "kustomization.yaml"), namespace: "flux-system", flags: {} };
   if (!file) return out;
   let k: { patches?: unknown; patchesJson6902?: unknown } | undefined;
   try {
