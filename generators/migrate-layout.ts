@@ -127,7 +127,7 @@ export const migrateLayout: Generator = {
   nextSteps: (a, ctx) => {
     if (!ctx.cs.hasChanges()) return [];
     const appliers = appliersOf(a, ctx);
-    const ns = [...new Set(ctx.model.tenants.map((t) => t.namespace))][0] ?? "<tenant namespace>";
+    const ns = ctx.model.tenants[0]?.namespace ?? "<tenant namespace>";
     const names = [...new Set(appliers.map((k) => k.name))].join(", ");
     if (a.prepare === true)
       return [
