@@ -62,6 +62,12 @@ export const COMMANDS: Command[] = [
     load: async () => (await import("../../generators/remove-tenant.js")).default,
   },
   {
+    name: "migrate-layout",
+    usage: "fleet migrate-layout [--env E] [--prepare]",
+    summary: "move a flat repo's tenants into per-tenant units, proven to apply the same objects (--prepare first: see the README)",
+    load: async () => (await import("../../generators/migrate-layout.js")).default,
+  },
+  {
     name: "add-image-automation",
     usage: 'fleet add-image-automation --tenant T --image REPO --semver ">=1.4.0 <2.0.0"',
     summary: "automate image updates for a tenant (or --platform) through a pull-request branch",

@@ -8,7 +8,7 @@ import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
 import { markSetters } from "./image-setters.js";
 import { isolateOverlay, mergeIsolated } from "./isolate-overlay.js";
-import { editLists, lineEnding, rewriteApiVersions, setScalar } from "./yaml-edit.js";
+import { editLists, lineEnding, putValue, rewriteApiVersions, setScalar } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 
@@ -108,6 +108,20 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
       const { text } = markSetters(original, a.image, a.policy);
       if (text !== original) cs.write(file, text, { overwrite: true });
     }
+  },
+
+  "fleet:move": (cs, a) => {
+    const text = cs.read(a.path);
+    if (text === undefined) return;
+    cs.write(a.to, text);
+    cs.delete(a.path);
+  },
+
+  "fleet:yaml-put": (cs, a) => {
+    const original = cs.read(a.path);
+    if (original === undefined) throw new Error(`${a.path} is missing`);
+    const text = putValue(a.path, original, a.keyPath, a.value);
+    if (text !== original) cs.write(a.path, text, { overwrite: true });
   },
 
   "fleet:yaml-set": (cs, a) => {

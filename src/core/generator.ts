@@ -72,6 +72,10 @@ export type FleetAction =
   | { type: "fleet:yaml-list-add"; path: string; key: string | string[]; value: string | Record<string, unknown>; matchKey?: string }
   /** Add Flux image setter markers to the lines under `dir` that use `image`. */
   | { type: "fleet:image-setters"; dir: string; image: string; policy: string }
+  /** Move a file, its bytes unchanged (a second run, with it moved already, changes nothing). */
+  | { type: "fleet:move"; path: string; to: string }
+  /** Set a string at a key path, creating the maps on the way; null removes it and the maps it leaves empty. Comments are kept. */
+  | { type: "fleet:yaml-put"; path: string; keyPath: string[]; value: string | null }
   /** Set one scalar (by key path) in place, keeping every other byte. */
   | { type: "fleet:yaml-set"; path: string; keyPath: string[]; value: string }
   /** Replace what `pattern` (a regular expression source) matches, for files that are not YAML. */

@@ -412,3 +412,26 @@ export function rewriteApiVersions(file: string, text: string, versions: Partial
   for (const e of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.remove);
   return out;
 }
+
+/**
+ * Set a string at `keyPath` of a one-document file, creating the maps on the way, or with null
+ * remove it and every map that removal leaves empty. Through the Document API: comments and the
+ * rest of the file are kept.
+ */
+export function putValue(file: string, text: string, keyPath: string[], value: string | null): string {
+  const doc = parseYaml(file, text);
+  if (value !== null) {
+    if (doc.getIn(keyPath) === value) return text;
+    doc.setIn(keyPath, value);
+  } else {
+    if (!doc.hasIn(keyPath)) return text;
+    doc.deleteIn(keyPath);
+    for (let n = keyPath.length - 1; n > 0; n--) {
+      const parent = doc.getIn(keyPath.slice(0, n), true);
+      if (!isMap(parent) || parent.items.length > 0) break;
+      doc.deleteIn(keyPath.slice(0, n));
+    }
+  }
+  const out = doc.toString({ lineWidth: 0 });
+  return lineEnding(text) === "\r\n" ? out.replace(/\r?\n/g, "\r\n") : out;
+}
