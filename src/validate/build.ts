@@ -178,6 +178,8 @@ interface Pending {
 export const BATCH_SIZE = 100;
 /** Marks each unit's objects in a batched build, then is taken off again. */
 const MARK = "validate.fleet.dev/unit";
+/** Kustomization fields kustomize applies to a whole build, not to the kustomization holding them (see batchable). */
+const WHOLE_BUILD = new Set(["sortoptions", "vars", "openapi", "crds"]);
 
 /**
  * The builds of one validate run. Builds asked together (one level of a walk, on every cluster)
@@ -196,8 +198,6 @@ export class Builder {
   private readonly waiting: Array<() => void> = [];
   private readonly timeoutMs: number;
   private pending: Pending[] = [];
-  /** What this run did: kubectl processes, builds taken from the cache, builds run. */
-  readonly stats = { processes: 0, cached: 0, built: 0 };
 
   constructor(opts: { timeoutMs?: number; cache?: boolean } = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
@@ -234,21 +234,17 @@ export class Builder {
     if (store) {
       p.key = store.key(
         p.realRoot,
-        [req.path, p.inputs.targets.map((t) => path.relative(p.realRoot, t)), p.overlay, !!p.own],
+        [req.path, ...[p.inputs.targets, p.inputs.components].map((l) => l.map((t) => path.relative(p.realRoot, t))), p.overlay, !!p.own],
         [...p.inputs.resourceFiles, ...p.inputs.loaded],
       );
       const hit = p.key === undefined ? undefined : store.get(p.key);
-      if (hit) {
-        this.stats.cached++;
-        return hit;
-      }
+      if (hit) return hit;
     }
     const built = await new Promise<Built[]>((resolve, reject) => {
       this.pending.push({ p, resolve, reject });
       // Everything asked in this turn of the event loop (a whole level of the walk) is batched together.
       if (this.pending.length === 1) setImmediate(() => this.flush());
     });
-    this.stats.built++;
     if (store && p.key) store.put(p.key, built);
     return built;
   }
@@ -304,14 +300,16 @@ export class Builder {
   }
 
   /**
-   * A build that sorts its own output (sortOptions) sorts it only at the top of a build: inside a
-   * batch it would come out in kustomize's default order instead, so it is built on its own.
+   * Whether a build comes out of a batch exactly as it would alone. kustomize does a few things
+   * once for a whole build rather than per kustomization: it sorts by the top's sortOptions,
+   * resolves `vars` across everything built, and reads `openapi` and `crds` schemas into state
+   * that every patch of the build sees. A build using any of them is built on its own.
    */
   private batchable(p: Prepared): boolean {
-    if (!p.own) return true;
-    const docs = this.parsed.get(fs.realpathSync(path.join(p.own, kustomizationFileOf(p.own)!)));
-    const doc = Array.isArray(docs) ? docs.find((d) => d !== null && d !== undefined) : undefined;
-    return !(doc && typeof doc === "object" && Object.keys(doc).some((k) => k.toLowerCase() === "sortoptions"));
+    for (const file of p.inputs.loaded)
+      for (const doc of [this.parsed.get(file)].flat())
+        if (doc && typeof doc === "object" && !(doc instanceof Error) && Object.keys(doc).some((k) => WHOLE_BUILD.has(k.toLowerCase()))) return false;
+    return true;
   }
 
   private flush(): void {
@@ -387,7 +385,6 @@ export class Builder {
   }
 
   private async kustomize(target: string): Promise<string> {
-    this.stats.processes++;
     // As Flux builds: no load restriction (a patch at ../../base/p.yaml is fine), reads confined
     // to the source root. The confinement is inspectBuild (prepare): every file this build can
     // load was proven inside the repository, and a build with any other is never run.
