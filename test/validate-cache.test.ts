@@ -52,7 +52,7 @@ beforeEach(() => {
   log = path.join(bin, "calls.log");
   fs.writeFileSync(log, "");
   // validate runs kubectl with PATH alone in its environment: the log's place is written in.
-  fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\necho "$*" >> '${log}'\nPATH='${process.env.PATH}' exec kubectl "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\necho "$*" >> '${log}'\nPATH='${process.env.PATH}' kubectl "$@"\nrc=$?\necho "exit $rc" >> '${log}'\nexit $rc\n`, { mode: 0o755 });
   process.env.PATH = `${bin}${path.delimiter}${process.env.PATH}`;
   process.env.XDG_CACHE_HOME = tmpDir("fleet-cache-");
 });
@@ -63,11 +63,13 @@ afterEach(() => {
     else process.env[k] = v;
 });
 
-/** The kubectl kustomize processes run since the last call. */
+let failedBuilds = 0;
+/** The kubectl kustomize processes run since the last call (and how many of them failed, in failedBuilds). */
 function builds(): number {
-  const n = fs.readFileSync(log, "utf8").split("\n").filter((l) => l.startsWith("kustomize ")).length;
+  const lines = fs.readFileSync(log, "utf8").split("\n");
   fs.writeFileSync(log, "");
-  return n;
+  failedBuilds = lines.filter((l, i) => lines[i - 1]?.startsWith("kustomize ") && l.startsWith("exit ") && l !== "exit 0").length;
+  return lines.filter((l) => l.startsWith("kustomize ")).length;
 }
 
 async function validate(repo: string, ...args: string[]): Promise<Report> {
@@ -145,6 +147,8 @@ describe("batched builds", () => {
     write(repo, "u/plain/kustomization.yaml", "resources:\n  - cm.yaml\n");
     write(repo, "u/plain/cm.yaml", cm("plain"));
     write(repo, "u/nokust/cm.yaml", cm("generated-kustomization"));
+    write(repo, "u/dup/kustomization.yaml", "resources:\n  - cm.yaml\n");
+    write(repo, "u/dup/cm.yaml", cm("plain"));
     write(repo, "u/comp/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - extra.yaml\n");
     write(repo, "u/comp/extra.yaml", cm("from-component"));
     write(repo, "u/sorted/kustomization.yaml", "resources:\n  - cm.yaml\n  - ns.yaml\nsortOptions:\n  order: fifo\n");
@@ -153,6 +157,7 @@ describe("batched builds", () => {
     const reqs: BuildRequest[] = [
       { root: repo, path: "u/gen" },
       { root: repo, path: "u/gen", targetNamespace: "team-a", patches: [{ patch: "- op: add\n  path: /metadata/labels\n  value: {patched: yes}", target: { kind: "ConfigMap" } }] },
+      { root: repo, path: "u/dup" },
       { root: repo, path: "u/plain", targetNamespace: "team-b" },
       { root: repo, path: "u/plain", components: ["../comp"] },
       { root: repo, path: "u/nokust" },
@@ -165,13 +170,14 @@ describe("batched builds", () => {
     const { reqs } = units();
     const together = new Builder({ cache: false });
     const batched = await Promise.all(reqs.map((r) => together.build(r)));
-    const processes = builds();
-    expect(processes).toBeLessThan(reqs.length);
+    expect(builds()).toBeLessThan(reqs.length);
+    // Units declaring the same object (u/gen and u/dup) were not put in one kubectl to fail there.
+    expect(failedBuilds).toBe(0);
     const alone: Built[][] = [];
     for (const r of reqs) alone.push(await new Builder({ cache: false }).build(r));
     expect(builds()).toBe(reqs.length);
     expect(batched).toEqual(alone);
     // What kustomize does to a whole build stayed with the build that asked for it.
-    expect(batched[5]!.map((b) => b.obj.kind)).toEqual(["ConfigMap", "Namespace"]);
+    expect(batched[6]!.map((b) => b.obj.kind)).toEqual(["ConfigMap", "Namespace"]);
   });
 });

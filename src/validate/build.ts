@@ -312,17 +312,33 @@ export class Builder {
     return true;
   }
 
+  /**
+   * The objects a build declares, by kind, namespace (Flux's targetNamespace where it sets one) and
+   * name: two builds declaring the same object cannot share a kubectl (kustomize refuses a build
+   * holding an object twice), as every cluster's flux-system does.
+   */
+  private ids(p: Prepared): string[] {
+    return p.inputs.resourceFiles.flatMap((f) => declarations(this.declared, f).map((d) => `${d.kind}/${p.req.targetNamespace ?? d.namespace ?? ""}/${d.name}`));
+  }
+
   private flush(): void {
     const all = this.pending;
     this.pending = [];
     const alone = all.filter((x) => !this.batchable(x.p));
     const batch = all.filter((x) => this.batchable(x.p));
-    // Groups of at most BATCH_SIZE, and at least one per core while there are units to share out.
-    const groups = Math.max(Math.ceil(batch.length / BATCH_SIZE), Math.min(os.availableParallelism(), batch.length));
-    for (let g = 0; g < groups; g++) {
-      const group = batch.filter((_, i) => i % groups === g);
-      if (group.length) void this.runGroup(group);
-    }
+    // At most BATCH_SIZE a group, and at least one group per core while there are builds to share out.
+    const count = Math.max(Math.ceil(batch.length / BATCH_SIZE), Math.min(os.availableParallelism(), batch.length));
+    const size = Math.ceil(batch.length / Math.max(1, count));
+    const groups: Array<{ items: Pending[]; ids: Set<string> }> = Array.from({ length: count }, () => ({ items: [], ids: new Set() }));
+    batch.forEach((x, i) => {
+      const ids = this.ids(x.p);
+      const fits = (g: { items: Pending[]; ids: Set<string> }) => g.items.length < size && !ids.some((id) => g.ids.has(id));
+      let g = [...groups.slice(i % count), ...groups.slice(0, i % count)].find(fits);
+      if (!g) groups.push((g = { items: [], ids: new Set() }));
+      g.items.push(x);
+      for (const id of ids) g.ids.add(id);
+    });
+    for (const g of groups) if (g.items.length) void this.runGroup(g.items);
     for (const x of alone) void this.runGroup([x]);
   }
 
