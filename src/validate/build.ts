@@ -197,14 +197,16 @@ export class Builder {
   private free = os.availableParallelism();
   private readonly waiting: Array<() => void> = [];
   private readonly timeoutMs: number;
+  /** Builds asked in this turn of the event loop, not yet grouped. */
   private pending: Pending[] = [];
+  private readonly cacheOn: boolean;
 
+  /** `cache`: whether builds are read from and written to the user's cache (default: unless --no-cache). */
   constructor(opts: { timeoutMs?: number; cache?: boolean } = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
     this.cacheOn = opts.cache ?? cacheEnabled();
   }
 
-  private readonly cacheOn: boolean;
   /** The cache for one repository root (it is never inside the repository it caches). */
   private readonly stores = new Map<string, Promise<BuildCache | undefined>>();
   private storeFor(root: string): Promise<BuildCache | undefined> {

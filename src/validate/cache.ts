@@ -125,9 +125,11 @@ export class BuildCache {
     try {
       const entry = JSON.parse(fs.readFileSync(f, "utf8")) as { format?: unknown; key?: unknown; built?: unknown };
       if (entry.format !== FORMAT || entry.key !== key || !isBuilt(entry.built)) return undefined;
-      // Used now: eviction takes the least recently used first.
-      const now = new Date();
-      fs.utimesSync(f, now, now);
+      try {
+        // Used now: eviction takes the least recently used first (a read-only cache still serves).
+        const now = new Date();
+        fs.utimesSync(f, now, now);
+      } catch {}
       return entry.built;
     } catch {
       return undefined;
