@@ -132,6 +132,16 @@ describe("validate on per-tenant units", () => {
   });
 });
 
+describe("the cache's place", () => {
+  it("is never inside the repository, even where XDG_CACHE_HOME points there", async () => {
+    const repo = unitsRepo();
+    process.env.XDG_CACHE_HOME = path.join(repo, ".cache");
+    const first = await validate(repo);
+    expect(await validate(repo)).toEqual(first);
+    expect(fs.existsSync(path.join(repo, ".cache"))).toBe(false);
+  });
+});
+
 describe("batched builds", () => {
   /** Units whose builds kustomize could get wrong in company: generated names, pod templates, empty annotations, Flux's changes, whole-build fields. */
   function units(): { repo: string; reqs: BuildRequest[] } {
