@@ -7,7 +7,7 @@ import { printable } from "../core/text.js";
 import { duration, durationNanos } from "../core/validation.js";
 import type { Io } from "./output.js";
 
-const USAGE = `fleet validate [--cluster NAME] [--json] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--repo DIR]
+const USAGE = `fleet validate [--cluster NAME] [--json] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--no-cache] [--repo DIR]
 
 Build every cluster offline with kubectl kustomize, apply Flux's own changes (patches,
 targetNamespace, postBuild substitution), follow the Kustomizations it finds, check the
@@ -21,6 +21,9 @@ layout convention. What validate cannot see (other repositories, OCI artifacts, 
 remote bases) is listed as not checked, and the run is never called clean while it is.
 --strict fails on warnings too. --timeout bounds each build (90s, 5m; default 5m).
 --json prints one JSON document on every exit, errors included.
+Builds are cached by the content of every file they read (in $XDG_CACHE_HOME/fleet/validate,
+else ~/.cache/fleet/validate): after a change, only what it touches is built again.
+--no-cache neither reads nor writes that cache.
 Exit codes: 0 no error (warnings allowed unless --strict), 1 a check failed, 2 bad input,
 3 kubectl is missing.`;
 
@@ -66,6 +69,7 @@ async function validate(args: string[], p: Io): Promise<number> {
         source: { type: "string", multiple: true },
         "explain-access": { type: "string" },
         timeout: { type: "string" },
+        "no-cache": { type: "boolean" },
         repo: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -97,6 +101,8 @@ async function validate(args: string[], p: Io): Promise<number> {
   refuseHalfApplied(root, "validate");
   const { validateRepo, NoClusters } = await import("../validate/index.js");
   const { KubectlMissing } = await import("../validate/build.js");
+  // Set for every run (tests run many in one process); validateRepo's Builder reads it.
+  (await import("../validate/cache.js")).useCache(!values["no-cache"]);
   const report = await import("../validate/report.js");
   // Progress is for a person watching: on a terminal's stderr only, never in a pipe or --json.
   const progress = p.errTerminal === true && !values.json ? (line: string) => p.err(line) : undefined;

@@ -38,6 +38,8 @@ export interface Inputs {
   components: string[];
   /** Every resource file the build reads (real absolute paths), for finding where objects came from. */
   resourceFiles: string[];
+  /** Every other file the build loads (kustomizations, patches, generator and plugin files): real absolute paths. */
+  loaded: string[];
   remotes: Remote[];
   /** Why the build must not run, each naming the kustomization file and the entry. */
   problems: string[];
@@ -110,8 +112,8 @@ export function readInside(root: string, rel: string): string | undefined {
  */
 export function inspectBuild(root: string, targets: string[], cache: ParseCache = new Map(), components: string[] = []): Inputs {
   const realRoot = realpathOr(root);
-  if (!realRoot) return { targets: [], components: [], resourceFiles: [], remotes: [], problems: [`${root} does not exist`] };
-  const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], components: [], resourceFiles: [], remotes: [], problems: [] } };
+  if (!realRoot) return { targets: [], components: [], resourceFiles: [], loaded: [], remotes: [], problems: [`${root} does not exist`] };
+  const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], components: [], resourceFiles: [], loaded: [], remotes: [], problems: [] } };
   for (const c of components) {
     const r = resolveFrom(realRoot, realRoot, c);
     if ("problem" in r) w.out.problems.push(`spec.components: ${c} ${r.problem}`);
@@ -168,6 +170,7 @@ function kustomizationDir(w: Walk, dir: string, at: At, entry: string): void {
   const file = resolveFrom(w.root, dir, names[0]!);
   const where: At = { file: `${rel(w, dir)}/${names[0]}`, field: "", dir };
   if ("problem" in file || file.dir) return void w.out.problems.push(`${where.file} ${"problem" in file ? file.problem : "is a directory"}`);
+  w.out.loaded.push(file.abs);
   const docs = load(w, file.abs, where)?.filter((d) => d !== null && d !== undefined);
   if (!docs) return;
   if (docs.length > 1) return void w.out.problems.push(`${where.file}: holds more than one YAML document; kustomize reads only the first`);
@@ -263,6 +266,7 @@ const file: Field = (w, v, at) => {
   const r = resolveFrom(w.root, at.dir!, v);
   if ("problem" in r) problem(w, at, v, r.problem);
   else if (r.dir) problem(w, at, v, "is a directory, not a file");
+  else w.out.loaded.push(r.abs);
 };
 
 /** A generator's `files` entry: `path` or `key=path`. */
@@ -309,6 +313,7 @@ const plugin: Field = (w, v, at) => {
   if ("problem" in r) return void problem(w, at, v, r.problem);
   if (r.dir) return void problem(w, at, v, "is a directory: fleet cannot check the plugin configs it would build before building them; list the config files instead");
   const where: At = { file: rel(w, r.abs), field: "", dir: path.dirname(r.abs) };
+  w.out.loaded.push(r.abs);
   for (const doc of load(w, r.abs, where) ?? []) config(w, doc, { ...where, dir: at.dir });
 };
 

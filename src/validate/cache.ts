@@ -1,0 +1,207 @@
+/**
+ * validate's build cache, kept between runs in the user's cache directory
+ * ($XDG_CACHE_HOME/fleet/validate, else ~/.cache/fleet/validate; never inside a repository).
+ *
+ * A build's entry is keyed by everything that decides its output: the content (and repo-relative
+ * name) of every file the build reads, as inputs.ts lists them, what Flux adds to the build
+ * (targetNamespace, patches, components), and `kubectl version --client`. So an entry can only be
+ * stale if kustomize reads a file inputs.ts does not list, and inputs.ts refuses such builds.
+ * The value is the built objects with the file each came from: what the repository holds,
+ * nothing else (builds read only the repository, and validate never sees a secret's value).
+ *
+ * Entries are written to a temp sibling and renamed, so a reader sees a whole entry or none. An
+ * entry that does not read back (truncated, edited, another version's format) is a miss. The
+ * directory is bounded: past its size, the least recently used entries go.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execa } from "execa";
+import type { Built } from "./build.js";
+
+/** Bumped whenever what an entry holds, or how a key is made, changes. */
+const FORMAT = "fleet-validate-cache/1";
+/** Enough for several fleets of thousands of tenants (an entry is a few kilobytes a tenant). */
+export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
+
+/** Where the cache lives, from the environment as the XDG base directory spec says. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache");
+  return path.join(base, "fleet", "validate");
+}
+
+const versions = new Map<string, Promise<string | undefined>>();
+/**
+ * `kubectl version --client`, once a process for each PATH: the kustomize inside it decides every
+ * build. Bounded like a build; a kubectl that does not answer means no cache, and its builds say why.
+ */
+function toolVersion(timeoutMs: number): Promise<string | undefined> {
+  const PATH = process.env.PATH ?? "";
+  let v = versions.get(PATH);
+  if (!v) {
+    v = execa("kubectl", ["version", "--client"], { reject: false, stdin: "ignore", env: { PATH }, extendEnv: false, timeout: timeoutMs, killSignal: "SIGKILL" }).then((r) =>
+      r.exitCode === 0 ? String(r.stdout).trim() : undefined,
+    );
+    versions.set(PATH, v);
+  }
+  return v;
+}
+
+/** Whether each value would come back from JSON as it went in (no NaN, Infinity, undefined, ...). */
+function jsonSafe(v: unknown): boolean {
+  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(jsonSafe);
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v as object).every(jsonSafe);
+  return false;
+}
+
+function isBuilt(v: unknown): v is Built[] {
+  return Array.isArray(v) && v.every((b) => b && typeof b === "object" && typeof b.file === "string" && b.obj && typeof b.obj === "object" && !Array.isArray(b.obj));
+}
+
+export class BuildCache {
+  /** File -> digest of its content, for one run: the repository does not change under validate. */
+  private readonly digests = new Map<string, string>();
+  /** Bytes in the directory as last counted, plus what this run wrote since. */
+  private bytes: number | undefined;
+
+  private constructor(
+    readonly dir: string,
+    private readonly tool: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** The cache, or undefined when it cannot be used (kubectl's version is unknown, or the directory is inside `root`). */
+  static async open(root: string, opts: { dir?: string; maxBytes?: number; timeoutMs: number }): Promise<BuildCache | undefined> {
+    const dir = path.resolve(opts.dir ?? cacheDir());
+    const real = (p: string) => {
+      let at = p;
+      // The cache directory may not exist yet: its nearest existing ancestor says where it is.
+      while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+      try {
+        return path.join(fs.realpathSync(at), path.relative(at, p));
+      } catch {
+        return p;
+      }
+    };
+    const inside = path.relative(real(root), real(dir));
+    if (!inside.startsWith("..") && !path.isAbsolute(inside)) return undefined;
+    const tool = await toolVersion(opts.timeoutMs);
+    return tool === undefined ? undefined : new BuildCache(dir, tool, opts.maxBytes ?? DEFAULT_CACHE_BYTES);
+  }
+
+  private digest(file: string): string {
+    let d = this.digests.get(file);
+    if (d === undefined) {
+      d = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+      this.digests.set(file, d);
+    }
+    return d;
+  }
+
+  /**
+   * The key of a build: `request` is what Flux adds to it (JSON-able), `files` every file it reads
+   * (absolute, inside `realRoot`). Undefined when a file cannot be read: that build runs uncached.
+   */
+  key(realRoot: string, request: unknown, files: string[]): string | undefined {
+    const h = createHash("sha256").update(`${FORMAT}\0${this.tool}\0${JSON.stringify(request)}\0`);
+    try {
+      for (const f of [...new Set(files)].sort()) h.update(`${path.relative(realRoot, f)}\0${this.digest(f)}\0`);
+    } catch {
+      return undefined;
+    }
+    return h.digest("hex");
+  }
+
+  private file(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), `${key}.json`);
+  }
+
+  get(key: string): Built[] | undefined {
+    const f = this.file(key);
+    try {
+      const entry = JSON.parse(fs.readFileSync(f, "utf8")) as { format?: unknown; key?: unknown; built?: unknown };
+      if (entry.format !== FORMAT || entry.key !== key || !isBuilt(entry.built)) return undefined;
+      try {
+        // Used now: eviction takes the least recently used first (a read-only cache still serves).
+        const now = new Date();
+        fs.utimesSync(f, now, now);
+      } catch {}
+      return entry.built;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Store a build; one that would not read back exactly, or a cache that cannot be written, is skipped. */
+  put(key: string, built: Built[]): void {
+    if (!built.every((b) => jsonSafe(b.obj))) return;
+    const f = this.file(key);
+    const text = JSON.stringify({ format: FORMAT, key, built });
+    const tmp = `${f}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, f);
+    } catch {
+      fs.rmSync(tmp, { force: true });
+      return;
+    }
+    this.bytes = (this.bytes ?? this.count()) + text.length;
+    if (this.bytes > this.maxBytes) this.evict();
+  }
+
+  private entries(): Array<{ file: string; size: number; used: number }> {
+    const out: Array<{ file: string; size: number; used: number }> = [];
+    let shards: string[] = [];
+    try {
+      shards = fs.readdirSync(this.dir);
+    } catch {
+      return out;
+    }
+    for (const shard of shards) {
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(path.join(this.dir, shard));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const file = path.join(this.dir, shard, name);
+        try {
+          const st = fs.statSync(file);
+          out.push({ file, size: st.size, used: st.mtimeMs });
+        } catch {
+          // Gone meanwhile (another run evicted it).
+        }
+      }
+    }
+    return out;
+  }
+
+  private count(): number {
+    return this.entries().reduce((n, e) => n + e.size, 0);
+  }
+
+  /** Down to three quarters of the bound, least recently used first, so that eviction is rare. */
+  private evict(): void {
+    const all = this.entries().sort((a, b) => a.used - b.used);
+    let total = all.reduce((n, e) => n + e.size, 0);
+    for (const e of all) {
+      if (total <= this.maxBytes * 0.75) break;
+      fs.rmSync(e.file, { force: true });
+      total -= e.size;
+    }
+    this.bytes = total;
+  }
+}
+
+/** Whether runs in this process use the cache: `fleet validate --no-cache` turns it off. */
+let enabled = true;
+export function useCache(on: boolean): void {
+  enabled = on;
+}
+export const cacheEnabled = (): boolean => enabled;
