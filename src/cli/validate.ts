@@ -102,13 +102,12 @@ async function validate(args: string[], p: Io): Promise<number> {
   const { validateRepo, NoClusters } = await import("../validate/index.js");
   const { KubectlMissing } = await import("../validate/build.js");
   // Set for every run (tests run many in one process); validateRepo's Builder reads it.
-  (await import("../validate/cache.js")).useCache(!values["no-cache"]);
   const report = await import("../validate/report.js");
   // Progress is for a person watching: on a terminal's stderr only, never in a pipe or --json.
   const progress = p.errTerminal === true && !values.json ? (line: string) => p.err(line) : undefined;
   let results;
   try {
-    results = await validateRepo({ root, ...(values.cluster ? { cluster: values.cluster } : {}), sources, ...(timeoutMs ? { timeoutMs } : {}), ...(progress ? { progress } : {}) });
+    results = await validateRepo({ root, ...(values.cluster ? { cluster: values.cluster } : {}), sources, ...(timeoutMs ? { timeoutMs } : {}), ...(progress ? { progress } : {}), ...(values["no-cache"] ? { cache: false } : {}) });
   } catch (e) {
     if (e instanceof KubectlMissing) throw new CannotRun(`validate could not run: ${printable(e.message)}\n  fix: install kubectl (it builds with its embedded kustomize)`, EXIT.tool);
     if (e instanceof NoClusters) throw new CannotRun(`validate could not run: ${printable(e.message)}`, EXIT.usage);

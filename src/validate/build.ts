@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments, stringify } from "yaml";
-import { BuildCache, cacheEnabled } from "./cache.js";
+import { BuildCache } from "./cache.js";
 import { inspectBuild, kustomizationFileOf, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 
@@ -201,10 +201,10 @@ export class Builder {
   private pending: Pending[] = [];
   private readonly cacheOn: boolean;
 
-  /** `cache`: whether builds are read from and written to the user's cache (default: unless --no-cache). */
+  /** `cache`: whether builds are read from and written to the user's cache (off: --no-cache). */
   constructor(opts: { timeoutMs?: number; cache?: boolean } = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
-    this.cacheOn = opts.cache ?? cacheEnabled();
+    this.cacheOn = opts.cache ?? true;
   }
 
   /** The cache for one repository root (it is never inside the repository it caches). */

@@ -199,9 +199,3 @@ export class BuildCache {
   }
 }
 
-/** Whether runs in this process use the cache: `fleet validate --no-cache` turns it off. */
-let enabled = true;
-export function useCache(on: boolean): void {
-  enabled = on;
-}
-export const cacheEnabled = (): boolean => enabled;

@@ -22,6 +22,8 @@ export interface ValidateOptions {
   sources: Map<string, string>;
   /** How long one build may take. */
   timeoutMs?: number;
+  /** Read and write the content cache of builds (`--no-cache`: false). */
+  cache?: boolean;
   /** Told when a cluster starts and ends (a person watching a long run). */
   progress?: (line: string) => void;
 }
@@ -191,7 +193,7 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidatedClus
     throw new NoClusters(`no cluster in ${opts.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path, no cluster fleet new-cluster wrote`);
   const names = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;
   if (names.length === 0) throw new NoClusters(`no cluster '${opts.cluster}' in ${opts.root} (there are: ${all.map((c) => c.name).join(", ")})`);
-  const builder = new Builder(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
+  const builder = new Builder({ ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.cache === false ? { cache: false } : {}) });
   let done = 0;
   return (
     await Promise.all(
