@@ -65,8 +65,9 @@ describe("fleet init writes one reconciliation unit per tenant and environment",
   it("the repo model reads the layout from the tree: units in a fleet repo, flat in the seed's layout", async () => {
     const units = readRepo(repoContext(await initRepo()).cs);
     expect(units.overlays.map((o) => o.layout)).toEqual(["units", "units"]);
-    expect([...units.overlays[0]!.units.keys()].sort()).toEqual(TENANTS);
-    expect(units.overlays[0]!.units.get("team-search")).toMatchObject({ file: "tenants/staging/team-search.yaml", dir: "tenants/staging/team-search" });
+    const staging = units.overlays.find((o) => o.env === "staging")!;
+    expect([...staging.units.keys()].sort()).toEqual(TENANTS);
+    expect(staging.units.get("team-search")).toMatchObject({ file: "tenants/staging/team-search.yaml", dir: "tenants/staging/team-search" });
     const flat = readRepo(repoContext(await flatRepo()).cs);
     expect(flat.overlays.map((o) => o.layout)).toEqual(["flat", "flat"]);
     expect(flat.overlays[0]!.units.size).toBe(0);
