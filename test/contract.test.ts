@@ -24,7 +24,7 @@ describe("dry run", () => {
     expect(r.stdout).toMatch(/^ {2}created {3}tenants\/base\/team-dry\/sync\.yaml$/m);
     expect(r.stdout).toMatch(/^ {2}updated {3}tenants\/prod\/kustomization\.yaml$/m);
     expect(r.stdout).toMatch(/^\+\+\+ b\/tenants\/prod\/kustomization\.yaml$/m);
-    expect(r.stdout).toMatch(/^\+ {2}- \.\.\/base\/team-dry$/m);
+    expect(r.stdout).toMatch(/^\+ {2}- team-dry\.yaml$/m);
     expect(r.stdout).toMatch(/nothing was written/);
   });
 
@@ -189,7 +189,7 @@ describe("one fleet process per repo", () => {
     expect(await Promise.all([run("team-one"), run("team-two"), run("team-three")])).toEqual([0, 0, 0]);
     for (const env of ["staging", "prod"]) {
       const k = read(repo, `tenants/${env}/kustomization.yaml`);
-      for (const t of ["team-one", "team-two", "team-three"]) expect(k).toContain(`../base/${t}`);
+      for (const t of ["team-one", "team-two", "team-three"]) expect(k).toContain(`- ${t}.yaml`);
     }
     await buildAll(repo);
   });
