@@ -210,8 +210,8 @@ describe("team generators run like fleet's own commands", () => {
     expect(other.stderr).toMatch(/--from: tenant team-payments already lets ingress-nginx in/);
     expect(snapshot(repo)).toEqual(once);
 
-    // Offboarding takes the policy with the tenant, and everything still builds.
-    expect((await fleet(["remove-tenant", "team-payments", "--yes"], { cwd: repo })).code).toBe(0);
+    // Offboarding takes the policy with the tenant (in its last step; both at once here), and everything still builds.
+    expect((await fleet(["remove-tenant", "team-payments", "--yes", "--all-at-once"], { cwd: repo })).code).toBe(0);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-payments"))).toBe(false);
     await buildAll(repo);
   });
