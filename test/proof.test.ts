@@ -137,7 +137,7 @@ describe("fleet's own changes to its own repo pass the proof and are written", (
 
   it("remove-tenant is proven as before minus the tenant, new-env on its new overlay alone; both then write", async () => {
     const repo = await flatRepo();
-    const removal = await staged(repo, "remove-tenant", { name: "team-search", "all-at-once": "true" });
+    const removal = await staged(repo, "remove-tenant", { name: "team-search", allAtOnce: "true" });
     expect(removal.plan.changed).toEqual(["team-search"]);
     const removed = await prove(removal.ctx.cs, removal.plan, {});
     for (const o of removed.overlays) expect(o.before! - o.after, o.path).toBe(7);

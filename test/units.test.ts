@@ -138,7 +138,7 @@ describe("the proof before write in the units layout", () => {
   it("refuses a change whose unit is not where a platform unit lives (flux-system), naming the unit and its file", async () => {
     const repo = await initRepo();
     const ctx = repoContext(repo);
-    const answers = await resolveAnswers(newTenantGen, ctx, { name: "team-x", url: "https://github.com/acme/x", env: "prod" }, undefined);
+    const answers = await resolveAnswers(newTenantGen, ctx, { name: "team-x", url: "https://github.com/acme/x" }, undefined);
     await stageGenerator(newTenantGen, ctx, answers);
     ctx.cs.write("tenants/prod/team-x.yaml", ctx.cs.read("tenants/prod/team-x.yaml")!.replace("namespace: flux-system", "namespace: team-x"), { overwrite: true });
     const err = await prove(ctx.cs, tenantProof(ctx, ["team-x"])).catch((e: unknown) => e);
