@@ -9,6 +9,7 @@ import { defaultEnvironment, GIT_PROVIDERS, type FleetConfig } from "../src/core
 import { EXTRA_COMPONENTS, releaseRule } from "../src/flux/index.js";
 import type { Answers, Context, Generator, FleetAction } from "../src/core/generator.js";
 import * as v from "../src/core/validation.js";
+import { DEFAULT_LAYOUT } from "../src/model/overlays.js";
 import { tenantActions } from "./tenant-actions.js";
 
 export const EXAMPLE_TENANTS = ["team-payments", "team-search"];
@@ -193,6 +194,8 @@ export const init: Generator = {
                 flagged: "",
               },
               config,
+              // New repos are written in per-tenant units (design section 2).
+              Object.fromEntries(envs.map((env) => [env, { layout: DEFAULT_LAYOUT }])),
             ),
           )
         : []),

@@ -1,9 +1,9 @@
 /** `fleet new-env <env>`: an environment overlay in infrastructure/ and tenants/, with every tenant. */
-import { defaultEnvironment, type EnvConfig } from "../src/core/config.js";
+import { defaultEnvironment, type EnvConfig, type FleetConfig } from "../src/core/config.js";
 import type { Answers, Generator } from "../src/core/generator.js";
 import { listValues } from "../src/core/yaml-edit.js";
 import type { Context, FleetAction } from "../src/core/generator.js";
-import { detectEnvironments } from "../src/model/overlays.js";
+import { detectEnvironments, repoLayout } from "../src/model/overlays.js";
 import { entryTarget, kustomizationIn } from "../src/model/kustomize.js";
 import type { Tenant } from "../src/model/tenants.js";
 import * as v from "../src/core/validation.js";
@@ -65,6 +65,18 @@ function infrastructureActions(ctx: Context, env: string): FleetAction[] {
   ];
 }
 
+/** The new overlay with every tenant, in the repo's layout (a flat repo stays flat). */
+function tenantsActions(ctx: Context, env: EnvConfig, config: FleetConfig): FleetAction[] {
+  const layout = repoLayout(ctx.model.overlays);
+  const overlay = `tenants/${env.name}/kustomization.yaml`;
+  return [
+    { type: "fleet:kustomization", path: overlay, addResources: layout === "flat" ? wholeBase(ctx) : [] },
+    ...ctx.model.tenants.flatMap((t) =>
+      tenantEnvActions({ ...t.sync, name: t.name, quota: [], apiVersions: t.apiVersions, baseEntry: baseEntry(ctx, t) }, env, config, overlay, layout),
+    ),
+  ];
+}
+
 export const newEnv: Generator = {
   name: "new-env",
   description: "Add an environment overlay to infrastructure/ and tenants/, with every existing tenant",
@@ -101,8 +113,7 @@ export const newEnv: Generator = {
         value: { name: env.name, interval: env.interval, quota: env.quota, limitRange: env.limitRange },
       },
       ...infrastructureActions(ctx, env.name),
-      { type: "fleet:kustomization", path: `tenants/${env.name}/kustomization.yaml`, addResources: wholeBase(ctx) },
-      ...ctx.model.tenants.flatMap((t) => tenantEnvActions({ ...t.sync, name: t.name, quota: [], apiVersions: t.apiVersions, baseEntry: baseEntry(ctx, t) }, env, config)),
+      ...tenantsActions(ctx, env, config),
     ];
   },
   notes: (a, ctx) => {

@@ -1,6 +1,7 @@
 /** `fleet new-tenant <name>`: onboard a team into tenants/base/ and every environment overlay. */
 import type { Answers, AnswerSpec, FleetAction, Generator } from "../src/core/generator.js";
-import { ISOLATED_DIR } from "../src/model/overlays.js";
+import { ISOLATED_DIR, repoLayout, type Layout } from "../src/model/overlays.js";
+import type { Context } from "../src/core/generator.js";
 import { namespaceUsers } from "../src/model/namespaces.js";
 import * as v from "../src/core/validation.js";
 import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
@@ -108,6 +109,15 @@ function tenantOf(a: Answers): Tenant {
   };
 }
 
+/** Each environment's overlay file and layout; one fleet.yaml names that the tree lacks yet gets the repo's layout. */
+export function overlayLayouts(ctx: Context): Record<string, { file?: string; layout: Layout }> {
+  const fallback = repoLayout(ctx.model.overlays);
+  return Object.fromEntries([
+    ...ctx.config.environments.map((e) => [e.name, { layout: fallback }] as const),
+    ...ctx.model.overlays.map((o) => [o.env, { file: o.file, layout: o.layout }] as const),
+  ]);
+}
+
 export const newTenant: Generator = {
   name: "new-tenant",
   description: "Onboard a tenant: namespace, reconciler RBAC, its GitRepository and Kustomization, in every environment",
@@ -155,11 +165,12 @@ export const newTenant: Generator = {
     const t = tenantOf(a);
     // An overlay whose transformers would capture the new tenant (Flux's multi-tenancy example
     // sets `namespace: apps` on it) keeps them for what it holds, in a sub-overlay; the tenant
-    // goes beside it.
+    // goes beside it. (A units overlay lists only the units: its transformers never reach a
+    // tenant's objects, and what they do to the units the proof checks.)
     const isolate: FleetAction[] = ctx.model.overlays
-      .filter((o) => t.environments.includes(o.env) && o.transformers.length > 0)
+      .filter((o) => t.environments.includes(o.env) && o.layout === "flat" && o.transformers.length > 0)
       .map((o) => ({ type: "fleet:isolate-overlay", path: o.file, into: ISOLATED_DIR }));
-    return [...isolate, ...tenantActions(t, ctx.config, Object.fromEntries(ctx.model.overlays.map((o) => [o.env, o.file])))];
+    return [...isolate, ...tenantActions(t, ctx.config, overlayLayouts(ctx))];
   },
   proof: (a, ctx) => tenantProof(ctx, [str(a, "name")]),
   nextSteps: (a, ctx) => {

@@ -5,6 +5,8 @@
 import { sharedPin, type EnvConfig, type FleetConfig, type Quota } from "../src/core/config.js";
 import { apiVersions, type FluxKind } from "../src/flux/index.js";
 import type { FleetAction } from "../src/core/generator.js";
+import { entryFrom } from "../src/model/kustomize.js";
+import { DEFAULT_LAYOUT, type Layout } from "../src/model/overlays.js";
 import { TENANTS_BASE, type TenantSync } from "../src/model/tenants.js";
 
 export interface Tenant {
@@ -39,26 +41,35 @@ export function envPath(basePath: string, env: string): string {
   return trimmed === "." || trimmed === "" ? `./${env}` : `${trimmed}/${env}`;
 }
 
-export const tenantFiles = (env: string, name: string) => ({
-  patch: `${name}-patch.yaml`,
-  quota: `${name}-quota.yaml`,
-  overlay: `tenants/${env}/kustomization.yaml`,
-  dir: `tenants/${env}`,
-});
+/**
+ * Where a tenant's files go in one environment, by the overlay's layout (src/model/overlays.ts):
+ * flat lists its base, patch and quota in the overlay; units gives it a Flux Kustomization
+ * (`unit`) applying a directory of its own that holds its base entry, patch and quota.
+ */
+export const tenantFiles = (env: string, name: string, layout: Layout = DEFAULT_LAYOUT) => {
+  const dir = `tenants/${env}`;
+  const overlay = `${dir}/kustomization.yaml`;
+  return layout === "units"
+    ? { overlay, dir, unit: `${dir}/${name}.yaml`, unitDir: `${dir}/${name}`, patch: `${dir}/${name}/patch.yaml`, quota: `${dir}/${name}/quota.yaml` }
+    : { overlay, dir, unit: undefined, unitDir: undefined, patch: `${dir}/${name}-patch.yaml`, quota: `${dir}/${name}-quota.yaml` };
+};
 
 /** What a tenant's overlay files need to know of it; new tenants name everything after themselves. */
 export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> &
   Partial<Omit<TenantSync, "path" | "branch" | "url">> & {
     /** The apiVersions its base's objects are at: a patch at another version finds no target. */
     apiVersions?: Partial<Record<FluxKind, string>>;
-    /** How the overlay includes its base (`../base/<name>`); null when the overlay includes it already (`../base`). */
+    /** How the overlay includes its base (`../base/<name>`); null when the overlay includes it already (`../base`). Flat layout only. */
     baseEntry?: string | null;
   };
 
-/** A tenant's files in one environment overlay: its patch, its quota, and the references. */
-/** `overlayFile`: the environment's kustomization as the repo spells it (kustomization.yml, ...). */
-export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConfig, overlayFile?: string): FleetAction[] {
-  const f = { ...tenantFiles(env.name, t.name), ...(overlayFile ? { overlay: overlayFile } : {}) };
+/**
+ * A tenant's files in one environment: its patch, its quota, and the references to them and its
+ * base, in the overlay's layout. `overlayFile`: the environment's kustomization as the repo
+ * spells it (kustomization.yml, ...).
+ */
+export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConfig, overlayFile?: string, layout: Layout = DEFAULT_LAYOUT): FleetAction[] {
+  const f = { ...tenantFiles(env.name, t.name, layout), ...(overlayFile ? { overlay: overlayFile } : {}) };
   const api = { ...apiVersions(sharedPin(config)), ...t.apiVersions };
   const names = {
     name: t.name,
@@ -66,25 +77,35 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
     kustomization: t.kustomization ?? t.name,
     gitRepository: t.gitRepository ?? t.name,
   };
-  return [
+  const files: FleetAction[] = [
     {
       type: "fleet:render",
-      path: `${f.dir}/${f.patch}`,
+      path: f.patch,
       template: "tenant/env-patch.yaml",
       data: { ...names, env: env.name, api, branch: t.branch, interval: env.interval, path: envPath(t.path, env.name) },
     },
     {
       type: "fleet:render",
-      path: `${f.dir}/${f.quota}`,
+      path: f.quota,
       template: "tenant/quota.yaml",
       data: { ...names, env: env.name, quota: quotaFor(env, t.quota), limitRange: env.limitRange },
     },
-    {
-      type: "fleet:kustomization",
-      path: f.overlay,
-      addResources: [...(t.baseEntry === null ? [] : [t.baseEntry ?? `../base/${t.name}`]), f.quota],
-      addPatches: [f.patch],
-    },
+  ];
+  if (f.unit === undefined)
+    return [
+      ...files,
+      {
+        type: "fleet:kustomization",
+        path: f.overlay,
+        addResources: [...(t.baseEntry === null ? [] : [t.baseEntry ?? `../base/${t.name}`]), entryFrom(f.dir, f.quota)],
+        addPatches: [entryFrom(f.dir, f.patch)],
+      },
+    ];
+  return [
+    ...files,
+    { type: "fleet:render", path: `${f.unitDir}/kustomization.yaml`, template: "tenant/unit-kustomization.yaml", data: { name: t.name, env: env.name } },
+    { type: "fleet:render", path: f.unit, template: "tenant/unit.yaml", data: { name: t.name, env: env.name, api } },
+    { type: "fleet:kustomization", path: f.overlay, addResources: [entryFrom(f.dir, f.unit)] },
   ];
 }
 
@@ -96,7 +117,8 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
  */
 export const legacyCodeownersKeys = (name: string) => [`/${TENANTS_BASE}/${name}/rbac.yaml`, `/${TENANTS_BASE}/${name}/`];
 
-export function tenantActions(t: Tenant, config: FleetConfig, overlayFiles: Record<string, string> = {}): FleetAction[] {
+/** `overlays`: each environment's kustomization file as the repo spells it, and its layout. */
+export function tenantActions(t: Tenant, config: FleetConfig, overlays: Record<string, { file?: string; layout: Layout }> = {}): FleetAction[] {
   const api = apiVersions(sharedPin(config));
   const base = `${TENANTS_BASE}/${t.name}`;
   const data = { ...t, api };
@@ -107,6 +129,6 @@ export function tenantActions(t: Tenant, config: FleetConfig, overlayFiles: Reco
     { type: "fleet:render", path: `${base}/kustomization.yaml`, template: "tenant/kustomization.yaml", data },
     ...config.environments
       .filter((e) => t.environments.includes(e.name))
-      .flatMap((env) => tenantEnvActions(t, env, config, overlayFiles[env.name])),
+      .flatMap((env) => tenantEnvActions(t, env, config, overlays[env.name]?.file, overlays[env.name]?.layout)),
   ];
 }

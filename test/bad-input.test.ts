@@ -338,8 +338,8 @@ describe("files fleet must read that do not parse", () => {
   });
 
   it.each([
-    { label: "tab indentation", re: /^ {2}- \.\.\/base\/team-search$/, line: "\t- ../base/team-search" },
-    { label: "an unclosed flow list", re: /^patches:$/, line: "patches: [" },
+    { label: "tab indentation", re: /^ {2}- team-search\.yaml$/, line: "\t- team-search.yaml" },
+    { label: "an unclosed flow list", re: /^resources:$/, line: "resources: [" },
   ])("new-tenant refuses tenants/<env>/kustomization.yaml with $label, naming the file and line", async ({ re, line }) => {
     const repo = freshRepo();
     const file = "tenants/prod/kustomization.yaml";
@@ -357,14 +357,14 @@ describe("files fleet must read that do not parse", () => {
   it("new-tenant names the exact line of a tab in tenants/staging/kustomization.yaml", async () => {
     const repo = freshRepo();
     const file = "tenants/staging/kustomization.yaml";
-    const n = breakLine(repo, file, /^ {2}- \.\.\/base\/team-search$/, "\t- ../base/team-search");
+    const n = breakLine(repo, file, /^ {2}- team-search\.yaml$/, "\t- team-search.yaml");
     await expectRefused(repo, ["new-tenant", "t1", "--url", URL_OK], { field: `${file}:${n}`, rule: /does not parse/ });
   });
 
   it("remove-tenant refuses a tenants/<env>/kustomization.yaml that does not parse", async () => {
     const repo = freshRepo();
     const file = "tenants/prod/kustomization.yaml";
-    const n = breakLine(repo, file, /^ {2}- \.\.\/base\/team-search$/, "\t- ../base/team-search");
+    const n = breakLine(repo, file, /^ {2}- team-search\.yaml$/, "\t- team-search.yaml");
     await expectRefused(repo, ["remove-tenant", "team-search"], { field: `${file}:${n}`, rule: /does not parse/ });
   });
 });

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ChangeSet, realFs, type ApplyFs } from "../src/changeset/changeset.js";
 import { BIN, buildAll, fleet, initRepo, read, snapshot, tmpDir, write } from "./helpers.js";
+import { flatRepo } from "./flat-layout.js";
 
 const newTenant = (name: string, ...extra: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}`, "--yes", ...extra];
 
@@ -23,7 +24,7 @@ describe("dry run", () => {
     expect(r.stdout).toMatch(/^ {2}created {3}tenants\/base\/team-dry\/sync\.yaml$/m);
     expect(r.stdout).toMatch(/^ {2}updated {3}tenants\/prod\/kustomization\.yaml$/m);
     expect(r.stdout).toMatch(/^\+\+\+ b\/tenants\/prod\/kustomization\.yaml$/m);
-    expect(r.stdout).toMatch(/^\+ {2}- \.\.\/base\/team-dry$/m);
+    expect(r.stdout).toMatch(/^\+ {2}- team-dry\.yaml$/m);
     expect(r.stdout).toMatch(/nothing was written/);
   });
 
@@ -73,7 +74,8 @@ describe("idempotency", () => {
 
 describe("edits keep what the user wrote", () => {
   it("an overlay's comments, key order, list style and unrelated entries survive new-tenant and remove-tenant byte for byte", async () => {
-    const repo = await initRepo();
+    // The seed's flat layout, where the overlay lists each tenant's entries itself.
+    const repo = await flatRepo();
     const mine = [
       "# prod tenants: reviewed by the platform team",
       "apiVersion: kustomize.config.k8s.io/v1beta1",
@@ -103,35 +105,35 @@ describe("edits keep what the user wrote", () => {
       .replace("- extra/netpol.yaml\n", "- extra/netpol.yaml\n- ../base/team-new\n- team-new-quota.yaml\n")
       .replace("- path: team-payments-patch.yaml\n", "- path: team-new-patch.yaml\n- path: team-payments-patch.yaml\n");
     expect(after).toBe(expected);
-    expect((await fleet(["remove-tenant", "team-new", "--yes"], { cwd: repo })).code).toBe(0);
+    expect((await fleet(["remove-tenant", "team-new", "--yes", "--all-at-once"], { cwd: repo })).code).toBe(0);
     expect(read(repo, "tenants/prod/kustomization.yaml")).toBe(mine);
     await buildAll(repo);
   });
 
   it("a file fleet would create that the user wrote differently is not overwritten without --force", async () => {
     const repo = await initRepo();
-    write(repo, "tenants/prod/team-own-quota.yaml", "# hand-written\n");
+    write(repo, "tenants/prod/team-own/quota.yaml", "# hand-written\n");
     const before = snapshot(repo);
     const r = await fleet(newTenant("team-own"), { cwd: repo });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/tenants\/prod\/team-own-quota\.yaml already exists.*--force/s);
+    expect(r.stderr).toMatch(/tenants\/prod\/team-own\/quota\.yaml already exists.*--force/s);
     expect(snapshot(repo)).toEqual(before);
     expect((await fleet([...newTenant("team-own"), "--force"], { cwd: repo })).code).toBe(0);
-    expect(read(repo, "tenants/prod/team-own-quota.yaml")).toMatch(/kind: ResourceQuota/);
+    expect(read(repo, "tenants/prod/team-own/quota.yaml")).toMatch(/kind: ResourceQuota/);
   });
 });
 
 describe("all or nothing", () => {
   it("a directory where a file must go is refused before anything is written, by --dry-run too", async () => {
     const repo = await initRepo();
-    // new-tenant's last file; a write that fails half way through the apply (the files before it
+    // One of new-tenant's last files (its unit); a write that fails half way through the apply (the files before it
     // already in place) is in fs-failures.test.ts.
-    write(repo, "tenants/staging/team-fail-quota.yaml/blocker", "x");
+    write(repo, "tenants/staging/team-fail.yaml/blocker", "x");
     const before = snapshot(repo);
     expect((await fleet([...newTenant("team-fail"), "--dry-run"], { cwd: repo })).code).toBe(2);
     const r = await fleet(newTenant("team-fail"), { cwd: repo });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/tenants\/staging\/team-fail-quota\.yaml\/ is a directory; fleet expects a file there/);
+    expect(r.stderr).toMatch(/tenants\/staging\/team-fail\.yaml\/ is a directory; fleet expects a file there/);
     expect(snapshot(repo)).toEqual(before);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-fail"))).toBe(false);
     expect(fs.readdirSync(path.join(repo, "tenants/prod")).filter((f) => f.includes("fleet-"))).toEqual([]);
@@ -187,7 +189,7 @@ describe("one fleet process per repo", () => {
     expect(await Promise.all([run("team-one"), run("team-two"), run("team-three")])).toEqual([0, 0, 0]);
     for (const env of ["staging", "prod"]) {
       const k = read(repo, `tenants/${env}/kustomization.yaml`);
-      for (const t of ["team-one", "team-two", "team-three"]) expect(k).toContain(`../base/${t}`);
+      for (const t of ["team-one", "team-two", "team-three"]) expect(k).toContain(`- ${t}.yaml`);
     }
     await buildAll(repo);
   });

@@ -36,6 +36,20 @@ function assertTenantIsolated(objects: K8sObject[], tenant: string, role = "admi
 const tenantsIn = (objects: K8sObject[]) =>
   objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name).sort();
 
+/** What an environment applies: its units' directories, each built on its own (tenants/<env>/<t>). */
+const envObjects = (built: Map<string, K8sObject[]>, env: string) =>
+  [...built].filter(([dir]) => dir.startsWith(`tenants/${env}/`)).flatMap(([, objs]) => objs);
+
+/** Offboarding is two runs of the same command (test/offboarding.test.ts checks each step). */
+async function offboard(repo: string, tenant: string) {
+  for (const step of [1, 2]) {
+    const r = await fleet(["remove-tenant", tenant, "--yes"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`step ${step} of 2`);
+  }
+}
+
 describe("a fleet repo from init to offboarding", () => {
   let repo: string;
   beforeAll(async () => {
@@ -51,11 +65,15 @@ describe("a fleet repo from init to offboarding", () => {
       "tenants/base/team-payments",
       "tenants/base/team-search",
       "tenants/prod",
+      "tenants/prod/team-payments",
+      "tenants/prod/team-search",
       "tenants/staging",
+      "tenants/staging/team-payments",
+      "tenants/staging/team-search",
     ]);
     for (const env of ["staging", "prod"]) {
-      expect(tenantsIn(built.get(`tenants/${env}`)!)).toEqual(["team-payments", "team-search"]);
-      for (const t of ["team-payments", "team-search"]) assertTenantIsolated(built.get(`tenants/${env}`)!, t);
+      expect(tenantsIn(envObjects(built, env))).toEqual(["team-payments", "team-search"]);
+      for (const t of ["team-payments", "team-search"]) assertTenantIsolated(built.get(`tenants/${env}/${t}`)!, t);
     }
     for (const f of ["fleet.yaml", ".github/CODEOWNERS", "README.md", "renovate.json", ".gitignore"])
       expect(fs.existsSync(path.join(repo, f)), f).toBe(true);
@@ -71,7 +89,7 @@ describe("a fleet repo from init to offboarding", () => {
     expect(r.stdout).toMatch(/git-auth/);
     const built = await buildAll(repo);
     for (const env of ["staging", "prod"]) {
-      const objs = built.get(`tenants/${env}`)!;
+      const objs = built.get(`tenants/${env}/team-ledger`)!;
       assertTenantIsolated(objs, "team-ledger");
       const ks = objs.find((o) => o.kind === "Kustomization" && o.metadata.name === "team-ledger")!;
       expect(ks.spec!.path).toBe(`./deploy/${env}`);
@@ -90,8 +108,8 @@ describe("a fleet repo from init to offboarding", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const built = await buildAll(repo);
-    expect(tenantsIn(built.get("tenants/staging")!)).not.toContain("team-ml");
-    const prod = built.get("tenants/prod")!;
+    expect(tenantsIn(envObjects(built, "staging"))).not.toContain("team-ml");
+    const prod = built.get("tenants/prod/team-ml")!;
     assertTenantIsolated(prod, "team-ml", "edit");
     const repoObj = prod.find((o) => o.kind === "GitRepository" && o.metadata.name === "team-ml")!;
     expect(repoObj.spec!.ref).toEqual({ branch: "release" });
@@ -106,9 +124,9 @@ describe("a fleet repo from init to offboarding", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const built = await buildAll(repo);
-    const qa = built.get("tenants/qa")!;
+    const qa = envObjects(built, "qa");
     expect(tenantsIn(qa)).toEqual(["team-ledger", "team-ml", "team-payments", "team-search"]);
-    for (const t of tenantsIn(qa)) assertTenantIsolated(qa, t, t === "team-ml" ? "edit" : "admin");
+    for (const t of tenantsIn(qa)) assertTenantIsolated(built.get(`tenants/qa/${t}`)!, t, t === "team-ml" ? "edit" : "admin");
     const ml = qa.find((o) => o.kind === "Kustomization" && o.metadata.name === "team-ml")!;
     expect(ml.spec!.path).toBe("./k8s/qa");
     expect(ml.spec!.interval).toBe("2m");
@@ -120,9 +138,7 @@ describe("a fleet repo from init to offboarding", () => {
   });
 
   it("remove-tenant takes the tenant out of base, every overlay and CODEOWNERS, and everything still builds", async () => {
-    const r = await fleet(["remove-tenant", "team-ml", "--yes"], { cwd: repo });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
+    await offboard(repo, "team-ml");
     expect(fs.existsSync(path.join(repo, "tenants/base/team-ml"))).toBe(false);
     for (const env of ["staging", "prod", "qa"]) {
       expect(fs.readdirSync(path.join(repo, "tenants", env)).filter((f) => f.startsWith("team-ml"))).toEqual([]);
@@ -131,16 +147,17 @@ describe("a fleet repo from init to offboarding", () => {
     expect(read(repo, ".github/CODEOWNERS")).not.toContain("team-ml");
     const built = await buildAll(repo);
     for (const env of ["staging", "prod", "qa"]) {
-      const objs = built.get(`tenants/${env}`)!;
+      const objs = [...built.get(`tenants/${env}`)!, ...envObjects(built, env)];
       expect(tenantsIn(objs)).not.toContain("team-ml");
       expect(objs.some((o) => o.metadata.namespace === "team-ml")).toBe(false);
     }
   });
 
   it("removing every tenant leaves overlays that still build", async () => {
-    for (const t of ["team-ledger", "team-payments", "team-search"]) expect((await fleet(["remove-tenant", t, "--yes"], { cwd: repo })).code).toBe(0);
+    // None of them ever reconciled: each in one step (the two steps are the test above).
+    for (const t of ["team-ledger", "team-payments", "team-search"]) expect((await fleet(["remove-tenant", t, "--yes", "--all-at-once"], { cwd: repo })).code).toBe(0);
     const built = await buildAll(repo);
-    for (const env of ["staging", "prod", "qa"]) expect(built.get(`tenants/${env}`)).toEqual([]);
+    for (const env of ["staging", "prod", "qa"]) expect([...built.get(`tenants/${env}`)!, ...envObjects(built, env)]).toEqual([]);
   });
 });
 
@@ -148,11 +165,12 @@ describe("tenants whose names share a prefix", () => {
   it("remove-tenant team leaves team-payments' patch and quota files alone", async () => {
     const repo = await initRepo();
     expect((await fleet(["new-tenant", "team", "--url", "https://github.com/acme/team", "--yes"], { cwd: repo })).code).toBe(0);
-    expect((await fleet(["remove-tenant", "team", "--yes"], { cwd: repo })).code).toBe(0);
+    await offboard(repo, "team");
     for (const env of ["staging", "prod"]) {
-      expect(fs.existsSync(path.join(repo, `tenants/${env}/team-payments-quota.yaml`))).toBe(true);
-      expect(read(repo, `tenants/${env}/kustomization.yaml`)).toContain("- path: team-payments-patch.yaml");
-      assertTenantIsolated((await buildAll(repo)).get(`tenants/${env}`)!, "team-payments");
+      expect(fs.existsSync(path.join(repo, `tenants/${env}/team-payments/quota.yaml`))).toBe(true);
+      expect(fs.existsSync(path.join(repo, `tenants/${env}/team-payments/patch.yaml`))).toBe(true);
+      expect(read(repo, `tenants/${env}/kustomization.yaml`)).toContain("- team-payments.yaml");
+      assertTenantIsolated((await buildAll(repo)).get(`tenants/${env}/team-payments`)!, "team-payments");
     }
   });
 });

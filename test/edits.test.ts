@@ -7,11 +7,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fleet, initRepo, kustomize, read, snapshot, write } from "./helpers.js";
+import { flatRepo } from "./flat-layout.js";
+import { fleet, kustomize, read, snapshot, write } from "./helpers.js";
 
 /** The CODEOWNERS lines fleet wrote for a tenant before tenant teams owned nothing here. */
 const LEGACY_SEARCH_LINES = "/tenants/base/team-search/ @acme/team-search\n/tenants/base/team-search/rbac.yaml @acme/platform\n";
 
+// These edits are written against the seed's flat layout, where each overlay lists every tenant's
+// entries itself; offboarding runs both of its steps at once (test/offboarding.test.ts has the steps).
 const newTenant = (name: string, ...more: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}-config`, "--yes", ...more];
 
 async function ok(args: string[], repo: string) {
@@ -26,7 +29,7 @@ const namesIn = (objs: Awaited<ReturnType<typeof kustomize>>, ns: string) =>
 
 describe("flow-style lists are edited inside their brackets", () => {
   it("new-tenant adds into `resources: [a, b]` and a one-per-line flow list; remove-tenant gives the file back byte for byte", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     const mine = [
       "apiVersion: kustomize.config.k8s.io/v1beta1",
       "kind: Kustomization",
@@ -47,7 +50,7 @@ describe("flow-style lists are edited inside their brackets", () => {
         .replace("  {path: team-payments-patch.yaml},", "  {path: team-new-patch.yaml},\n  {path: team-payments-patch.yaml},"),
     );
     expect(namesIn(await kustomize(path.join(repo, "tenants/prod")), "team-new")).toContain("ResourceQuota/team-new");
-    await ok(["remove-tenant", "team-new", "--yes"], repo);
+    await ok(["remove-tenant", "team-new", "--yes", "--all-at-once"], repo);
     expect(read(repo, "tenants/prod/kustomization.yaml")).toBe(mine);
     await kustomize(path.join(repo, "tenants/prod"));
   });
@@ -55,7 +58,7 @@ describe("flow-style lists are edited inside their brackets", () => {
 
 describe("line endings and final newlines stay the file's", () => {
   it("a CRLF overlay gets CRLF lines, CODEOWNERS keeps CRLF when older fleet's tenant lines go, and nothing else changes", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     const files = ["tenants/staging/kustomization.yaml", ".github/CODEOWNERS"];
     write(repo, files[1]!, read(repo, files[1]!) + LEGACY_SEARCH_LINES);
     for (const f of files) write(repo, f, read(repo, f).replace(/\n/g, "\r\n"));
@@ -66,14 +69,14 @@ describe("line endings and final newlines stay the file's", () => {
     // Taking the tenant's lines out again gives back the very bytes.
     expect(after.split("\r\n").filter((l) => !l.includes("team-new")).join("\r\n")).toBe(before[files[0]!]);
     expect(namesIn(await kustomize(path.join(repo, "tenants/staging")), "team-new")).toContain("Namespace/team-new");
-    await ok(["remove-tenant", "team-new", "--yes"], repo);
+    await ok(["remove-tenant", "team-new", "--yes", "--all-at-once"], repo);
     expect(snapshot(repo)).toEqual(before);
-    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    await ok(["remove-tenant", "team-search", "--yes", "--all-at-once"], repo);
     expect(read(repo, files[1]!)).toBe(before[files[1]!]!.replace(/[^\n]*team-search[^\n]*\r\n/g, ""));
   });
 
   it("CODEOWNERS and an overlay without a final newline get none, whatever is added or removed at their end", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     const files = ["tenants/prod/kustomization.yaml", ".github/CODEOWNERS"];
     write(repo, files[1]!, read(repo, files[1]!) + LEGACY_SEARCH_LINES);
     for (const f of files) write(repo, f, read(repo, f).replace(/\n$/, ""));
@@ -87,10 +90,10 @@ describe("line endings and final newlines stay the file's", () => {
     );
     expect(read(repo, ".github/CODEOWNERS")).toBe(before[files[1]!]);
     await kustomize(path.join(repo, "tenants/prod"));
-    await ok(["remove-tenant", "team-zeta", "--yes"], repo);
+    await ok(["remove-tenant", "team-zeta", "--yes", "--all-at-once"], repo);
     expect(snapshot(repo)).toEqual(before);
     // Removing the last line of a file without a final newline leaves none either.
-    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    await ok(["remove-tenant", "team-search", "--yes", "--all-at-once"], repo);
     expect(read(repo, "tenants/prod/kustomization.yaml")).toBe(before[files[0]!]!.replace(/\n[^\n]*team-search[^\n]*/g, ""));
     expect(read(repo, ".github/CODEOWNERS")).toBe(before[files[1]!]!.replace(/\n[^\n]*team-search[^\n]*/g, ""));
   });
@@ -98,7 +101,7 @@ describe("line endings and final newlines stay the file's", () => {
 
 describe("remove-tenant finds the tenant's entries however they are spelled", () => {
   it("../base/t/, ./../base/t, ../base/./t, ./t-quota.yaml and path: ./t-patch.yaml go; a tenant whose name extends it stays", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     await ok(newTenant("team-search-eu"), repo);
     const spell = (f: string, from: string, to: string) => write(repo, f, read(repo, f).replace(from, to));
     spell("tenants/prod/kustomization.yaml", "- ../base/team-search\n", "- ../base/team-search/\n");
@@ -107,7 +110,7 @@ describe("remove-tenant finds the tenant's entries however they are spelled", ()
     spell("tenants/staging/kustomization.yaml", "- ../base/team-search\n", "- ./../base/team-search\n");
     write(repo, "tenants/qa/kustomization.yaml", "resources: [../base/./team-search, ../base/team-search-eu]\n");
     const eu = snapshot(path.join(repo, "tenants/base/team-search-eu"));
-    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    await ok(["remove-tenant", "team-search", "--yes", "--all-at-once"], repo);
     for (const env of ["prod", "staging", "qa"]) {
       const k = read(repo, `tenants/${env}/kustomization.yaml`);
       expect(k.replace(/team-search-eu/g, ""), env).not.toContain("team-search");
@@ -126,12 +129,12 @@ describe("remove-tenant finds the tenant's entries however they are spelled", ()
 
 describe("remove-tenant in a layout whose overlays list ../base", () => {
   it("takes the tenant out of tenants/base/kustomization.yaml, however spelled, and the overlay still builds", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     write(repo, "tenants/base/kustomization.yaml", "resources:\n  - team-payments # first\n  - ./team-search/\n");
     const prod = "tenants/prod/kustomization.yaml";
     write(repo, prod, read(repo, prod).replace("  - ../base/team-payments\n  - ../base/team-search\n", "  - ../base\n"));
     expect(namesIn(await kustomize(path.join(repo, "tenants/prod")), "team-search")).toContain("Namespace/team-search");
-    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    await ok(["remove-tenant", "team-search", "--yes", "--all-at-once"], repo);
     expect(read(repo, "tenants/base/kustomization.yaml")).toBe("resources:\n  - team-payments # first\n");
     const objs = await kustomize(path.join(repo, "tenants/prod"));
     expect(namesIn(objs, "team-search")).toEqual([]);
@@ -141,28 +144,28 @@ describe("remove-tenant in a layout whose overlays list ../base", () => {
 
 describe("offboarding twice", () => {
   it("a second identical remove-tenant changes nothing, says so and exits 0", async () => {
-    const repo = await initRepo();
-    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    const repo = await flatRepo();
+    await ok(["remove-tenant", "team-search", "--yes", "--all-at-once"], repo);
     const once = snapshot(repo);
-    const r = await ok(["remove-tenant", "team-search", "--yes"], repo);
+    const r = await ok(["remove-tenant", "team-search", "--yes", "--all-at-once"], repo);
     expect(r.stdout).toMatch(/nothing to do/);
     expect(r.stdout).toMatch(/nothing of tenant 'team-search' is left .*; tenants in this repo: team-payments/);
     expect(snapshot(repo)).toEqual(once);
   });
 
   it("a name never there is the same: nothing to do, exit 0, naming the tenants there are", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     const before = snapshot(repo);
-    const r = await ok(["remove-tenant", "team-paymnets", "--yes"], repo);
+    const r = await ok(["remove-tenant", "team-paymnets", "--yes", "--all-at-once"], repo);
     expect(r.stdout).toMatch(/nothing of tenant 'team-paymnets' is left .*tenants in this repo: team-payments, team-search/);
     expect(snapshot(repo)).toEqual(before);
   });
 
   it("what a half-done offboarding left (base gone, overlays and CODEOWNERS not) is removed", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     write(repo, ".github/CODEOWNERS", read(repo, ".github/CODEOWNERS") + LEGACY_SEARCH_LINES);
     fs.rmSync(path.join(repo, "tenants/base/team-search"), { recursive: true });
-    await ok(["remove-tenant", "team-search", "--yes"], repo);
+    await ok(["remove-tenant", "team-search", "--yes", "--all-at-once"], repo);
     expect(read(repo, "tenants/prod/kustomization.yaml")).not.toContain("team-search");
     expect(read(repo, ".github/CODEOWNERS")).not.toContain("team-search");
     await kustomize(path.join(repo, "tenants/prod"));

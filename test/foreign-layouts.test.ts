@@ -86,9 +86,10 @@ describe("Flux's multi-tenancy example (namespace: apps in every overlay)", () =
     expect(fs.existsSync(path.join(repo, "infrastructure/qa"))).toBe(false);
 
     await ok(["remove-tenant", "qa-less-name-never-there"], repo);
-    await ok(["remove-tenant", "team-x"], repo);
+    // Both steps at once here (test/offboarding.test.ts has the two steps; this is about the layout).
+    await ok(["remove-tenant", "team-x", "--all-at-once"], repo);
     // Its next steps name the namespace it lives in, not its name.
-    expect((await ok(["remove-tenant", "dev-team"], repo)).stdout).toContain("kubectl -n apps delete secret git-auth");
+    expect((await ok(["remove-tenant", "dev-team", "--all-at-once"], repo)).stdout).toContain("kubectl -n apps delete secret git-auth");
     for (const env of ["staging", "production", "qa"]) await kustomize(path.join(repo, `tenants/${env}`));
     expect(fs.existsSync(path.join(repo, "tenants/staging/_transformed"))).toBe(false);
     expect(read(repo, "tenants/staging/kustomization.yaml")).toBe(adopted["tenants/staging/kustomization.yaml"]!.replace("  - ../base/dev-team\n", "").replace("resources:\n", "resources: []\n").replace("patches:\n  - path: dev-team-patch.yaml\n", ""));
@@ -99,6 +100,7 @@ describe("Flux's multi-tenancy example (namespace: apps in every overlay)", () =
     await ok(["init", ".", "--adopt"], repo);
     const adopted = snapshot(repo);
     await ok(newTenant("team-x"), repo);
+    await ok(["remove-tenant", "team-x"], repo);
     await ok(["remove-tenant", "team-x"], repo);
     const after = snapshot(repo);
     // CODEOWNERS is the platform team's business and is checked elsewhere; every overlay file is back.
@@ -158,7 +160,7 @@ describe("overlays spelled otherwise", () => {
     expect(fs.existsSync(path.join(repo, "tenants/prod/kustomization.yaml"))).toBe(false);
     expect(read(repo, "tenants/prod/kustomization.yml")).toContain("../base/team-x");
     await kustomize(path.join(repo, "tenants/prod"));
-    await ok(["remove-tenant", "team-x"], repo);
+    await ok(["remove-tenant", "team-x", "--all-at-once"], repo);
     expect(snapshot(repo)).toEqual(adopted);
   });
 });
@@ -233,7 +235,9 @@ describe("overlays whose transformers would capture a new tenant", () => {
         expect(k === "Namespace//team-x" || k.split("/")[1] === "team-x", k).toBe(true);
         expect(JSON.parse(v).metadata.labels?.["toolkit.fluxcd.io/tenant"] ?? "team-x", k).toBe("team-x");
       }
-      // Offboarding team-a finds its patchesStrategicMerge entry inside the sub-overlay.
+      // Offboarding team-a finds its patchesStrategicMerge entry inside the sub-overlay (step 1: it patches only the sync).
+      await ok(["remove-tenant", "team-a"], repo);
+      expect(fs.existsSync(path.join(repo, "tenants/staging/_transformed/team-a-patch.yaml"))).toBe(false);
       await ok(["remove-tenant", "team-a"], repo);
       expect(fs.existsSync(path.join(repo, "tenants/staging/_transformed/team-a-patch.yaml"))).toBe(false);
       expect(read(repo, "tenants/staging/_transformed/kustomization.yaml")).not.toMatch(/base\/team-a|team-a-patch/);
@@ -298,6 +302,11 @@ describe("single-file tenants and infrastructure that is not per environment", (
   it("remove-tenant takes a single-file tenant out of the base's kustomization and deletes its file", async () => {
     const repo = singleFiles();
     await ok(["init", ".", "--adopt"], repo);
+    // Step 1 takes only the Flux documents out of the single file; step 2 the file.
+    await ok(["remove-tenant", "team1"], repo);
+    expect(read(repo, "tenants/base/team1.yaml")).not.toMatch(/apiVersion: (source|kustomize)\.toolkit\.fluxcd\.io/);
+    expect(read(repo, "tenants/base/team1.yaml")).toContain("kind: Namespace");
+    await kustomize(path.join(repo, "tenants/staging"));
     await ok(["remove-tenant", "team1"], repo);
     expect(fs.existsSync(path.join(repo, "tenants/base/team1.yaml"))).toBe(false);
     expect(read(repo, "tenants/base/kustomization.yaml")).not.toMatch(/team1/);

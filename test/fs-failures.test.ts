@@ -147,10 +147,10 @@ describe("the system refuses: exit 3, the path and the fix", () => {
 describe("the repo holds the wrong kind of thing: exit 2, the path and the fix", () => {
   it("a directory where new-tenant must write a file (the tenant's patch in an overlay)", async () => {
     const repo = await initRepo();
-    write(repo, "tenants/staging/team-dir-patch.yaml/README", "not what fleet expects\n");
+    write(repo, "tenants/staging/team-dir/patch.yaml/README", "not what fleet expects\n");
     const before = snapshot(repo);
     const r = await fleet(newTenant("team-dir"), { cwd: repo });
-    expectReported(r, 2, /tenants\/staging\/team-dir-patch\.yaml\/ is a directory; fleet expects a file there \(EISDIR\)\n {2}fix: move the directory tenants\/staging\/team-dir-patch\.yaml\/ aside/);
+    expectReported(r, 2, /tenants\/staging\/team-dir\/patch\.yaml\/ is a directory; fleet expects a file there \(EISDIR\)\n {2}fix: move the directory tenants\/staging\/team-dir\/patch\.yaml\/ aside/);
     expect(snapshot(repo)).toEqual(before);
   });
 

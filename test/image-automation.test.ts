@@ -13,7 +13,7 @@ describe("image automation for a tenant", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     for (const env of ["staging", "prod"]) {
-      const objs = (await buildAll(repo)).get(`tenants/${env}`)!.filter((o) => o.kind.startsWith("Image"));
+      const objs = (await buildAll(repo)).get(`tenants/${env}/team-payments`)!.filter((o) => o.kind.startsWith("Image"));
       expect(objs.map((o) => o.kind).sort()).toEqual(["ImagePolicy", "ImageRepository", "ImageUpdateAutomation"]);
       for (const o of objs) {
         expect(o.apiVersion).toBe("image.toolkit.fluxcd.io/v1");
@@ -44,7 +44,7 @@ describe("image automation for a tenant", () => {
     const repo = path.join(tmpDir(), "fleet-infra");
     expect((await fleet(["init", repo, "--yes", "--flux-version", "v2.6.4"])).code).toBe(0);
     expect((await fleet(add(...payments), { cwd: repo })).code).toBe(0);
-    const kinds = (await kustomize(path.join(repo, "tenants/prod"))).filter((o) => o.kind.startsWith("Image"));
+    const kinds = (await kustomize(path.join(repo, "tenants/prod/team-payments"))).filter((o) => o.kind.startsWith("Image"));
     expect(new Set(kinds.map((o) => o.apiVersion))).toEqual(new Set(["image.toolkit.fluxcd.io/v1beta2"]));
   });
 

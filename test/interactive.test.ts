@@ -176,12 +176,12 @@ describe("fleet new-tenant at a terminal", () => {
         expect(read(repo, file), file).not.toContain("git@github.com:acme/x");
 
       // Only the environment left checked references the tenant.
-      expect(read(repo, "tenants/prod/kustomization.yaml")).toMatch(/^\s+- \.\.\/base\/team-x$/m);
+      expect(read(repo, "tenants/prod/kustomization.yaml")).toMatch(/^\s+- team-x\.yaml$/m);
       expect(read(repo, "tenants/staging/kustomization.yaml")).not.toContain("team-x");
-      expect(fs.existsSync(path.join(repo, "tenants/staging/team-x-patch.yaml"))).toBe(false);
+      expect(fs.existsSync(path.join(repo, "tenants/staging/team-x"))).toBe(false);
 
-      // The prod overlay really builds with the typed source in it.
-      const built = await kustomize(path.join(repo, "tenants/prod"));
+      // The prod unit really builds with the typed source in it.
+      const built = await kustomize(path.join(repo, "tenants/prod/team-x"));
       const prodSource = built.find((o) => o.kind === "GitRepository" && o.metadata.name === "team-x");
       expect(prodSource?.metadata.namespace).toBe("team-x");
       expect(prodSource?.spec?.url).toBe(url);

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fleet, initRepo, kustomize, read, snapshot, tmpDir, write, type K8sObject } from "./helpers.js";
+import { fleet, kustomize, read, snapshot, tmpDir, write, type K8sObject } from "./helpers.js";
+import { flatRepo as seedFlatRepo } from "./flat-layout.js";
 
 const ENVS = ["prod", "staging"];
 const TENANTS = ["team-payments", "team-search", "team-x"];
@@ -23,7 +24,7 @@ const flatRepo = () => {
 };
 
 beforeAll(async () => {
-  flat = await initRepo();
+  flat = await seedFlatRepo();
   for (const args of [
     ["new-tenant", "team-x", "--url", "https://github.com/acme/team-x", "--yes"],
     ["new-cluster", "stg1", "--env", "staging", "--bootstrap", "none", "--yes"],

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import newEnvGen from "../generators/new-env.js";
-import newTenantGen from "../generators/new-tenant.js";
+import newTenantGen, { overlayLayouts } from "../generators/new-tenant.js";
 import removeTenantGen from "../generators/remove-tenant.js";
 import { tenantProof } from "../generators/tenant-proof.js";
 import { prove } from "../src/changeset/proof.js";
@@ -19,6 +19,7 @@ import type { Generator } from "../src/core/generator.js";
 import { stageAction } from "../src/core/actions.js";
 import { tenantActions } from "../generators/tenant-actions.js";
 import { resolveAnswers, stageGenerator } from "../src/core/run-generator.js";
+import { flatRepo } from "./flat-layout.js";
 import { fleet, initRepo, read, run, snapshot, write } from "./helpers.js";
 
 const newTenant = (name: string, ...more: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}-config`, "--yes", ...more];
@@ -79,7 +80,7 @@ async function multiTenancy(overlay: { namespace: string; extra?: string; withNa
 async function capturingEdit(repo: string): Promise<string> {
   const ctx = repoContext(repo);
   const t = { name: "team-x", url: "https://github.com/acme/x", branch: "main", path: "./deploy", interval: "1m", role: "admin", environments: ["staging"], quota: [], flagged: "" };
-  for (const action of tenantActions(t, ctx.config)) stageAction(ctx.cs, action);
+  for (const action of tenantActions(t, ctx.config, overlayLayouts(ctx))) stageAction(ctx.cs, action);
   const err = await prove(ctx.cs, tenantProof(ctx, ["team-x"]), {}).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ProofError);
   return (err as Error).message;
@@ -117,14 +118,17 @@ describe("the proof refuses an edit that an overlay's transformers would capture
   });
 });
 
+// The proofs below are of the seed's flat layout, where each overlay holds every tenant; the units
+// layout's proof is in test/units.test.ts.
 describe("fleet's own changes to its own repo pass the proof and are written", () => {
   it("new-tenant is proven on every overlay it touches, with every other object unchanged", async () => {
-    const { ctx, plan } = await staged(await initRepo(), "new-tenant", { name: "team-x", url: "https://github.com/acme/x" });
+    const { ctx, plan } = await staged(await flatRepo(), "new-tenant", { name: "team-x", url: "https://github.com/acme/x" });
     expect(plan.overlays).toEqual(["tenants/prod", "tenants/staging"]);
     expect(plan.tenants.find((t) => t.name === "team-x")).toEqual({
       name: "team-x",
       namespace: "team-x",
       owns: ["tenants/base/team-x", "tenants/prod/team-x-patch.yaml", "tenants/prod/team-x-quota.yaml", "tenants/staging/team-x-patch.yaml", "tenants/staging/team-x-quota.yaml"],
+      units: [],
     });
     const result = await prove(ctx.cs, plan, {});
     // Each overlay gains team-x's namespace, account, binding, source, Kustomization, quota and limit range.
@@ -132,8 +136,8 @@ describe("fleet's own changes to its own repo pass the proof and are written", (
   });
 
   it("remove-tenant is proven as before minus the tenant, new-env on its new overlay alone; both then write", async () => {
-    const repo = await initRepo();
-    const removal = await staged(repo, "remove-tenant", { name: "team-search" });
+    const repo = await flatRepo();
+    const removal = await staged(repo, "remove-tenant", { name: "team-search", allAtOnce: "true" });
     expect(removal.plan.changed).toEqual(["team-search"]);
     const removed = await prove(removal.ctx.cs, removal.plan, {});
     for (const o of removed.overlays) expect(o.before! - o.after, o.path).toBe(7);
@@ -151,7 +155,7 @@ describe("fleet's own changes to its own repo pass the proof and are written", (
   });
 
   it("a change that would also alter another tenant's objects is refused, naming each object and how it changes", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     const ctx = repoContext(repo);
     // Staged as an edit to team-x would be, but it relabels team-search's quota in staging too.
     const quota = "tenants/staging/team-search-quota.yaml";
@@ -169,7 +173,7 @@ describe("fleet's own changes to its own repo pass the proof and are written", (
 
 describe("platform authority planted in a tenant's files is refused", () => {
   it("a Kustomization in flux-system without serviceAccountName in team-search's base stops new-tenant of another tenant", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     write(
       repo,
       "tenants/base/team-search/extra.yaml",
@@ -204,7 +208,7 @@ describe("a proof killed outright leaves no copy of the repo behind for long", (
     const live = path.join(os.tmpdir(), `fleet-proof-${process.pid}-live`);
     for (const d of [dead, live]) fs.mkdirSync(path.join(d, "tenants"), { recursive: true });
     try {
-      const { ctx, plan } = await staged(await initRepo(), "new-tenant", { name: "team-x", url: "https://github.com/acme/x" });
+      const { ctx, plan } = await staged(await flatRepo(), "new-tenant", { name: "team-x", url: "https://github.com/acme/x" });
       await prove(ctx.cs, plan, {});
       expect(fs.existsSync(dead)).toBe(false);
       expect(fs.existsSync(live)).toBe(true);
@@ -216,7 +220,7 @@ describe("a proof killed outright leaves no copy of the repo behind for long", (
 
 describe("the proof needs kubectl, in time", () => {
   it("a build past --timeout stops the run: exit 3 naming the overlay and both ways out, nothing written", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     const before = snapshot(repo);
     const r = await fleet(newTenant("team-x", "--timeout", "1ms"), { cwd: repo });
     expect(r.code, r.stderr).toBe(3);
@@ -226,7 +230,7 @@ describe("the proof needs kubectl, in time", () => {
   });
 
   it("without kubectl on PATH: exit 3 naming kubectl and --no-verify, nothing written", async () => {
-    const repo = await initRepo();
+    const repo = await flatRepo();
     const before = snapshot(repo);
     const r = await fleet(newTenant("team-x"), { cwd: repo, env: { PATH: path.join(repo, "no-tools-here") } });
     expect(r.code, r.stderr).toBe(3);

@@ -102,7 +102,8 @@ describe("a link that stays inside the repository is followed", () => {
     fs.writeFileSync(path.join(repo, "CODEOWNERS"), `${read(repo, ".github/CODEOWNERS")}/tenants/base/team-search/ @acme/search\n/tenants/base/team-search/rbac.yaml @acme/platform\n`);
     fs.rmSync(path.join(repo, ".github/CODEOWNERS"));
     fs.symlinkSync("../CODEOWNERS", path.join(repo, ".github/CODEOWNERS"));
-    const r = await fleet(["remove-tenant", "team-search", "--yes"], { cwd: repo });
+    // CODEOWNERS lines go in offboarding's last step: both at once here.
+    const r = await fleet(["remove-tenant", "team-search", "--yes", "--all-at-once"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
     expect(fs.lstatSync(path.join(repo, ".github/CODEOWNERS")).isSymbolicLink()).toBe(true);
     expect(read(repo, "CODEOWNERS")).not.toContain("team-search");
@@ -134,7 +135,8 @@ describe("links inside what fleet deletes or lists", () => {
     write(repo, "common/netpol.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: shared\n");
     fs.symlinkSync("../../../common", path.join(repo, "tenants/base/team-payments/shared"));
     const before = snapshot(repo);
-    const r = await fleet(["remove-tenant", "team-payments", "--yes"], { cwd: repo });
+    // The base directory is deleted in offboarding's last step: both at once here.
+    const r = await fleet(["remove-tenant", "team-payments", "--yes", "--all-at-once"], { cwd: repo });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("tenants/base/team-payments/shared is a symbolic link to a directory inside tenants/base/team-payments");
     expect(snapshot(repo)).toEqual(before);

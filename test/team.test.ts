@@ -10,6 +10,13 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { BIN, buildAll, fleet as fleetIn, type FleetOptions, initRepo, kustomize, read, ROOT, run, snapshot, tmpDir, write } from "./helpers.js";
 
+/** What an environment applies: every tenant unit's directory (tenants/<env>/<t>), each built on its own. */
+async function envBuild(repo: string, env: string) {
+  const dir = path.join(repo, "tenants", env);
+  const units = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+  return (await Promise.all(units.map((u) => kustomize(u)))).flat();
+}
+
 /**
  * A team generator is the repo's own ES module: it runs in a fleet process of its own, loaded by
  * node's own module loader as a user's run loads it. fleet's built-in commands run in the worker.
@@ -70,7 +77,7 @@ describe("template overrides", () => {
     const docs = parseAllDocuments(read(repo, "tenants/base/team-o/namespace.yaml")).map((d) => d.toJS());
     expect(docs.map((d) => d.kind)).toEqual(["Namespace", "NetworkPolicy"]);
     for (const env of ["staging", "prod"]) {
-      const built = await kustomize(path.join(repo, "tenants", env));
+      const built = await envBuild(repo, env);
       // The tenant onboarded under the override has it; tenants onboarded before keep their files.
       expect(policies(built)).toEqual(["team-o/same-namespace-only"]);
       expect(built.find((o) => o.kind === "Namespace" && o.metadata.name === "team-o")).toBeDefined();
@@ -185,7 +192,7 @@ describe("team generators run like fleet's own commands", () => {
     expect(real.stdout).toMatch(/fleet allow-ingress: 2 files changed/);
     expect(real.stdout).toMatch(/kubectl -n team-payments get networkpolicy allow-from-ingress-nginx/);
     for (const env of ["staging", "prod"]) {
-      const np = (await kustomize(path.join(repo, "tenants", env))).find((o) => o.kind === "NetworkPolicy")!;
+      const np = (await envBuild(repo, env)).find((o) => o.kind === "NetworkPolicy")!;
       expect(np.metadata).toMatchObject({ name: "allow-from-ingress-nginx", namespace: "team-payments" });
       expect(np.spec!.ingress[0].ports).toEqual([{ protocol: "TCP", port: 8080 }]);
       expect(np.spec!.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": "ingress-nginx" });
@@ -203,8 +210,8 @@ describe("team generators run like fleet's own commands", () => {
     expect(other.stderr).toMatch(/--from: tenant team-payments already lets ingress-nginx in/);
     expect(snapshot(repo)).toEqual(once);
 
-    // Offboarding takes the policy with the tenant, and everything still builds.
-    expect((await fleet(["remove-tenant", "team-payments", "--yes"], { cwd: repo })).code).toBe(0);
+    // Offboarding takes the policy with the tenant (in its last step; both at once here), and everything still builds.
+    expect((await fleet(["remove-tenant", "team-payments", "--yes", "--all-at-once"], { cwd: repo })).code).toBe(0);
     expect(fs.existsSync(path.join(repo, "tenants/base/team-payments"))).toBe(false);
     await buildAll(repo);
   });
@@ -310,7 +317,7 @@ describe("team generators run like fleet's own commands", () => {
           // already gone
         }
       }
-      const np = (await kustomize(path.join(repo, "tenants/prod"))).find((o) => o.kind === "NetworkPolicy")!;
+      const np = (await envBuild(repo, "prod")).find((o) => o.kind === "NetworkPolicy")!;
       expect(np.metadata).toMatchObject({ name: "allow-from-monitoring", namespace: "team-search" });
       expect(np.spec!.ingress[0].ports).toEqual([{ protocol: "TCP", port: 9100 }]);
     },

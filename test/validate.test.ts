@@ -94,8 +94,8 @@ describe("each invariant, broken, is named with its object and file", () => {
       { object: "ClusterRoleBinding/tenant-extra", file: "infrastructure/base/extra.yaml" }],
     ["isolation-cluster-scope", "every service account of a tenant namespace made cluster-admin", (r) => addClusterBinding(r, "cluster-admin", "- kind: Group\n    name: system:serviceaccounts:team-search\n    apiGroup: rbac.authorization.k8s.io"),
       { object: "ClusterRoleBinding/tenant-extra", file: "infrastructure/base/extra.yaml" }],
-    ["tenant-object-namespace", "a tenant's quota in default", (r) => write(r, "tenants/prod/team-search-quota.yaml", read(r, "tenants/prod/team-search-quota.yaml").replace("kind: ResourceQuota\nmetadata:\n  name: team-search\n  namespace: team-search", "kind: ResourceQuota\nmetadata:\n  name: team-search\n  namespace: default")),
-      { object: "ResourceQuota/default/team-search", file: "tenants/prod/team-search-quota.yaml", severity: "warning" }],
+    ["tenant-object-namespace", "a tenant's quota in default", (r) => write(r, "tenants/prod/team-search/quota.yaml", read(r, "tenants/prod/team-search/quota.yaml").replace("kind: ResourceQuota\nmetadata:\n  name: team-search\n  namespace: team-search", "kind: ResourceQuota\nmetadata:\n  name: team-search\n  namespace: default")),
+      { object: "ResourceQuota/default/team-search", file: "tenants/prod/team-search/quota.yaml", severity: "warning" }],
     ["tenant-file-platform-authority", "a file planted in a tenant's base: a Kustomization in flux-system running as the controller", (r) => {
       write(r, "tenants/base/team-search/escalate.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: team-search-admin\n  namespace: flux-system\nspec:\n  serviceAccountName: kustomize-controller\n  interval: 5m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n");
       write(r, "tenants/base/team-search/kustomization.yaml", read(r, "tenants/base/team-search/kustomization.yaml").replace("resources:\n", "resources:\n  - escalate.yaml\n"));

@@ -18,7 +18,7 @@ import { ProofError, ToolError } from "../core/errors.js";
 import { alive } from "./lock.js";
 import { realpathOr, within } from "../core/inside-repo.js";
 import { entryTarget, kustomizationIn } from "../model/kustomize.js";
-import { readObjects, ref, type K8sObject } from "../model/objects.js";
+import { isFluxKustomization, readObjects, ref, type K8sObject } from "../model/objects.js";
 import { isClusterScoped, outOfBounds } from "../model/tenant-bounds.js";
 import type { Built } from "../validate/build.js";
 import type { ChangeSet } from "./changeset.js";
@@ -30,6 +30,12 @@ export interface ProofTenant {
   namespace: string;
   /** Repo-relative files and directories whose objects are this tenant's (its base dir or single file, its files in each overlay). */
   owns: string[];
+  /**
+   * Its reconciliation units (units layout): platform Kustomizations (tenants/<env>/<t>.yaml)
+   * that apply `dir`. Not the tenant's files (they run as kustomize-controller by design), but
+   * its objects for "nothing else changes", each checked to apply only the tenant's directory.
+   */
+  units?: Array<{ file: string; dir: string }>;
 }
 
 export interface ProofPlan {
@@ -213,6 +219,26 @@ const shownRef = (o: K8sObject) => (isNamespaced(o) ? `${o.kind}/${o.metadata?.n
 
 /** What is wrong with one of a tenant's objects, as sentences; empty when it is where it belongs. */
 const misplaced = (o: K8sObject, t: ProofTenant): string[] => outOfBounds(o, t.namespace);
+
+/** Which tenant's unit each unit file is. */
+function unitOwners(tenants: ProofTenant[]): Map<string, ProofTenant> {
+  return new Map(tenants.flatMap((t) => (t.units ?? []).map((u) => [u.file, t] as const)));
+}
+
+/**
+ * What is wrong with a tenant's unit object: it may be only a Flux Kustomization in flux-system
+ * that applies one of the tenant's own unit directories (anything else in that file would be
+ * platform authority beside the tenant's name).
+ */
+function unitMisplaced(o: K8sObject, t: ProofTenant): string[] {
+  const dirs = (t.units ?? []).map((u) => u.dir);
+  if (!isFluxKustomization(o)) return [`${shownRef(o)} is in ${t.name}'s unit file, which may hold only its Flux Kustomization`];
+  const out: string[] = [];
+  if (o.metadata?.namespace !== "flux-system") out.push(`${shownRef(o)}: a tenant's unit lives in flux-system, beside the platform's Kustomizations`);
+  const at = typeof o.spec?.path === "string" ? entryTarget(".", o.spec.path) : "";
+  if (!dirs.includes(at)) out.push(`${shownRef(o)} applies ${at || "no path"}, not ${t.name}'s unit directory (${dirs.join(", ")})`);
+  return out;
+}
 
 /**
  * Where a tenant this change leaves alone lives in this overlay: the Namespace it declares, else
@@ -471,7 +497,8 @@ function judge(
   if (before && "error" in before) before = undefined;
 
   const renamed = renamedOwners(cs, overlay, after.built, tenantsHere, ownerOf);
-  const ownerOfBuilt = (b: Built) => ownerOf(b.file) ?? renamed.get(b);
+  const unitOf = unitOwners(plan.tenants);
+  const ownerOfBuilt = (b: Built) => ownerOf(b.file) ?? renamed.get(b) ?? unitOf.get(b.file);
   const mine = (b: Built) => changed.has(ownerOfBuilt(b)?.name ?? "");
   const problems: string[] = [];
   // b. The changed tenants stay in their namespace, their reconciler bound only there.
@@ -486,7 +513,8 @@ function judge(
   }
   const bindings = after.built.filter((b) => b.obj.kind === "RoleBinding" || b.obj.kind === "ClusterRoleBinding");
   for (const t of tenantsHere) {
-    for (const b of byOwner.get(t.name) ?? []) problems.push(...misplaced(b.obj, t).map((m) => `${m} (${renamed.has(b) ? renamed.get(b)!.file : b.file})`));
+    for (const b of byOwner.get(t.name) ?? [])
+      problems.push(...(unitOf.has(b.file) ? unitMisplaced(b.obj, t) : misplaced(b.obj, t)).map((m) => `${m} (${renamed.has(b) ? renamed.get(b)!.file : b.file})`));
     problems.push(...boundOutside(bindings, t));
   }
   // c. Everything else is the same, byte for byte.

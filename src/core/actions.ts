@@ -8,7 +8,7 @@ import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
 import { markSetters } from "./image-setters.js";
 import { isolateOverlay, mergeIsolated } from "./isolate-overlay.js";
-import { editLists, lineEnding, putValue, rewriteApiVersions, setScalar } from "./yaml-edit.js";
+import { editLists, lineEnding, parseAllYaml, putValue, rewriteApiVersions, setScalar } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 
@@ -92,6 +92,23 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   "fleet:delete": (cs, a) => {
     if (cs.exists(a.path)) cs.delete(a.path);
     else cs.deleteTree(a.path);
+  },
+
+  "fleet:remove-documents": (cs, a) => {
+    const original = cs.read(a.path);
+    if (original === undefined) return;
+    // Documents as the file spells them (separators, comments), so the ones kept keep their bytes.
+    const chunks = original.split(/^(?=---[ \t]*(?:#.*)?\r?$)/m);
+    const kept = chunks.filter((chunk) => {
+      const body = chunk.replace(/^---[^\n]*\n?/, "");
+      const [doc] = parseAllYaml(a.path, body);
+      const api = doc?.get("apiVersion");
+      return !(typeof api === "string" && api.includes("/") && api.split("/")[0]!.endsWith(a.groupSuffix));
+    });
+    if (kept.length === chunks.length) return;
+    const objects = kept.filter((c) => parseAllYaml(a.path, c.replace(/^---[^\n]*\n?/, "")).some((d) => d.contents !== null));
+    if (objects.length === 0) cs.delete(a.path);
+    else cs.write(a.path, kept.join("").replace(/^---[^\n]*\r?\n/, (m) => (chunks[0]!.startsWith("---") ? m : "")), { overwrite: true });
   },
 
   "fleet:yaml-list-add": (cs, a) => {

@@ -69,6 +69,8 @@ export type FleetAction =
   | { type: "fleet:merge-isolated"; path: string; into: string }
   | { type: "fleet:line"; path: string; key: string; line?: string }
   | { type: "fleet:delete"; path: string }
+  /** Take out the documents whose apiVersion group ends with `groupSuffix`, keeping every other byte; the file goes when none is left. */
+  | { type: "fleet:remove-documents"; path: string; groupSuffix: string }
   | { type: "fleet:yaml-list-add"; path: string; key: string | string[]; value: string | Record<string, unknown>; matchKey?: string }
   /** Add Flux image setter markers to the lines under `dir` that use `image`. */
   | { type: "fleet:image-setters"; dir: string; image: string; policy: string }

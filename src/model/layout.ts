@@ -61,6 +61,8 @@ export interface EnvLayout {
 
 /** A tenant's entries in an overlay, in the flat shape fleet writes, or why they are not. */
 function flatTenant(overlay: Overlay, name: string, model: RepoModel): FlatTenant | string | undefined {
+  // The overlays model reads each tenant's unit itself: one there is moved already.
+  if (overlay.units.has(name)) return undefined;
   const entries = overlay.tenants.get(name) ?? [];
   const base = model.tenants.find((t) => t.name === name)!;
   const resources = entries.flatMap((e) => e.resources);

@@ -3,12 +3,18 @@
  * kustomize change whatever they include: their transformers. An overlay may include
  * kustomizations of its own directory (fleet's `_transformed` sub-overlay, a team's grouping);
  * each tenant's entries are found wherever in that tree they are, as they are spelled there.
+ *
+ * Two layouts (design section 2), read from the tree, never from a flag: "flat" (the seed's and
+ * adopted repos': the overlay lists `../base/<t>` and `<t>-patch.yaml` itself) and "units" (the
+ * overlay lists one Flux Kustomization per tenant, `<t>.yaml`, which applies `<t>/`, the tenant's
+ * base with this environment's patch and quota). A unit is recognised by what it is: a Flux
+ * Kustomization listed by the overlay whose path is a kustomization directory inside it.
  */
 import * as path from "node:path";
 import { isMap, isScalar, isSeq, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { parseYaml } from "../core/yaml-edit.js";
-import { readObjects } from "./objects.js";
+import { isFluxKustomization, readObjects } from "./objects.js";
 import { scanTopLevel } from "../core/yaml-lists.js";
 import { entryTarget, isYamlFile, kustomizationIn } from "./kustomize.js";
 import { TENANTS_BASE, type Tenant } from "./tenants.js";
@@ -37,8 +43,32 @@ export interface TenantEntries {
   files: string[];
 }
 
+/** A tenant's reconciliation unit in one environment. */
+export interface Unit {
+  /** The Flux Kustomization's file (tenants/<env>/<t>.yaml), platform-owned: not the tenant's files. */
+  file: string;
+  /** How the overlay's kustomization lists it. */
+  entry: string;
+  /** The directory it applies (tenants/<env>/<t>) and that directory's kustomization file. */
+  dir: string;
+  kustomization: string;
+}
+
+/** "flat": tenants listed in the overlay itself; "units": one Flux Kustomization per tenant. */
+export type Layout = "flat" | "units";
+
+/** What a repo with no tenant anywhere gets: fleet writes new repos in units. */
+export const DEFAULT_LAYOUT: Layout = "units";
+
 export interface Overlay {
   env: string;
+  /**
+   * As its entries say; an overlay holding no tenant has the layout of the others (the first
+   * that has tenants), or DEFAULT_LAYOUT in a repo without tenants.
+   */
+  layout: Layout;
+  /** Each tenant's unit (units layout); its unit directory's entries are in `tenants` too. */
+  units: Map<string, Unit>;
   dir: string;
   file: string;
   /** The overlay's own fields that would change a tenant added to it, as `namespace: apps`. */
@@ -157,12 +187,54 @@ function entriesFor(map: Map<string, TenantEntries[]>, tenant: string, file: str
   return e;
 }
 
+/** A Flux Kustomization's path as a repo-relative directory, when the file holds exactly one. */
+function fluxKustomizationPath(cs: ChangeSet, file: string): { path: string; name: string } | undefined {
+  const text = cs.read(file) ?? "";
+  // Most manifests are no Flux Kustomization: only those that could be are parsed.
+  if (!text.includes("kustomize.toolkit.fluxcd.io")) return undefined;
+  let objs;
+  try {
+    objs = readObjects(cs, file);
+  } catch {
+    return undefined;
+  }
+  const [o] = objs;
+  if (objs.length !== 1 || !o || !isFluxKustomization(o) || typeof o.spec?.path !== "string") return undefined;
+  return { path: entryTarget(".", o.spec.path), name: o.metadata?.name ?? "" };
+}
+
+/**
+ * The unit a listed file is, with its tenant: the one whose base its directory lists, else the
+ * one its directory is named after. undefined when the file is no unit of this overlay.
+ */
+function readUnit(cs: ChangeSet, dir: string, file: string, entry: string, byBase: Map<string, Tenant>, byName: Map<string, Tenant>): { unit: Unit; tenant: string; entries: TenantEntries } | undefined {
+  const k = fluxKustomizationPath(cs, file);
+  if (!k || path.posix.dirname(k.path) !== dir) return undefined;
+  const kfile = kustomizationIn(cs, k.path);
+  if (!kfile) return undefined;
+  const listed = readKustomization(kfile, cs.read(kfile) ?? "");
+  const entries: TenantEntries = { file: kfile, resources: [], patches: listed.patches, strategicMerge: listed.strategicMerge, files: [] };
+  let tenant: string | undefined;
+  for (const r of listed.resources) {
+    const t = byBase.get(entryTarget(k.path, r));
+    if (t) {
+      tenant ??= t.name;
+      entries.resources.push(r);
+    }
+  }
+  tenant ??= byName.get(path.posix.basename(k.path))?.name ?? path.posix.basename(k.path);
+  // Everything in the unit's directory is the tenant's: its patch, its quota.
+  entries.files = cs.walk(k.path).filter((f) => f !== kfile);
+  return { unit: { file, entry, dir: k.path, kustomization: kfile }, tenant, entries };
+}
+
 /** Read one environment's overlay and every kustomization of its directory it includes. */
 export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Overlay | undefined {
   const dir = `tenants/${env}`;
   const file = kustomizationIn(cs, dir);
   if (!file) return undefined;
-  const overlay: Overlay = { env, dir, file, transformers: [], files: [], tenants: new Map(), wholeBase: [], missing: [] };
+  const overlay: Overlay = { env, dir, file, layout: DEFAULT_LAYOUT, units: new Map(), transformers: [], files: [], tenants: new Map(), wholeBase: [], missing: [] };
+  let flat = false;
   const byBase = new Map(tenants.map((t) => [t.base, t]));
   const byName = new Map(tenants.map((t) => [t.name, t]));
   const inside = (p: string) => p === dir || p.startsWith(`${dir}/`);
@@ -177,10 +249,12 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
       const base = byBase.get(target);
       if (base && field === "resources") {
         entriesFor(overlay.tenants, base.name, kfile).resources.push(entry);
+        flat = true;
         return;
       }
       if (target === TENANTS_BASE && field === "resources") {
         overlay.wholeBase.push(entry);
+        flat = true;
         return;
       }
       if (field === "resources" && target.startsWith(`${TENANTS_BASE}/`) && !cs.exists(target) && !kustomizationIn(cs, target)) {
@@ -194,8 +268,15 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
         if (nested) visit(nested);
         return;
       }
+      const unit = field === "resources" && kfile === file ? readUnit(cs, dir, target, entry, byBase, byName) : undefined;
+      if (unit) {
+        overlay.units.set(unit.tenant, unit.unit);
+        overlay.tenants.set(unit.tenant, [...(overlay.tenants.get(unit.tenant) ?? []), unit.entries]);
+        return;
+      }
       const owner = ownerByName(target, byName) ?? ownerByContent(cs, target, tenants);
       if (!owner) return;
+      flat = true;
       const e = entriesFor(overlay.tenants, owner.name, kfile);
       e[field].push(entry);
       if (!e.files.includes(target)) e.files.push(target);
@@ -205,6 +286,8 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
     for (const p of strategicMerge) own(p, "strategicMerge");
   };
   visit(file);
+  if (flat) overlay.layout = "flat";
+  else if (overlay.units.size > 0) overlay.layout = "units";
   // ../base: the tenants its own kustomization lists.
   if (overlay.wholeBase.length > 0) {
     const baseFile = kustomizationIn(cs, TENANTS_BASE);
@@ -217,8 +300,22 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
   return overlay;
 }
 
+/** Whether an overlay's own entries said its layout (it holds a tenant, or lists tenants/base whole). */
+const decided = (o: Overlay) => o.tenants.size > 0 || o.wholeBase.length > 0;
+
 export function readOverlays(cs: ChangeSet, tenants: Tenant[]): Overlay[] {
-  return detectEnvironments(cs)
+  const overlays = detectEnvironments(cs)
     .map((env) => readOverlay(cs, env, tenants))
     .filter((o): o is Overlay => o !== undefined);
+  const layout = repoLayout(overlays);
+  for (const o of overlays) if (!decided(o)) o.layout = layout;
+  return overlays;
+}
+
+/**
+ * The layout a repo's overlays say, for what is added to it (a new environment, an overlay
+ * emptied by offboarding): the first overlay holding tenants, else DEFAULT_LAYOUT.
+ */
+export function repoLayout(overlays: Overlay[]): Layout {
+  return overlays.find(decided)?.layout ?? DEFAULT_LAYOUT;
 }

@@ -23,6 +23,13 @@ export function tenantPaths(model: RepoModel): Map<string, string[]> {
   return out;
 }
 
+/** Each tenant's units (tenants/<env>/<t>.yaml): platform Kustomizations that apply only the tenant's unit directory. */
+export function unitPaths(model: RepoModel): Map<string, Array<{ file: string; dir: string }>> {
+  const out = new Map<string, Array<{ file: string; dir: string }>>();
+  for (const o of model.overlays) for (const [name, u] of o.units) out.set(name, [...(out.get(name) ?? []), { file: u.file, dir: u.dir }]);
+  return out;
+}
+
 export function readRepo(cs: ChangeSet, opts: { before?: boolean } = {}): RepoModel {
   const tenants = readTenants(cs, opts);
   return { tenants, overlays: readOverlays(cs, tenants) };
