@@ -20,7 +20,7 @@ import { stageAction } from "../src/core/actions.js";
 import { tenantActions } from "../generators/tenant-actions.js";
 import { resolveAnswers, stageGenerator } from "../src/core/run-generator.js";
 import { flatRepo } from "./flat-layout.js";
-import { fleet, initRepo, read, run, snapshot, write } from "./helpers.js";
+import { fleet, initRepo, read, run, snapshot, tmpDir, write } from "./helpers.js";
 
 const newTenant = (name: string, ...more: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}-config`, "--yes", ...more];
 
@@ -222,7 +222,8 @@ describe("the proof needs kubectl, in time", () => {
   it("a build past --timeout stops the run: exit 3 naming the overlay and both ways out, nothing written", async () => {
     const repo = await flatRepo();
     const before = snapshot(repo);
-    const r = await fleet(newTenant("team-x", "--timeout", "1ms"), { cwd: repo });
+    // An empty build cache: a build served from it runs no kubectl, and so no timeout.
+    const r = await fleet(newTenant("team-x", "--timeout", "1ms"), { cwd: repo, env: { XDG_CACHE_HOME: tmpDir("fleet-cache-") } });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/tenants\/(prod|staging): kubectl kustomize did not finish within 1ms/);
     expect(r.stderr).toContain("fix: run again with a longer --timeout, or with --no-verify");
