@@ -86,8 +86,8 @@ const NOT_EXPANDED: Array<{ kind: string; group: string; why: string }> = [
   { kind: "ResourceSetInputProvider", group: "fluxcd.controlplane.io", why: "not expanded; the inputs it provides are not checked" },
 ];
 
-/** The cluster a Kustomization applies to when spec.kubeConfig names another one. */
-function kubeConfigTarget(ks: K8sObject): string | undefined {
+/** The cluster a Kustomization or HelmRelease applies to when spec.kubeConfig names another one. */
+export function kubeConfigTarget(ks: K8sObject): string | undefined {
   const kc = ks.spec?.kubeConfig as { secretRef?: { name?: string }; configMapRef?: { name?: string }; provider?: string } | undefined;
   if (!kc || typeof kc !== "object") return undefined;
   const ns = ks.metadata?.namespace ?? "default";

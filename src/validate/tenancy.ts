@@ -23,19 +23,12 @@ import { isFluxKustomization, isHelmRelease, ref, type Applied } from "./model.j
 import { defaultServiceAccount, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
 import type { Identity } from "./rbac.js";
 import { CONTROLLER_ACCOUNTS } from "../model/tenant-bounds.js";
+import { kubeConfigTarget } from "./discover.js";
 import { RESERVED_NAMESPACES } from "../core/validation.js";
 
 export const TENANT_LABEL = "toolkit.fluxcd.io/tenant";
 
 export const nsOf = (a: Applied) => a.obj.metadata?.namespace ?? "default";
-
-/** A remote cluster as an applier names it: `namespace/secret` of its kubeConfig, or its provider. */
-export function kubeConfigTarget(a: Applied): string | undefined {
-  const kc = a.obj.spec?.kubeConfig as { secretRef?: { name?: string }; configMapRef?: { name?: string }; provider?: string } | undefined;
-  if (!kc || typeof kc !== "object") return undefined;
-  const name = kc.secretRef?.name ?? kc.configMapRef?.name;
-  return name ? `${nsOf(a)}/${name}` : `${nsOf(a)}/provider:${kc.provider ?? "unknown"}`;
-}
 
 export interface Applier {
   at: Applied;
@@ -69,7 +62,7 @@ export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespa
       const controller = RECONCILED_BY[a.obj.kind!]!;
       const named = typeof a.obj.spec?.serviceAccountName === "string" && a.obj.spec.serviceAccountName !== "" ? (a.obj.spec.serviceAccountName as string) : undefined;
       const sa = named ?? defaultServiceAccount(lockdown, controller);
-      const remote = kubeConfigTarget(a);
+      const remote = kubeConfigTarget(a.obj);
       return { at: a, controller, ...(named ? { named } : {}), ...(sa ? { id: { namespace: nsOf(a), name: sa } } : {}), ...(remote ? { actsOn: remote } : {}), tenant: false };
     });
   const tenantNamespaces = new Map<string, Set<string>>();
