@@ -104,17 +104,23 @@ export const migrateLayout: Generator = {
       ...appliers.map((k): FleetAction => ({ type: "fleet:yaml-put", path: k.file, keyPath: PROTECTION_PATH, value: null })),
     ];
   },
-  assess: async (a, ctx) => {
-    if (a.prepare === true || !ctx.cs.hasChanges()) return { notes: [], json: {} };
+  // The move's own proof (src/changeset/layout-proof.ts), run where every proof runs, so
+  // --no-verify and --timeout reach it; --prepare only adds an annotation and builds nothing.
+  proof: (a, ctx) => {
+    if (a.prepare === true) return undefined;
     const expected = new Map(
       layoutOf(a, ctx)
         .filter((l) => l.flat.length > 0)
         .map((l) => [l.env, l.flat.map((t) => `Kustomization/flux-system/${unitName(t.name)}`)] as const),
     );
-    const counts = await proveLayoutMove(ctx.cs, expected);
     return {
-      notes: [...counts].map(([env, n]) => `proven: tenants/${env} applies the same ${n} objects through its units as it did flat, and adds only the units`),
-      json: { proven: Object.fromEntries(counts) },
+      prove: async (opts) => {
+        const counts = await proveLayoutMove(ctx.cs, expected, opts);
+        return {
+          notes: [...counts].map(([env, n]) => `proven: tenants/${env} applies the same ${n} objects through its units as it did flat, and adds only the units`),
+          json: { proven: Object.fromEntries(counts) },
+        };
+      },
     };
   },
   notes: (a, ctx) => {

@@ -117,4 +117,21 @@ describe("fleet migrate-layout", () => {
     expect(r.stderr).toContain("team-x");
     expect(snapshot(repo)).toEqual(was);
   });
+
+  it("its proof is bounded by --timeout and skipped by --no-verify, as every proof is", async () => {
+    const repo = flatRepo();
+    expect((await fleet(["migrate-layout", "--prepare", "--yes", "--repo", repo])).code).toBe(0);
+    const was = snapshot(repo);
+    // An empty build cache: a build served from it runs no kubectl, and so no timeout.
+    const slow = await fleet(["migrate-layout", "--yes", "--timeout", "1ms", "--repo", repo], { env: { XDG_CACHE_HOME: tmpDir("fleet-cache-") } });
+    expect(slow.code, slow.stderr).toBe(3);
+    expect(slow.stderr).toContain("longer --timeout");
+    expect(snapshot(repo)).toEqual(was);
+
+    const unproven = await fleet(["migrate-layout", "--yes", "--no-verify", "--repo", repo]);
+    expect(unproven.code, unproven.stderr).toBe(0);
+    expect(unproven.stderr).toContain("not proven: --no-verify");
+    expect(unproven.stdout).not.toContain("proven: tenants/");
+    expect(fs.existsSync(path.join(repo, "tenants/prod/team-x/patch.yaml"))).toBe(true);
+  });
 });

@@ -21,6 +21,7 @@ import { fluxPath } from "../model/flux-path.js";
 import { isFluxKustomization, ref, type K8sObject } from "../model/objects.js";
 import type { Builder } from "../validate/build.js";
 import type { ChangeSet } from "./changeset.js";
+import type { ProofOptions } from "./proof.js";
 import { onInterrupt } from "./signals.js";
 
 /** What one environment applies: the objects, and the unit Kustomizations it went through. */
@@ -98,8 +99,9 @@ function compare(env: string, before: Applied, after: Applied): string[] {
  * Returns the number of objects compared per environment; throws ProofError (nothing is written)
  * naming each object that would differ, or ToolError when kubectl is missing or too slow.
  */
-export async function proveLayoutMove(cs: ChangeSet, expected: Map<string, string[]>, opts: { timeoutMs?: number } = {}): Promise<Map<string, number>> {
+export async function proveLayoutMove(cs: ChangeSet, expected: Map<string, string[]>, opts: ProofOptions = {}): Promise<Map<string, number>> {
   const build = await import("../validate/build.js");
+  opts.progress?.(`proving: building ${[...expected.keys()].map((e) => `tenants/${e}`).join(", ")} with their units, before and after the move (kubectl kustomize) ...`);
   const builder = new build.Builder(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `fleet-layout-proof-${process.pid}-`)));
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });

@@ -56,6 +56,15 @@ export interface ProofOptions {
   progress?: (line: string) => void;
 }
 
+/**
+ * A proof that is not "build each touched overlay before and after" (migrate-layout follows the
+ * units a move creates): run by proveChange like any plan, so --no-verify and --timeout reach it.
+ * What it proved is reported with the command's notes and in --json.
+ */
+export interface CustomProof {
+  prove: (opts: ProofOptions) => Promise<{ notes: string[]; json: Record<string, unknown> }>;
+}
+
 
 /** Per overlay, at most this many objects are named; the rest are counted. */
 const SHOWN = 5;
@@ -600,14 +609,16 @@ export async function prove(cs: ChangeSet, plan: ProofPlan, opts: ProofOptions =
  */
 export async function proveChange(
   cs: ChangeSet,
-  plan: (() => ProofPlan | undefined) | undefined,
+  plan: (() => ProofPlan | CustomProof | undefined) | undefined,
   opts: ProofOptions & { verify: boolean; warn: (line: string) => void },
-): Promise<ProofResult | undefined> {
+): Promise<{ notes: string[]; json: Record<string, unknown> } | undefined> {
   if (!plan || !cs.hasChanges()) return undefined;
   if (!opts.verify) {
     opts.warn("warning: not proven: --no-verify skipped building the touched overlays before and after this change; run fleet validate before you commit");
     return undefined;
   }
   const p = plan();
-  return p && p.overlays.length ? prove(cs, p, opts) : undefined;
+  if (p && "prove" in p) return p.prove(opts);
+  if (p && p.overlays.length) await prove(cs, p, opts);
+  return undefined;
 }

@@ -80,13 +80,14 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     await stageGenerator(gen, ctx, answers);
     const json = values.json === true;
     // Proven before anything is written, --dry-run included: it shows what a real run would do.
-    await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {
+    const proven = await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {
       verify: values["no-verify"] !== true,
       ...(typeof values.timeout === "string" ? { timeoutMs: durationMs(values.timeout) } : {}),
       warn: (l) => p.err(l),
       ...(p.errTerminal && !json ? { progress: (l: string) => p.err(l) } : {}),
     });
-    const assessed = await gen.assess?.(answers, ctx);
+    const assessment = await gen.assess?.(answers, ctx);
+    const assessed = proven || assessment ? { notes: [...(proven?.notes ?? []), ...(assessment?.notes ?? [])], json: { ...proven?.json, ...assessment?.json } } : undefined;
     const commands = gen.commands?.(answers, ctx) ?? [];
     const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
     // Loaded only by commands that run tools; everything they need is checked before a single

@@ -5,7 +5,7 @@
  */
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { Adopted } from "./adopt.js";
-import type { ProofPlan } from "../changeset/proof.js";
+import type { CustomProof, ProofPlan } from "../changeset/proof.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "../flux/index.js";
 import type { RepoModel } from "../model/repo.js";
@@ -133,7 +133,7 @@ export interface Generator {
    * What the proof before write builds and checks for this change (design section 3): the
    * overlays it touches and the tenants in them. Without it the change is not proven.
    */
-  proof?: (answers: Answers, ctx: Context) => ProofPlan | undefined;
+  proof?: (answers: Answers, ctx: Context) => ProofPlan | CustomProof | undefined;
   /** External commands to run once the change set is applied. */
   commands?: (answers: Answers, ctx: Context) => ExternalCommand[];
   /** Findings to report whether or not anything changed (warnings, drift). */
