@@ -32,7 +32,9 @@ async function staged(repo: string, command: string, flags: Record<string, strin
   const gen = GENERATORS[command]!;
   const answers = await resolveAnswers(gen, ctx, flags, undefined);
   await stageGenerator(gen, ctx, answers);
-  return { ctx, plan: gen.proof!(answers, ctx)! };
+  const plan = gen.proof!(answers, ctx)!;
+  if ("prove" in plan) throw new Error(`${command} has a custom proof, not a plan of overlays`);
+  return { ctx, plan };
 }
 
 /**
