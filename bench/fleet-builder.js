@@ -57,6 +57,7 @@ export async function toUnits(repo, envs) {
   const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);
   const { renderYaml } = await load("src/core/render.js");
   const { repoContext } = await load("src/core/context.js");
+  const { unitFiles } = await load("src/model/layout.js");
   const fs = await import("node:fs");
   const { api } = repoContext(repo);
   const tenants = fs.readdirSync(path.join(repo, "tenants", "base")).sort();
@@ -66,7 +67,7 @@ export async function toUnits(repo, envs) {
       fs.mkdirSync(path.join(dir, name));
       fs.renameSync(path.join(dir, `${name}-quota.yaml`), path.join(dir, name, "quota.yaml"));
       fs.renameSync(path.join(dir, `${name}-patch.yaml`), path.join(dir, name, "patch.yaml"));
-      fs.writeFileSync(path.join(dir, name, "kustomization.yaml"), renderYaml("tenant/unit-kustomization.yaml", { name, env }));
+      fs.writeFileSync(path.join(dir, name, "kustomization.yaml"), renderYaml("tenant/unit-kustomization.yaml", { name, env, baseEntry: unitFiles(env, name).baseEntry }));
       fs.writeFileSync(path.join(dir, `${name}.yaml`), renderYaml("tenant/unit.yaml", { name, env, api }));
     }
     fs.writeFileSync(

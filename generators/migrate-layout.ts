@@ -47,10 +47,10 @@ const PREPARE_FIX =
 
 function moveActions(l: EnvLayout, api: Context["api"]): FleetAction[] {
   return l.flat.flatMap((t): FleetAction[] => {
-    const f = unitFiles(l.env, t.name);
+    const f = unitFiles(l.env, t.name, t.base);
     return [
       { type: "fleet:render", path: f.unit, template: "tenant/unit.yaml", data: { name: t.name, env: l.env, api } },
-      { type: "fleet:render", path: f.kustomization, template: "tenant/unit-kustomization.yaml", data: { name: t.name, env: l.env } },
+      { type: "fleet:render", path: f.kustomization, template: "tenant/unit-kustomization.yaml", data: { name: t.name, env: l.env, baseEntry: f.baseEntry } },
       { type: "fleet:move", path: t.patch, to: f.patch },
       { type: "fleet:move", path: t.quota, to: f.quota },
       { type: "fleet:kustomization", path: l.file, removeResources: t.resources, removePatches: t.patches, addResources: [f.entry] },

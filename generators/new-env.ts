@@ -72,7 +72,7 @@ function tenantsActions(ctx: Context, env: EnvConfig, config: FleetConfig): Flee
   return [
     { type: "fleet:kustomization", path: overlay, addResources: layout === "flat" ? wholeBase(ctx) : [] },
     ...ctx.model.tenants.flatMap((t) =>
-      tenantEnvActions({ ...t.sync, name: t.name, quota: [], apiVersions: t.apiVersions, baseEntry: baseEntry(ctx, t) }, env, config, overlay, layout),
+      tenantEnvActions({ ...t.sync, name: t.name, quota: [], apiVersions: t.apiVersions, baseEntry: baseEntry(ctx, t), base: t.base }, env, config, overlay, layout),
     ),
   ];
 }

@@ -6,6 +6,7 @@ import { sharedPin, type EnvConfig, type FleetConfig, type Quota } from "../src/
 import { apiVersions, type FluxKind } from "../src/flux/index.js";
 import type { FleetAction } from "../src/core/generator.js";
 import { entryFrom } from "../src/model/kustomize.js";
+import { unitFiles } from "../src/model/layout.js";
 import { DEFAULT_LAYOUT, type Layout } from "../src/model/overlays.js";
 import { TENANTS_BASE, type TenantSync } from "../src/model/tenants.js";
 
@@ -49,9 +50,9 @@ export function envPath(basePath: string, env: string): string {
 export const tenantFiles = (env: string, name: string, layout: Layout = DEFAULT_LAYOUT) => {
   const dir = `tenants/${env}`;
   const overlay = `${dir}/kustomization.yaml`;
-  return layout === "units"
-    ? { overlay, dir, unit: `${dir}/${name}.yaml`, unitDir: `${dir}/${name}`, patch: `${dir}/${name}/patch.yaml`, quota: `${dir}/${name}/quota.yaml` }
-    : { overlay, dir, unit: undefined, unitDir: undefined, patch: `${dir}/${name}-patch.yaml`, quota: `${dir}/${name}-quota.yaml` };
+  if (layout === "flat") return { overlay, dir, unit: undefined, unitDir: undefined, patch: `${dir}/${name}-patch.yaml`, quota: `${dir}/${name}-quota.yaml` };
+  const u = unitFiles(env, name);
+  return { overlay, dir, unit: u.unit, unitDir: u.dir, patch: u.patch, quota: u.quota };
 };
 
 /** What a tenant's overlay files need to know of it; new tenants name everything after themselves. */
@@ -61,6 +62,8 @@ export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> &
     apiVersions?: Partial<Record<FluxKind, string>>;
     /** How the overlay includes its base (`../base/<name>`); null when the overlay includes it already (`../base`). Flat layout only. */
     baseEntry?: string | null;
+    /** Repo path of its base, when not fleet's `tenants/base/<name>` directory (one file, in adopted repos): what a unit includes. */
+    base?: string;
   };
 
 /**
@@ -103,7 +106,7 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
     ];
   return [
     ...files,
-    { type: "fleet:render", path: `${f.unitDir}/kustomization.yaml`, template: "tenant/unit-kustomization.yaml", data: { name: t.name, env: env.name } },
+    { type: "fleet:render", path: `${f.unitDir}/kustomization.yaml`, template: "tenant/unit-kustomization.yaml", data: { name: t.name, env: env.name, baseEntry: unitFiles(env.name, t.name, t.base).baseEntry } },
     { type: "fleet:render", path: f.unit, template: "tenant/unit.yaml", data: { name: t.name, env: env.name, api } },
     { type: "fleet:kustomization", path: f.overlay, addResources: [entryFrom(f.dir, f.unit)] },
   ];

@@ -7,6 +7,9 @@
  */
 import type { ProofPlan, ProofTenant } from "../src/changeset/proof.js";
 import type { Context } from "../src/core/generator.js";
+import type { ChangeSet } from "../src/changeset/changeset.js";
+import { kustomizationIn } from "../src/model/kustomize.js";
+import { unitFiles } from "../src/model/layout.js";
 import type { Overlay } from "../src/model/overlays.js";
 import { readRepo, tenantPaths, unitPaths, type RepoModel } from "../src/model/repo.js";
 
@@ -18,12 +21,18 @@ const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
  * and only the units whose directory or tenant changes: a unit layout proof stays as fast with a
  * thousand tenants as with two.
  */
-function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>): string[] {
+function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, cs: ChangeSet, names: Iterable<string>): string[] {
   if (o.layout === "flat")
     return touched.some((p) => under(p, o.dir)) || [...o.tenants.keys()].some((t) => basesTouched.has(t)) ? [o.dir] : [];
   const units = [...o.units];
   const out = touched.some((p) => p === o.file || units.some(([, u]) => p === u.file)) ? [o.dir] : [];
   for (const [name, u] of units) if (basesTouched.has(name) || touched.some((p) => under(p, u.dir))) out.push(u.dir);
+  // A touched tenant directory that no unit lists is built too: what is written is proven
+  // whether or not anything applies it yet.
+  for (const t of names) {
+    const dir = unitFiles(o.env, t).dir;
+    if (!out.includes(dir) && touched.some((p) => under(p, dir)) && kustomizationIn(cs, dir)) out.push(dir);
+  }
   return out;
 }
 
@@ -47,6 +56,6 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
   const basesTouched = new Set(
     models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
   );
-  const overlays = [...new Set(models.flatMap((m) => m.overlays.flatMap((o) => toBuild(o, touched, basesTouched))))].sort();
+  const overlays = [...new Set(models.flatMap((m) => m.overlays.flatMap((o) => toBuild(o, touched, basesTouched, ctx.cs, tenants.keys()))))].sort();
   return { overlays, changed: changed === "all" ? [...tenants.keys()].sort() : changed, tenants: [...tenants.values()] };
 }

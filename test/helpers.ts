@@ -102,9 +102,13 @@ export interface K8sObject {
   subjects?: Array<{ kind: string; name: string; namespace?: string }>;
 }
 
-/** Build a kustomization with the real `kubectl kustomize` and parse what it emits. */
-export async function kustomize(dir: string): Promise<K8sObject[]> {
-  const r = await run("kubectl", ["kustomize", dir]).catch((e: Error) => {
+/**
+ * Build a kustomization with the real `kubectl kustomize` and parse what it emits. `asFlux`:
+ * without kustomize's load restrictions, as kustomize-controller builds (a file outside the
+ * kustomization's directory may be listed).
+ */
+export async function kustomize(dir: string, opts: { asFlux?: boolean } = {}): Promise<K8sObject[]> {
+  const r = await run("kubectl", ["kustomize", ...(opts.asFlux ? ["--load-restrictor", "LoadRestrictionsNone"] : []), dir]).catch((e: Error) => {
     throw new Error(`kubectl is needed for this test: ${e.message}`);
   });
   if (r.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);

@@ -113,6 +113,24 @@ describe("commands work on both layouts, and a flat repo stays flat", () => {
     await buildAll(flat);
   });
 
+  it("new-env gives a tenant whose base is one file (an adopted repo's shape) a unit that includes that file, and it builds", async () => {
+    const repo = await initRepo();
+    const ns = (kind: string, name: string, body: string) => `---\napiVersion: ${kind}\nmetadata:\n  name: ${name}\n  namespace: legacy\n${body}`;
+    write(
+      repo,
+      "tenants/base/legacy.yaml",
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n" +
+        ns("source.toolkit.fluxcd.io/v1\nkind: GitRepository", "legacy", "spec:\n  interval: 1m\n  url: https://github.com/acme/legacy\n  ref:\n    branch: main\n") +
+        ns("kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization", "legacy", "spec:\n  interval: 5m\n  path: ./\n  prune: true\n  serviceAccountName: reconciler\n  targetNamespace: legacy\n  sourceRef:\n    kind: GitRepository\n    name: legacy\n"),
+    );
+    const r = await fleet(["new-env", "qa", "--yes"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(read(repo, "tenants/qa/legacy/kustomization.yaml")).toContain("- ../../base/legacy.yaml");
+    // A file, not a directory, outside the unit's own: Flux builds without kustomize's load restrictions.
+    const built = await kustomize(path.join(repo, "tenants/qa/legacy"), { asFlux: true });
+    expect(built.filter((o) => o.metadata.namespace === "legacy").map((o) => o.kind).sort()).toEqual(["GitRepository", "Kustomization", "LimitRange", "ResourceQuota"]);
+  });
+
   it("fleet list reads tenants per environment from units and from flat overlays alike", async () => {
     for (const repo of [await initRepo(), await flatRepo()]) {
       const r = await fleet(["list", "--json"], { cwd: repo });
@@ -133,6 +151,18 @@ describe("the proof before write in the units layout", () => {
     expect(plan.overlays).toEqual(["tenants/prod", "tenants/prod/team-x", "tenants/staging", "tenants/staging/team-x"]);
     const result = await prove(ctx.cs, plan);
     expect(result.overlays.find((o) => o.path === "tenants/prod")).toEqual({ path: "tenants/prod", before: 2, after: 3 });
+  });
+
+  it("builds a tenant directory the change writes even when no unit lists it, so a broken one is refused", async () => {
+    const repo = await initRepo();
+    const ctx = repoContext(repo);
+    const answers = await resolveAnswers(newTenantGen, ctx, { name: "team-x", url: "https://github.com/acme/x" }, undefined);
+    await stageGenerator(newTenantGen, ctx, answers);
+    ctx.cs.write("tenants/prod/kustomization.yaml", ctx.cs.read("tenants/prod/kustomization.yaml")!.replace("  - team-x.yaml\n", ""), { overwrite: true });
+    ctx.cs.write("tenants/prod/team-x/kustomization.yaml", `${ctx.cs.read("tenants/prod/team-x/kustomization.yaml")}  - missing.yaml\n`, { overwrite: true });
+    const plan = tenantProof(ctx, ["team-x"]);
+    expect(plan.overlays).toContain("tenants/prod/team-x");
+    await expect(prove(ctx.cs, plan)).rejects.toThrow(/tenants\/prod\/team-x/);
   });
 
   it("refuses a change whose unit is not where a platform unit lives (flux-system), naming the unit and its file", async () => {

@@ -5,6 +5,7 @@
  * `tenants/<env>/<t>/`), what stops fleet moving a flat overlay, and the cluster Kustomizations
  * that apply each overlay. Read-only: migrate-layout stages the moves.
  */
+import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { fluxPath } from "./flux-path.js";
 import { entryTarget, isYamlFile } from "./kustomize.js";
@@ -16,8 +17,13 @@ import { TENANTS_BASE } from "./tenants.js";
 /** The Flux Kustomization of a tenant's unit in one environment. */
 export const unitName = (tenant: string) => `tenant-${tenant}`;
 
-/** Where a tenant's unit lives in an environment (design section 2). */
-export const unitFiles = (env: string, tenant: string) => ({
+/**
+ * Where a tenant's unit lives in an environment (design section 2). `base`: the repo path of the
+ * tenant's base, a directory (fleet's) or one file (adopted repos), which the unit includes.
+ */
+export const unitFiles = (env: string, tenant: string, base = `${TENANTS_BASE}/${tenant}`) => ({
+  /** How the unit's kustomization includes the base. */
+  baseEntry: path.posix.relative(`tenants/${env}/${tenant}`, base),
   /** The Flux Kustomization tenant-<t>, as the overlay lists it and as a repo path. */
   entry: `${tenant}.yaml`,
   unit: `tenants/${env}/${tenant}.yaml`,
@@ -39,6 +45,8 @@ export const PROTECTION_PATH = ["spec", "commonMetadata", "annotations", PRUNE_D
 /** One tenant of a flat overlay, in exactly the shape fleet moves. */
 export interface FlatTenant {
   name: string;
+  /** Repo path of its base (a directory, or one file). */
+  base: string;
   /** The entries of the overlay's kustomization that are the tenant's, spelled as there. */
   resources: string[];
   patches: string[];
@@ -72,13 +80,12 @@ function flatTenant(overlay: Overlay, name: string, model: RepoModel): FlatTenan
   const shape = `../base/${name}, ${name}-quota.yaml and patch ${name}-patch.yaml`;
   if (entries.some((e) => e.file !== overlay.file || e.strategicMerge.length > 0))
     return `${overlay.dir}: tenant ${name} is included from another kustomization or through patchesStrategicMerge, not in fleet's flat shape (${shape})`;
-  if (base.single) return `${overlay.dir}: tenant ${name}'s base is one file (${base.base}); a unit includes a base directory ${TENANTS_BASE}/${name}/`;
   const baseEntry = resources.filter((r) => entryTarget(overlay.dir, r) === base.base);
   const quota = resources.filter((r) => entryTarget(overlay.dir, r) === `${overlay.dir}/${name}-quota.yaml`);
   const patch = patches.filter((p) => entryTarget(overlay.dir, p) === `${overlay.dir}/${name}-patch.yaml`);
   if (baseEntry.length !== 1 || quota.length !== 1 || patch.length !== 1 || resources.length !== 2 || patches.length !== 1)
     return `${overlay.dir}: tenant ${name} is listed as ${[...resources, ...patches.map((p) => `patch ${p}`)].join(", ") || "nothing of its own"}, not in fleet's flat shape (${shape})`;
-  return { name, resources, patches, patch: `${overlay.dir}/${name}-patch.yaml`, quota: `${overlay.dir}/${name}-quota.yaml` };
+  return { name, base: base.base, resources, patches, patch: `${overlay.dir}/${name}-patch.yaml`, quota: `${overlay.dir}/${name}-quota.yaml` };
 }
 
 /** The layout of every environment overlay of the model (`envs`: only these). */
