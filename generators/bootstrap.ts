@@ -1,5 +1,5 @@
 /** `fleet bootstrap <cluster>`: run the cluster's pinned bootstrap again, exactly as new-cluster did. */
-import { bootstrapCommands, BOOTSTRAP_METHODS, listClusters, methodProblem, operatorPinProblem, readClusterSettings, type BootstrapMethod } from "../src/core/bootstrap.js";
+import { bootstrapCommands, BOOTSTRAP_METHODS, listClusters, methodProblem, operatorPinProblem, placeholderProblem, readClusterSettings, type BootstrapMethod } from "../src/core/bootstrap.js";
 import type { Generator } from "../src/core/generator.js";
 
 export const bootstrap: Generator = {
@@ -20,7 +20,7 @@ export const bootstrap: Generator = {
   check: (a, ctx) => {
     const name = String(a.cluster);
     const method = String(a.method) as BootstrapMethod;
-    return [methodProblem(ctx.cs, name, method), method === "operator" ? operatorPinProblem(ctx.config, name) : undefined].filter((p) => p !== undefined);
+    return [placeholderProblem(ctx.config), methodProblem(ctx.cs, name, method), method === "operator" ? operatorPinProblem(ctx.config, name) : undefined].filter((p) => p !== undefined);
   },
   actions: () => [],
   commands: (a, ctx) => {

@@ -5,7 +5,7 @@
  */
 import { JOURNAL_FILE } from "../src/changeset/journal.js";
 import { LOCK_FILE } from "../src/changeset/lock.js";
-import { defaultEnvironment, GIT_PROVIDERS, type FleetConfig } from "../src/core/config.js";
+import { DEMO, defaultEnvironment, GIT_PROVIDERS, PLACEHOLDER_FIELDS, type FleetConfig } from "../src/core/config.js";
 import { EXTRA_COMPONENTS, releaseRule } from "../src/flux/index.js";
 import type { Answers, Context, Generator, FleetAction } from "../src/core/generator.js";
 import * as v from "../src/core/validation.js";
@@ -44,6 +44,8 @@ function configOf(a: Answers, ctx: Context): FleetConfig {
       repository: str(a, "repository"),
       branch: str(a, "branch"),
       ...(a.url ? { url: str(a, "url") } : {}),
+      ...(a.hostname ? { hostname: str(a, "hostname") } : {}),
+      ...(a.personal === true ? { personal: true } : {}),
     },
     platformTeam: str(a, "platformTeam"),
     environments: (a.environments as string[]).map(defaultEnvironment),
@@ -60,6 +62,33 @@ function exampleUrl(config: FleetConfig, tenant: string): string {
 
 const notAdopting = (a: Answers) => a.adopt !== true;
 
+/**
+ * Where init's git coordinates come from when no flag gives them: the demo's placeholders
+ * (asked for with --demo), what --adopt read, or the directory's own origin remote. Nothing else:
+ * a new repo without origin or flags is asked for them (no placeholder lands silently).
+ */
+function known(ctx: Context, a: Answers): Partial<Pick<FleetConfig["git"], "provider" | "owner" | "repository" | "url" | "branch">> | undefined {
+  if (a.demo === true) return DEMO;
+  if (ctx.adopted) return ctx.config.git;
+  return ctx.origin;
+}
+
+/** The demo's placeholder values, by the setting they stand in for. */
+const DEMO_PLACEHOLDERS: Record<string, string> = { "git.owner": DEMO.owner, "git.repository": DEMO.repository, platformTeam: DEMO.platformTeam };
+
+/** The settings that hold a placeholder, with its value, and why (fleet.yaml says both). */
+function placeholdersOf(a: Answers, config: FleetConfig, unread: { git: boolean; platformTeam: boolean }): { values: Record<string, string>; why: string } | undefined {
+  const valueOf = (field: string) => PLACEHOLDER_FIELDS[field]!(config);
+  const values: Record<string, string> =
+    a.demo === true
+      ? Object.fromEntries(Object.entries(DEMO_PLACEHOLDERS).filter(([f, demo]) => valueOf(f) === demo))
+      : Object.fromEntries(
+          [...(unread.git ? ["git.owner", "git.repository"] : []), ...(unread.platformTeam ? ["platformTeam"] : [])].map((f) => [f, valueOf(f) ?? ""]),
+        );
+  if (Object.keys(values).length === 0) return undefined;
+  return { values, why: a.demo === true ? "fleet init --demo wrote this repo with the demo's coordinates" : "fleet init --adopt could not read these from the repo" };
+}
+
 export const init: Generator = {
   name: "init",
   description: "Scaffold a fleet repo: fleet.yaml, clusters/, infrastructure/ and tenants/ overlays, CODEOWNERS, runbook",
@@ -74,35 +103,61 @@ export const init: Generator = {
       default: () => false,
     },
     {
+      name: "demo",
+      message: `Write the demo repo: placeholder git coordinates (${DEMO.owner}/${DEMO.repository}) and example tenants, marked as such in fleet.yaml`,
+      type: "confirm",
+      ask: false,
+      when: notAdopting,
+      default: () => false,
+    },
+    {
       name: "provider",
       message: "Git provider of the fleet repo",
       type: "list",
       choices: () => [...GIT_PROVIDERS],
-      default: (ctx) => ctx.config.git.provider,
+      default: (ctx, a) => known(ctx, a)?.provider ?? "github",
     },
     {
       name: "owner",
       message: "Owner (organisation, user or group) of the fleet repo",
-      default: (ctx) => ctx.config.git.owner,
+      hint: "read from the directory's origin remote when it has one; --demo for the demo's placeholders",
+      default: (ctx, a) => known(ctx, a)?.owner,
       validate: (val) => v.gitName(String(val)),
     },
     {
       name: "repository",
       message: "Name of the fleet repo",
-      default: (ctx) => ctx.config.git.repository,
+      hint: "read from the directory's origin remote when it has one; --demo for the demo's placeholders",
+      default: (ctx, a) => known(ctx, a)?.repository,
       validate: (val) => v.gitName(String(val)),
     },
     {
       name: "url",
       message: "Git URL of the fleet repo (provider git)",
       when: (a) => a.provider === "git",
-      default: (ctx) => ctx.config.git.url,
+      default: (ctx, a) => known(ctx, a)?.url,
       validate: (val) => v.gitUrl(String(val)),
+    },
+    {
+      name: "hostname",
+      message: "Host of a self-hosted GitHub or GitLab (flux bootstrap --hostname); empty for github.com or gitlab.com",
+      ask: false,
+      when: (a) => a.provider !== "git",
+      default: (ctx, a) => (a.demo === true ? "" : (ctx.adopted ? ctx.config.git.hostname : undefined) ?? ""),
+      validate: (val) => (val === "" ? undefined : v.hostname(String(val))),
+    },
+    {
+      name: "personal",
+      message: "The owner is a user, not an organisation or group (flux bootstrap --personal)",
+      type: "confirm",
+      ask: false,
+      when: (a) => a.provider !== "git",
+      default: (ctx) => ctx.config.git.personal === true && ctx.adopted !== undefined,
     },
     {
       name: "branch",
       message: "Branch Flux reconciles",
-      default: (ctx) => ctx.config.git.branch,
+      default: (ctx, a) => known(ctx, a)?.branch ?? "main",
       validate: (val) => v.branchName(String(val)),
     },
     {
@@ -141,7 +196,8 @@ export const init: Generator = {
     {
       name: "platformTeam",
       message: "Platform team that owns the repo (CODEOWNERS)",
-      default: (ctx, a) => ctx.adopted?.platformTeam ?? (a.owner ? `@${String(a.owner)}/platform` : ctx.config.platformTeam),
+      default: (ctx, a) =>
+        ctx.adopted?.platformTeam ?? (a.demo === true && a.owner === DEMO.owner ? DEMO.platformTeam : a.owner ? `@${String(a.owner)}/platform` : ctx.config.platformTeam),
       validate: (val) => v.codeOwner(String(val)),
     },
     {
@@ -149,7 +205,7 @@ export const init: Generator = {
       message: `Add two example tenants (${EXAMPLE_TENANTS.join(", ")})`,
       type: "confirm",
       when: notAdopting,
-      default: (ctx) => ctx.tenants.length === 0,
+      default: (_ctx, a) => a.demo === true,
     },
   ],
   actions: (a, ctx) => {
@@ -161,7 +217,8 @@ export const init: Generator = {
       git: !!found && !found.git && config.git.owner === ctx.config.git.owner && config.git.repository === ctx.config.git.repository,
       platformTeam: !!found && !found.platformTeam && config.platformTeam === `@${config.git.owner}/platform`,
     };
-    const fleetYaml: FleetAction = { type: "fleet:render", path: "fleet.yaml", template: "repo/fleet.yaml", data: { ...config, unread } };
+    const placeholders = placeholdersOf(a, config, unread);
+    const fleetYaml: FleetAction = { type: "fleet:render", path: "fleet.yaml", template: "repo/fleet.yaml", data: { ...config, unread, placeholders } };
     if (a.adopt === true)
       return [fleetYaml, ...FLEET_IGNORES.map((line): FleetAction => ({ type: "fleet:line", path: ".gitignore", key: line, line }))];
     const envs = config.environments.map((e) => e.name);
@@ -201,15 +258,29 @@ export const init: Generator = {
         : []),
     ];
   },
-  notes: (_a, ctx) => ctx.adopted?.notes ?? [],
-  nextSteps: (a) =>
-    a.adopt === true
-      ? ["fleet.yaml written; `fleet new-tenant` and `fleet new-env` now work in this repo."]
-      : [
-          `cd ${str(a, "dir")} && git init && git add -A && git commit -m "fleet init"`,
-          `Add a cluster: fleet new-cluster <name> --env ${(a.environments as string[])[0]}`,
-          `Onboard a team: fleet new-tenant <name> --url https://...`,
-        ],
+  notes: (a, ctx) => {
+    if (ctx.adopted) return ctx.adopted.notes;
+    if (a.demo === true)
+      return [
+        `demo repo: the git coordinates (${str(a, "owner")}/${str(a, "repository")}) and the platform team are placeholders, and ${EXAMPLE_TENANTS.join(" and ")} are example tenants; fleet.yaml lists the placeholders, and fleet bootstrap refuses to run until they are set`,
+      ];
+    const o = ctx.origin;
+    const fromOrigin = o && o.owner === a.owner && o.repository === a.repository;
+    return [
+      `git: ${str(a, "provider")} ${str(a, "owner")}/${str(a, "repository")}, branch ${str(a, "branch")} (${fromOrigin ? "read from the origin remote" : "from flags"}); platform team ${str(a, "platformTeam")}`,
+    ];
+  },
+  nextSteps: (a, ctx) => {
+    if (a.adopt === true) return ["fleet.yaml written; `fleet new-tenant` and `fleet new-env` now work in this repo."];
+    const dir = str(a, "dir");
+    const cd = dir === "." ? "" : `cd ${dir} && `;
+    return [
+      ctx.origin ? `${cd}git add -A && git commit -m "fleet init"` : `${cd}git init && git add -A && git commit -m "fleet init"`,
+      ...(a.demo === true ? ["Before any cluster is bootstrapped: set git.owner, git.repository and platformTeam in fleet.yaml to your repo's"] : []),
+      `Add a cluster: fleet new-cluster <name> --env ${(a.environments as string[])[0]}`,
+      `Onboard a team: fleet new-tenant <name> --url https://...`,
+    ];
+  },
 };
 
 export default init;

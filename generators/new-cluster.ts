@@ -14,6 +14,7 @@ import {
   operatorActions,
   operatorNextSteps,
   operatorPinProblem,
+  placeholderProblem,
   terraformActions,
   type BootstrapMethod,
   type ClusterSettings,
@@ -85,10 +86,11 @@ export const newCluster: Generator = {
       validate: (val) => v.dnsName(String(val)),
     },
   ],
-  check: (a, ctx) => {
-    const problem = a.bootstrap === "operator" ? operatorPinProblem(ctx.config, String(a.name)) : undefined;
-    return problem ? [problem] : [];
-  },
+  check: (a, ctx) =>
+    [
+      a.bootstrap === "none" ? undefined : placeholderProblem(ctx.config, "--bootstrap"),
+      a.bootstrap === "operator" ? operatorPinProblem(ctx.config, String(a.name)) : undefined,
+    ].filter((p) => p !== undefined),
   exists: (a, ctx) => {
     const name = String(a.name);
     return listClusters(ctx.cs).includes(name) || ctx.cs.list(clusterDir(name)).files.length > 0

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fleet, initRepo, read, snapshot, tmpDir, write } from "./helpers.js";
+import { fleet, initRepo, read, snapshot, tmpDir, write, INIT_ARGS } from "./helpers.js";
 
 const URL_OK = "https://github.com/acme/t1-config";
 
@@ -410,7 +410,7 @@ describe("init into a new directory", () => {
   async function expectInitRefused(args: string[], want: Refusal, dir = "new-repo"): Promise<void> {
     const parent = tmpDir("fleet-bad-init-");
     scratch.push(parent);
-    const r = await fleet(["init", dir, ...args], { cwd: parent });
+    const r = await fleet(["init", dir, ...INIT_ARGS, ...args], { cwd: parent });
     const shown = `fleet init ${dir} ${JSON.stringify(args)}\nexit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
     expect(r.code, shown).toBe(2);
     expect(r.stderr, shown).toContain(want.field);
@@ -460,7 +460,7 @@ describe("init into a new directory", () => {
     const parent = tmpDir("fleet-bad-init-");
     scratch.push(parent);
     fs.mkdirSync(path.join(parent, "existing"));
-    const r = await fleet(["init", "existing", "--yes", "--env", "a:b"], { cwd: parent });
+    const r = await fleet(["init", "existing", "--yes", ...INIT_ARGS, "--env", "a:b"], { cwd: parent });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("--env");
     expect(fs.readdirSync(path.join(parent, "existing"))).toEqual([]);

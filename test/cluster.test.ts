@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiVersions, DEFAULT_FLUX_VERSION, terraformProviderVersion } from "../src/flux/index.js";
-import { bootstrapStandIn, buildAll, expectNoLeak, fleet, initRepo, kustomize, type K8sObject, pushAll, read, run, snapshot, tmpDir, write } from "./helpers.js";
+import { bootstrapStandIn, buildAll, expectNoLeak, fleet, initRepo, kustomize, type K8sObject, pushAll, read, run, snapshot, tmpDir, write, INIT_ARGS } from "./helpers.js";
 
 const TOKEN = "ghp_T0KEN_must_never_leak_42";
 
@@ -301,7 +301,7 @@ describe("bootstrap through Terraform", () => {
 describe("fleet upgrade", () => {
   it("2.6 to 2.7 rewrites image API versions from v1beta2 to v1, moves the pins, and leaves every other byte", async () => {
     const repo = path.join(tmpDir(), "fleet-infra");
-    expect((await fleet(["init", repo, "--yes", "--flux-version", "v2.6.4"])).code).toBe(0);
+    expect((await fleet(["init", repo, "--yes", ...INIT_ARGS, "--flux-version", "v2.6.4"])).code).toBe(0);
     expect((await fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--dry-run", "--yes"], { cwd: repo })).code).toBe(0);
     const tools = standIns();
     expect((await fleet(["new-cluster", "c1", "--env", "prod", "--bootstrap", "terraform", "--yes"], { cwd: repo, env: { PATH: `${tools.bin}:${process.env.PATH}`, GITHUB_TOKEN: TOKEN } })).code).toBe(0);

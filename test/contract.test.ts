@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ChangeSet, realFs, type ApplyFs } from "../src/changeset/changeset.js";
-import { BIN, buildAll, fleet, initRepo, read, snapshot, tmpDir, write } from "./helpers.js";
+import { BIN, buildAll, fleet, initRepo, read, snapshot, tmpDir, write, INIT_ARGS } from "./helpers.js";
 import { flatRepo } from "./flat-layout.js";
 
 const newTenant = (name: string, ...extra: string[]) => ["new-tenant", name, "--url", `https://github.com/acme/${name}`, "--yes", ...extra];
@@ -30,7 +30,7 @@ describe("dry run", () => {
 
   it("--dry-run of init into a new directory does not create it", async () => {
     const dir = path.join(tmpDir(), "not-yet");
-    const r = await fleet(["init", dir, "--yes", "--dry-run"]);
+    const r = await fleet(["init", dir, "--yes", ...INIT_ARGS, "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/created {3}fleet\.yaml/);
     expect(fs.existsSync(dir)).toBe(false);
@@ -59,7 +59,7 @@ describe("idempotency", () => {
   it("a second identical init changes nothing", async () => {
     const repo = await initRepo();
     const once = snapshot(repo);
-    expect((await fleet(["init", repo, "--yes"])).stdout).toMatch(/nothing to do/);
+    expect((await fleet(["init", repo, "--yes", ...INIT_ARGS])).stdout).toMatch(/nothing to do/);
     expect(snapshot(repo)).toEqual(once);
   });
 

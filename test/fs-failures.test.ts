@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { ChangeSet, realFs, type ApplyFs } from "../src/changeset/changeset.js";
 import { fromSystemError, ParseError, RepoContentError, SystemError } from "../src/core/errors.js";
 import { parseConfig } from "../src/core/config.js";
-import { BIN, fleet, initRepo, run, snapshot, tmpDir, write, type Run } from "./helpers.js";
+import { BIN, fleet, initRepo, run, snapshot, tmpDir, write, type Run, INIT_ARGS } from "./helpers.js";
 
 const newTenant = (name: string) => ["new-tenant", name, "--url", `https://github.com/acme/${name}-config`, "--yes"];
 
@@ -160,7 +160,7 @@ describe("the repo holds the wrong kind of thing: exit 2, the path and the fix",
     fs.writeFileSync(file, "a file\n");
     for (const target of [file, path.join(file, "sub")]) {
       for (const dry of [[], ["--dry-run"]]) {
-        const r = await fleet(["init", target, "--yes", ...dry], { cwd: dir });
+        const r = await fleet(["init", target, "--yes", ...INIT_ARGS, ...dry], { cwd: dir });
         expectReported(r, 2, new RegExp(`<dir>: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}.* is a file, not a directory`));
       }
     }

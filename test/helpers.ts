@@ -75,14 +75,20 @@ export function tmpDir(prefix = "fleet-test-"): string {
 /** One `fleet init` per set of arguments per worker; each test gets its own copy of it. */
 const inited = new Map<string, Promise<string>>();
 
-/** A fresh demo repo, as `fleet init --yes` writes it, in a temporary directory. */
+/**
+ * What the tests' repos are made with: real-looking coordinates given as flags (not the demo's
+ * placeholders, which bootstrap refuses), and the two example tenants.
+ */
+export const INIT_ARGS = ["--owner", "acme", "--repository", "fleet-infra", "--examples"];
+
+/** A fresh repo, as `fleet init --yes` with INIT_ARGS writes it, in a temporary directory. */
 export async function initRepo(extra: string[] = []): Promise<string> {
   const key = JSON.stringify(extra);
   let template = inited.get(key);
   if (!template) {
     template = (async () => {
       const dir = path.join(tmpDir(), "fleet-infra");
-      const r = await fleet(["init", dir, "--yes", ...extra]);
+      const r = await fleet(["init", dir, "--yes", ...INIT_ARGS, ...extra]);
       if (r.code !== 0) throw new Error(`fleet init failed: ${r.stderr}`);
       return dir;
     })();

@@ -1,7 +1,7 @@
 /** fleet add-image-automation: reviewable image updates, in the tenant's namespace and files. */
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildAll, fleet, initRepo, kustomize, read, snapshot, tmpDir, write } from "./helpers.js";
+import { buildAll, fleet, initRepo, kustomize, read, snapshot, tmpDir, write, INIT_ARGS } from "./helpers.js";
 
 const add = (...args: string[]) => ["add-image-automation", ...args, "--yes"];
 const payments = ["--tenant", "team-payments", "--image", "ghcr.io/acme/payments-api", "--semver", ">=1.4.0 <2.0.0"];
@@ -42,7 +42,7 @@ describe("image automation for a tenant", () => {
 
   it("writes image API versions from the pin: v1beta2 under Flux 2.6, v1 under 2.7", async () => {
     const repo = path.join(tmpDir(), "fleet-infra");
-    expect((await fleet(["init", repo, "--yes", "--flux-version", "v2.6.4"])).code).toBe(0);
+    expect((await fleet(["init", repo, "--yes", ...INIT_ARGS, "--flux-version", "v2.6.4"])).code).toBe(0);
     expect((await fleet(add(...payments), { cwd: repo })).code).toBe(0);
     const kinds = (await kustomize(path.join(repo, "tenants/prod/team-payments"))).filter((o) => o.kind.startsWith("Image"));
     expect(new Set(kinds.map((o) => o.apiVersion))).toEqual(new Set(["image.toolkit.fluxcd.io/v1beta2"]));
@@ -50,7 +50,7 @@ describe("image automation for a tenant", () => {
 
   it("adds the image controllers to componentsExtra when missing, and says each cluster must be bootstrapped again", async () => {
     const repo = path.join(tmpDir(), "fleet-infra");
-    expect((await fleet(["init", repo, "--yes", "--components-extra", "source-watcher"])).code).toBe(0);
+    expect((await fleet(["init", repo, "--yes", ...INIT_ARGS, "--components-extra", "source-watcher"])).code).toBe(0);
     expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
     const before = read(repo, "fleet.yaml");
     const r = await fleet(add(...payments), { cwd: repo });

@@ -5,7 +5,7 @@
  * from here, so a re-bootstrap is the same.
  */
 import type { ChangeSet } from "../changeset/changeset.js";
-import { fluxVersionFor, type FleetConfig } from "./config.js";
+import { fluxVersionFor, placeholdersLeft, type FleetConfig } from "./config.js";
 import { terraformProviderVersion, TERRAFORM_REQUIRED_VERSION } from "../flux/index.js";
 import { OPERATOR_CHART, OPERATOR_CORE_COMPONENTS, OPERATOR_FLUX_RELEASES, OPERATOR_REGISTRY, operatorInstalls, SYNC_SECRET, TENANT_DEFAULT_SERVICE_ACCOUNT } from "../flux/operator.js";
 import type { ExternalCommand, FleetAction } from "./generator.js";
@@ -226,6 +226,22 @@ export function operatorNextSteps(config: FleetConfig): string[] {
     `The FluxInstance reads ${repoUrl(config)} with Secret ${SYNC_SECRET.namespace}/${SYNC_SECRET.name}; create it with a deploy key that can read the repository:`,
     `  kubectl create secret generic ${SYNC_SECRET.name} --namespace=${SYNC_SECRET.namespace} --from-file=identity=<private key file> --from-file=known_hosts=<known_hosts file>`,
   ];
+}
+
+/**
+ * Why nothing may be bootstrapped yet: fleet.yaml's git coordinates still hold placeholders (the
+ * demo's, or what init --adopt could not read). Flux would be installed syncing from a repository
+ * that is not this one, and Terraform and the FluxInstance would carry it.
+ */
+export function placeholderProblem(config: FleetConfig, flag?: string): { field: string; rule: string; fix: string } | undefined {
+  const left = placeholdersLeft(config).filter((p) => p.field.startsWith("git."));
+  if (left.length === 0) return undefined;
+  const values = left.map((p) => `${p.field} (${p.value})`).join(" and ");
+  return {
+    field: flag ?? `fleet.yaml: ${left.map((p) => p.field).join(", ")}`,
+    rule: `${flag ? `cannot run while fleet.yaml's ${values}` : values} ${left.length === 1 ? "is a placeholder" : "are placeholders"}: the cluster would sync from a repository that is not this one`,
+    fix: `set ${left.map((p) => p.field).join(" and ")} in fleet.yaml to this repository's, then run again`,
+  };
 }
 
 /** Why the pinned operator cannot install this cluster's pin, or undefined when it can. */

@@ -54,6 +54,30 @@ export interface FleetConfig {
   platformTeam: string;
   environments: EnvConfig[];
   tenantDefaults: { role: string; branch: string; path: string; interval: string };
+  /**
+   * Settings that hold a placeholder (the demo's `acme`, or what `init --adopt` could not read),
+   * by field, with the placeholder value: a field still holding it is not real, and nothing runs
+   * against it (bootstrap). Setting the real value is enough; the entry can then go.
+   */
+  placeholders?: Record<string, string>;
+}
+
+/** The settings a placeholder can stand in for, and how each is read from the config. */
+export const PLACEHOLDER_FIELDS: Record<string, (c: FleetConfig) => string | undefined> = {
+  "git.owner": (c) => c.git.owner,
+  "git.repository": (c) => c.git.repository,
+  "git.url": (c) => c.git.url,
+  platformTeam: (c) => c.platformTeam,
+};
+
+/** The demo repo's coordinates (`fleet init --demo`): placeholders, marked as such in its fleet.yaml. */
+export const DEMO = { provider: "github", owner: "acme", repository: "fleet-infra", branch: "main", platformTeam: "@acme/platform" } as const;
+
+/** The placeholders the config still holds, as `field (value)`, in PLACEHOLDER_FIELDS order. */
+export function placeholdersLeft(config: FleetConfig): Array<{ field: string; value: string }> {
+  return Object.entries(PLACEHOLDER_FIELDS)
+    .filter(([field, read]) => config.placeholders?.[field] !== undefined && read(config) === config.placeholders[field])
+    .map(([field]) => ({ field, value: config.placeholders![field]! }));
 }
 
 export const GIT_PROVIDERS = ["github", "gitlab", "git"] as const;
@@ -96,8 +120,8 @@ const clusterName: v.Rule = (s) =>
 export function defaultConfig(): FleetConfig {
   return {
     flux: { version: DEFAULT_FLUX_VERSION, componentsExtra: ["image-reflector-controller", "image-automation-controller"] },
-    git: { provider: "github", owner: "acme", repository: "fleet-infra", branch: "main" },
-    platformTeam: "@acme/platform",
+    git: { provider: DEMO.provider, owner: DEMO.owner, repository: DEMO.repository, branch: DEMO.branch },
+    platformTeam: DEMO.platformTeam,
     environments: [defaultEnvironment("staging"), defaultEnvironment("prod")],
     tenantDefaults: { role: "admin", branch: "main", path: "./deploy", interval: "1m" },
   };
@@ -229,7 +253,7 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
       ...(Object.keys(clusterPins).length > 0 ? { clusters: clusterPins } : {}),
     },
     git: gitCfg,
-    platformTeam: str(raw, "platformTeam", "platformTeam", v.codeOwner, "@acme/platform"),
+    platformTeam: str(raw, "platformTeam", "platformTeam", v.codeOwner, DEMO.platformTeam),
     environments,
     tenantDefaults: {
       role: str(td, "role", "tenantDefaults.role", v.dnsLabel, dflt.role),
@@ -238,6 +262,15 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
       interval: str(td, "interval", "tenantDefaults.interval", v.duration, dflt.interval),
     },
   };
+  const marked = obj(raw.placeholders, "placeholders");
+  if (marked) {
+    config.placeholders = {};
+    for (const [k, val] of Object.entries(marked)) {
+      if (!(k in PLACEHOLDER_FIELDS)) errors.push(new InputError(field(`placeholders.${k}`), `is not a setting that can hold a placeholder (${Object.keys(PLACEHOLDER_FIELDS).join(", ")})`));
+      else if (typeof val !== "string") errors.push(new InputError(field(`placeholders.${k}`), "must be the placeholder value, a single string"));
+      else config.placeholders[k] = val;
+    }
+  }
   if (errors.length > 0) throw new InputErrors(errors, `${file} is not valid:`);
   return { config, doc };
 }

@@ -7,6 +7,7 @@ import { InputError } from "./errors.js";
 import { apiVersions } from "../flux/index.js";
 import type { Context } from "./generator.js";
 import { findFleetRepo } from "../model/root.js";
+import { readOwnOrigin } from "../model/origin.js";
 import { readRepo } from "../model/repo.js";
 
 export interface OpenOptions {
@@ -45,10 +46,10 @@ export async function initContext(root: string, adopt: boolean, opts: OpenOption
   const cs = new ChangeSet(root, opts);
   const config = defaultConfig();
   if (!adopt) {
-    config.git.repository = path.basename(root) || config.git.repository;
     const environments = config.environments.map((e) => e.name);
     const model = readRepo(cs, { before: true });
-    return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(sharedPin(config)), model };
+    const origin = await readOwnOrigin(root);
+    return { cs, config, environments, tenants: model.tenants.map((t) => t.name), api: apiVersions(sharedPin(config)), model, ...(origin ? { origin } : {}) };
   }
   const adopted = await readAdoption(cs);
   if (adopted.environments.length === 0)

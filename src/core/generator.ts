@@ -5,6 +5,7 @@
  */
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { Adopted } from "./adopt.js";
+import type { Origin } from "../model/origin.js";
 import type { CustomProof, ProofPlan } from "../changeset/proof.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "../flux/index.js";
@@ -25,6 +26,8 @@ export interface Context {
   model: RepoModel;
   /** init --adopt: what the existing repo says, and where each fact was read. */
   adopted?: Adopted;
+  /** init: the git coordinates of the directory's own origin, when it is a clone with one. */
+  origin?: Origin;
 }
 
 export interface AnswerSpec {

@@ -283,9 +283,10 @@ export const count: Rule = (v) =>
 export const codeOwner: Rule = (v) => {
   const broken = visible(v) ?? atMost(v, 254);
   if (broken) return broken;
-  if (/^@[A-Za-z0-9-]+(\/[A-Za-z0-9._-]+)?$/.test(v)) return undefined;
+  // GitLab's CODEOWNERS names nested groups by their path (@group/subgroup/team).
+  if (/^@[A-Za-z0-9-]+(\/[A-Za-z0-9._-]+)*$/.test(v)) return undefined;
   if (/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(v)) return undefined;
-  return "must be @user, @org/team or an e-mail address";
+  return "must be @user, @org/team (on GitLab @group/subgroup/...) or an e-mail address";
 };
 
 /** A postBuild variable name as kustomize-controller takes it, and a ConfigMap key (253 at most). */

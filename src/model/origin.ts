@@ -3,6 +3,7 @@
  * provider) and the branch checked out. Credentials a remote URL carries (`https://user:token@`)
  * are dropped here, before anything else sees the URL.
  */
+import * as fs from "node:fs";
 import { git } from "../runners/git.js";
 
 export type GitProvider = "github" | "gitlab" | "git";
@@ -76,4 +77,23 @@ export async function readOrigin(root: string): Promise<{ origin: Origin } | { r
   if (!coords) return { reason: "the origin remote's URL names no owner/repository" };
   const branch = (await git(root, ["symbolic-ref", "--quiet", "--short", "HEAD"]))?.trim();
   return { origin: { ...coords, ...(branch ? { branch } : {}) } };
+}
+
+/**
+ * The origin of `root` only when `root` is itself the top of a git clone: a new fleet repo made
+ * inside another clone (`fleet init ./fleet-infra` in fleet's own checkout) is not that clone.
+ */
+export async function readOwnOrigin(root: string): Promise<Origin | undefined> {
+  const top = (await git(root, ["rev-parse", "--show-toplevel"]))?.trim();
+  if (top === undefined) return undefined;
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  if (real(top) !== real(root)) return undefined;
+  const found = await readOrigin(root);
+  return "origin" in found ? found.origin : undefined;
 }
