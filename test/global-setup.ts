@@ -24,7 +24,36 @@ export default function setup(): () => void {
   }
   if (missing.length > 0)
     throw new Error(`the tests need ${missing.join(" and ")} on PATH (real builds, no stand-ins); install ${missing.join(", ")} and run again`);
-  if (!fs.existsSync(path.join(import.meta.dirname, "..", "dist", "src", "cli", "main.js")))
-    throw new Error("dist/ is missing: run the tests with `npm test`, which builds first");
+  // Tests that spawn the CLI run dist/: `npx vitest run test/x.test.ts` after an edit must not
+  // test the build from before it.
+  if (builtBefore(newestSource())) {
+    process.stderr.write("fleet tests: dist/ is older than the sources; building (tsc) ...\n");
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.json")], { stdio: "inherit" });
+  }
   return () => fs.rmSync(cache, { recursive: true, force: true });
+}
+
+const ROOT = path.join(import.meta.dirname, "..");
+
+/** The newest modification time of a compiled source (src/, generators/, tsconfig.json). */
+function newestSource(): number {
+  let newest = fs.statSync(path.join(ROOT, "tsconfig.json")).mtimeMs;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  for (const d of ["src", "generators"]) walk(path.join(ROOT, d));
+  return newest;
+}
+
+/** Whether dist/ is missing or was built before `time` (its entry point is written on every build). */
+function builtBefore(time: number): boolean {
+  try {
+    return fs.statSync(path.join(ROOT, "dist", "src", "cli", "main.js")).mtimeMs < time;
+  } catch {
+    return true;
+  }
 }
