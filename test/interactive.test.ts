@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pty from "node-pty";
+import * as pty from "@lydell/node-pty";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { BIN, fleet, initRepo, kustomize, read, snapshot } from "./helpers.js";
