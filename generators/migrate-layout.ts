@@ -123,6 +123,8 @@ export const migrateLayout: Generator = {
       },
     };
   },
+  // --prepare only adds an annotation; the move is what changes how Flux applies every tenant.
+  confirm: (a, ctx) => (a.prepare === true ? undefined : `Move the tenants of ${layoutOf(a, ctx).filter((l) => l.flat.length > 0).map((l) => l.dir).join(", ")} into per-tenant units?`),
   notes: (a, ctx) => {
     if (ctx.cs.hasChanges()) return [];
     const envs = envsOf(a, ctx).join(", ");

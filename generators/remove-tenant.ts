@@ -161,6 +161,7 @@ export const removeTenant: Generator = {
       name: "name",
       positional: true,
       message: "Tenant to remove",
+      offer: (ctx) => ctx.tenants,
       // Any tenant that is there can go, whatever rule named it: a label keeps the path inside tenants/.
       validate: (val) => v.dnsLabel(String(val)),
     },
@@ -178,6 +179,7 @@ export const removeTenant: Generator = {
     return runs(a, ctx) === "sync" && t ? syncActions(ctx, t) : restActions(ctx, name);
   },
   proof: (a, ctx) => tenantProof(ctx, [nameOf(a)]),
+  confirm: (a, ctx) => `Remove ${{ sync: "the sync (step 1 of 2)", rest: "the rest (step 2 of 2)", both: "everything, in one step," }[runs(a, ctx)]} of tenant '${nameOf(a)}'?`,
   notes: (a, ctx) => {
     const name = nameOf(a);
     if (!ctx.cs.hasChanges())

@@ -1,13 +1,16 @@
 /**
- * The two ways `fleet new-tenant` settles its answers: prompts when a person sits at a terminal
- * (driven here through a real pseudo-terminal), and one complete error when nobody does.
+ * The two ways a command settles its answers: prompts when a person sits at a terminal (driven
+ * here through a real pseudo-terminal), each answer checked as it is typed, and one complete
+ * error when nobody does. Also what only a terminal has: Ctrl-C at a prompt, and the question
+ * before a change that is hard to take back.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pty from "node-pty";
+import * as pty from "@lydell/node-pty";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { BIN, fleet, initRepo, kustomize, read, snapshot } from "./helpers.js";
+import { shellWord } from "../src/cli/command-line.js";
+import { BIN, fleet, initRepo, kustomize, read, run, snapshot } from "./helpers.js";
 
 /** CSI (colours, cursor moves, erase), OSC, and the two-byte escapes inquirer's renderer writes. */
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[@-Z\\-_]/g;
@@ -47,6 +50,11 @@ class Terminal {
 
   get screen(): string {
     return strip(this.raw);
+  }
+
+  /** What was written, escapes included. */
+  get bytes(): string {
+    return this.raw;
   }
 
   private failure(what: string): Error {
@@ -111,16 +119,20 @@ afterEach(async () => {
 
 describe("fleet new-tenant at a terminal", () => {
   it(
-    "asks every answer, refuses invalid ones with the rule until corrected, and writes the tenant from what was typed",
+    "asks every answer, re-asks on the spot each one the rules refuse, writes the tenant from what was typed and prints the same run as one command",
     async () => {
       const repo = await initRepo();
+      const fresh = await initRepo();
       const url = "https://github.com/acme/team-x-config";
       const term = new Terminal(repo, ["new-tenant"]);
       terminals.push(term);
 
-      // Tenant name: upper case is not a namespace; the prompt says why and asks again.
+      // Tenant name: one the repo has is refused as soon as it is typed, with the rule and the fix.
       await term.waitFor(prompt("Tenant name (its namespace)"));
-      term.type("Team-X" + KEY.enter);
+      term.type("team-payments" + KEY.enter);
+      await term.waitFor(/>> tenant 'team-payments' already exists in tenants\/base\/team-payments\/.*; choose another name/);
+      // Upper case is not a namespace; the prompt says why and asks again.
+      term.type(KEY.clearLine + "Team-X" + KEY.enter);
       await term.waitFor(/>> must be a DNS-1035 label: lower-case letters/);
       term.type(KEY.clearLine + "team-x" + KEY.enter);
 
@@ -152,8 +164,12 @@ describe("fleet new-tenant at a terminal", () => {
       term.type(KEY.enter);
       await term.waitFor(/\? Environments to onboard into prod\s*\r?\n/);
 
+      // cluster-admin is refused at its prompt (only the --allow-cluster-admin flag forces it).
       await term.waitFor(/\? ClusterRole bound in the tenant namespace \(admin\)/);
-      term.type(KEY.enter);
+      term.type("cluster-admin" + KEY.enter);
+      await term.waitFor(/>> cluster-admin gives the tenant's reconciler every power in its namespace.*; use admin, edit or a narrower role/);
+      term.type(KEY.clearLine + KEY.enter);
+      await term.waitFor(/\? ClusterRole bound in the tenant namespace admin\s*\r?\n/);
       // A typed value replaces the default.
       await term.waitFor(/\? How often Flux polls the tenant's repository \(1m\)/);
       term.type("2m" + KEY.enter);
@@ -163,6 +179,16 @@ describe("fleet new-tenant at a terminal", () => {
       await term.waitFor(/fleet new-tenant: \d+ files changed/);
       const { exitCode } = await term.exit();
       expect(exitCode, term.screen.slice(-2000)).toBe(0);
+
+      // Last, the run as one command for a runbook: what was typed that differs from the
+      // defaults, and --yes. Split by a real shell and run on a fresh copy of the repo, it
+      // writes the same bytes.
+      const equivalent = /The same run without prompts, for runbooks:\r?\n {2}(fleet .*)\r?\n$/.exec(term.screen)?.[1];
+      expect(equivalent, term.screen.slice(-1000)).toBe(`fleet new-tenant team-x --url ${url} --env prod --interval 2m --yes`);
+      const words = (await run("sh", ["-c", `printf '%s\\0' ${equivalent}`])).stdout.split("\0").slice(1, -1);
+      const again = await fleet(words, { cwd: fresh });
+      expect(again.code, again.stderr).toBe(0);
+      expect(snapshot(fresh)).toEqual(snapshot(repo));
       // cluster-admin is never asked: it is a deliberate flag, not a prompt.
       expect(term.screen).not.toMatch(/cluster-admin anyway/);
 
@@ -196,6 +222,58 @@ describe("fleet new-tenant at a terminal", () => {
     },
     90_000,
   );
+});
+
+describe("Ctrl-C at a prompt", () => {
+  it("exits 130 with one line, shows the cursor the list prompt hid, and writes nothing", async () => {
+    const repo = await initRepo();
+    const before = snapshot(repo);
+    const term = new Terminal(repo, ["new-cluster"]);
+    terminals.push(term);
+
+    await term.waitFor(prompt("Cluster name"));
+    term.type("edge" + KEY.enter);
+    // A list prompt hides the cursor while it is drawn.
+    await term.waitFor(/\? Environment the cluster runs[^\n]*\r?\n❯ staging/);
+    expect(term.bytes).toContain("\x1b[?25l");
+    const drawn = term.bytes.length;
+    term.type("\x03");
+
+    const { exitCode } = await term.exit();
+    expect(exitCode, term.screen.slice(-1000)).toBe(130);
+    const after = term.bytes.slice(drawn);
+    expect(after).toContain("\x1b[?25h");
+    expect(strip(after).split(/\r?\n/).filter((l) => l.trim() !== "")).toEqual(["fleet: interrupted at a prompt; nothing was written"]);
+    expect(snapshot(repo)).toEqual(before);
+  }, 60_000);
+});
+
+describe("fleet remove-tenant at a terminal", () => {
+  it("offers the repo's tenants and asks before removing; no writes nothing", async () => {
+    const repo = await initRepo();
+    const before = snapshot(repo);
+    const term = new Terminal(repo, ["remove-tenant"]);
+    terminals.push(term);
+
+    await term.waitFor(/\? Tenant to remove[^\n]*\r?\n❯ team-payments\s+team-search/);
+    term.type(KEY.down + KEY.enter);
+    await term.waitFor(/\? Remove the sync \(step 1 of 2\) of tenant 'team-search'\? \(deletes 3 files, updates 3 files\) \(y\/N\)/);
+    term.type("n" + KEY.enter);
+
+    const { exitCode } = await term.exit();
+    expect(exitCode, term.screen.slice(-1000)).toBe(2);
+    expect(term.screen).toMatch(/fleet: fleet remove-tenant: not confirmed; nothing was written\r?\n {2}fix: run it again and answer y, or pass --yes/);
+    expect(snapshot(repo)).toEqual(before);
+  }, 60_000);
+});
+
+describe("the equivalent command", () => {
+  it("quotes each answer so a POSIX shell reads it back unchanged", async () => {
+    const values = [">=1.4.0 <2.0.0", "it's", "", "$HOME", "a\\b", "prod.cpu=8,pods=50", "~/x", "!x"];
+    const line = values.map(shellWord).join(" ");
+    const r = await run("sh", ["-c", `printf '%s\\0' ${line}`]);
+    expect(r.stdout.split("\0").slice(0, -1)).toEqual(values);
+  });
 });
 
 describe("fleet new-tenant without a terminal", () => {

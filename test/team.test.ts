@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pty from "node-pty";
+import * as pty from "@lydell/node-pty";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { BIN, buildAll, fleet as fleetIn, type FleetOptions, initRepo, kustomize, read, ROOT, run, snapshot, tmpDir, write } from "./helpers.js";

@@ -15,8 +15,9 @@ import { pruneEmptyDirs } from "../changeset/journal.js";
 import { recover, refuseHalfApplied } from "../changeset/recover.js";
 import { proveChange } from "../changeset/proof.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
+import { equivalentCommand } from "./command-line.js";
 import { report, type Io } from "./output.js";
-import { askAnswers } from "./prompts.js";
+import { asker, confirm } from "./prompts.js";
 import { durationMs } from "./validate.js";
 
 /** The nearest existing path at or above `dir`, when it is not a directory: init cannot go there. */
@@ -38,6 +39,17 @@ function pinAfter(ctx: { cs: ChangeSet; config: { flux: { version: string } } })
   } catch {
     return ctx.config.flux.version;
   }
+}
+
+/** What a change does to the files, counted, what is lost first: "deletes 4 files, updates 2 files". */
+function changeCounts(cs: ChangeSet): string {
+  const verbs = [["deleted", "deletes"], ["updated", "updates"], ["created", "creates"]] as const;
+  const changes = cs.changes();
+  return verbs
+    .map(([kind, verb]) => [verb, changes.filter((c) => c.kind === kind).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([verb, n]) => `${verb} ${n} file${n === 1 ? "" : "s"}`)
+    .join(", ");
 }
 
 export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Io): Promise<number> {
@@ -76,9 +88,15 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     } else refuseHalfApplied(root, `${gen.name} --dry-run`);
     const opts = { force: values.force === true };
     const ctx = gen.needsRepo ? repoContext(root, opts) : await initContext(root, flags.adopt === true, opts);
-    const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
-    await stageGenerator(gen, ctx, answers);
+    const asked = new Set<string>();
+    const answers = await resolveAnswers(gen, ctx, flags, interactive ? asker(p, (name) => asked.add(name)) : undefined);
     const json = values.json === true;
+    // Printed last, after a run that asked anything: the same run as one line for a runbook.
+    const finish = (code: number) => {
+      if (asked.size > 0 && !json) p.out(`\nThe same run without prompts, for runbooks:\n  ${equivalentCommand(gen, answers, values, ctx)}`);
+      return code;
+    };
+    await stageGenerator(gen, ctx, answers);
     // Proven before anything is written, --dry-run included: it shows what a real run would do.
     const proven = await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {
       verify: values["no-verify"] !== true,
@@ -94,6 +112,9 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     // file is written.
     const runners = commands.length > 0 ? await import("../runners/commands.js") : undefined;
     if (!dryRun && runners) await runners.preflight(commands, cmdOpts);
+    const question = interactive && !dryRun && ctx.cs.hasChanges() ? gen.confirm?.(answers, ctx) : undefined;
+    if (question && !(await confirm(p, ctx, `${question} (${changeCounts(ctx.cs)})`)))
+      throw new InputError(`fleet ${gen.name}`, "not confirmed; nothing was written", "run it again and answer y, or pass --yes");
     if (lock && !lock.held())
       throw new LockError(
         `another fleet process took this repository's lock over while this one was stalled (it had not refreshed the lock for ${STALE_MS / 1000} s); nothing was written\n  fix: run again`,
@@ -106,14 +127,14 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const notes = [...new Set([factsWarning(pinAfter(ctx)), ...(gen.notes?.(answers, ctx) ?? []), ...(assessed?.notes ?? [])])].filter((n) => n !== undefined);
     if (commands.length === 0 || ctx.cs.hasChanges() || json)
       report(p, gen.name, ctx.cs, { dryRun, json, nextSteps: steps, commands, notes, ...(assessed ? { extra: assessed.json } : {}) });
-    if (!runners) return EXIT.ok;
+    if (!runners) return finish(EXIT.ok);
     if (dryRun) {
       if (!json) for (const c of commands) p.out(`would run: ${runners.commandLine(c, cmdOpts.yes)}`);
-      return EXIT.ok;
+      return finish(EXIT.ok);
     }
     const { deferred } = await runners.runCommands(commands, cmdOpts);
     if (deferred) p.out(`\n${deferred}`);
-    return EXIT.ok;
+    return finish(EXIT.ok);
   } finally {
     lock?.release();
     // Up to and including the first directory init made.

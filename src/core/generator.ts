@@ -43,7 +43,13 @@ export interface AnswerSpec {
   multiple?: boolean;
   /** Shown in --help for values that are not plain strings. */
   hint?: string;
+  /** The only values allowed, as flag or prompt (a prompt lists them). */
   choices?: (ctx: Context) => string[];
+  /**
+   * Listed at the prompt, but any value passes as a flag: a name the repo no longer has can be
+   * right (remove-tenant of a tenant already removed changes nothing and succeeds).
+   */
+  offer?: (ctx: Context) => string[];
   default?: (ctx: Context, answers: Answers) => AnswerValue | undefined;
   /** false: a flag only, never prompted (switches that override a safety rule). */
   ask?: boolean;
@@ -124,7 +130,11 @@ export interface Generator {
   /** Whether it runs inside an existing fleet repo (everything but init). */
   needsRepo: boolean;
   answers: AnswerSpec[];
-  /** Checks across answers and the repo, after each answer passed its own validation. */
+  /**
+   * Checks across answers and the repo, after each answer passed its own validation. Also run at
+   * each prompt on the answers given so far (later ones absent): a finding is shown at the prompt
+   * of the answer its field names.
+   */
   check?: (answers: Answers, ctx: Context) => Array<{ field: string; rule: string; fix?: string }>;
   /**
    * What this run creates, when it is already there. A second identical run then changes
@@ -147,6 +157,12 @@ export interface Generator {
    * included; `notes` are printed with the others, `json` is merged into the --json report.
    */
   assess?: (answers: Answers, ctx: Context) => Promise<{ notes: string[]; json: Record<string, unknown> }>;
+  /**
+   * A change that takes away what a person cannot easily put back (a tenant offboarded, a layout
+   * moved): the question to answer yes to on a terminal before it is written. --yes skips it.
+   * Asked once the change is staged and proven, so it can say what changes.
+   */
+  confirm?: (answers: Answers, ctx: Context) => string | undefined;
   /** What the user does next, with real names; printed after a real run. */
   nextSteps?: (answers: Answers, ctx: Context) => string[];
 }

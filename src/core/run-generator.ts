@@ -11,8 +11,11 @@ import { flagOf, type Answers, type AnswerSpec, type AnswerValue, type Context, 
 /** Raw flag values as the CLI parsed them (strings, string lists, booleans). */
 export type RawFlags = Record<string, string | string[] | boolean | undefined>;
 
-/** Asks the person at the terminal for the answers not given as flags. */
-export type Asker = (questions: AnswerSpec[], ctx: Context, given: Answers) => Promise<Answers>;
+/** An answer's broken rule as a sentence, given the answers so far, or undefined when it is fine. */
+export type AnswerCheck = (spec: AnswerSpec, value: AnswerValue, answers: Answers) => string | undefined;
+
+/** Asks the person at the terminal for the answers not given as flags, checking each as it is typed. */
+export type Asker = (questions: AnswerSpec[], ctx: Context, given: Answers, check: AnswerCheck) => Promise<Answers>;
 
 function normalise(spec: AnswerSpec, raw: string | string[] | boolean): AnswerValue {
   if (spec.type === "confirm") return raw === true || raw === "true" || raw === "yes";
@@ -38,6 +41,29 @@ export function checkAnswer(spec: AnswerSpec, value: AnswerValue, ctx: Context, 
 }
 
 export const fieldName = (spec: AnswerSpec) => (spec.positional ? `<${spec.name}>` : `--${flagOf(spec)}`);
+
+/**
+ * An answer as it is typed at a prompt: its own rule, then the generator's rules across answers
+ * and the repo (check, exists) that name its field, on the answers given so far. So an existing
+ * tenant name or a refused role is re-asked on the spot, not refused after the last prompt.
+ * A name that exists is refused here even where a second identical run would pass: a person
+ * answering prompts is making something new, not repeating a run.
+ */
+export function checkTyped(gen: Generator, spec: AnswerSpec, value: AnswerValue, ctx: Context, answers: Answers): string | undefined {
+  const own = checkAnswer(spec, value, ctx, answers);
+  if (own) return own;
+  const so = { ...answers, [spec.name]: value };
+  const field = fieldName(spec);
+  let found;
+  try {
+    found = [...(gen.check?.(so, ctx) ?? []), gen.exists?.(so, ctx)].find((f) => f?.field === field);
+  } catch {
+    // A rule that cannot judge without answers not given yet (a team generator's check may
+    // read them) is judged after the last prompt, where resolveAnswers runs it on all of them.
+    return undefined;
+  }
+  return found && `${found.rule}${found.fix ? `; ${found.fix}` : ""}`;
+}
 
 export async function resolveAnswers(
   gen: Generator,
@@ -65,7 +91,7 @@ export async function resolveAnswers(
 
   if (ask) {
     const open = gen.answers.filter((s) => answers[s.name] === undefined);
-    Object.assign(answers, await ask(open, ctx, answers));
+    Object.assign(answers, await ask(open, ctx, answers, (spec, value, so) => checkTyped(gen, spec, value, ctx, so)));
   }
 
   const missing: InputError[] = [];
