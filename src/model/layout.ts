@@ -79,12 +79,12 @@ function flatTenant(overlay: Overlay, name: string, model: RepoModel): FlatTenan
   if (resources.length === 1 && resources[0] === unit && patches.length === 0) return undefined;
   const shape = `../base/${name}, ${name}-quota.yaml and patch ${name}-patch.yaml`;
   if (entries.some((e) => e.file !== overlay.file || e.strategicMerge.length > 0))
-    return `${overlay.dir}: tenant ${name} is included from another kustomization or through patchesStrategicMerge, not in fleet's flat shape (${shape})`;
+    return `tenant ${name} is included from another kustomization or through patchesStrategicMerge, not in fleet's flat shape (${shape})`;
   const baseEntry = resources.filter((r) => entryTarget(overlay.dir, r) === base.base);
   const quota = resources.filter((r) => entryTarget(overlay.dir, r) === `${overlay.dir}/${name}-quota.yaml`);
   const patch = patches.filter((p) => entryTarget(overlay.dir, p) === `${overlay.dir}/${name}-patch.yaml`);
   if (baseEntry.length !== 1 || quota.length !== 1 || patch.length !== 1 || resources.length !== 2 || patches.length !== 1)
-    return `${overlay.dir}: tenant ${name} is listed as ${[...resources, ...patches.map((p) => `patch ${p}`)].join(", ") || "nothing of its own"}, not in fleet's flat shape (${shape})`;
+    return `tenant ${name} is listed as ${[...resources, ...patches.map((p) => `patch ${p}`)].join(", ") || "nothing of its own"}, not in fleet's flat shape (${shape})`;
   return { name, base: base.base, resources, patches, patch: `${overlay.dir}/${name}-patch.yaml`, quota: `${overlay.dir}/${name}-quota.yaml` };
 }
 
