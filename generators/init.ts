@@ -90,6 +90,7 @@ export const init: Generator = {
       name: "repository",
       message: "Name of the fleet repo",
       default: (ctx) => ctx.config.git.repository,
+      defaultHelp: "the directory's name",
       validate: (val) => v.gitName(String(val)),
     },
     {
@@ -127,6 +128,7 @@ export const init: Generator = {
       multiple: true,
       hint: "comma-separated, e.g. staging,prod",
       default: (ctx) => ctx.environments,
+      defaultHelp: "staging,prod (with --adopt: the environment overlays found)",
       validate: (val) => {
         const envs = val as string[];
         if (envs.length === 0) return "must name at least one environment";
@@ -142,6 +144,7 @@ export const init: Generator = {
       name: "platformTeam",
       message: "Platform team that owns the repo (CODEOWNERS)",
       default: (ctx, a) => ctx.adopted?.platformTeam ?? (a.owner ? `@${String(a.owner)}/platform` : ctx.config.platformTeam),
+      defaultHelp: "@<owner>/platform (with --adopt: the repo's CODEOWNERS)",
       validate: (val) => v.codeOwner(String(val)),
     },
     {
@@ -150,6 +153,7 @@ export const init: Generator = {
       type: "confirm",
       when: notAdopting,
       default: (ctx) => ctx.tenants.length === 0,
+      defaultHelp: "true when the directory has no tenants yet",
     },
   ],
   actions: (a, ctx) => {

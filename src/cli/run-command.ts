@@ -42,7 +42,10 @@ function pinAfter(ctx: { cs: ChangeSet; config: { flux: { version: string } } })
 
 export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Io): Promise<number> {
   const dryRun = values["dry-run"] === true;
-  const interactive = values.yes !== true && p.terminal;
+  const json = values.json === true;
+  const atTerminal = values.yes !== true && p.terminal;
+  // fleet's prompts write to standard output, which under --json holds the one JSON document.
+  const interactive = atTerminal && !json;
   const positional = gen.answers.find((a) => a.positional);
   if (positionals.length > (positional ? 1 : 0))
     throw new InputError(`fleet ${gen.name}`, `takes ${positional ? `one argument <${positional.name}>` : "no arguments"}, got: ${positionals.join(" ")}`);
@@ -78,7 +81,6 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const ctx = gen.needsRepo ? repoContext(root, opts) : await initContext(root, flags.adopt === true, opts);
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? askAnswers : undefined);
     await stageGenerator(gen, ctx, answers);
-    const json = values.json === true;
     // Proven before anything is written, --dry-run included: it shows what a real run would do.
     const proven = await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {
       verify: values["no-verify"] !== true,
@@ -89,7 +91,8 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const assessment = await gen.assess?.(answers, ctx);
     const assessed = proven || assessment ? { notes: [...(proven?.notes ?? []), ...(assessment?.notes ?? [])], json: { ...proven?.json, ...assessment?.json } } : undefined;
     const commands = gen.commands?.(answers, ctx) ?? [];
-    const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
+    // A tool's own output is a log beside the result: under --json it goes to standard error.
+    const cmdOpts = { root, yes: values.yes === true, terminal: atTerminal, print: (l: string) => (json ? p.err(l) : p.out(l)) };
     // Loaded only by commands that run tools; everything they need is checked before a single
     // file is written.
     const runners = commands.length > 0 ? await import("../runners/commands.js") : undefined;
@@ -112,7 +115,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       return EXIT.ok;
     }
     const { deferred } = await runners.runCommands(commands, cmdOpts);
-    if (deferred) p.out(`\n${deferred}`);
+    if (deferred) cmdOpts.print(`\n${deferred}`);
     return EXIT.ok;
   } finally {
     lock?.release();
