@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, fleet, run, tmpDir } from "./helpers.js";
+import { BIN, fleet, initRepo, run, tmpDir } from "./helpers.js";
 
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const FLEET = `${sh(process.execPath)} ${sh(BIN)}`;
@@ -93,5 +93,12 @@ describe("shell completion", () => {
     expect(r.stdout).toBe(
       ["complete -o default -F _fleet_completion fleet", "new-t: new-tenant", "--bootstrap: flux terraform operator none", ""].join("\n"),
     );
+  });
+
+  it("offers the repo's own values where the prompt would: the environments of this repo for --env", async () => {
+    const repo = await initRepo();
+    fs.writeFileSync(path.join(repo, "fleet.yaml"), fs.readFileSync(path.join(repo, "fleet.yaml"), "utf8").replace(/name: prod\b/, "name: live"));
+    const r = await fleet(["__complete", "new-tenant", "team-x", "--env", ""], { cwd: path.join(repo, "tenants") });
+    expect(r).toEqual({ code: 0, stdout: "staging\nlive\n", stderr: "" });
   });
 });

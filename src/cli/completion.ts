@@ -87,12 +87,27 @@ export async function runCompletion(args: string[], p: Io): Promise<number> {
   return EXIT.ok;
 }
 
-/** The values help can name without the repo: fixed choices (bootstrap methods), not the repo's tenants. */
-async function fixedChoices(flag: string, command: string): Promise<string[]> {
+/**
+ * The values of a flag (or, for "", of the positional argument): fixed choices (bootstrap
+ * methods), else the repo's, read as the prompt reads them (clusters, environments, tenants).
+ */
+async function choices(flag: string, command: string, typed: string[], cwd: string): Promise<string[]> {
   const cmd = COMMANDS.find((c) => c.name === command);
   if (!cmd || "run" in cmd) return [];
-  const spec = (await cmd.load()).answers.find((a) => (flag === "" ? a.positional : !a.positional && `--${flagOf(a)}` === flag));
-  return spec ? (await import("./help.js")).fixedValues(spec) : [];
+  const gen = await cmd.load();
+  const spec = gen.answers.find((a) => (flag === "" ? a.positional : !a.positional && `--${flagOf(a)}` === flag));
+  if (!spec?.choices) return [];
+  const fixed = (await import("./help.js")).fixedValues(spec);
+  if (fixed) return fixed;
+  const root = gen.needsRepo ? findFleetRepo(repoFlagOf(typed), cwd) : undefined;
+  if (!root) return [];
+  const { repoContext } = await import("../core/context.js");
+  try {
+    return spec.choices(repoContext(root));
+  } catch {
+    // A repo that does not read (a broken fleet.yaml) has nothing to offer; the command says why.
+    return [];
+  }
 }
 
 /** A command's long flags, as typed. Team generators': only the common ones (listing theirs would run repo code). */
@@ -123,9 +138,9 @@ export async function candidates(typed: string[], cwd: string): Promise<string[]
     const options = await flagsOf(command);
     const prev = before.at(-1)!;
     const takesValue = prev.startsWith("--") && options[prev.slice(2)]?.type === "string";
-    if (takesValue) found = await fixedChoices(prev, command);
+    if (takesValue) found = await choices(prev, command, typed, cwd);
     else if (current.startsWith("-")) found = Object.keys(options).map((f) => `--${f}`);
-    else found = before.length === 1 ? await fixedChoices("", command) : [];
+    else found = before.length === 1 ? await choices("", command, typed, cwd) : [];
   }
   return found.filter((w) => w.startsWith(current));
 }

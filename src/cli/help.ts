@@ -114,11 +114,11 @@ function allowedText(spec: AnswerSpec): string | undefined {
   return "depends" in r || r.value === undefined ? undefined : ruleSentence(r.value);
 }
 
-/** An answer's choices when they are fixed (bootstrap methods), for completion; none when they are the repo's. */
-export function fixedValues(spec: AnswerSpec): string[] {
-  if (!spec.choices) return [];
+/** An answer's choices when they are fixed (bootstrap methods); undefined when they are the repo's or there are none. */
+export function fixedValues(spec: AnswerSpec): string[] | undefined {
+  if (!spec.choices) return undefined;
   const c = probe((ctx) => spec.choices!(ctx));
-  return "depends" in c ? [] : c.value;
+  return "depends" in c ? undefined : c.value;
 }
 
 const FLAG_WIDTH = 28;
