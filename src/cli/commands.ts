@@ -101,7 +101,7 @@ export const COMMANDS: Command[] = [
   {
     name: "completion",
     usage: "fleet completion bash|zsh|fish",
-    summary: "print the shell completion script: source <(fleet completion bash) in ~/.bashrc (zsh: ~/.zshrc; fish: | source)",
+    summary: "print the completion script for bash, zsh or fish (fleet completion --help says where it goes)",
     run: async () => (await import("./completion.js")).runCompletion,
     options: async () => ({ help: { type: "boolean", short: "h" } }),
   },
