@@ -83,6 +83,7 @@ export const addImageAutomation: Generator = {
       name: "path",
       message: "Path in the source repository whose manifests it updates",
       default: (ctx, a) => (a.platform === true ? "./infrastructure" : a.tenant ? readTenantSync(ctx.cs, String(a.tenant)).path : undefined),
+      defaultHelp: "the tenant's sync path (./infrastructure with --platform)",
       validate: (val) => v.repoPath(String(val)),
     },
   ],

@@ -122,6 +122,7 @@ export const init: Generator = {
       message: "Owner (organisation, user or group) of the fleet repo",
       hint: "read from the directory's origin remote when it has one; --demo for the demo's placeholders",
       default: (ctx, a) => known(ctx, a)?.owner,
+      defaultHelp: "read from the directory's origin remote (--demo: acme)",
       validate: (val) => v.gitName(String(val)),
     },
     {
@@ -129,6 +130,7 @@ export const init: Generator = {
       message: "Name of the fleet repo",
       hint: "read from the directory's origin remote when it has one; --demo for the demo's placeholders",
       default: (ctx, a) => known(ctx, a)?.repository,
+      defaultHelp: "read from the directory's origin remote (--demo: fleet-infra)",
       validate: (val) => v.gitName(String(val)),
     },
     {
@@ -182,6 +184,7 @@ export const init: Generator = {
       multiple: true,
       hint: "comma-separated, e.g. staging,prod",
       default: (ctx) => ctx.environments,
+      defaultHelp: "staging,prod (with --adopt: the environment overlays found)",
       validate: (val) => {
         const envs = val as string[];
         if (envs.length === 0) return "must name at least one environment";
@@ -198,6 +201,7 @@ export const init: Generator = {
       message: "Platform team that owns the repo (CODEOWNERS)",
       default: (ctx, a) =>
         ctx.adopted?.platformTeam ?? (a.demo === true && a.owner === DEMO.owner ? DEMO.platformTeam : a.owner ? `@${String(a.owner)}/platform` : ctx.config.platformTeam),
+      defaultHelp: "@<owner>/platform (with --adopt: the repo's CODEOWNERS)",
       validate: (val) => v.codeOwner(String(val)),
     },
     {
@@ -206,6 +210,7 @@ export const init: Generator = {
       type: "confirm",
       when: notAdopting,
       default: (_ctx, a) => a.demo === true,
+      defaultHelp: "true with --demo",
     },
   ],
   actions: (a, ctx) => {

@@ -70,6 +70,7 @@ export const migrateLayout: Generator = {
       ask: false,
       choices: (ctx) => ctx.model.overlays.map((o) => o.env),
       default: (ctx) => ctx.model.overlays.map((o) => o.env),
+      defaultHelp: "every environment",
     },
     {
       name: "prepare",

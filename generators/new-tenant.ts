@@ -70,6 +70,7 @@ const answers: AnswerSpec[] = [
     multiple: true,
     choices: (ctx) => ctx.environments,
     default: (ctx) => ctx.environments,
+    defaultHelp: "every environment",
     validate: (val) => ((val as string[]).length === 0 ? "must name at least one environment" : undefined),
   },
   {

@@ -5,24 +5,32 @@
  */
 const cleanups = new Set<() => void>();
 let deferring = 0;
-let pending: NodeJS.Signals | undefined;
+/** The exit code an interrupt that came in during an apply will exit with. */
+let pending: number | undefined;
 let installed = false;
 
 const EXIT_CODE: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-function exitOn(sig: NodeJS.Signals): never {
+function exitWith(code: number): never {
   for (const c of cleanups) c();
-  process.exit(EXIT_CODE[sig] ?? 1);
+  process.exit(code);
 }
 
 function install(): void {
   if (installed) return;
   installed = true;
   for (const sig of ["SIGINT", "SIGTERM"] as const)
-    process.on(sig, () => {
-      if (deferring > 0) pending ??= sig;
-      else exitOn(sig);
-    });
+    process.on(sig, () => stopWhenSafe(EXIT_CODE[sig] ?? 1));
+}
+
+/**
+ * End the process as an interrupt does: now, or once an apply under way has finished or been
+ * undone. For what ends a run from outside other than a signal (the reader of its output left).
+ */
+export function stopWhenSafe(code: number): void {
+  install();
+  if (deferring > 0) pending ??= code;
+  else exitWith(code);
 }
 
 /** Run `fn` on interrupt or exit; returns a function that unregisters it. */
@@ -47,6 +55,6 @@ export async function deferInterrupts<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } finally {
     deferring--;
-    if (deferring === 0 && pending) exitOn(pending);
+    if (deferring === 0 && pending !== undefined) exitWith(pending);
   }
 }

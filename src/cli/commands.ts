@@ -2,8 +2,11 @@
  * The command table. `fleet --help` prints it without loading any generator, template or prompt
  * code; a command's module is imported only when that command runs.
  */
-import type { Generator } from "../core/generator.js";
+import type { ParseArgsConfig } from "node:util";
+import { flagOf, type Generator } from "../core/generator.js";
 import type { Io } from "./output.js";
+
+export type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** A command that writes: a generator, run through the change set. */
 export interface GeneratorCommand {
@@ -20,6 +23,8 @@ export interface ReportCommand {
   summary: string;
   /** Returns the exit code. */
   run: () => Promise<(args: string[], p: Io) => Promise<number>>;
+  /** Its flags, for suggestions and completion. */
+  options: () => Promise<Options>;
 }
 
 export type Command = GeneratorCommand | ReportCommand;
@@ -45,7 +50,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "new-cluster",
-    usage: "fleet new-cluster <name> --env ENV [--var key=value ...] [--bootstrap flux|terraform|none]",
+    usage: "fleet new-cluster <name> --env ENV [--var key=value ...] [--bootstrap flux|terraform|operator|none]",
     summary: "add clusters/<name>/ with the multi-tenancy lockdown and cluster variables; bootstrap it",
     load: async () => (await import("../../generators/new-cluster.js")).default,
   },
@@ -78,6 +83,7 @@ export const COMMANDS: Command[] = [
     usage: "fleet validate [--cluster NAME] [--json] [--source NS/NAME=DIR] [--explain-access NS/SA] [--timeout DURATION]",
     summary: "build every cluster offline, check the invariants and prove tenant isolation",
     run: async () => (await import("./validate.js")).runValidate,
+    options: async () => (await import("./validate.js")).OPTIONS,
   },
   {
     name: "upgrade",
@@ -90,6 +96,14 @@ export const COMMANDS: Command[] = [
     usage: "fleet list [--json]",
     summary: "list tenants, environments and clusters, and which tenant runs where (read from the tree)",
     run: async () => (await import("./list.js")).runList,
+    options: async () => (await import("./list.js")).OPTIONS,
+  },
+  {
+    name: "completion",
+    usage: "fleet completion bash|zsh|fish",
+    summary: "print the completion script for bash, zsh or fish (fleet completion --help says where it goes)",
+    run: async () => (await import("./completion.js")).runCompletion,
+    options: async () => ({ help: { type: "boolean", short: "h" } }),
   },
 ];
 
@@ -103,6 +117,25 @@ export const COMMON_FLAGS = [
   ["--json", "print the result as JSON"],
   ["--help", "show help"],
 ] as const;
+
+/** The flags of a generator command: the common ones and one per answer (node's parseArgs table). */
+export function generatorOptions(gen: Generator): Options {
+  const options: Options = {
+    repo: { type: "string" },
+    "dry-run": { type: "boolean" },
+    yes: { type: "boolean", short: "y" },
+    force: { type: "boolean" },
+    "no-verify": { type: "boolean" },
+    timeout: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  };
+  for (const a of gen.answers) {
+    if (a.positional) continue;
+    options[flagOf(a)] = a.type === "confirm" ? { type: "boolean" } : { type: "string", multiple: a.multiple === true };
+  }
+  return options;
+}
 
 /** Other spellings of fleet's own answers: `fleet version` is `fleet --version`. */
 export const ALIASES: ReadonlyMap<string, "--help" | "--version"> = new Map([
@@ -118,8 +151,7 @@ export const ALIASES: ReadonlyMap<string, "--help" | "--version"> = new Map([
  * repo's code where a person expected fleet itself to answer.
  */
 export const RESERVED_WORDS: ReadonlyMap<string, string> = new Map([
-  ["completion", "fleet has no shell completion; fleet --help lists every command"],
-  ["completions", "fleet has no shell completion; fleet --help lists every command"],
+  ["completions", "fleet completion bash|zsh|fish prints the completion script"],
   ["status", "fleet list shows tenants, environments and clusters; fleet validate checks them"],
   ["lint", "fleet validate checks the repo"],
   ["check", "fleet validate checks the repo"],

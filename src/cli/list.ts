@@ -7,10 +7,12 @@ import { parseArgs } from "node:util";
 import { ChangeSet } from "../changeset/changeset.js";
 import { recoverFirst } from "../changeset/recover.js";
 import { locateRepo } from "../core/context.js";
-import { EXIT, InputError } from "../core/errors.js";
+import { EXIT } from "../core/errors.js";
 import { readInventory, type Inventory } from "../core/inventory.js";
 import { printable } from "../core/text.js";
+import type { Options } from "./commands.js";
 import type { Io } from "./output.js";
+import { badArguments } from "./suggest.js";
 
 const USAGE = [
   "fleet list [--json] [--repo DIR]",
@@ -51,17 +53,14 @@ export function formatInventory(inv: Inventory): string {
   return out.join("\n");
 }
 
+export const OPTIONS = { repo: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const satisfies Options;
+
 export async function runList(args: string[], p: Io): Promise<number> {
   let values: { repo?: string; json?: boolean; help?: boolean };
   try {
-    values = parseArgs({
-      args,
-      options: { repo: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-      allowPositionals: false,
-      strict: true,
-    }).values;
+    values = parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (e) {
-    throw new InputError("fleet list", (e as Error).message.replace(/\. To specify.*$/s, ""), "see fleet list --help");
+    throw badArguments(e, "list", Object.keys(OPTIONS));
   }
   if (values.help) {
     p.out(USAGE);

@@ -5,15 +5,16 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
 import { EXIT, FleetError, fromSystemError, InputError, InputErrors } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
 import { PACKAGE_ROOT } from "../core/paths.js";
 import { GENERATORS_DIR, listTeamGenerators, repoFlagOf, type TeamGeneratorFile } from "../core/team-generators.js";
 import { findFleetRepo } from "../model/root.js";
 import { printable } from "../core/text.js";
-import { ALIASES, COMMANDS, COMMON_FLAGS, RESERVED_WORDS, reservedNames, type GeneratorCommand } from "./commands.js";
-import { stdio, type Io } from "./output.js";
+import { ALIASES, COMMANDS, COMMON_FLAGS, generatorOptions, RESERVED_WORDS, reservedNames, type GeneratorCommand } from "./commands.js";
+import { errorDocument, stdio, type Io } from "./output.js";
+import { badArguments, closest } from "./suggest.js";
 
 function version(): string {
   return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -83,26 +84,6 @@ function asksForHelp(args: string[]): boolean {
   return false;
 }
 
-function commandHelp(cmd: GeneratorCommand, gen: Generator): string {
-  const rows = gen.answers
-    .filter((a) => !a.positional)
-    .map((a) => {
-      const flag = a.type === "confirm" ? `--[no-]${flagOf(a)}` : `--${flagOf(a)} ${a.multiple ? "LIST" : "VALUE"}`;
-      return `  ${flag.padEnd(28)}${a.message}${a.hint ? ` (${a.hint})` : ""}`;
-    });
-  return [
-    `${cmd.usage}`,
-    "",
-    gen.description,
-    "",
-    "Answers (each a flag; prompted on a terminal when not given):",
-    ...rows,
-    "",
-    "Common options:",
-    ...COMMON_FLAGS.map(([f, d]) => `  ${f.padEnd(28)}${d}`),
-  ].join("\n");
-}
-
 /**
  * Switches that default to on need a way off: `--no-network-policy` and `--network-policy=false`
  * (node's parseArgs takes neither before Node 22).
@@ -124,25 +105,14 @@ function splitNegations(gen: Generator, argv: string[]): { args: string[]; negat
   return { args, negated };
 }
 
-function parseOptions(gen: Generator): ParseArgsConfig["options"] {
-  const options: NonNullable<ParseArgsConfig["options"]> = {
-    repo: { type: "string" },
-    "dry-run": { type: "boolean" },
-    yes: { type: "boolean", short: "y" },
-    force: { type: "boolean" },
-    "no-verify": { type: "boolean" },
-    timeout: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  };
-  for (const a of gen.answers) {
-    if (a.positional) continue;
-    options[flagOf(a)] = a.type === "confirm" ? { type: "boolean" } : { type: "string", multiple: a.multiple === true };
-  }
-  return options;
-}
+/** The hidden command shell completion scripts call: the words typed so far in, candidates out. */
+const COMPLETE = "__complete";
+
+/** `--json` given before any `--`: the answer is one JSON document, whatever happens. */
+const wantsJson = (argv: string[]) => argv.slice(0, argv.includes("--") ? argv.indexOf("--") : undefined).includes("--json");
 
 export async function main(argv: string[], p: Io = stdio()): Promise<number> {
+  let command: string | undefined;
   try {
     const [typed, ...rest] = argv;
     // `fleet help new-tenant` is `fleet new-tenant --help`.
@@ -156,7 +126,9 @@ export async function main(argv: string[], p: Io = stdio()): Promise<number> {
       p.out(version());
       return EXIT.ok;
     }
+    if (first === COMPLETE) return await (await import("./completion.js")).runComplete(rest, p);
     const cmd = COMMANDS.find((c) => c.name === first);
+    if (cmd) command = cmd.name;
     if (cmd && "run" in cmd) return await (await cmd.run())(rest, p);
     if (cmd) return await runGenerator(cmd, await cmd.load(), rest, p);
     const team = teamGenerators(rest, p.cwd);
@@ -168,8 +140,10 @@ export async function main(argv: string[], p: Io = stdio()): Promise<number> {
     }
     if (!entry) {
       const names = [...COMMANDS.map((c) => c.name), ...(team?.list ?? []).filter((t) => !t.refused).map((t) => t.name)];
-      throw new InputError("<command>", `unknown command '${printable(first)}'`, `one of: ${names.join(", ")}`);
+      const near = closest(first, names);
+      throw new InputError("<command>", `unknown command '${printable(first)}'`, `${near ? `did you mean fleet ${near}? ` : ""}one of: ${names.join(", ")}`);
     }
+    command = entry.name;
     if (asksForHelp(rest)) {
       p.out(teamHelp(entry));
       return EXIT.ok;
@@ -179,11 +153,15 @@ export async function main(argv: string[], p: Io = stdio()): Promise<number> {
     // The file system's refusals (permissions, a full disk, a directory where a file goes) are
     // the system's or the repo's, not fleet's: typed, with the path and the fix, no stack.
     const known = e instanceof FleetError ? e : fromSystemError(e, findFleetRepo(repoFlagOf(argv), p.cwd));
+    const json = wantsJson(argv);
     if (known) {
-      p.err(`fleet: ${known.message}`);
+      if (json) p.out(errorDocument(known, known.exitCode, command));
+      else p.err(`fleet: ${known.message}`);
       return known.exitCode;
     }
+    // The stack is for a bug report: on standard error even under --json.
     p.err(`fleet: internal error: ${(e as Error).stack ?? String(e)}`);
+    if (json) p.out(errorDocument(new Error(`internal error: ${(e as Error).message ?? String(e)}`), EXIT.checkFailed, command));
     return EXIT.checkFailed;
   }
 }
@@ -217,15 +195,16 @@ async function runTeamGenerator(entry: TeamGeneratorFile, rest: string[], p: Io)
 
 async function runGenerator(cmd: GeneratorCommand, gen: Generator, rest: string[], p: Io): Promise<number> {
   let parsed;
+  const options = generatorOptions(gen);
   try {
     const { args, negated } = splitNegations(gen, rest);
-    parsed = parseArgs({ args, options: parseOptions(gen), allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     for (const flag of negated) (parsed.values as Record<string, unknown>)[flag] = false;
   } catch (e) {
-    throw new InputError(`fleet ${cmd.name}`, (e as Error).message.replace(/\. To specify.*$/s, ""), `see fleet ${cmd.name} --help`);
+    throw badArguments(e, cmd.name, Object.keys(options));
   }
   if ((parsed.values as { help?: boolean }).help) {
-    p.out(commandHelp(cmd, gen));
+    p.out((await import("./help.js")).commandHelp(cmd, gen));
     return EXIT.ok;
   }
   const { runCommand } = await import("./run-command.js");

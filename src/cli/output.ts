@@ -1,5 +1,7 @@
-/** What a writing command prints: a line per file, the diff on --dry-run, next steps. */
+/** What a command prints: a line per file, the diff on --dry-run, next steps, errors as JSON; and where it goes. */
 import type { Change, ChangeSet } from "../changeset/changeset.js";
+import { stopWhenSafe } from "../changeset/signals.js";
+import { EXIT, InputError, InputErrors } from "../core/errors.js";
 import type { ExternalCommand } from "../core/generator.js";
 
 /** Where a command runs and how it talks to the person who ran it. */
@@ -14,11 +16,31 @@ export interface Io {
   errTerminal?: boolean;
 }
 
+/**
+ * A line writer for a standard stream whose reader may leave early (`fleet ... | head`). What
+ * is left to say then has no reader: standard output's reader gone ends the run quietly with
+ * exit 0, as a pipe's reader expects of `git log`, once any apply under way has finished or been
+ * undone; standard error's gone (its own pipe closed) only silences it.
+ */
+function lineWriter(stream: NodeJS.WriteStream, onGone: () => void): (s: string) => void {
+  let gone = false;
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    gone = true;
+    onGone();
+  });
+  return (s) => {
+    if (!gone) stream.write(s.endsWith("\n") ? s : `${s}\n`);
+  };
+}
+
+let streams: { out: (s: string) => void; err: (s: string) => void } | undefined;
+
 /** The process's own: standard streams, working directory, terminal. */
 export function stdio(): Io {
+  streams ??= { out: lineWriter(process.stdout, () => stopWhenSafe(EXIT.ok)), err: lineWriter(process.stderr, () => {}) };
   return {
-    out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
-    err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),
+    ...streams,
     cwd: process.cwd(),
     terminal: process.stdin.isTTY === true && process.stdout.isTTY === true,
     errTerminal: process.stderr.isTTY === true,
@@ -80,4 +102,19 @@ export function report(
     p.out("\nNext steps:");
     for (const line of opts.nextSteps) p.out(`  ${line}`);
   }
+}
+
+/** An error's fields a program can rely on: the field and the rule broken, and the fix. */
+function errorFields(e: Error): Record<string, unknown> {
+  if (e instanceof InputError) return { field: e.field, rule: e.rule, ...(e.fix ? { fix: e.fix } : {}) };
+  if (e instanceof InputErrors) return { errors: e.errors.map(errorFields) };
+  return {};
+}
+
+/**
+ * The --json answer of a run that failed, the same document for every command: what a person
+ * would read on standard error, with its parts as fields.
+ */
+export function errorDocument(e: Error, exitCode: number, command?: string): string {
+  return JSON.stringify({ ...(command ? { command } : {}), error: { message: e.message, ...errorFields(e) }, exitCode }, null, 2);
 }

@@ -54,7 +54,10 @@ function changeCounts(cs: ChangeSet): string {
 
 export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Io): Promise<number> {
   const dryRun = values["dry-run"] === true;
-  const interactive = values.yes !== true && p.terminal;
+  const json = values.json === true;
+  const atTerminal = values.yes !== true && p.terminal;
+  // fleet's prompts write to standard output, which under --json holds the one JSON document.
+  const interactive = atTerminal && !json;
   const positional = gen.answers.find((a) => a.positional);
   if (positionals.length > (positional ? 1 : 0))
     throw new InputError(`fleet ${gen.name}`, `takes ${positional ? `one argument <${positional.name}>` : "no arguments"}, got: ${positionals.join(" ")}`);
@@ -90,7 +93,6 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const ctx = gen.needsRepo ? repoContext(root, opts) : await initContext(root, flags.adopt === true, opts);
     const asked = new Set<string>();
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? asker(p, (name) => asked.add(name)) : undefined);
-    const json = values.json === true;
     // Printed last, after a run that asked anything: the same run as one line for a runbook.
     const finish = (code: number) => {
       if (asked.size > 0 && !json) p.out(`\nThe same run without prompts, for runbooks:\n  ${equivalentCommand(gen, answers, values, ctx)}`);
@@ -107,7 +109,8 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
     const assessment = await gen.assess?.(answers, ctx);
     const assessed = proven || assessment ? { notes: [...(proven?.notes ?? []), ...(assessment?.notes ?? [])], json: { ...proven?.json, ...assessment?.json } } : undefined;
     const commands = gen.commands?.(answers, ctx) ?? [];
-    const cmdOpts = { root, yes: values.yes === true, terminal: interactive, print: (l: string) => p.out(l) };
+    // A tool's own output is a log beside the result: under --json it goes to standard error.
+    const cmdOpts = { root, yes: values.yes === true, terminal: atTerminal, print: (l: string) => (json ? p.err(l) : p.out(l)) };
     // Loaded only by commands that run tools; everything they need is checked before a single
     // file is written.
     const runners = commands.length > 0 ? await import("../runners/commands.js") : undefined;
@@ -133,7 +136,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       return finish(EXIT.ok);
     }
     const { deferred } = await runners.runCommands(commands, cmdOpts);
-    if (deferred) p.out(`\n${deferred}`);
+    if (deferred) cmdOpts.print(`\n${deferred}`);
     return finish(EXIT.ok);
   } finally {
     lock?.release();

@@ -5,7 +5,9 @@ import { EXIT, FleetError, InputError } from "../core/errors.js";
 import { validateRoot } from "../model/root.js";
 import { printable } from "../core/text.js";
 import { duration, durationNanos } from "../core/validation.js";
+import type { Options } from "./commands.js";
 import type { Io } from "./output.js";
+import { badArguments } from "./suggest.js";
 
 const USAGE = `fleet validate [--cluster NAME] [--json] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--no-cache] [--repo DIR]
 
@@ -34,19 +36,6 @@ export function durationMs(text: string): number {
   return Number(durationNanos(text)! / 1_000_000n);
 }
 
-export async function runValidate(args: string[], p: Io): Promise<number> {
-  // --json promises one JSON document on every exit, a run that could not start included.
-  const json = args.includes("--json");
-  try {
-    return await validate(args, p);
-  } catch (e) {
-    if (!json || !(e instanceof FleetError)) throw e;
-    const detail = e instanceof InputError ? { field: e.field, rule: e.rule, ...(e.fix ? { fix: e.fix } : {}) } : {};
-    p.out(JSON.stringify({ error: { message: e.message, ...detail }, exitCode: e.exitCode }, null, 2));
-    return e.exitCode;
-  }
-}
-
 /** Could not run: kubectl missing (a tool, exit 3) or no such cluster (usage, exit 2). */
 class CannotRun extends FleetError {
   constructor(
@@ -57,26 +46,25 @@ class CannotRun extends FleetError {
   }
 }
 
-async function validate(args: string[], p: Io): Promise<number> {
+export const OPTIONS = {
+  cluster: { type: "string" },
+  json: { type: "boolean" },
+  strict: { type: "boolean" },
+  source: { type: "string", multiple: true },
+  "explain-access": { type: "string" },
+  timeout: { type: "string" },
+  "no-cache": { type: "boolean" },
+  repo: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+/** --json's one document on every exit, a run that could not start included, is main's (errorDocument). */
+export async function runValidate(args: string[], p: Io): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        cluster: { type: "string" },
-        json: { type: "boolean" },
-        strict: { type: "boolean" },
-        source: { type: "string", multiple: true },
-        "explain-access": { type: "string" },
-        timeout: { type: "string" },
-        "no-cache": { type: "boolean" },
-        repo: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
+    ({ values } = parseArgs({ args, options: OPTIONS, strict: true }));
   } catch (e) {
-    throw new InputError("fleet validate", (e as Error).message.replace(/\. To specify.*$/s, ""), "see fleet validate --help");
+    throw badArguments(e, "validate", Object.keys(OPTIONS));
   }
   if (values.help) {
     p.out(USAGE);

@@ -51,6 +51,8 @@ export interface AnswerSpec {
    */
   offer?: (ctx: Context) => string[];
   default?: (ctx: Context, answers: Answers) => AnswerValue | undefined;
+  /** The default as --help says it, for one `default` computes from more than fleet.yaml and the other answers. */
+  defaultHelp?: string;
   /** false: a flag only, never prompted (switches that override a safety rule). */
   ask?: boolean;
   /** Asked only when this says so (given the answers so far). */
