@@ -15,7 +15,7 @@ describe("a pipe", () => {
     const dir = path.join(tmpDir(), "fleet-infra");
     // Ten environments: over 64 KiB of diff, more than a pipe holds, so fleet is still writing when head exits.
     const envs = Array.from({ length: 10 }, (_, i) => `e${i}`).join(",");
-    const r = await run("bash", ["-c", `set -o pipefail; ${FLEET} init ${sh(dir)} --yes --dry-run --env ${envs} | head -1`]);
+    const r = await run("bash", ["-c", `set -o pipefail; ${FLEET} init ${sh(dir)} --yes --dry-run --demo --env ${envs} | head -1`]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ {2}created {3}\S+\n$/);
