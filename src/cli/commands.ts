@@ -80,6 +80,12 @@ export const COMMANDS: Command[] = [
     run: async () => (await import("./validate.js")).runValidate,
   },
   {
+    name: "graph",
+    usage: "fleet graph [--cluster NAME] [--format mermaid|dot]",
+    summary: "draw each cluster's reconciliation graph (Kustomizations, dependsOn, tenant units, sources, identities)",
+    run: async () => (await import("./graph.js")).runGraph,
+  },
+  {
     name: "upgrade",
     usage: "fleet upgrade --flux-version vX.Y.Z [--allow-downgrade]",
     summary: "move the Flux pin, Terraform pins, FluxInstance versions and Flux API versions in one change; list behaviour changes and drift",

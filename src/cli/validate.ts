@@ -34,6 +34,17 @@ export function durationMs(text: string): number {
   return Number(durationNanos(text)! / 1_000_000n);
 }
 
+/** --source NAMESPACE/NAME=DIR, each: the directory that holds a source that is not this repository. */
+export function sourcesFrom(flags: string[] | undefined, cwd: string): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const s of flags ?? []) {
+    const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)=(.+)$/.exec(s);
+    if (!m) throw new InputError("--source", `'${printable(s)}' must be <namespace>/<name>=<dir>`);
+    sources.set(`${m[1]}/${m[2]}`, path.resolve(cwd, m[3]!));
+  }
+  return sources;
+}
+
 export async function runValidate(args: string[], p: Io): Promise<number> {
   // --json promises one JSON document on every exit, a run that could not start included.
   const json = args.includes("--json");
@@ -83,12 +94,7 @@ async function validate(args: string[], p: Io): Promise<number> {
     return EXIT.ok;
   }
   const root = validateRoot(values.repo, p.cwd);
-  const sources = new Map<string, string>();
-  for (const s of values.source ?? []) {
-    const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)=(.+)$/.exec(s);
-    if (!m) throw new InputError("--source", `'${s}' must be <namespace>/<name>=<dir>`);
-    sources.set(`${m[1]}/${m[2]}`, path.resolve(p.cwd, m[3]!));
-  }
+  const sources = sourcesFrom(values.source, p.cwd);
   let explain: [string, string] | undefined;
   if (values["explain-access"] !== undefined) {
     const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(values["explain-access"]);
