@@ -187,3 +187,24 @@ describe("a 1,000-tenant cluster", () => {
     expect(parsed.subgraphs[0]).toBe("1000 tenant units applied by Kustomization flux-system/tenants<br>sources and identities: fleet graph --format dot");
   });
 });
+
+describe("fleet validate --format markdown", () => {
+  it("writes the result, the findings by severity in a table whose cells hold the repo's text escaped, the isolation table and what was not checked", async () => {
+    const r = await fleet(["validate", "--format", "markdown", "--cluster", "prod-eu"], { cwd: repo });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toBe("## fleet validate: failed");
+    expect(lines).toContain("#### Errors (2)");
+    // Every row of a table has as many cells as its header: no name from the repo adds a border.
+    const cellsOf = (l: string) => l.replace(/\\\|/g, "").split("|").length;
+    const rows = lines.filter((l) => l.startsWith("| "));
+    const header = rows.find((l) => l.startsWith("| check |"))!;
+    for (const row of rows.filter((l) => l.includes("`platform-service-account`") || l.includes("`depends-on-missing`"))) expect(cellsOf(row)).toBe(cellsOf(header));
+    const odd = rows.find((l) => l.includes("`platform-service-account`"))!;
+    expect(odd).toContain("Kustomization/flux-system/odd\\\"name\\]\\<b\\>\\#35;\\|\\`x\\`\\&amp;".replace(/\\"/g, '"'));
+    expect(r.stdout).toContain("| system:serviceaccount:team-payments:reconciler | no | none |");
+    expect(r.stdout).toMatch(/<details><summary>Not checked \(\d+\)<\/summary>/);
+    // --json is as it was, and cannot be mixed with a format.
+    expect((await fleet(["validate", "--json", "--format", "markdown"], { cwd: repo })).code).toBe(2);
+  });
+});

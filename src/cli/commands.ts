@@ -75,7 +75,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "validate",
-    usage: "fleet validate [--cluster NAME] [--json] [--source NS/NAME=DIR] [--explain-access NS/SA] [--timeout DURATION]",
+    usage: "fleet validate [--cluster NAME] [--json | --format text|markdown] [--source NS/NAME=DIR] [--explain-access NS/SA] [--timeout DURATION]",
     summary: "build every cluster offline, check the invariants and prove tenant isolation",
     run: async () => (await import("./validate.js")).runValidate,
   },

@@ -7,7 +7,7 @@ import { printable } from "../core/text.js";
 import { duration, durationNanos } from "../core/validation.js";
 import type { Io } from "./output.js";
 
-const USAGE = `fleet validate [--cluster NAME] [--json] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--no-cache] [--repo DIR]
+const USAGE = `fleet validate [--cluster NAME] [--json | --format text|markdown] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--no-cache] [--repo DIR]
 
 Build every cluster offline with kubectl kustomize, apply Flux's own changes (patches,
 targetNamespace, postBuild substitution), follow the Kustomizations it finds, check the
@@ -21,11 +21,16 @@ layout convention. What validate cannot see (other repositories, OCI artifacts, 
 remote bases) is listed as not checked, and the run is never called clean while it is.
 --strict fails on warnings too. --timeout bounds each build (90s, 5m; default 5m).
 --json prints one JSON document on every exit, errors included.
+--format markdown prints the result as Markdown for a CI job summary (GitHub's
+$GITHUB_STEP_SUMMARY): the result, the findings by severity, the isolation table and what was
+not checked. --format text (the default) is the report above.
 Builds are cached by the content of every file they read (in $XDG_CACHE_HOME/fleet/validate,
 else ~/.cache/fleet/validate): after a change, only what it touches is built again.
 --no-cache neither reads nor writes that cache.
 Exit codes: 0 no error (warnings allowed unless --strict), 1 a check failed, 2 bad input,
 3 kubectl is missing.`;
+
+const FORMATS = ["text", "markdown"] as const;
 
 /** --timeout as Flux writes durations (90s, 5m, 1m30s), in milliseconds. */
 export function durationMs(text: string): number {
@@ -76,6 +81,7 @@ async function validate(args: string[], p: Io): Promise<number> {
       options: {
         cluster: { type: "string" },
         json: { type: "boolean" },
+        format: { type: "string" },
         strict: { type: "boolean" },
         source: { type: "string", multiple: true },
         "explain-access": { type: "string" },
@@ -93,6 +99,9 @@ async function validate(args: string[], p: Io): Promise<number> {
     p.out(USAGE);
     return EXIT.ok;
   }
+  const format = values.format ?? "text";
+  if (!(FORMATS as readonly string[]).includes(format)) throw new InputError("--format", `'${printable(format)}' is not a report format`, `use one of: ${FORMATS.join(", ")} (or --json)`);
+  if (values.json && values.format !== undefined) throw new InputError("--format", "--json and --format each choose the output; give one", "drop --format for JSON, or --json for text or Markdown");
   const root = validateRoot(values.repo, p.cwd);
   const sources = sourcesFrom(values.source, p.cwd);
   let explain: [string, string] | undefined;
@@ -119,9 +128,11 @@ async function validate(args: string[], p: Io): Promise<number> {
     if (e instanceof NoClusters) throw new CannotRun(`validate could not run: ${printable(e.message)}`, EXIT.usage);
     throw e;
   }
-  if (explain) p.out(report.explainAccess(results, ...explain));
-  else p.out(values.json ? report.jsonReport(results) : report.textReport(results));
   const errors = results.some((r) => r.findings.some((f) => f.severity === "error"));
   const warnings = results.some((r) => r.findings.some((f) => f.severity === "warning"));
-  return errors || (values.strict && warnings) ? EXIT.checkFailed : EXIT.ok;
+  const failed = errors || (values.strict === true && warnings);
+  if (explain) p.out(report.explainAccess(results, ...explain));
+  else if (values.json) p.out(report.jsonReport(results));
+  else p.out(format === "markdown" ? report.markdownReport(results, failed) : report.textReport(results));
+  return failed ? EXIT.checkFailed : EXIT.ok;
 }
