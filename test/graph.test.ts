@@ -57,12 +57,15 @@ const mermaid = await (async () => {
   }
 })();
 
-/** A label as a browser shows it: Mermaid's entity placeholders back to entities, then decoded by the DOM. */
-function shown(text: string): string {
+/** Text with its HTML entities decoded, as a browser (or Graphviz, in any label) shows it. */
+function decoded(html: string): string {
   const el = window.document.createElement("textarea");
-  el.innerHTML = text.replace(/ﬂ°°(\d+)¶ß/g, "&#$1;").replace(/ﬂ°(\w+)¶ß/g, "&$1;");
+  el.innerHTML = html;
   return el.value;
 }
+
+/** A Mermaid label as a browser shows it: Mermaid's entity placeholders back to entities, then decoded. */
+const shown = (text: string) => decoded(text.replace(/ﬂ°°(\d+)¶ß/g, "&#$1;").replace(/ﬂ°(\w+)¶ß/g, "&$1;"));
 
 interface Parsed {
   labels: string[];
@@ -127,8 +130,8 @@ describe("fleet graph", () => {
     const [prod, staging] = digraphs.map((d) => JSON.parse(graphviz.layout(d, "json")) as { objects: Array<{ name: string; label?: string }> });
     expect(staging!.objects.find((o) => o.name === "n0")!.label).toBe("cluster staging-eu\\npath clusters/staging-eu");
     const laid = prod!;
-    // A label as Graphviz draws it: \n breaks the line, \\ is a backslash.
-    const lines = laid.objects.flatMap((o) => (o.label ?? "").replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c)).split("\n"));
+    // A label as Graphviz draws it: \n breaks the line, \\ is a backslash, entities are decoded.
+    const lines = laid.objects.flatMap((o) => decoded((o.label ?? "").replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c))).split("\n"));
     for (const k of KUSTOMIZATIONS) expect(lines).toContain(`Kustomization ${k}`);
     expect(laid.objects.map((o) => o.name)).toContain("cluster_g0");
   });

@@ -1,13 +1,16 @@
 /**
  * A cluster graph in Graphviz's DOT, with every detail (DOT has no size limit). Ids are fleet's
  * own; labels are quoted strings with backslash and quote escaped, so a name from the repository
- * can neither end the string nor become one of DOT's escapes (\N, \G, \l).
+ * can neither end the string nor become one of DOT's escapes (\N, \G, \l), and & written as
+ * &amp;, since Graphviz decodes HTML entities in every label (`&amp;` in a name would show as `&`).
  */
 import { printable } from "../core/text.js";
 import type { ClusterGraph, GraphNode } from "./graph.js";
 
-const quote = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-const label = (lines: string[]) => `"${lines.map((l) => printable(l).replace(/[\\"]/g, (c) => `\\${c}`)).join("\\n")}"`;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "&": "&amp;" };
+const escape = (s: string) => printable(s).replace(/[\\"&]/g, (c) => ESCAPES[c]!);
+const quote = (s: string) => `"${escape(s)}"`;
+const label = (lines: string[]) => `"${lines.map(escape).join("\\n")}"`;
 
 const SHAPES: Record<GraphNode["shape"], string> = {
   root: "shape=doubleoctagon",
@@ -17,7 +20,14 @@ const SHAPES: Record<GraphNode["shape"], string> = {
 };
 
 export function dot(g: ClusterGraph): string {
-  const out = [`digraph ${quote(`cluster ${printable(g.cluster)}`)} {`, "  rankdir=LR;", "  compound=true;", '  node [fontname="Helvetica", fontsize=10];'];
+  const out = [
+    `digraph ${quote(`cluster ${g.cluster}`)} {`,
+    "  rankdir=LR;",
+    "  compound=true;",
+    '  graph [fontname="Helvetica", fontsize=11];',
+    '  node [fontname="Helvetica", fontsize=10];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+  ];
   const node = (n: GraphNode, indent: string) => out.push(`${indent}${n.id} [label=${label(n.lines)}, ${SHAPES[n.shape]}];`);
   for (const n of g.nodes) if (!n.group) node(n, "  ");
   const first = new Map<string, string>();
