@@ -25,6 +25,9 @@ const SHAPES: Record<GraphNode["shape"], [string, string]> = {
   missing: ["{{", "}}"],
 };
 
+/** Units per column of a group. */
+const COLUMN = 50;
+
 export type Detail = "full" | "names" | "counts";
 const DETAILS: Detail[] = ["full", "names", "counts"];
 
@@ -49,7 +52,20 @@ function draw(g: ClusterGraph, detail: Detail): { text: string; edges: number } 
     }
     const note = detail === "names" ? ["sources and identities: fleet graph --format dot"] : [];
     out.push(`  subgraph ${grp.id}[${label([grp.title, ...note])}]`);
-    for (const n of members.get(grp.id)!) node(n, "    ");
+    // Members have no edges of their own, so Mermaid lays a group out in one rank: a row 200 km
+    // wide for a thousand units. Columns of COLUMN units side by side keep it about twice as wide as tall.
+    const list = members.get(grp.id)!;
+    if (list.length <= COLUMN) {
+      out.push("    direction LR");
+      for (const n of list) node(n, "    ");
+    } else {
+      out.push("    direction TB");
+      for (let i = 0; i < list.length; i += COLUMN) {
+        out.push(`    subgraph ${grp.id}c${i / COLUMN}[" "]`, "      direction LR");
+        for (const n of list.slice(i, i + COLUMN)) node(n, "      ");
+        out.push("    end");
+      }
+    }
     out.push("  end");
   }
   const seen = new Set<string>();
