@@ -80,10 +80,17 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "validate",
-    usage: "fleet validate [--cluster NAME] [--json] [--source NS/NAME=DIR] [--explain-access NS/SA] [--timeout DURATION]",
+    usage: "fleet validate [--cluster NAME] [--json | --format text|markdown] [--source NS/NAME=DIR] [--explain-access NS/SA] [--timeout DURATION]",
     summary: "build every cluster offline, check the invariants and prove tenant isolation",
     run: async () => (await import("./validate.js")).runValidate,
     options: async () => (await import("./validate.js")).OPTIONS,
+  },
+  {
+    name: "graph",
+    usage: "fleet graph [--cluster NAME] [--format mermaid|dot]",
+    summary: "draw each cluster's reconciliation graph (Kustomizations, dependsOn, tenant units, sources, identities)",
+    run: async () => (await import("./graph.js")).runGraph,
+    options: async () => (await import("./graph.js")).OPTIONS,
   },
   {
     name: "upgrade",

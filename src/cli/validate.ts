@@ -9,7 +9,7 @@ import type { Options } from "./commands.js";
 import type { Io } from "./output.js";
 import { badArguments } from "./suggest.js";
 
-const USAGE = `fleet validate [--cluster NAME] [--json] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--no-cache] [--repo DIR]
+const USAGE = `fleet validate [--cluster NAME] [--json | --format text|markdown] [--strict] [--source NAMESPACE/NAME=DIR ...] [--explain-access NAMESPACE/SA] [--timeout DURATION] [--no-cache] [--repo DIR]
 
 Build every cluster offline with kubectl kustomize, apply Flux's own changes (patches,
 targetNamespace, postBuild substitution), follow the Kustomizations it finds, check the
@@ -23,17 +23,33 @@ layout convention. What validate cannot see (other repositories, OCI artifacts, 
 remote bases) is listed as not checked, and the run is never called clean while it is.
 --strict fails on warnings too. --timeout bounds each build (90s, 5m; default 5m).
 --json prints one JSON document on every exit, errors included.
+--format markdown prints the result as Markdown for a CI job summary (GitHub's
+$GITHUB_STEP_SUMMARY): the result, the findings by severity, the isolation table and what was
+not checked. --format text (the default) is the report above.
 Builds are cached by the content of every file they read (in $XDG_CACHE_HOME/fleet/validate,
 else ~/.cache/fleet/validate): after a change, only what it touches is built again.
 --no-cache neither reads nor writes that cache.
 Exit codes: 0 no error (warnings allowed unless --strict), 1 a check failed, 2 bad input,
 3 kubectl is missing.`;
 
+const FORMATS = ["text", "markdown"] as const;
+
 /** --timeout as Flux writes durations (90s, 5m, 1m30s), in milliseconds. */
 export function durationMs(text: string): number {
   const broken = duration(text);
   if (broken) throw new InputError("--timeout", `'${printable(text)}' ${broken}`);
   return Number(durationNanos(text)! / 1_000_000n);
+}
+
+/** --source NAMESPACE/NAME=DIR, each: the directory that holds a source that is not this repository. */
+export function sourcesFrom(flags: string[] | undefined, cwd: string): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const s of flags ?? []) {
+    const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)=(.+)$/.exec(s);
+    if (!m) throw new InputError("--source", `'${printable(s)}' must be <namespace>/<name>=<dir>`);
+    sources.set(`${m[1]}/${m[2]}`, path.resolve(cwd, m[3]!));
+  }
+  return sources;
 }
 
 /** Could not run: kubectl missing (a tool, exit 3) or no such cluster (usage, exit 2). */
@@ -49,6 +65,7 @@ class CannotRun extends FleetError {
 export const OPTIONS = {
   cluster: { type: "string" },
   json: { type: "boolean" },
+  format: { type: "string" },
   strict: { type: "boolean" },
   source: { type: "string", multiple: true },
   "explain-access": { type: "string" },
@@ -70,13 +87,11 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     p.out(USAGE);
     return EXIT.ok;
   }
+  const format = values.format ?? "text";
+  if (!(FORMATS as readonly string[]).includes(format)) throw new InputError("--format", `'${printable(format)}' is not a report format`, `use one of: ${FORMATS.join(", ")} (or --json)`);
+  if (values.json && values.format !== undefined) throw new InputError("--format", "--json and --format each choose the output; give one", "drop --format for JSON, or --json for text or Markdown");
   const root = validateRoot(values.repo, p.cwd);
-  const sources = new Map<string, string>();
-  for (const s of values.source ?? []) {
-    const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)=(.+)$/.exec(s);
-    if (!m) throw new InputError("--source", `'${s}' must be <namespace>/<name>=<dir>`);
-    sources.set(`${m[1]}/${m[2]}`, path.resolve(p.cwd, m[3]!));
-  }
+  const sources = sourcesFrom(values.source, p.cwd);
   let explain: [string, string] | undefined;
   if (values["explain-access"] !== undefined) {
     const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(values["explain-access"]);
@@ -101,9 +116,11 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     if (e instanceof NoClusters) throw new CannotRun(`validate could not run: ${printable(e.message)}`, EXIT.usage);
     throw e;
   }
-  if (explain) p.out(report.explainAccess(results, ...explain));
-  else p.out(values.json ? report.jsonReport(results) : report.textReport(results));
   const errors = results.some((r) => r.findings.some((f) => f.severity === "error"));
   const warnings = results.some((r) => r.findings.some((f) => f.severity === "warning"));
-  return errors || (values.strict && warnings) ? EXIT.checkFailed : EXIT.ok;
+  const failed = errors || (values.strict === true && warnings);
+  if (explain) p.out(report.explainAccess(results, ...explain));
+  else if (values.json) p.out(report.jsonReport(results));
+  else p.out(format === "markdown" ? report.markdownReport(results, failed) : report.textReport(results));
+  return failed ? EXIT.checkFailed : EXIT.ok;
 }

@@ -68,14 +68,20 @@ function controllersOf(cluster: Cluster, objects: Applied[], lockdown: Lockdown)
   return CONTROLLERS.filter((c) => named.includes(c));
 }
 
+/** A cluster as Flux would apply it, before any check: the walk, its lockdown, and who is a tenant (fleet graph draws this). */
+export async function readCluster(opts: ValidateOptions, c: Cluster, builder: Builder) {
+  const walked = await walkCluster({ root: opts.root, cluster: c.name, entry: c.path, sources: opts.sources, builder, self: c.source });
+  const lockdown = readLockdown(new ChangeSet(opts.root), c, walked.objects);
+  const tenancy = readTenancy(walked.objects, lockdown, tenantFilesOf(opts.root).map((t) => t.namespace), walked.fromRepo);
+  return { walked, lockdown, tenancy };
+}
+
 export async function validateCluster(opts: ValidateOptions, c: Cluster, builder = new Builder()): Promise<ValidatedCluster[]> {
   const version = versionFor(opts.root, c);
   const cluster = c.name;
   const cs = new ChangeSet(opts.root);
-  const walked = await walkCluster({ root: opts.root, cluster, entry: c.path, sources: opts.sources, builder, self: c.source });
-  const lockdown = readLockdown(cs, c, walked.objects);
+  const { walked, lockdown, tenancy } = await readCluster(opts, c, builder);
   const files = tenantFilesOf(opts.root);
-  const tenancy = readTenancy(walked.objects, lockdown, files.map((t) => t.namespace), walked.fromRepo);
   const teamOwned = teamOwnership(cs);
   const targets = [undefined, ...new Set(walked.objects.map((a) => a.target).filter((t): t is string => !!t))];
   const hasTenants = tenancy.appliers.some((ap) => ap.tenant);
@@ -185,7 +191,8 @@ function tenantFilesOf(root: string): CheckContext["tenantFiles"] {
   return files;
 }
 
-export async function validateRepo(opts: ValidateOptions): Promise<ValidatedCluster[]> {
+/** The clusters a run works on: all, or the one --cluster names. */
+export function clustersOf(opts: Pick<ValidateOptions, "root" | "cluster">): Cluster[] {
   // A run reads the repo afresh, from disk: nothing is staged on a change set validate opens.
   tenantFilesCache.delete(opts.root);
   const all = readClusters(new ChangeSet(opts.root));
@@ -193,6 +200,11 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidatedClus
     throw new NoClusters(`no cluster in ${opts.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path, no cluster fleet new-cluster wrote`);
   const names = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;
   if (names.length === 0) throw new NoClusters(`no cluster '${opts.cluster}' in ${opts.root} (there are: ${all.map((c) => c.name).join(", ")})`);
+  return names;
+}
+
+export async function validateRepo(opts: ValidateOptions): Promise<ValidatedCluster[]> {
+  const names = clustersOf(opts);
   const builder = new Builder({ ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.cache === false ? { cache: false } : {}) });
   let done = 0;
   return (

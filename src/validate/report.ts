@@ -98,6 +98,50 @@ export function jsonReport(results: Result[]): string {
   );
 }
 
+/**
+ * Text from the repository as one Markdown table cell or list item: every character that could
+ * start markup (a link, an image, HTML, emphasis, a cell border) is escaped, so a name in a pull
+ * request cannot draw anything in the job summary but itself.
+ */
+const md = (s: string) => p(s).replace(/[\\`*_[\]<>|~&!#]/g, "\\$&");
+const cells = (row: string[]) => `| ${row.join(" | ")} |`;
+const table = (header: string[], rows: string[][]) => [cells(header), cells(header.map(() => "---")), ...rows.map(cells)];
+
+/**
+ * The run as Markdown, for a CI job summary: a heading with the result, then per cluster the
+ * findings by severity, the isolation table and what was not checked. `failed` is the exit
+ * status's verdict (--strict makes warnings fail), so the heading never disagrees with the job.
+ */
+export function markdownReport(results: Result[], failed: boolean): string {
+  const out = [`## fleet validate: ${failed ? "failed" : "passed"}`, "", md(summary(results))];
+  for (const r of results) {
+    const title = r.target ? `cluster ${md(r.name)} → remote cluster ${md(r.target)} (its kubeConfig)` : `cluster ${md(r.name)} (Flux ${md(r.pin)})`;
+    out.push("", `### ${title}`, "", `${plural(r.objects.length, "object")}, ${plural(count(r, "error"), "error")}, ${plural(count(r, "warning"), "warning")}`);
+    for (const severity of ["error", "warning"] as const) {
+      const found = r.findings.filter((f) => f.severity === severity);
+      if (!found.length) continue;
+      out.push("", `#### ${severity === "error" ? "Errors" : "Warnings"} (${found.length})`, "");
+      out.push(...table(["check", "object", "file", "finding", "fix"], found.map((f) => [`\`${f.id}\``, md(f.object), md(f.file), md(f.message), md(f.fix)])));
+    }
+    const iso = isolation(r);
+    if (iso.length) {
+      out.push("", "#### Isolation", "", "What `kubectl auth can-i` would answer for each tenant reconciler.", "");
+      out.push(
+        ...table(
+          ["tenant reconciler", "create clusterrolebindings", "get secrets of other tenants"],
+          iso.map((i) => [md(i.identity), i.createClusterRoleBindings ? "**yes**" : "no", i.readSecretsOf.length ? `**${md(i.readSecretsOf.join(", "))}**` : "none"]),
+        ),
+      );
+    }
+    if (r.notChecked.length) {
+      out.push("", `<details><summary>Not checked (${r.notChecked.length})</summary>`, "");
+      out.push(...r.notChecked.map((n) => `- ${md(n)}`));
+      out.push("", "</details>");
+    }
+  }
+  return out.join("\n");
+}
+
 /** `--explain-access ns/sa`: what the identity can do, and which binding grants it. */
 export function explainAccess(results: Result[], ns: string, sa: string): string {
   const out: string[] = [];
