@@ -32,7 +32,9 @@ function target(a: Answers, ctx: Context): Target {
     return { namespace: PLATFORM_NS, source: "flux-system", checkoutBranch: ctx.config.git.branch, dir: PLATFORM_DIR, tenant: "" };
   const tenant = String(a.tenant);
   const sync = readTenantSync(ctx.cs, tenant);
-  return { namespace: sync.namespace, source: sync.gitRepository || tenant, checkoutBranch: sync.branch, dir: `${TENANTS_BASE}/${tenant}`, tenant };
+  // A tenant pinned to a tag, range or commit has no branch to follow: the automation checks out the fleet's default.
+  const checkoutBranch = sync.ref.branch ?? ctx.config.tenantDefaults.branch;
+  return { namespace: sync.namespace, source: sync.gitRepository || tenant, checkoutBranch, dir: `${TENANTS_BASE}/${tenant}`, tenant };
 }
 
 const fileOf = (a: Answers, t: Target) => `${t.dir}/image-${String(a.name)}.yaml`;
