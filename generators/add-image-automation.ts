@@ -60,10 +60,9 @@ export const addImageAutomation: Generator = {
       hint: '">=1.4.0 <2.0.0"',
       validate: (val, _ctx, a) => {
         const s = String(val);
-        const r = checkRange(s);
-        if (r.error) return r.error;
-        if (v.quotedText(s)) return v.quotedText(s);
-        return r.crossesMajor && a.allowMajor !== true
+        const broken = v.semverRange(s);
+        if (broken) return broken;
+        return checkRange(s).crossesMajor && a.allowMajor !== true
           ? `'${s}' crosses a major version, so automation could ship a breaking release on its own; bound it (e.g. "<2.0.0") or pass --allow-major`
           : undefined;
       },

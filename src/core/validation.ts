@@ -246,7 +246,7 @@ export const tagName: Rule = gitRefName("tag", /^[A-Za-z0-9._/+-]+$/, "letters, 
  * so a short SHA finds nothing.
  */
 export const commitSha: Rule = (v) => {
-  const broken = visible(v) ?? atMost(v, 64);
+  const broken = visible(v);
   if (broken) return broken;
   if (!/^[0-9a-fA-F]*$/.test(v)) return "must be a commit SHA: hexadecimal digits (0-9, a-f) only";
   if (v.length !== 40)
