@@ -32,7 +32,9 @@ function target(a: Answers, ctx: Context): Target {
     return { namespace: PLATFORM_NS, source: "flux-system", checkoutBranch: ctx.config.git.branch, dir: PLATFORM_DIR, tenant: "" };
   const tenant = String(a.tenant);
   const sync = readTenantSync(ctx.cs, tenant);
-  return { namespace: sync.namespace, source: sync.gitRepository || tenant, checkoutBranch: sync.branch, dir: `${TENANTS_BASE}/${tenant}`, tenant };
+  // A tenant pinned to a tag, range or commit has no branch to follow: the automation checks out the fleet's default.
+  const checkoutBranch = sync.ref.branch ?? ctx.config.tenantDefaults.branch;
+  return { namespace: sync.namespace, source: sync.gitRepository || tenant, checkoutBranch, dir: `${TENANTS_BASE}/${tenant}`, tenant };
 }
 
 const fileOf = (a: Answers, t: Target) => `${t.dir}/image-${String(a.name)}.yaml`;
@@ -58,10 +60,9 @@ export const addImageAutomation: Generator = {
       hint: '">=1.4.0 <2.0.0"',
       validate: (val, _ctx, a) => {
         const s = String(val);
-        const r = checkRange(s);
-        if (r.error) return r.error;
-        if (v.quotedText(s)) return v.quotedText(s);
-        return r.crossesMajor && a.allowMajor !== true
+        const broken = v.semverRange(s);
+        if (broken) return broken;
+        return checkRange(s).crossesMajor && a.allowMajor !== true
           ? `'${s}' crosses a major version, so automation could ship a breaking release on its own; bound it (e.g. "<2.0.0") or pass --allow-major`
           : undefined;
       },

@@ -10,7 +10,7 @@ import { EXTRA_COMPONENTS, releaseRule } from "../src/flux/index.js";
 import type { Answers, Context, Generator, FleetAction } from "../src/core/generator.js";
 import * as v from "../src/core/validation.js";
 import { DEFAULT_LAYOUT } from "../src/model/overlays.js";
-import { tenantActions } from "./tenant-actions.js";
+import { DEFAULT_SECRET, tenantActions } from "./tenant-actions.js";
 
 export const EXAMPLE_TENANTS = ["team-payments", "team-search"];
 
@@ -247,7 +247,8 @@ export const init: Generator = {
               {
                 name,
                 url: exampleUrl(config, name),
-                branch: "main",
+                ref: { branch: "main" },
+                secretRef: DEFAULT_SECRET,
                 path: "./deploy",
                 interval: "1m",
                 role: "admin",

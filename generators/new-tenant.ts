@@ -4,8 +4,9 @@ import { ISOLATED_DIR, repoLayout, type Layout } from "../src/model/overlays.js"
 import type { Context } from "../src/core/generator.js";
 import { namespaceUsers } from "../src/model/namespaces.js";
 import * as v from "../src/core/validation.js";
-import { QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
+import { DEFAULT_SECRET, QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
 import { tenantProof } from "./tenant-proof.js";
+import { checkedOutBy, type GitRef, type RefKind } from "../src/flux/git-ref.js";
 
 const str = (a: Answers, k: string) => String(a[k]);
 const list = (a: Answers, k: string) => (Array.isArray(a[k]) ? (a[k] as string[]) : []);
@@ -37,6 +38,13 @@ export const quotaAnswer = (message: string): AnswerSpec => ({
   validate: (val, ctx) => checkQuota(val as string[], ctx.environments),
 });
 
+/** The kinds of ref a tenant may follow instead of a branch (src/flux/git-ref.ts). */
+const PINNED_KINDS = ["tag", "semver", "commit"] as const satisfies readonly RefKind[];
+const TENANT_REF_KINDS = ["branch", ...PINNED_KINDS] as const;
+
+/** The one ref given (check() refuses more than one). */
+const refOf = (a: Answers): GitRef => Object.fromEntries(TENANT_REF_KINDS.filter((k) => a[k] !== undefined).map((k) => [k, str(a, k)]));
+
 const answers: AnswerSpec[] = [
   {
     name: "name",
@@ -53,8 +61,47 @@ const answers: AnswerSpec[] = [
   {
     name: "branch",
     message: "Branch to reconcile",
+    // Only when no other kind of ref is given: the default is a branch, never a second ref.
+    when: (a) => !PINNED_KINDS.some((k) => a[k] !== undefined),
     default: (ctx) => ctx.config.tenantDefaults.branch,
     validate: (val) => v.branchName(String(val)),
+  },
+  {
+    name: "tag",
+    message: "Tag to reconcile, instead of a branch",
+    ask: false,
+    optional: true,
+    validate: (val) => v.tagName(String(val)),
+  },
+  {
+    name: "semver",
+    message: "Semver range of tags to reconcile (the highest match), instead of a branch",
+    hint: '">=1.0.0 <2.0.0"',
+    ask: false,
+    optional: true,
+    validate: (val) => v.semverRange(String(val)),
+  },
+  {
+    name: "commit",
+    message: "Commit to reconcile (its full SHA), instead of a branch",
+    ask: false,
+    optional: true,
+    validate: (val) => v.commitSha(String(val)),
+  },
+  {
+    name: "secret",
+    message: "The repository needs credentials (--no-secret: a public repository, no secretRef)",
+    type: "confirm",
+    ask: false,
+    default: () => true,
+  },
+  {
+    name: "secretRef",
+    message: "Secret in the tenant namespace holding the repository's credentials",
+    ask: false,
+    when: (a) => a.secret !== false,
+    default: () => DEFAULT_SECRET,
+    validate: (val) => v.dnsSubdomain(String(val)),
   },
   {
     name: "path",
@@ -100,7 +147,8 @@ function tenantOf(a: Answers): Tenant {
   return {
     name: str(a, "name"),
     url: str(a, "url"),
-    branch: str(a, "branch"),
+    ref: refOf(a),
+    secretRef: a.secret === false ? "" : str(a, "secretRef"),
     path: str(a, "path"),
     interval: str(a, "interval"),
     role,
@@ -144,6 +192,19 @@ export const newTenant: Generator = {
         rule: `namespace '${name}' is already used by ${users.join(", ")}; a tenant's namespace is its own (two Kustomizations applying it fight over it, and a prune by either deletes it)`,
         fix: "choose another tenant name, or move what uses that namespace elsewhere first",
       });
+    const refs = TENANT_REF_KINDS.filter((k) => a[k] !== undefined);
+    if (refs.length > 1)
+      out.push({
+        field: refs.map((k) => `--${k}`).join(", "),
+        rule: `a tenant's GitRepository follows exactly one ref: one of --branch, --tag, --semver or --commit (source-controller would check out by --${checkedOutBy(refOf(a))} and ignore the rest)`,
+        fix: "keep one of them",
+      });
+    if (a.secret === false && a.secretRef !== undefined)
+      out.push({
+        field: "--secret-ref",
+        rule: "names a Secret, but --no-secret says the repository needs none: the GitRepository gets no secretRef",
+        fix: "drop --no-secret for a private repository, or --secret-ref for a public one",
+      });
     if (str(a, "role") === "cluster-admin" && a.allowClusterAdmin !== true)
       out.push({
         field: "--role",
@@ -179,8 +240,12 @@ export const newTenant: Generator = {
     const sa = `system:serviceaccount:${t.name}:reconciler`;
     const other = ctx.model.tenants.find((x) => x.name !== t.name)?.namespace ?? "kube-system";
     return [
-      `Create the git-auth secret the tenant's GitRepository reads (fleet never writes secrets):`,
-      `  flux create secret git git-auth --namespace=${t.name} --url=${t.url} ...`,
+      ...(t.secretRef
+        ? [
+            `Create the ${t.secretRef} secret the tenant's GitRepository reads (fleet never writes secrets):`,
+            `  flux create secret git ${t.secretRef} --namespace=${t.name} --url=${t.url} ...`,
+          ]
+        : []),
       `Commit and push, then check isolation on each cluster; both must answer "no":`,
       `  kubectl auth can-i create clusterrolebindings --as=${sa}`,
       `  kubectl auth can-i get secrets -n ${other} --as=${sa}`,

@@ -9,11 +9,15 @@ import { entryFrom } from "../src/model/kustomize.js";
 import { unitFiles } from "../src/model/layout.js";
 import { DEFAULT_LAYOUT, type Layout } from "../src/model/overlays.js";
 import { TENANTS_BASE, type TenantSync } from "../src/model/tenants.js";
+import { refEntries, type GitRef } from "../src/flux/git-ref.js";
 
 export interface Tenant {
   name: string;
   url: string;
-  branch: string;
+  /** What its GitRepository checks out: one of branch, tag, semver or commit. */
+  ref: GitRef;
+  /** The Secret its GitRepository reads credentials from; empty for a public repository. */
+  secretRef: string;
   path: string;
   interval: string;
   role: string;
@@ -25,6 +29,9 @@ export interface Tenant {
 }
 
 export const QUOTA_KEYS = ["cpu", "memory", "pods"] as const;
+
+/** The Secret a tenant's GitRepository reads credentials from unless told otherwise; fleet's runbook names it too. */
+export const DEFAULT_SECRET = "git-auth";
 
 /** The quota of a tenant in one environment: the environment's default with overrides on top. */
 export function quotaFor(env: EnvConfig, overrides: string[]): Quota {
@@ -56,8 +63,8 @@ export const tenantFiles = (env: string, name: string, layout: Layout = DEFAULT_
 };
 
 /** What a tenant's overlay files need to know of it; new tenants name everything after themselves. */
-export type TenantRef = Pick<Tenant, "name" | "path" | "branch" | "quota"> &
-  Partial<Omit<TenantSync, "path" | "branch" | "url">> & {
+export type TenantRef = Pick<Tenant, "name" | "path" | "ref" | "quota"> &
+  Partial<Omit<TenantSync, "path" | "ref" | "url">> & {
     /** The apiVersions its base's objects are at: a patch at another version finds no target. */
     apiVersions?: Partial<Record<FluxKind, string>>;
     /** How the overlay includes its base (`../base/<name>`); null when the overlay includes it already (`../base`). Flat layout only. */
@@ -85,7 +92,7 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
       type: "fleet:render",
       path: f.patch,
       template: "tenant/env-patch.yaml",
-      data: { ...names, env: env.name, api, branch: t.branch, interval: env.interval, path: envPath(t.path, env.name) },
+      data: { ...names, env: env.name, api, ...refData(t.ref), interval: env.interval, path: envPath(t.path, env.name) },
     },
     {
       type: "fleet:render",
@@ -120,11 +127,17 @@ export function tenantEnvActions(t: TenantRef, env: EnvConfig, config: FleetConf
  */
 export const legacyCodeownersKeys = (name: string) => [`/${TENANTS_BASE}/${name}/rbac.yaml`, `/${TENANTS_BASE}/${name}/`];
 
+/**
+ * A ref as the sync and patch templates take it: its fields in the API's order, and `branch` as
+ * well where it follows one (what templates overridden in .fleet/templates/ were written for).
+ */
+export const refData = (ref: GitRef) => ({ ref: refEntries(ref), ...(ref.branch !== undefined ? { branch: ref.branch } : {}) });
+
 /** `overlays`: each environment's kustomization file as the repo spells it, and its layout. */
 export function tenantActions(t: Tenant, config: FleetConfig, overlays: Record<string, { file?: string; layout: Layout }> = {}): FleetAction[] {
   const api = apiVersions(sharedPin(config));
   const base = `${TENANTS_BASE}/${t.name}`;
-  const data = { ...t, api };
+  const data = { ...t, ...refData(t.ref), api };
   return [
     { type: "fleet:render", path: `${base}/namespace.yaml`, template: "tenant/namespace.yaml", data },
     { type: "fleet:render", path: `${base}/rbac.yaml`, template: "tenant/rbac.yaml", data },

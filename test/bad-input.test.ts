@@ -182,6 +182,22 @@ describe("malformed git URLs for --url", () => {
   });
 });
 
+describe("a tenant's source ref and secret", () => {
+  const SHA = "0123456789abcdef0123456789abcdef01234567";
+  it.each([
+    { label: "--branch with --tag", args: ["--branch", "dev", "--tag", "v1.0.0"], field: "--branch, --tag", rule: /follows exactly one ref.*check out by --tag/ },
+    { label: "--semver with --commit", args: ["--semver", "^1.2", "--commit", SHA], field: "--semver, --commit", rule: /follows exactly one ref.*check out by --commit/ },
+    { label: "--no-secret with --secret-ref", args: ["--no-secret", "--secret-ref", "t1-auth"], field: "--secret-ref", rule: /--no-secret says the repository needs none/ },
+    { label: "a semver range that is none", args: ["--semver", ">=1.0.0 <<2"], field: "--semver", rule: /is not a semver range/ },
+    { label: "a commit that is not hex", args: ["--commit", "release-2024-01-01-0123456789abcdef012345"], field: "--commit", rule: /hexadecimal digits/ },
+    { label: "a short commit SHA", args: ["--commit", "0123abc"], field: "--commit", rule: /full 40-digit commit SHA \(it has 7\)/ },
+    { label: "a tag git refuses", args: ["--tag", "v1..2"], field: "--tag", rule: /not a valid git tag name/ },
+    { label: "a secret name Kubernetes refuses", args: ["--secret-ref", "Git_Auth"], field: "--secret-ref", rule: /DNS-1123 subdomain/ },
+  ])("new-tenant refuses $label", async ({ args, field, rule }) => {
+    await expectRefused(freshRepo(), ["new-tenant", "t1", "--url", URL_OK, ...args], { field, rule });
+  });
+});
+
 describe("unsafe characters in free-text answers", () => {
   const UNSAFE = [
     { label: "a newline", text: "a\nb", rule: /must be a single line/ },

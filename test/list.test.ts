@@ -33,11 +33,11 @@ describe("fleet list on a fleet repo", () => {
     expect(r.stdout).toBe(
       [
         "Tenants (4):",
-        "  TENANT         NAMESPACE      ENVIRONMENTS     CLUSTERS",
-        "  team-lonely    team-lonely    -                -",
-        "  team-payments  team-payments  staging,prod,qa  eu-1,us-1",
-        "  team-search    team-search    staging,prod,qa  eu-1,us-1",
-        "  team-x         team-x         prod,qa          us-1",
+        "  TENANT         NAMESPACE      REF          ENVIRONMENTS     CLUSTERS",
+        "  team-lonely    team-lonely    -            -                -",
+        "  team-payments  team-payments  branch main  staging,prod,qa  eu-1,us-1",
+        "  team-search    team-search    branch main  staging,prod,qa  eu-1,us-1",
+        "  team-x         team-x         branch main  prod,qa          us-1",
         "",
         "Environments (3):",
         "  ENVIRONMENT  TENANTS                           CLUSTERS",
@@ -61,10 +61,10 @@ describe("fleet list on a fleet repo", () => {
     const out = JSON.parse(r.stdout);
     expect(out.repo).toBe(repo);
     expect(out.tenants).toEqual([
-      { name: "team-lonely", namespace: "team-lonely", url: "", environments: [], clusters: [] },
-      { name: "team-payments", namespace: "team-payments", url: "https://github.com/acme/team-payments-config", environments: ["staging", "prod", "qa"], clusters: ["eu-1", "us-1"] },
-      { name: "team-search", namespace: "team-search", url: "https://github.com/acme/team-search-config", environments: ["staging", "prod", "qa"], clusters: ["eu-1", "us-1"] },
-      { name: "team-x", namespace: "team-x", url: "https://github.com/acme/team-x", environments: ["prod", "qa"], clusters: ["us-1"] },
+      { name: "team-lonely", namespace: "team-lonely", url: "", ref: {}, secretRef: "", environments: [], clusters: [] },
+      { name: "team-payments", namespace: "team-payments", url: "https://github.com/acme/team-payments-config", ref: { branch: "main" }, secretRef: "git-auth", environments: ["staging", "prod", "qa"], clusters: ["eu-1", "us-1"] },
+      { name: "team-search", namespace: "team-search", url: "https://github.com/acme/team-search-config", ref: { branch: "main" }, secretRef: "git-auth", environments: ["staging", "prod", "qa"], clusters: ["eu-1", "us-1"] },
+      { name: "team-x", namespace: "team-x", url: "https://github.com/acme/team-x", ref: { branch: "main" }, secretRef: "git-auth", environments: ["prod", "qa"], clusters: ["us-1"] },
     ]);
     expect(out.environments).toEqual([
       { name: "staging", tenants: ["team-payments", "team-search"], clusters: ["eu-1"] },
@@ -111,7 +111,7 @@ describe("fleet list on a repo fleet did not write", () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.tenants).toEqual([
-      { name: "dev-team", namespace: "apps", url: "https://github.com/fluxcd/flux2-kustomize-helm-example", environments: ["production", "staging"], clusters: ["edge-1", "production", "staging"] },
+      { name: "dev-team", namespace: "apps", url: "https://github.com/fluxcd/flux2-kustomize-helm-example", ref: { branch: "dev-team" }, secretRef: "", environments: ["production", "staging"], clusters: ["edge-1", "production", "staging"] },
     ]);
     expect(out.clusters).toEqual([
       { name: "edge-1", environment: "staging", environmentFrom: "clusters/edge-1/flux-system/cluster-vars.yaml", tenants: ["dev-team"] },
@@ -121,7 +121,7 @@ describe("fleet list on a repo fleet did not write", () => {
     expect(out.problems).toEqual(["tenants/production/kustomization.yaml lists ../base/ghost-team/, which has no kustomization.yaml"]);
 
     const text = await fleet(["list"], { cwd: repo });
-    expect(text.stdout).toMatch(/^ {2}dev-team +apps +production,staging +edge-1,production,staging$/m);
+    expect(text.stdout).toMatch(/^ {2}dev-team +apps +branch dev-team +production,staging +edge-1,production,staging$/m);
     expect(text.stdout).toMatch(/^warning: tenants\/production\/kustomization\.yaml lists \.\.\/base\/ghost-team\/, which has no kustomization\.yaml$/m);
   });
 });

@@ -25,7 +25,7 @@ const api = apiVersions(DEFAULT_FLUX_VERSION);
 const TEMPLATES: Record<string, (h: string) => object> = {
   "tenant/namespace.yaml": (h) => ({ name: h }),
   "tenant/rbac.yaml": (h) => ({ name: h, role: h, flagged: h }),
-  "tenant/sync.yaml": (h) => ({ name: h, api, interval: h, url: h, branch: h, path: h }),
+  "tenant/sync.yaml": (h) => ({ name: h, api, interval: h, url: h, ref: [{ kind: "tag", value: h }], secretRef: h, path: h }),
   "tenant/quota.yaml": (h) => ({
     name: h,
     namespace: h,
@@ -33,7 +33,7 @@ const TEMPLATES: Record<string, (h: string) => object> = {
     quota: { cpu: h, memory: h, pods: h },
     limitRange: { defaultRequest: { cpu: h, memory: h }, default: { cpu: h, memory: h } },
   }),
-  "tenant/env-patch.yaml": (h) => ({ name: h, env: h, namespace: h, gitRepository: h, kustomization: h, api, branch: h, interval: h, path: h }),
+  "tenant/env-patch.yaml": (h) => ({ name: h, env: h, namespace: h, gitRepository: h, kustomization: h, api, ref: [{ kind: "semver", value: h }], interval: h, path: h }),
   "image/automation.yaml": (h) => ({
     api,
     name: h,

@@ -10,6 +10,7 @@ import { locateRepo } from "../core/context.js";
 import { EXIT } from "../core/errors.js";
 import { readInventory, type Inventory } from "../core/inventory.js";
 import { printable } from "../core/text.js";
+import { refText } from "../flux/git-ref.js";
 import type { Options } from "./commands.js";
 import type { Io } from "./output.js";
 import { badArguments } from "./suggest.js";
@@ -42,7 +43,7 @@ export function formatInventory(inv: Inventory): string {
   const out: string[] = [];
   out.push(`Tenants (${inv.tenants.length}):`);
   if (inv.tenants.length > 0)
-    out.push(...table(["TENANT", "NAMESPACE", "ENVIRONMENTS", "CLUSTERS"], inv.tenants.map((t) => [t.name, t.namespace, names(t.environments), names(t.clusters)])));
+    out.push(...table(["TENANT", "NAMESPACE", "REF", "ENVIRONMENTS", "CLUSTERS"], inv.tenants.map((t) => [t.name, t.namespace, refText(t.ref) || "-", names(t.environments), names(t.clusters)])));
   out.push("", `Environments (${inv.environments.length}):`);
   if (inv.environments.length > 0)
     out.push(...table(["ENVIRONMENT", "TENANTS", "CLUSTERS"], inv.environments.map((e) => [e.name, names(e.tenants), names(e.clusters)])));

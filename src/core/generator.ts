@@ -55,6 +55,8 @@ export interface AnswerSpec {
   defaultHelp?: string;
   /** false: a flag only, never prompted (switches that override a safety rule). */
   ask?: boolean;
+  /** May stay unanswered: no default, and not required (one of several alternatives). */
+  optional?: boolean;
   /** Asked only when this says so (given the answers so far). */
   when?: (answers: Answers, ctx: Context) => boolean;
   /** The broken rule as a sentence, or undefined when the value is fine. */

@@ -8,6 +8,7 @@
 import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
+import type { GitRef } from "../flux/git-ref.js";
 import { CONFIG_FILE } from "./config.js";
 import { loadConfig } from "./config.js";
 import { readObjects } from "../model/objects.js";
@@ -19,6 +20,10 @@ export interface TenantEntry {
   namespace: string;
   /** The tenant's own config repository, when its base has a GitRepository. */
   url: string;
+  /** What that GitRepository checks out (its spec.ref as written: `{ "tag": "v1.2.0" }`). */
+  ref: GitRef;
+  /** The Secret it reads credentials from; empty for a public repository. */
+  secretRef: string;
   environments: string[];
   clusters: string[];
 }
@@ -105,6 +110,8 @@ export function readInventory(cs: ChangeSet): Inventory {
       name,
       namespace: sync.namespace,
       url: sync.url,
+      ref: sync.ref,
+      secretRef: sync.secretRef,
       environments: envs,
       clusters: clusters.filter((c) => envs.includes(c.environment)).map((c) => c.name),
     };

@@ -101,6 +101,7 @@ export async function resolveAnswers(
     if (answers[spec.name] !== undefined) continue;
     if (spec.when && !spec.when(answers, ctx)) continue;
     const d = spec.default?.(ctx, answers);
+    if (d === undefined && spec.optional) continue;
     if (d !== undefined) {
       const broken = checkAnswer(spec, d, ctx, answers);
       if (broken) missing.push(new InputError(fieldName(spec), `default ${JSON.stringify(d)} ${broken}`));

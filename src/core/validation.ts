@@ -4,6 +4,7 @@
  * rule serves flags, prompts and fleet.yaml alike. Every rule first refuses invisible and
  * control characters, naming the code point, so a value never looks other than it is.
  */
+import { checkRange } from "./semver-range.js";
 import { codePoint, INVISIBLE } from "./text.js";
 
 export type Rule = (value: string) => string | undefined;
@@ -94,6 +95,16 @@ export const dnsLabel: Rule = (v) => {
   if (broken) return broken;
   if (!DNS1123_LABEL.test(v))
     return "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit";
+  return undefined;
+};
+
+/** What Kubernetes takes as the name of a Secret, a ConfigMap and most objects: an RFC 1123 subdomain. */
+export const dnsSubdomain: Rule = (v) => {
+  if (v === "") return "must not be empty";
+  const broken = visible(v) ?? atMost(v, 253);
+  if (broken) return broken;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v))
+    return "must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit";
   return undefined;
 };
 
@@ -202,26 +213,49 @@ export const gitUrl: Rule = (v) => {
 };
 
 /**
- * Git branch names (git check-ref-format --branch), minus anything unsafe in YAML, and short
- * enough to be a ref on disk: git keeps a branch as a file per '/'-separated part and writes
+ * Git branch and tag names (git check-ref-format), minus anything unsafe in YAML, and short
+ * enough to be a ref on disk: git keeps a ref as a file per '/'-separated part and writes
  * `<part>.lock` first, and a file name holds at most 255 bytes, so a part may have 250. The whole
- * name is held to 255 too, as GitHub and GitLab do.
+ * name is held to 255 too, as GitHub and GitLab do. A tag may also hold '+' (semver build
+ * metadata, v1.2.0+build.5).
  */
-export const branchName: Rule = (v) => {
-  if (v === "") return "must not be empty";
-  const unsafe = atMost(v, 255) ?? safeText(v);
-  if (unsafe) return unsafe;
-  if (!/^[A-Za-z0-9._/-]+$/.test(v)) return "may contain only letters, digits, '.', '_', '/' and '-'";
-  if (v === "HEAD" || v.startsWith("-")) return "is not a valid git branch name (HEAD, or a leading '-')";
-  if (/^\/|\/$|\/\/|\.\.|\.$/.test(v)) return "is not a valid git branch name ('/' at either end, '//', '..' or a trailing '.')";
-  for (const part of v.split("/")) {
-    if (part.startsWith(".") || part.endsWith(".lock"))
-      return `is not a valid git branch name: '${part}' starts with '.' or ends with '.lock'`;
-    const longPart = atMost(part, 250, " per '/'-separated part (git writes <part>.lock, and a file name holds 255 bytes)");
-    if (longPart) return `'${part.slice(0, 20)}...' ${longPart}`;
-  }
+const gitRefName =
+  (what: "branch" | "tag", chars: RegExp, allowed: string): Rule =>
+  (v) => {
+    if (v === "") return "must not be empty";
+    const unsafe = atMost(v, 255) ?? safeText(v);
+    if (unsafe) return unsafe;
+    if (!chars.test(v)) return `may contain only ${allowed}`;
+    if (v === "HEAD" || v.startsWith("-")) return `is not a valid git ${what} name (HEAD, or a leading '-')`;
+    if (/^\/|\/$|\/\/|\.\.|\.$/.test(v)) return `is not a valid git ${what} name ('/' at either end, '//', '..' or a trailing '.')`;
+    for (const part of v.split("/")) {
+      if (part.startsWith(".") || part.endsWith(".lock"))
+        return `is not a valid git ${what} name: '${part}' starts with '.' or ends with '.lock'`;
+      const longPart = atMost(part, 250, " per '/'-separated part (git writes <part>.lock, and a file name holds 255 bytes)");
+      if (longPart) return `'${part.slice(0, 20)}...' ${longPart}`;
+    }
+    return undefined;
+  };
+
+export const branchName: Rule = gitRefName("branch", /^[A-Za-z0-9._/-]+$/, "letters, digits, '.', '_', '/' and '-'");
+export const tagName: Rule = gitRefName("tag", /^[A-Za-z0-9._/+-]+$/, "letters, digits, '.', '_', '/', '+' and '-'");
+
+/**
+ * A commit as a GitRepository's spec.ref.commit takes it: the full SHA-1. source-controller
+ * looks the object up by the whole hash (go-git's plumbing.NewHash pads a prefix with zeros),
+ * so a short SHA finds nothing.
+ */
+export const commitSha: Rule = (v) => {
+  const broken = visible(v);
+  if (broken) return broken;
+  if (!/^[0-9a-fA-F]*$/.test(v)) return "must be a commit SHA: hexadecimal digits (0-9, a-f) only";
+  if (v.length !== 40)
+    return `must be the full 40-digit commit SHA (it has ${v.length}); source-controller finds a commit by its whole SHA, never by a prefix (git rev-parse <sha> prints the full one)`;
   return undefined;
 };
+
+/** A semver range of tags, as source-controller's spec.ref.semver and an ImagePolicy take it. */
+export const semverRange: Rule = (v) => checkRange(v).error ?? quotedText(v);
 
 /** A path inside the source repo, as Flux's spec.path takes it. */
 export const repoPath: Rule = (v) => {

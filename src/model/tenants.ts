@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { isMap, isScalar, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { fluxGroup, type FluxKind } from "../flux/index.js";
+import { REF_KINDS, type GitRef } from "../flux/git-ref.js";
 import { parseAllYaml } from "../core/yaml-edit.js";
 import { isYamlFile, KUSTOMIZATION_FILES, kustomizationIn, type RepoReader } from "./kustomize.js";
 
@@ -20,14 +21,17 @@ export interface TenantSync {
   /** Name of the tenant's Flux Kustomization and its spec.path. */
   kustomization: string;
   path: string;
-  /** Name of the tenant's GitRepository (empty when its source is another kind) and its branch. */
+  /** Name of the tenant's GitRepository (empty when its source is another kind). */
   gitRepository: string;
-  branch: string;
+  /** Its spec.ref as written (empty without one: source-controller then checks out master). */
+  ref: GitRef;
   url: string;
+  /** Its spec.secretRef.name; empty for a repository read without credentials. */
+  secretRef: string;
 }
 
 /** What fleet names a tenant's sync objects after it: all that is known of a tenant with no base left. */
-export const defaultSync = (name: string): TenantSync => ({ namespace: name, kustomization: name, path: "./", gitRepository: "", branch: "main", url: "" });
+export const defaultSync = (name: string): TenantSync => ({ namespace: name, kustomization: name, path: "./", gitRepository: "", ref: {}, url: "", secretRef: "" });
 
 /** One object a tenant's base declares, where Flux would apply it. */
 export interface Declared {
@@ -52,7 +56,7 @@ export interface Tenant {
   apiVersions: Partial<Record<FluxKind, string>>;
 }
 
-/** A scalar as the file spells it (never retyped: `branch: 1.10` stays "1.10"). */
+/** A scalar as the file spells it (never retyped: `tag: 1.10` stays "1.10"). */
 function text(doc: Document, keys: string[]): string | undefined {
   const node = doc.getIn(keys, true);
   if (!isScalar(node) || node.value === null) return undefined;
@@ -154,8 +158,12 @@ function readTenant(cs: RepoReader, name: string, base: string, single: boolean)
       }
       if (kind === "GitRepository" && isFlux) {
         sync.gitRepository = objName;
-        sync.branch = text(d, ["spec", "ref", "branch"]) ?? sync.branch;
+        sync.ref = Object.fromEntries(REF_KINDS.flatMap((k) => {
+          const value = text(d, ["spec", "ref", k]);
+          return value === undefined ? [] : [[k, value]];
+        }));
         sync.url = text(d, ["spec", "url"]) ?? sync.url;
+        sync.secretRef = text(d, ["spec", "secretRef", "name"]) ?? "";
       }
     }
   }
