@@ -47,6 +47,16 @@ function strings(text: string): { values: string[]; kinds: unknown[] } | undefin
 
 /** The files and directories building `targets` (repo-relative directories or manifest files) reads, or undefined for all of them. */
 export function shadowInputs(cs: ChangeSet, targets: string[]): ShadowInputs | undefined {
+  try {
+    return inputsOf(cs, targets);
+  } catch {
+    // A link out of the repository on the way (the change set refuses to read through it): the
+    // whole tree, which leaves such links out, and the build that names it says so.
+    return undefined;
+  }
+}
+
+function inputsOf(cs: ChangeSet, targets: string[]): ShadowInputs | undefined {
   const files = new Set<string>();
   const dirs = new Set<string>();
   const scanned = new Set<string>();
