@@ -76,3 +76,28 @@ export async function toUnits(repo, envs) {
     );
   }
 }
+
+/**
+ * The reverse of toUnits, for a repo fleet init just wrote: each environment's units become the
+ * flat layout adopted repos keep (design section 2), as test/flat-layout.ts makes it: the overlay
+ * lists every `../base/<t>`, then every `<t>-quota.yaml`, then patch `<t>-patch.yaml`, each sorted.
+ * new-tenant reads the layout from the tree, so tenants added afterwards are written flat too.
+ */
+export async function toFlat(repo, envs) {
+  const fs = await import("node:fs");
+  for (const env of envs) {
+    const dir = path.join(repo, "tenants", env);
+    const tenants = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    for (const t of tenants) {
+      fs.renameSync(path.join(dir, t, "patch.yaml"), path.join(dir, `${t}-patch.yaml`));
+      fs.renameSync(path.join(dir, t, "quota.yaml"), path.join(dir, `${t}-quota.yaml`));
+      fs.rmSync(path.join(dir, t), { recursive: true });
+      fs.rmSync(path.join(dir, `${t}.yaml`));
+    }
+    const list = (f) => tenants.map((t) => `  - ${f(t)}\n`).join("");
+    fs.writeFileSync(
+      path.join(dir, "kustomization.yaml"),
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${list((t) => `../base/${t}`)}${list((t) => `${t}-quota.yaml`)}patches:\n${list((t) => `path: ${t}-patch.yaml`)}`,
+    );
+  }
+}

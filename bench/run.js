@@ -5,28 +5,35 @@
  * that cannot be built, a command that fails on its warm-up run). Later failures are counted
  * in the table and described under "notes".
  *
- *   startup     `fleet --version` against `node -e 0`               target <= 3x
- *   new-tenant  on a 1,000-tenant repo against a 10-tenant repo     target <= 1.5x
- *               without the proof before write (--no-verify)
- *   new-tenant  proven (the default), the same two repos, and against --no-verify: reported, no target
- *   remove-tenant (--no-verify), the same two repos                 reported, no target
+ *   startup     `fleet --version` against `node -e 0`                         target <= 3x
+ *   new-tenant  proven (the default), per-tenant layout (units), 1,000 tenants
+ *               against 10                                                     target <= 1.2x
+ *               the same on the flat layout (adopted repos keep it)           reported, no target
+ *   new-tenant  --no-verify, units, 1,000 against 10                          target <= 1.5x
+ *               the same on the flat layout                                   reported, no target
+ *   remove-tenant (--no-verify, both of its steps), each layout, 1,000 against 10   reported, no target
  *
  * Every timing spawns the real CLI (`node bin/fleet.js ...`) in the repo, as a user would, and
  * is the median of BENCH_REPS runs (default 7; startup 3x that) after one untimed warm-up run.
- * Each new-tenant run is followed by remove-tenant, so every run starts from the same state
- * (checked, and restored if remove-tenant did not). Both repos have four environments
- * (staging, qa, preprod, prod). The 10-tenant repo is built with the CLI
- * itself (init, then new-tenant eight times). The 1,000-tenant repo is built in-process from
- * the compiled modules in dist/ (the new-tenant generator's own answers and actions, staged
- * into one change set and applied once); that builder is first checked against the CLI: it
- * must produce the 10-tenant repo byte for byte.
+ * Each new-tenant run is followed by remove-tenant's two steps, so every run starts from the same state
+ * (checked, and restored if remove-tenant did not). Every repo has four environments
+ * (staging, qa, preprod, prod). The 10-tenant repos are built with the CLI itself (init, then
+ * new-tenant eight times); the flat ones from an init repo turned flat first (toFlat), so
+ * new-tenant, which reads the layout from the tree, keeps writing flat. The 1,000-tenant repos
+ * are built in-process from the compiled modules in dist/ (the new-tenant generator's own answers
+ * and actions, staged into one change set and applied once); that builder is first checked
+ * against the CLI: it must produce each 10-tenant repo byte for byte.
  *
- * The proof builds every overlay new-tenant touches twice with kubectl kustomize, and a flat
- * overlay's build grows faster than its tenants (minutes at 1,000): proven runs are timed
- * BENCH_PROOF_REPS times (default 1) with no warm-up, the --no-verify runs having warmed up.
+ * Proven runs build with kubectl kustomize, whose builds fleet caches by content between runs
+ * (XDG_CACHE_HOME/fleet/validate). A real new tenant's builds are never in that cache, so each
+ * proven run gets an empty cache directory of its own: cold, as a user's run is. A flat
+ * overlay's build grows faster than its tenants (minutes at 1,000), so proven runs are timed
+ * BENCH_PROOF_REPS times (default 3) on units and once on flat repos, with no warm-up (the
+ * --no-verify runs warmed up).
  *
- * Environment: BENCH_REPS=N repetitions per measurement; BENCH_PROOF_REPS=N for proven runs;
- * BENCH_SIZES=small,large tenant counts (default 10,1000; e.g. 10,100 for a quick run);
+ * Environment: BENCH_REPS=N repetitions per measurement; BENCH_PROOF_REPS=N for proven runs on
+ * units; BENCH_SIZES=small,large tenant counts (default 10,1000; e.g. 10,100 for a quick run);
+ * BENCH_LAYOUTS=units,flat (default both; units alone skips the slow flat proofs);
  * BENCH_KEEP=1 keeps the temp dir.
  */
 import { spawnSync } from "node:child_process";
@@ -35,14 +42,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { addTenantsInProcess } from "./fleet-builder.js";
+import { addTenantsInProcess, toFlat } from "./fleet-builder.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "bin", "fleet.js");
 const DIST = path.join(ROOT, "dist");
 const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 7) || 7);
 const ENVS = ["staging", "qa", "preprod", "prod"];
-const PROOF_REPS = Math.max(1, Number(process.env.BENCH_PROOF_REPS ?? 1) || 1);
+const PROOF_REPS = Math.max(1, Number(process.env.BENCH_PROOF_REPS ?? 3) || 3);
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? "units,flat").split(",").filter((l) => l === "units" || l === "flat");
+if (!LAYOUTS.includes("units")) throw new Error(`BENCH_LAYOUTS must include units (the targets are on it): ${process.env.BENCH_LAYOUTS}`);
 const [SMALL, LARGE] = (process.env.BENCH_SIZES ?? "10,1000").split(",").map(Number);
 if (!(SMALL >= 2 && LARGE > SMALL)) throw new Error(`BENCH_SIZES must be two tenant counts, small,large (at least 2): ${process.env.BENCH_SIZES}`);
 /** Proven runs build flat overlays of LARGE tenants: minutes each, so a generous limit. */
@@ -59,15 +68,15 @@ const log = (s = "") => process.stdout.write(`${s}\n`);
 // Running and timing the CLI
 
 /** Spawn a command the way a user's shell would, with no TTY; return its time and output. */
-function run(args, cwd) {
+function run(args, cwd, env = process.env) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(process.execPath, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   return { ms, code: r.status ?? -1, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-const fleet = (args, cwd = ROOT) => run([BIN, ...args], cwd);
+const fleet = (args, cwd = ROOT, env) => run([BIN, ...args], cwd, env);
 
 /** Run the CLI where a failure means the fixture is broken: no measurement is possible. */
 function fleetOrDie(args, cwd, what) {
@@ -181,7 +190,8 @@ function strays(repo) {
   if (fs.existsSync(base)) found.push(`tenants/base/${NEW}/`);
   for (const e of ENVS)
     for (const f of fs.readdirSync(path.join(repo, "tenants", e)))
-      if (f.startsWith(`${NEW}-`) || f.includes(".fleet-")) found.push(`tenants/${e}/${f}`);
+      // Flat: its patch and quota beside the overlay; units: its unit file and directory.
+      if (f.startsWith(`${NEW}-`) || f === NEW || f === `${NEW}.yaml` || f.includes(".fleet-")) found.push(`tenants/${e}/${f}`);
   // A lock, journal or temp file left behind; .fleet/ itself holds the team's templates and generators.
   for (const f of fs.readdirSync(repo)) if (f.startsWith(".fleet.lock") || f === ".fleet.journal" || f.includes(".fleet-")) found.push(f);
   for (const f of fs.readdirSync(path.join(repo, ".github"))) if (f.includes(".fleet-")) found.push(`.github/${f}`);
@@ -224,29 +234,42 @@ function initRepo(dir) {
 }
 
 /**
- * A repo looks like what it claims: every tenant in base and in every overlay, and no tenant line
- * in CODEOWNERS (the platform team owns every tenant's files).
+ * A repo looks like what it claims: every tenant in base and in every overlay, in the layout it
+ * was built in, and no tenant line in CODEOWNERS (the platform team owns every tenant's files).
  */
-function checkRepo(repo, tenants) {
+function checkRepo(repo, tenants, layout) {
   const problems = [];
   const base = fs.readdirSync(path.join(repo, "tenants", "base"));
   if (base.length !== tenants) problems.push(`tenants/base has ${base.length} tenants, not ${tenants}`);
   for (const e of ENVS) {
     const k = fs.readFileSync(path.join(repo, "tenants", e, "kustomization.yaml"), "utf8");
-    const refs = (k.match(/- \.\.\/base\//g) ?? []).length;
-    const patches = (k.match(/- path: /g) ?? []).length;
-    if (refs !== tenants || patches !== tenants)
-      problems.push(`tenants/${e}/kustomization.yaml lists ${refs} bases and ${patches} patches, not ${tenants}`);
     const files = fs.readdirSync(path.join(repo, "tenants", e)).length;
-    if (files !== 2 * tenants + 1) problems.push(`tenants/${e}/ holds ${files} files, not ${2 * tenants + 1}`);
+    if (layout === "flat") {
+      const refs = (k.match(/- \.\.\/base\//g) ?? []).length;
+      const patches = (k.match(/- path: /g) ?? []).length;
+      if (refs !== tenants || patches !== tenants)
+        problems.push(`tenants/${e}/kustomization.yaml lists ${refs} bases and ${patches} patches, not ${tenants}`);
+    } else {
+      const units = (k.match(/^ {2}- [^/\n]+\.yaml$/gm) ?? []).length;
+      if (units !== tenants) problems.push(`tenants/${e}/kustomization.yaml lists ${units} units, not ${tenants}`);
+    }
+    // Flat: a patch and a quota a tenant; units: a unit file and a unit directory.
+    if (files !== 2 * tenants + 1) problems.push(`tenants/${e}/ holds ${files} entries, not ${2 * tenants + 1}`);
   }
   const owners = fs.readFileSync(path.join(repo, ".github", "CODEOWNERS"), "utf8");
   const lines = owners.split("\n").filter((l) => l.startsWith("/tenants/base/")).length;
   if (lines !== 0) problems.push(`CODEOWNERS has ${lines} tenant lines, not 0`);
-  if (problems.length) throw new Error(`setup: the ${tenants}-tenant repo is not sane:\n  ${problems.join("\n  ")}`);
+  if (problems.length) throw new Error(`setup: the ${tenants}-tenant ${layout} repo is not sane:\n  ${problems.join("\n  ")}`);
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** A repo in `layout`: units as `fleet init` writes it, flat made from it before any tenant is added. */
+async function seedRepo(dir, layout) {
+  initRepo(dir);
+  if (layout === "flat") await toFlat(dir, ENVS);
+  return dir;
+}
 
 async function main() {
   if (!fs.existsSync(path.join(DIST, "src", "cli", "main.js")))
@@ -254,35 +277,58 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
   const notes = [];
   try {
-    log(`fleet benchmark: node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()}; median of ${REPS} runs after 1 warm-up (proven runs: ${PROOF_REPS}, no warm-up)`);
+    log(
+      `fleet benchmark: node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()}; median of ${REPS} runs after 1 warm-up ` +
+        `(proven runs: ${PROOF_REPS} on units, 1 on flat, each with an empty build cache, no warm-up)`,
+    );
     log(`temp dir: ${tmp}`);
     log("");
 
     // --- setup -------------------------------------------------------------------------------
-    const small = path.join(tmp, "t10", "fleet-infra");
-    const large = path.join(tmp, "t1000", "fleet-infra");
-    const check = path.join(tmp, "check", "fleet-infra");
-    let t0 = performance.now();
-    initRepo(small);
-    for (let i = 1; i <= SMALL - EXAMPLES; i++)
-      fleetOrDie(["new-tenant", tenantName(i), "--url", `https://github.com/acme/${tenantName(i)}-config`, "--yes", "--no-verify"], small, "setup");
-    log(`setup: ${SMALL}-tenant repo built with the CLI (init + ${SMALL - EXAMPLES} new-tenant) in ${fmtMs(performance.now() - t0)}`);
+    const names = (n) => Array.from({ length: n - EXAMPLES }, (_, i) => tenantName(i + 1));
+    const repos = [];
+    for (const layout of LAYOUTS) {
+      const small = path.join(tmp, `${layout}-${SMALL}`, "fleet-infra");
+      const large = path.join(tmp, `${layout}-${LARGE}`, "fleet-infra");
+      const check = path.join(tmp, `${layout}-check`, "fleet-infra");
+      let t0 = performance.now();
+      await seedRepo(small, layout);
+      for (const name of names(SMALL))
+        fleetOrDie(["new-tenant", name, "--url", `https://github.com/acme/${name}-config`, "--yes", "--no-verify"], small, "setup");
+      checkRepo(small, SMALL, layout);
+      log(`setup: ${SMALL}-tenant ${layout} repo built with the CLI (init${layout === "flat" ? ", made flat," : ""} + ${SMALL - EXAMPLES} new-tenant) in ${fmtMs(performance.now() - t0)}`);
 
-    t0 = performance.now();
-    initRepo(check);
-    await addTenantsInProcess(check, Array.from({ length: SMALL - EXAMPLES }, (_, i) => tenantName(i + 1)));
-    const same = treeDiff(small, check);
-    if (same.diff.length)
-      throw new Error(`setup: the in-process builder does not write what the CLI writes:\n  ${same.diff.slice(0, 20).join("\n  ")}`);
-    fs.rmSync(path.dirname(check), { recursive: true, force: true });
-    log(`setup: in-process builder checked against the CLI: the same ${same.files} files, byte for byte (${fmtMs(performance.now() - t0)})`);
+      t0 = performance.now();
+      await seedRepo(check, layout);
+      await addTenantsInProcess(check, names(SMALL));
+      const same = treeDiff(small, check);
+      if (same.diff.length)
+        throw new Error(`setup: the in-process builder does not write what the CLI writes (${layout}):\n  ${same.diff.slice(0, 20).join("\n  ")}`);
+      fs.rmSync(path.dirname(check), { recursive: true, force: true });
+      log(`setup: in-process builder checked against the CLI (${layout}): the same ${same.files} files, byte for byte (${fmtMs(performance.now() - t0)})`);
 
-    t0 = performance.now();
-    initRepo(large);
-    await addTenantsInProcess(large, Array.from({ length: LARGE - EXAMPLES }, (_, i) => tenantName(i + 1)));
-    checkRepo(large, LARGE);
-    log(`setup: ${LARGE.toLocaleString("en-US")}-tenant repo built in-process in ${fmtMs(performance.now() - t0)} (${listFiles(large).length.toLocaleString("en-US")} files)`);
-    checkRepo(small, SMALL);
+      t0 = performance.now();
+      await seedRepo(large, layout);
+      await addTenantsInProcess(large, names(LARGE));
+      checkRepo(large, LARGE, layout);
+      log(`setup: ${LARGE.toLocaleString("en-US")}-tenant ${layout} repo built in-process in ${fmtMs(performance.now() - t0)} (${listFiles(large).length.toLocaleString("en-US")} files)`);
+
+      for (const [n, dir] of [
+        [SMALL, small],
+        [LARGE, large],
+      ]) {
+        const of = `(${layout}, ${n.toLocaleString("en-US")} tenants)`;
+        repos.push({
+          layout,
+          n,
+          dir,
+          proofReps: layout === "flat" ? 1 : PROOF_REPS,
+          newT: new Samples(`new-tenant ${NEW} --no-verify ${of}`),
+          proven: new Samples(`new-tenant ${NEW}, proven ${of}`),
+          rmT: new Samples(`remove-tenant ${NEW} --no-verify, both steps ${of}`),
+        });
+      }
+    }
 
     // --- startup -----------------------------------------------------------------------------
     const meter = cpuMeter();
@@ -301,21 +347,6 @@ async function main() {
     }
 
     // --- new-tenant / remove-tenant --------------------------------------------------------
-    const repos = [
-      ...[
-        [SMALL, small],
-        [LARGE, large],
-      ].map(([n, dir]) => {
-        const of = `(${n.toLocaleString("en-US")} tenants)`;
-        return {
-          n,
-          dir,
-          newT: new Samples(`new-tenant ${NEW} --no-verify ${of}`),
-          proven: new Samples(`new-tenant ${NEW}, proven ${of}`),
-          rmT: new Samples(`remove-tenant ${NEW} --no-verify ${of}`),
-        };
-      }),
-    ];
     for (const r of repos) {
       r.snap = snapshot(r.dir);
       r.before = fingerprint(r.dir);
@@ -326,20 +357,35 @@ async function main() {
     const newArgs = [...provenArgs, "--no-verify"];
     const seenErr = new Set();
     const rmArgs = ["remove-tenant", NEW, "--yes", "--no-verify"];
+    /** remove-tenant offboards in two steps (the sync first, then the namespace and RBAC): both, timed together. */
+    const removeTenant = (dir) => {
+      const first = fleet(rmArgs, dir);
+      if (first.code !== 0) return first;
+      const second = fleet(rmArgs, dir);
+      return { ...second, ms: first.ms + second.ms, stderr: `${first.stderr}${second.stderr}` };
+    };
+    let cold = 0;
+    /** An empty build cache of its own for each proven run: a new tenant's builds are never cached. */
+    const coldEnv = () => ({ ...process.env, XDG_CACHE_HOME: path.join(tmp, "cache", String(cold++)) });
     // --no-verify runs first (with the warm-up), then the proven ones.
-    const runs = [...Array.from({ length: REPS + 1 }, (_, rep) => ({ rep, args: newArgs, proven: false })), ...Array.from({ length: PROOF_REPS }, (_, i) => ({ rep: REPS + 1 + i, args: provenArgs, proven: true }))];
-    for (const { rep, args, proven } of runs) {
+    const maxProofReps = Math.max(...repos.map((r) => r.proofReps));
+    const runs = [
+      ...Array.from({ length: REPS + 1 }, (_, rep) => ({ rep, args: newArgs, proven: false })),
+      ...Array.from({ length: maxProofReps }, (_, i) => ({ rep: REPS + 1 + i, args: provenArgs, proven: true, i })),
+    ];
+    for (const { rep, args, proven, i } of runs) {
       // Alternate which repo goes first, so neither always runs on a warmer cache.
       for (const r of rep % 2 ? [...repos].reverse() : repos) {
-        const created = fleet(args, r.dir);
+        if (proven && i >= r.proofReps) continue;
+        const created = fleet(args, r.dir, proven ? coldEnv() : undefined);
         const createdOk = created.code === 0 && fs.existsSync(path.join(r.dir, "tenants", "base", NEW, "kustomization.yaml"));
         if ((rep === 0 || proven) && !createdOk)
-          throw new Error(`fleet ${args.join(" ")} failed on the ${r.n}-tenant repo (exit ${created.code}):\n${created.stderr}${created.stdout}`);
-        const removed = fleet(rmArgs, r.dir);
+          throw new Error(`fleet ${args.join(" ")} failed on the ${r.n}-tenant ${r.layout} repo (exit ${created.code}):\n${created.stderr}${created.stdout}`);
+        const removed = removeTenant(r.dir);
         const drift = driftFrom(r.dir, r.snap);
         if (removed.code !== 0 || drift.length) {
           notes.push(
-            `remove-tenant on the ${r.n.toLocaleString("en-US")}-tenant repo (${rep === 0 ? "warm-up" : `run ${rep}`}) exited ${removed.code}` +
+            `remove-tenant on the ${r.n.toLocaleString("en-US")}-tenant ${r.layout} repo (${rep === 0 ? "warm-up" : `run ${rep}`}) exited ${removed.code}` +
               `${drift.length ? `; left: ${drift.slice(0, 6).join(", ")}${drift.length > 6 ? ", ..." : ""}` : ""}` +
               (removed.stderr && !seenErr.has(removed.stderr)
                 ? `\n    stderr: ${removed.stderr.trim().split("\n").slice(0, 4).join("\n    ")}`
@@ -361,11 +407,11 @@ async function main() {
     for (const r of repos) {
       const after = fingerprint(r.dir);
       if (after.hash !== r.before.hash)
-        notes.push(`the ${r.n.toLocaleString("en-US")}-tenant repo differs after the runs from before (${r.before.files} files before, ${after.files} after)`);
+        notes.push(`the ${r.n.toLocaleString("en-US")}-tenant ${r.layout} repo differs after the runs from before (${r.before.files} files before, ${after.files} after)`);
     }
 
     // --- report -------------------------------------------------------------------------------
-    const rows = [nodeBare, version, ...repos.map((r) => r.newT), ...repos.map((r) => r.proven), ...repos.map((r) => r.rmT)];
+    const rows = [nodeBare, version, ...repos.map((r) => r.proven), ...repos.map((r) => r.newT), ...repos.map((r) => r.rmT)];
     const w = Math.max(...rows.map((s) => s.label.length)) + 2;
     log("");
     log(`${"measurement".padEnd(w)}${"median".padStart(13)}${"min".padStart(13)}${"max".padStart(13)}  runs`);
@@ -384,12 +430,18 @@ async function main() {
           ` (${target === undefined ? "no target" : `target <= ${target}x`}) ${verdict === "no target" ? "" : verdict}`.trimEnd(),
       );
     };
-    const [s, l] = repos;
+    const large = `${LARGE.toLocaleString("en-US")} tenants`;
+    const small = `${SMALL} tenants`;
+    const pair = (layout) => [repos.find((r) => r.layout === layout && r.n === SMALL), repos.find((r) => r.layout === layout && r.n === LARGE)];
     ratio("startup", version, "fleet --version", nodeBare, "node -e 0", 3);
-    ratio("new-tenant --no-verify", l.newT, `${LARGE.toLocaleString("en-US")} tenants`, s.newT, `${SMALL} tenants`, 1.5);
-    ratio("new-tenant, proven", l.proven, `${LARGE.toLocaleString("en-US")} tenants`, s.proven, `${SMALL} tenants`, undefined);
-    for (const r of repos) ratio(`the proof at ${r.n.toLocaleString("en-US")} tenants`, r.proven, "proven", r.newT, "--no-verify", undefined);
-    ratio("remove-tenant", l.rmT, `${LARGE.toLocaleString("en-US")} tenants`, s.rmT, `${SMALL} tenants`, undefined);
+    for (const layout of LAYOUTS) {
+      const [s, l] = pair(layout);
+      const units = layout === "units";
+      ratio(`new-tenant, proven (${layout})`, l.proven, large, s.proven, small, units ? 1.2 : undefined);
+      ratio(`new-tenant --no-verify (${layout})`, l.newT, large, s.newT, small, units ? 1.5 : undefined);
+      for (const r of [s, l]) ratio(`the proof (${layout}, ${r.n.toLocaleString("en-US")} tenants)`, r.proven, "proven", r.newT, "--no-verify", undefined);
+      ratio(`remove-tenant (${layout})`, l.rmT, large, s.rmT, small, undefined);
+    }
     const busy = meter();
     if (busy.others > 0.2) {
       log("");

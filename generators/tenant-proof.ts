@@ -5,10 +5,12 @@
  * (ctx.model, read before staging) and as it would be, so a tenant being removed and one being
  * added are both known.
  */
+import type { ChangeSet } from "../src/changeset/changeset.js";
 import type { ProofPlan, ProofTenant } from "../src/changeset/proof.js";
 import type { Context } from "../src/core/generator.js";
-import type { ChangeSet } from "../src/changeset/changeset.js";
-import { kustomizationIn } from "../src/model/kustomize.js";
+import { parseAllYaml } from "../src/core/yaml-edit.js";
+import { scanTopLevel } from "../src/core/yaml-lists.js";
+import { entryTarget, isYamlFile, kustomizationIn } from "../src/model/kustomize.js";
 import { unitFiles } from "../src/model/layout.js";
 import type { Overlay } from "../src/model/overlays.js";
 import { readRepo, tenantPaths, unitPaths, type RepoModel } from "../src/model/repo.js";
@@ -36,6 +38,50 @@ function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, cs: C
   return out;
 }
 
+/** The manifest files an overlay lists, when it lists nothing else and has no field but apiVersion and kind. */
+function listedFiles(dir: string, text: string | undefined): string[] | undefined {
+  const scan = text === undefined ? undefined : scanTopLevel(text);
+  if (!scan || [...scan.scalars.keys()].some((k) => k !== "apiVersion" && k !== "kind") || [...scan.lists.keys()].some((k) => k !== "resources")) return undefined;
+  const items = scan.lists.get("resources")?.items ?? [];
+  return items.every((i) => i.mapKey === undefined && isYamlFile(i.value)) ? items.map((i) => entryTarget(dir, i.value)) : undefined;
+}
+
+/** The names of the objects a file declares, or undefined when it does not parse. */
+function declaredNames(file: string, text: string | undefined): string[] | undefined {
+  try {
+    return parseAllYaml(file, text ?? "").map((d) => d.getIn(["metadata", "name"])).filter((n): n is string => typeof n === "string");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What of a units overlay to build (ProofPlan.parts): the files whose entry the change adds or
+ * removes or whose content it changes, and every other listed file that could declare an object
+ * of the same name (kustomize refuses two, and a whole build would say so): one that holds the
+ * name, or a backslash (a quoted escape could spell it). undefined: build the whole overlay.
+ */
+function overlayPart(cs: ChangeSet, o: Overlay, touched: Set<string>): string[] | undefined {
+  const before = listedFiles(o.dir, cs.readOriginal(o.file));
+  const after = listedFiles(o.dir, cs.read(o.file));
+  if (!before || !after) return undefined;
+  const [was, now] = [new Set(before), new Set(after)];
+  const all = [...new Set([...before, ...after])];
+  const changed = all.filter((f) => !was.has(f) || !now.has(f) || touched.has(f));
+  const names = new Set<string>();
+  for (const f of changed)
+    for (const text of [cs.readOriginal(f), cs.read(f)]) {
+      const declared = declaredNames(f, text);
+      if (!declared) return undefined;
+      for (const n of declared) names.add(n);
+    }
+  const alike = all.filter((f) => !changed.includes(f)).filter((f) => {
+    const text = cs.read(f) ?? "";
+    return text.includes("\\") || [...names].some((n) => text.includes(n));
+  });
+  return [...changed, ...alike].sort();
+}
+
 /** `changed`: the tenants the change adds, edits or removes; "all" when a whole overlay is new. */
 export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan {
   const models: RepoModel[] = [ctx.model, readRepo(ctx.cs)];
@@ -44,9 +90,19 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
     .filter((c) => c.kind !== "unchanged")
     .map((c) => c.path);
   const tenants = new Map<string, ProofTenant>();
-  // The namespace as the change leaves it (a tenant being removed: as it was).
+  // The namespace as the change leaves it (a tenant being removed: as it was), read when the proof
+  // asks: it needs only those of the tenants whose objects it builds, not a thousand bases.
   for (const m of [...models].reverse())
-    for (const t of m.tenants) if (!tenants.has(t.name)) tenants.set(t.name, { name: t.name, namespace: t.namespace, owns: [], units: [] });
+    for (const t of m.tenants)
+      if (!tenants.has(t.name))
+        tenants.set(t.name, {
+          name: t.name,
+          get namespace() {
+            return t.namespace;
+          },
+          owns: [],
+          units: [],
+        });
   for (const m of models) for (const [name, paths] of tenantPaths(m)) tenants.get(name)!.owns.push(...paths);
   for (const m of models) for (const [name, units] of unitPaths(m)) tenants.get(name)?.units!.push(...units);
   for (const t of tenants.values()) {
@@ -57,5 +113,13 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
     models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
   );
   const overlays = [...new Set(models.flatMap((m) => m.overlays.flatMap((o) => toBuild(o, touched, basesTouched, ctx.cs, tenants.keys()))))].sort();
-  return { overlays, changed: changed === "all" ? [...tenants.keys()].sort() : changed, tenants: [...tenants.values()] };
+  // A units overlay lists a thousand unit files that a change to one tenant leaves alone.
+  const parts: Record<string, string[]> = {};
+  const touchedSet = new Set(touched);
+  for (const o of models.flatMap((m) => m.overlays))
+    if (o.layout === "units" && overlays.includes(o.dir) && !(o.dir in parts)) {
+      const part = overlayPart(ctx.cs, o, touchedSet);
+      if (part) parts[o.dir] = part;
+    }
+  return { overlays, changed: changed === "all" ? [...tenants.keys()].sort() : changed, tenants: [...tenants.values()], parts };
 }

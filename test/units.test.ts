@@ -142,15 +142,31 @@ describe("commands work on both layouts, and a flat repo stays flat", () => {
 });
 
 describe("the proof before write in the units layout", () => {
-  it("builds the environments' unit lists and only the touched tenant's units, not the others'", async () => {
+  it("builds only the touched tenant's unit and unit file, not the others' (which the environment's list passes through as they are)", async () => {
     const repo = await initRepo();
     const ctx = repoContext(repo);
     const answers = await resolveAnswers(newTenantGen, ctx, { name: "team-x", url: "https://github.com/acme/x" }, undefined);
     await stageGenerator(newTenantGen, ctx, answers);
     const plan = tenantProof(ctx, ["team-x"]);
     expect(plan.overlays).toEqual(["tenants/prod", "tenants/prod/team-x", "tenants/staging", "tenants/staging/team-x"]);
+    expect(plan.parts).toEqual({ "tenants/prod": ["tenants/prod/team-x.yaml"], "tenants/staging": ["tenants/staging/team-x.yaml"] });
     const result = await prove(ctx.cs, plan);
-    expect(result.overlays.find((o) => o.path === "tenants/prod")).toEqual({ path: "tenants/prod", before: 2, after: 3 });
+    expect(result.overlays.find((o) => o.path === "tenants/prod")).toEqual({ path: "tenants/prod", after: 1 });
+  });
+
+  it("refuses a unit whose Kustomization another file of the environment's list already declares: the list would not build", async () => {
+    const repo = await initRepo();
+    const legacy = read(repo, "tenants/prod/team-search.yaml").replace("name: tenant-team-search", "name: tenant-team-x").replace("./tenants/prod/team-search", "./apps/legacy");
+    write(repo, "tenants/prod/legacy.yaml", legacy);
+    write(repo, "tenants/prod/kustomization.yaml", read(repo, "tenants/prod/kustomization.yaml").replace("resources:\n", "resources:\n  - legacy.yaml\n"));
+    const ctx = repoContext(repo);
+    const answers = await resolveAnswers(newTenantGen, ctx, { name: "team-x", url: "https://github.com/acme/x" }, undefined);
+    await stageGenerator(newTenantGen, ctx, answers);
+    const plan = tenantProof(ctx, ["team-x"]);
+    expect(plan.parts?.["tenants/prod"]).toEqual(["tenants/prod/legacy.yaml", "tenants/prod/team-x.yaml"]);
+    const err = await prove(ctx.cs, plan).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProofError);
+    expect((err as Error).message).toMatch(/tenants\/prod:\n\s+- would not build after this change: .*tenant-team-x/);
   });
 
   it("builds a tenant directory the change writes even when no unit lists it, so a broken one is refused", async () => {

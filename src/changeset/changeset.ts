@@ -57,6 +57,12 @@ export class ChangeSet {
   private readonly staged = new Map<string, string | null>();
   /** What was on disk when first read, so apply and rollback know what they replace. */
   private readonly originals = new Map<string, Original>();
+  /**
+   * Each directory's entries on disk when first listed, like `originals`: the repo model lists a
+   * thousand unit directories more than once a run. Staged changes are laid over it on every
+   * list, so after apply it still says what the disk holds.
+   */
+  private readonly listings = new Map<string, Array<{ name: string; kind: "file" | "dir" }>>();
   private readonly paths: RepoPaths;
 
   constructor(
@@ -159,31 +165,7 @@ export class ChangeSet {
     const dirKey = rel === "" || rel === "." ? "" : this.key(rel);
     const files = new Set<string>();
     const dirs = new Set<string>();
-    try {
-      for (const ent of fs.readdirSync(dirKey ? this.abs(dirKey) : this.root, { withFileTypes: true })) {
-        let kind: fs.Dirent | fs.Stats = ent;
-        // A link counts as what it points to, once it is proven to stay inside the repository.
-        if (ent.isSymbolicLink()) {
-          let abs: string;
-          try {
-            abs = this.abs(dirKey ? `${dirKey}/${ent.name}` : ent.name);
-          } catch (e) {
-            if (opts.skipLinksOut && e instanceof LinkError) continue;
-            throw e;
-          }
-          try {
-            kind = fs.statSync(abs);
-          } catch {
-            continue;
-          }
-        }
-        if (kind.isDirectory()) dirs.add(ent.name);
-        else if (kind.isFile()) files.add(ent.name);
-      }
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
-    }
+    for (const ent of this.onDisk(dirKey, opts)) (ent.kind === "dir" ? dirs : files).add(ent.name);
     const prefix = dirKey ? `${dirKey}/` : "";
     for (const [key, content] of this.staged) {
       if (!key.startsWith(prefix)) continue;
@@ -201,6 +183,45 @@ export class ChangeSet {
       if (touched && this.isEmptied(`${prefix}${d}`)) dirs.delete(d);
     }
     return { files: [...files].sort(), dirs: [...dirs].sort() };
+  }
+
+  /** A directory's files and directories on disk, links counted as what they point to inside the repository. */
+  private onDisk(dirKey: string, opts: { skipLinksOut?: boolean }): Array<{ name: string; kind: "file" | "dir" }> {
+    const known = this.listings.get(dirKey);
+    if (known) return known;
+    const out: Array<{ name: string; kind: "file" | "dir" }> = [];
+    // A link out of the repository skipped here is not remembered: a list that refuses it must see it.
+    let skipped = false;
+    try {
+      for (const ent of fs.readdirSync(dirKey ? this.abs(dirKey) : this.root, { withFileTypes: true })) {
+        let kind: fs.Dirent | fs.Stats = ent;
+        // A link counts as what it points to, once it is proven to stay inside the repository.
+        if (ent.isSymbolicLink()) {
+          let abs: string;
+          try {
+            abs = this.abs(dirKey ? `${dirKey}/${ent.name}` : ent.name);
+          } catch (e) {
+            if (opts.skipLinksOut && e instanceof LinkError) {
+              skipped = true;
+              continue;
+            }
+            throw e;
+          }
+          try {
+            kind = fs.statSync(abs);
+          } catch {
+            continue;
+          }
+        }
+        if (kind.isDirectory()) out.push({ name: ent.name, kind: "dir" });
+        else if (kind.isFile()) out.push({ name: ent.name, kind: "file" });
+      }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+    }
+    if (!skipped) this.listings.set(dirKey, out);
+    return out;
   }
 
   /** Every file below `dir`, recursively, repo-relative. */

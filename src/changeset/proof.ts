@@ -20,8 +20,9 @@ import { realpathOr, within } from "../core/inside-repo.js";
 import { entryTarget, kustomizationIn } from "../model/kustomize.js";
 import { isFluxKustomization, readObjects, ref, type K8sObject } from "../model/objects.js";
 import { isClusterScoped, outOfBounds } from "../model/tenant-bounds.js";
-import type { Built } from "../validate/build.js";
+import type { BuildRequest, Built } from "../validate/build.js";
 import type { ChangeSet } from "./changeset.js";
+import { shadowInputs, type ShadowInputs } from "./shadow-inputs.js";
 import { onInterrupt } from "./signals.js";
 
 export interface ProofTenant {
@@ -45,6 +46,13 @@ export interface ProofPlan {
   changed: string[];
   /** Every tenant known before or after the change. */
   tenants: ProofTenant[];
+  /**
+   * Overlays of `overlays` built in part: only these manifest files (repo-relative) of the ones
+   * the overlay lists. For an overlay that lists nothing but manifest files and has no other
+   * field, before and after: kustomize passes each such file's objects through as they are, so
+   * the files the change leaves alone build the same and need no building.
+   */
+  parts?: Record<string, string[]>;
 }
 
 export interface ProofResult {
@@ -111,7 +119,7 @@ const AUTHORITY_FIX =
  * (never into a linked file, which is the repo's own). A link is kept as a link when it resolves
  * inside the repository, and left out when it does not: nothing outside is ever read.
  */
-function materialise(cs: ChangeSet, dir: string): void {
+function materialise(cs: ChangeSet, dir: string, only?: ShadowInputs): void {
   const real = realpathOr(cs.root) ?? path.resolve(cs.root);
   let link = true;
   const place = (src: string, dst: string) => {
@@ -142,7 +150,18 @@ function materialise(cs: ChangeSet, dir: string): void {
       } else if (ent.isFile()) place(src, dst);
     }
   };
-  walk("");
+  if (!only) walk("");
+  else {
+    // What the builds read, and nothing else (shadow-inputs.ts): no link on its way.
+    for (const d of only.dirs) fs.mkdirSync(path.join(dir, ...d.split("/")), { recursive: true });
+    for (const f of only.files) {
+      const src = path.join(cs.root, ...f.split("/"));
+      if (!fs.statSync(src, { throwIfNoEntry: false })?.isFile()) continue;
+      const dst = path.join(dir, ...f.split("/"));
+      fs.mkdirSync(path.dirname(dst), { recursive: true });
+      place(src, dst);
+    }
+  }
   for (const c of cs.changes()) {
     if (c.kind === "unchanged") continue;
     let abs = path.join(dir, ...c.path.split("/"));
@@ -183,15 +202,18 @@ function sweepShadows(): void {
 }
 
 
-/** Run `fn` with a shadow tree of the staged repo, removed afterwards: on success, on error, on exit and on Ctrl-C. */
-async function withShadow<T>(cs: ChangeSet, fn: (root: string) => Promise<T>): Promise<T> {
+/**
+ * Run `fn` with a shadow tree of the staged repo holding what building `targets` reads, removed
+ * afterwards: on success, on error, on exit and on Ctrl-C.
+ */
+async function withShadow<T>(cs: ChangeSet, targets: string[], fn: (root: string) => Promise<T>): Promise<T> {
   sweepShadows();
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `${SHADOW_PREFIX}${process.pid}-`)));
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   const forget = onInterrupt(remove);
   process.on("exit", remove);
   try {
-    materialise(cs, dir);
+    materialise(cs, dir, shadowInputs(cs, targets));
     return await fn(dir);
   } finally {
     forget();
@@ -561,11 +583,20 @@ export async function prove(cs: ChangeSet, plan: ProofPlan, opts: ProofOptions =
   const builder = new build.Builder(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
   const n = plan.overlays.length;
   opts.progress?.(`proving: building ${n} overlay${n === 1 ? "" : "s"} before and after (kubectl kustomize) ...`);
-  return withShadow(cs, async (shadow) => {
+  /** The build of an overlay (or of its part the plan names) in one tree, when there is anything to build there. */
+  const request = (root: string, overlay: string): BuildRequest | undefined => {
+    const part = plan.parts?.[overlay];
+    if (!part) return exists(root, overlay) ? { root, path: overlay } : undefined;
+    const files = part.filter((f) => fs.statSync(path.join(root, ...f.split("/")), { throwIfNoEntry: false })?.isFile());
+    return files.length ? { root, path: overlay, resources: files } : undefined;
+  };
+  const targets = plan.overlays.flatMap((o) => plan.parts?.[o] ?? [o]);
+  return withShadow(cs, targets, async (shadow) => {
     const outcomes = plan.overlays.map((overlay) => {
+      const [was, will] = [request(cs.root, overlay), request(shadow, overlay)];
       const pair = Promise.allSettled([
-        settle(exists(cs.root, overlay) ? builder.build({ root: cs.root, path: overlay }) : undefined, overlay, build),
-        settle(exists(shadow, overlay) ? builder.build({ root: shadow, path: overlay }) : undefined, overlay, build),
+        settle(was ? builder.build(was) : undefined, overlay, build),
+        settle(will ? builder.build(will) : undefined, overlay, build),
       ]).then((both) => {
         for (const o of both) if (o.status === "rejected") throw o.reason;
         return both.map((o) => (o as PromiseFulfilledResult<Outcome>).value) as [Outcome, Outcome];

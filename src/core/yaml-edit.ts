@@ -8,7 +8,7 @@
  */
 import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit, YAMLMap, YAMLSeq, type Alias, type Node, type Scalar } from "yaml";
 import { ParseError } from "./errors.js";
-import { scanLists, type ScannedList } from "./yaml-lists.js";
+import { scanLists, scanTopLevel, type ScannedList } from "./yaml-lists.js";
 
 export type ListValue = string | Record<string, unknown>;
 
@@ -341,13 +341,16 @@ export function editLists(file: string, text: string, edits: ListEdit[]): string
 
 function editWorking(file: string, text: string, edits: ListEdit[], eol: string): string {
   // The fast scanner proves simple files valid without a parse; anything else gets the parser.
-  const scanned = scanLists(text);
+  const top = scanTopLevel(text);
+  const scanned = top?.lists;
   const doc = scanned ? undefined : parseYaml(file, text);
   const planned: TextEdit[] = [];
   // The scanner sees top-level lists only; a nested one needs the parser's positions.
   let parsed = doc;
   const rest = edits.filter((e) => {
     const nested = keyPath(e.key).length > 1;
+    // Nothing to add to a list the file does not have (or leaves empty): nothing to parse for.
+    if (top && !nested && !e.add?.length && !top.lists.has(keyPath(e.key)[0]!) && !top.scalars.has(keyPath(e.key)[0]!)) return false;
     if (nested) parsed ??= parseYaml(file, text);
     const list = scanned && !nested ? locateScanned(scanned, e.key, e.matchKey) : locateWithDocument(text, parsed!, e.key, e.matchKey);
     return !(list && planInPlace(text, list, e, eol, planned));

@@ -14,7 +14,8 @@ import * as path from "node:path";
 import { isMap, isScalar, isSeq, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { parseYaml } from "../core/yaml-edit.js";
-import { isFluxKustomization, readObjects } from "./objects.js";
+import { scanBlock } from "../core/yaml-block.js";
+import { isFluxKustomization, readObjects, type K8sObject } from "./objects.js";
 import { scanTopLevel } from "../core/yaml-lists.js";
 import { entryTarget, isYamlFile, kustomizationIn } from "./kustomize.js";
 import { TENANTS_BASE, type Tenant } from "./tenants.js";
@@ -187,20 +188,33 @@ function entriesFor(map: Map<string, TenantEntries[]>, tenant: string, file: str
   return e;
 }
 
+/**
+ * What fluxKustomizationPath found in a text, by the text: a command reads the model before and
+ * after staging, and the thousand unit files it stages nothing into read the same both times.
+ * Bounded, for long-lived processes (tests) that read many repos.
+ */
+const unitTexts = new Map<string, { path: string; name: string } | undefined>();
+const UNIT_TEXTS_MAX = 20_000;
+
 /** A Flux Kustomization's path as a repo-relative directory, when the file holds exactly one. */
 function fluxKustomizationPath(cs: ChangeSet, file: string): { path: string; name: string } | undefined {
   const text = cs.read(file) ?? "";
   // Most manifests are no Flux Kustomization: only those that could be are parsed.
   if (!text.includes("kustomize.toolkit.fluxcd.io")) return undefined;
-  let objs;
+  if (unitTexts.has(text)) return unitTexts.get(text);
+  let objs: K8sObject[];
   try {
-    objs = readObjects(cs, file);
+    // The shape fleet writes reads without the full parser; anything else is parsed.
+    const fast = scanBlock(text) as K8sObject | undefined;
+    objs = fast ? [fast] : readObjects(cs, file);
   } catch {
     return undefined;
   }
   const [o] = objs;
-  if (objs.length !== 1 || !o || !isFluxKustomization(o) || typeof o.spec?.path !== "string") return undefined;
-  return { path: entryTarget(".", o.spec.path), name: o.metadata?.name ?? "" };
+  const found = objs.length !== 1 || !o || !isFluxKustomization(o) || typeof o.spec?.path !== "string" ? undefined : { path: entryTarget(".", o.spec.path), name: o.metadata?.name ?? "" };
+  if (unitTexts.size >= UNIT_TEXTS_MAX) unitTexts.clear();
+  unitTexts.set(text, found);
+  return found;
 }
 
 /**
