@@ -42,7 +42,7 @@ const CORE = jsYaml.FAILSAFE_SCHEMA.extend({
 });
 
 /** A directive, tag, anchor or alias may start here: js-yaml and `yaml` could differ, so `yaml` reads it. */
-const SPECIAL = /^%|(?:^|[\s[{,])[!&*]/m;
+const SPECIAL = /^%|(?:^|[\s[{,:])[!&*]/m;
 
 export function parseManifests(text: string): unknown[] {
   // What js-yaml refuses, `yaml` reads (or reports) as it always has.
