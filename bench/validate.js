@@ -14,7 +14,7 @@
  *
  * Repos: `fleet init` with staging, qa and prod; tenants added in-process (bench/fleet-builder.js);
  * two clusters per environment with `fleet new-cluster`; the bootstrap's gotk files written as
- * stand-ins. The per-tenant copy is the flat one rewritten by fleet-builder's toUnits. Each
+ * stand-ins. fleet writes the per-tenant layout; the flat copy is it rewritten by toFlat. Each
  * cold run gets an empty cache directory of its own (XDG_CACHE_HOME). Medians of BENCH_REPS runs
  * (default 3; 1 at 1,000 tenants and above, where the flat builds alone take minutes).
  *
@@ -25,7 +25,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { addTenantsInProcess, toUnits } from "./fleet-builder.js";
+import { addTenantsInProcess } from "./fleet-builder.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "bin", "fleet.js");
@@ -78,6 +78,33 @@ async function buildFleet(dir, tenants) {
   return clusters;
 }
 
+/**
+ * Rewrite a per-tenant fleet into the seed's flat layout (as test/flat-layout.ts does): each
+ * `tenants/<env>/kustomization.yaml` lists every `../base/<t>`, `<t>-quota.yaml` and patch
+ * `<t>-patch.yaml` itself, and the units are gone.
+ */
+function toFlat(repo) {
+  const tenantsDir = path.join(repo, "tenants");
+  for (const env of ENVS) {
+    const dir = path.join(tenantsDir, env);
+    const tenants = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    for (const t of tenants) {
+      fs.renameSync(path.join(dir, t, "patch.yaml"), path.join(dir, `${t}-patch.yaml`));
+      fs.renameSync(path.join(dir, t, "quota.yaml"), path.join(dir, `${t}-quota.yaml`));
+      fs.rmSync(path.join(dir, t), { recursive: true });
+      fs.rmSync(path.join(dir, `${t}.yaml`));
+    }
+    fs.writeFileSync(
+      path.join(dir, "kustomization.yaml"),
+      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n" +
+        tenants.map((t) => `  - ../base/${t}\n`).join("") +
+        tenants.map((t) => `  - ${t}-quota.yaml\n`).join("") +
+        "patches:\n" +
+        tenants.map((t) => `  - path: ${t}-patch.yaml\n`).join(""),
+    );
+  }
+}
+
 const ms = (x) => `${Math.round(x).toLocaleString("en-US")} ms`;
 const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
 const verdict = (x, target) => `(target <= ${target}x) ${x <= target ? "met" : "NOT MET"}`;
@@ -103,9 +130,9 @@ async function main() {
     for (const size of SIZES) {
       const flat = path.join(tmp, `flat-${size}`);
       const units = path.join(tmp, `units-${size}`);
-      const clusters = await buildFleet(flat, size);
-      fs.cpSync(flat, units, { recursive: true });
-      await toUnits(units, ENVS);
+      const clusters = await buildFleet(units, size);
+      fs.cpSync(units, flat, { recursive: true });
+      toFlat(flat);
       const paths = clusters.flatMap((c) => [`clusters/${c.name}`, `infrastructure/${c.env}`, `tenants/${c.env}`]);
       const cache = (i) => path.join(tmp, `cache-${size}-${i}`);
       const validate = (env) => {

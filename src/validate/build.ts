@@ -13,8 +13,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execa } from "execa";
-import { parseAllDocuments, stringify } from "yaml";
+import { stringify } from "yaml";
 import { BuildCache } from "./cache.js";
+import { parseManifests } from "./manifests.js";
 import { inspectBuild, kustomizationFileOf, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 
@@ -60,8 +61,8 @@ function declarations(declared: Declared, file: string): Array<{ kind: string; n
   if (!list) {
     list = [];
     try {
-      for (const doc of parseAllDocuments(fs.readFileSync(file, "utf8")) as Array<{ toJS(): unknown }>) {
-        const o = doc.toJS() as K8sObject | null;
+      for (const doc of parseManifests(fs.readFileSync(file, "utf8"))) {
+        const o = doc as K8sObject | null;
         if (o?.kind && o.metadata?.name) list.push({ kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
       }
     } catch {
@@ -364,11 +365,11 @@ export class Builder {
   }
 
   private async runOne(p: Prepared): Promise<Built[]> {
-    if (p.own) return this.objects(p, parseAllDocuments(await this.kustomize(p.own)) as Array<{ toJS(): unknown }>);
+    if (p.own) return this.objects(p, parseManifests(await this.kustomize(p.own)));
     const tmp = tempDir();
     try {
       this.writeOverlay(p, tmp);
-      return this.objects(p, parseAllDocuments(await this.kustomize(tmp)) as Array<{ toJS(): unknown }>);
+      return this.objects(p, parseManifests(await this.kustomize(tmp)));
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
@@ -388,15 +389,16 @@ export class Builder {
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
-    const docs: Array<Array<{ toJS(): unknown }>> = ps.map(() => []);
-    for (const doc of parseAllDocuments(stdout) as Array<{ toJS(): unknown; getIn(p: unknown[]): unknown; deleteIn(p: unknown[]): boolean }>) {
-      if (doc.toJS() === null) continue;
-      const i = Number(doc.getIn(["metadata", "annotations", MARK]));
+    const docs: unknown[][] = ps.map(() => []);
+    for (const doc of parseManifests(stdout)) {
+      if (doc === null) continue;
+      const meta = (doc as K8sObject).metadata;
+      const annotations = meta?.annotations as Record<string, unknown> | undefined;
+      const i = Number(annotations?.[MARK]);
       if (!Number.isInteger(i) || !docs[i]) return undefined;
-      doc.deleteIn(["metadata", "annotations", MARK]);
+      delete annotations![MARK];
       // kustomize writes no empty annotations: a build of its own would have none.
-      const left = doc.getIn(["metadata", "annotations"]) as { items?: unknown[] } | undefined;
-      if (left?.items?.length === 0) doc.deleteIn(["metadata", "annotations"]);
+      if (Object.keys(annotations!).length === 0) delete meta!.annotations;
       docs[i]!.push(doc);
     }
     return ps.map((p, i) => this.objects(p, docs[i]!));
@@ -423,11 +425,11 @@ export class Builder {
   }
 
   /** The built objects, each with the resource file that declares it. */
-  private objects(p: Prepared, docs: Array<{ toJS(): unknown }>): Built[] {
+  private objects(p: Prepared, docs: unknown[]): Built[] {
     const index = originIndex(this.declared, p.realRoot, p.inputs.resourceFiles);
     const out: Built[] = [];
     for (const doc of docs) {
-      const obj = doc.toJS() as K8sObject | null;
+      const obj = doc as K8sObject | null;
       if (!obj || typeof obj !== "object") continue;
       const candidates = index.get(`${obj.kind}/${obj.metadata?.name}`) ?? [];
       const ns = obj.metadata?.namespace;

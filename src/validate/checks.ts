@@ -109,6 +109,28 @@ function crossRefs(o: K8sObject): Array<{ field: string; namespace?: string }> {
   ].filter((r) => r.namespace !== undefined && r.namespace !== own);
 }
 
+/**
+ * The tenant whose files hold a repo path: the first (in the model's order) owning the path or a
+ * directory above it. By path, so that a thousand tenants are not each asked about every object.
+ */
+function owners(tenants: CheckContext["tenantFiles"]): (file: string) => CheckContext["tenantFiles"][number] | undefined {
+  const by = new Map<string, number>();
+  tenants.forEach((t, i) => {
+    for (const p of t.owns) if (!by.has(p)) by.set(p, i);
+  });
+  return (file) => {
+    let best: number | undefined;
+    for (let at = file; ; ) {
+      const i = by.get(at);
+      if (i !== undefined && (best === undefined || i < best)) best = i;
+      const slash = at.lastIndexOf("/");
+      if (slash < 0) break;
+      at = at.slice(0, slash);
+    }
+    return best === undefined ? undefined : tenants[best];
+  };
+}
+
 export const CHECKS: Check[] = [
   {
     id: "build-failed",
@@ -365,8 +387,7 @@ export const CHECKS: Check[] = [
         if (!id) return [];
         // One finding per binding that opens the door, naming every namespace it opens.
         const by = new Map<Applied, { role: string; namespaces: string[] }>();
-        for (const ns of c.tenantNamespaces.filter((n) => n !== id.namespace)) {
-          const g = c.rbac.canI(id, "get", "", "secrets", ns)[0];
+        for (const [ns, [g]] of c.rbac.canIIn(id, "get", "", "secrets", c.tenantNamespaces.filter((n) => n !== id.namespace))) {
           if (!g) continue;
           const entry = by.get(g.binding) ?? { role: g.role, namespaces: [] };
           entry.namespaces.push(ns);
@@ -398,10 +419,11 @@ export const CHECKS: Check[] = [
     run: (c) => {
       const platformBy = new Map(c.appliers.filter((ap) => isFluxKustomization(ap.at.obj) && actsAsPlatform(ap, c.lockdown)).map((ap) => [ref(ap.at.obj), ap]));
       const scopeOf = scopeFrom(c.objects.map((a) => a.obj));
+      const ownerOf = owners(c.tenantFiles);
       const hits: Hit[] = [];
       for (const a of c.objects) {
         if (a.appliedBy !== "" && !platformBy.has(a.appliedBy)) continue;
-        const t = c.tenantFiles.find((t) => t.owns.some((p) => a.file === p || a.file.startsWith(`${p}/`)));
+        const t = ownerOf(a.file);
         if (!t) continue;
         // A ClusterRole grants nothing until bound, unless it aggregates into a role others hold
         // (aggregate-to-admin extends every tenant's admin); a ClusterRoleBinding of only the
@@ -510,15 +532,22 @@ export const CHECKS: Check[] = [
     scope: "cluster",
     title: "Flux objects use API versions the cluster's Flux serves",
     fix: "run fleet upgrade --flux-version <the pin> to rewrite them, or change the apiVersion by hand",
-    run: (c) =>
-      c.version.facts === undefined
-        ? []
-        : c.objects.flatMap((a) => {
-            const st = a.obj.apiVersion && a.obj.kind ? apiVersionStatus(c.version.facts!, a.obj.apiVersion, a.obj.kind) : undefined;
+    run: (c) => {
+      if (c.version.facts === undefined) return [];
+      // The tables answer once per apiVersion and kind, not once for each of ten thousand objects.
+      const answers = new Map<string, ReturnType<typeof apiVersionStatus>>();
+      const status = (apiVersion: string, kind: string) => {
+        const k = JSON.stringify([apiVersion, kind]);
+        if (!answers.has(k)) answers.set(k, apiVersionStatus(c.version.facts!, apiVersion, kind));
+        return answers.get(k);
+      };
+      return c.objects.flatMap((a) => {
+            const st = a.obj.apiVersion && a.obj.kind ? status(a.obj.apiVersion, a.obj.kind) : undefined;
             if (st === "unserved") return [{ at: a, message: `${a.obj.apiVersion} is not served by Flux ${c.version.shown}: the cluster refuses it` }];
             if (st === "deprecated") return [{ at: a, severity: "warning" as const, message: `${a.obj.apiVersion} is deprecated under Flux ${c.version.shown}` }];
             return [];
-          }),
+          });
+    },
   },
   {
     id: "substitution-unresolved",

@@ -15,7 +15,7 @@ import { BuildError, pool, RemoteBases, type Builder, type Built } from "./build
 import { readInside, remoteRef, type Remote } from "./inputs.js";
 import { isFlux, isFluxKustomization, ref, type Applied, type K8sObject } from "./model.js";
 import { locate } from "./sources.js";
-import { substituteObject, variablesFor } from "./substitute.js";
+import { ObjectIndex, substituteObject, variablesFor } from "./substitute.js";
 import type { SyncSource } from "../model/clusters.js";
 import { fluxPath } from "../model/flux-path.js";
 
@@ -108,14 +108,14 @@ interface Level {
 }
 
 /** The objects on each cluster (by target; "" for this one), as variable sources. */
-function byTarget(objects: Applied[]): Map<string, K8sObject[]> {
+function byTarget(objects: Applied[]): Map<string, ObjectIndex> {
   const m = new Map<string, K8sObject[]>();
   for (const a of objects) {
     const list = m.get(a.target ?? "") ?? [];
     list.push(a.obj);
     m.set(a.target ?? "", list);
   }
-  return m;
+  return new Map([...m].map(([t, list]) => [t, new ObjectIndex(list)]));
 }
 
 export async function walkCluster(opts: WalkOptions): Promise<Walked> {
@@ -238,10 +238,10 @@ export async function walkCluster(opts: WalkOptions): Promise<Walked> {
  * Substitute a level's objects as its Kustomization's postBuild says, with the variables the
  * objects on its own cluster give; unchanged variables leave the level as it is.
  */
-function substitute(level: Level, sources: Map<string, K8sObject[]>, final = false): { missing: Walked["unresolved"]; absent: Array<{ kind: string; name: string }> } {
+function substitute(level: Level, sources: Map<string, ObjectIndex>, final = false): { missing: Walked["unresolved"]; absent: Array<{ kind: string; name: string }> } {
   const post = level.by?.obj.spec?.postBuild;
   if (!level.by || !post) return { missing: [], absent: [] };
-  const { vars, absent, active } = variablesFor(level.by.obj, sources.get(level.by.target ?? "") ?? []);
+  const { vars, absent, active } = variablesFor(level.by.obj, sources.get(level.by.target ?? "") ?? new ObjectIndex([]));
   // Once the whole cluster is known, a source that is not there (and not optional) fails the
   // Kustomization before it substitutes: substitution-source-missing's finding, nothing else.
   // Before that it may yet appear a level below, so the level is substituted with what there is.

@@ -1,6 +1,6 @@
 /** fleet validate: walk every cluster, run the checks, prove isolation. */
 import { factsWarning, newestMinor } from "../flux/index.js";
-import { fluxVersionFor, loadConfig } from "../core/config.js";
+import { fluxVersionFor, loadConfig, type FleetConfig } from "../core/config.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { Builder } from "./build.js";
 import { ChangeSet } from "../changeset/changeset.js";
@@ -37,6 +37,22 @@ export interface ValidatedCluster extends ClusterResult {
 const MINOR_RANGE = /^v?(\d+)\.(\d+)\.(x|\*)$/;
 const MAJOR_RANGE = /^v?(\d+)(\.(x|\*))?(\.(x|\*))?$/;
 
+/** fleet.yaml, read once per run (every cluster asks): the config, or why it cannot be read. */
+const configCache = new Map<string, { config: FleetConfig } | { error: unknown }>();
+function configOf(root: string): FleetConfig {
+  let got = configCache.get(root);
+  if (!got) {
+    try {
+      got = { config: loadConfig(new ChangeSet(root)) };
+    } catch (error) {
+      got = { error };
+    }
+    configCache.set(root, got);
+  }
+  if ("error" in got) throw got.error;
+  return got.config;
+}
+
 /**
  * The Flux release a cluster is judged by: fleet.yaml's pin for it, else what it was bootstrapped
  * with (gotk-components' header) or its FluxInstance pins (an exact version, or a range of one
@@ -44,7 +60,7 @@ const MAJOR_RANGE = /^v?(\d+)(\.(x|\*))?(\.(x|\*))?$/;
  */
 export function versionFor(root: string, cluster: Cluster): FluxVersion {
   try {
-    const pin = fluxVersionFor(loadConfig(new ChangeSet(root)), cluster.name);
+    const pin = fluxVersionFor(configOf(root), cluster.name);
     return { shown: pin, facts: pin, from: "fleet.yaml" };
   } catch {
     // No fleet.yaml (any Flux repo), or one that is not valid: the cluster says what it runs.
@@ -195,6 +211,7 @@ function tenantFilesOf(root: string): CheckContext["tenantFiles"] {
 export function clustersOf(opts: Pick<ValidateOptions, "root" | "cluster">): Cluster[] {
   // A run reads the repo afresh, from disk: nothing is staged on a change set validate opens.
   tenantFilesCache.delete(opts.root);
+  configCache.delete(opts.root);
   const all = readClusters(new ChangeSet(opts.root));
   if (all.length === 0)
     throw new NoClusters(`no cluster in ${opts.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path, no cluster fleet new-cluster wrote`);

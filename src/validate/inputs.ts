@@ -21,6 +21,7 @@ import * as path from "node:path";
 import { isScalar, parseAllDocuments, visit } from "yaml";
 import { realpathOr, within } from "../core/inside-repo.js";
 import { KUSTOMIZATION_FILES } from "../model/kustomize.js";
+import { parseSimple } from "./manifests.js";
 
 /** A directory's kustomization on disk, by the names kustomize recognises. */
 export const kustomizationFileOf = (dir: string): string | undefined => KUSTOMIZATION_FILES.find((f) => lexists(path.join(dir, f)));
@@ -84,7 +85,8 @@ function resolveFrom(realRoot: string, base: string, entry: string): { abs: stri
   if (!within(realRoot, lexical)) return { problem: "leaves the repository" };
   let abs: string;
   try {
-    abs = fs.realpathSync(lexical);
+    // One realpath(3) call: the JavaScript realpathSync lstats every component of every path.
+    abs = fs.realpathSync.native(lexical);
   } catch {
     return { problem: "does not exist" };
   }
@@ -195,8 +197,24 @@ function load(w: Walk, abs: string, at: At): unknown[] | undefined {
   return got;
 }
 
+/**
+ * Block YAML of plain keys and plain values only (lines of `key: value`, `- value`, `- key: value`,
+ * comments and document markers; no quotes, flow collections, tags, anchors, aliases, merge keys,
+ * tabs or text that spans lines): what kustomization files almost always are. In it there is
+ * nothing the checks below refuse, and js-yaml reads it as `yaml` does (manifests.ts), ten times
+ * as fast, which tells with a thousand tenants' kustomizations. Anything else is read by `yaml`.
+ */
+const PLAIN = "[A-Za-z0-9_./-]+";
+const SIMPLE_LINE = new RegExp(`^(?:---| *(?:#.*)?| *(?:- )?(?:${PLAIN}:(?: +${PLAIN})?|- +${PLAIN})(?: +#.*)?)$`);
+const isSimple = (text: string) => text.split("\n").every((line) => SIMPLE_LINE.test(line));
+
 function parseStrict(text: string): unknown[] {
   if (text.includes("\u0000")) throw new Error("holds a NUL character; it is not a text file");
+  if (isSimple(text)) {
+    const docs = parseSimple(text);
+    // An empty document is one js-yaml and `yaml` count differently: `yaml` reads those.
+    if (docs && !docs.includes(null)) return docs;
+  }
   const docs = parseAllDocuments(text, { merge: false, uniqueKeys: true });
   return docs.map((doc) => {
     if (doc.errors.length) throw new Error(`does not parse as YAML: ${doc.errors[0]!.message.split("\n")[0]}`);

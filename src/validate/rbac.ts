@@ -39,6 +39,20 @@ export interface Identity {
   name: string;
 }
 
+/** Whether a rule allows the verb on the resource of the group. */
+function allows(rule: Rule, verb: string, group: string, resource: string): boolean {
+  const has = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === "*" || x === v);
+  return has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource);
+}
+
+/** The key a binding subject is found by (as subjectMatches compares it); undefined for a subject that matches no service account. */
+function subjectKey(s: { kind?: string; name?: string; namespace?: string }, bindingNs: string): string | undefined {
+  if (s.kind === "ServiceAccount") return `ServiceAccount:${s.namespace ?? bindingNs}/${s.name}`;
+  if (s.kind === "User") return `User:${s.name}`;
+  if (s.kind === "Group") return `Group:${String(s.name)}`;
+  return undefined;
+}
+
 export const userOf = (id: Identity) => `system:serviceaccount:${id.namespace}:${id.name}`;
 const groupsOf = (id: Identity) => ["system:serviceaccounts", `system:serviceaccounts:${id.namespace}`, "system:authenticated"];
 
@@ -102,7 +116,25 @@ export class RbacModel {
       for (const s of b.obj.subjects ?? [])
         if (s.kind === "ServiceAccount") add(s.namespace ?? b.obj.metadata?.namespace, s.name);
     this.accounts = [...seen.values()];
+    this.bindings.forEach((a, i) => {
+      const subjects = a.obj.subjects;
+      if (subjects === undefined || subjects === null) return;
+      if (!Array.isArray(subjects) || subjects.some((x) => !x || typeof x !== "object")) return void this.unindexed.push(i);
+      for (const key of new Set(subjects.map((s) => subjectKey(s, a.obj.metadata?.namespace ?? "default"))))
+        if (key) (this.bySubject.get(key) ?? this.bySubject.set(key, []).get(key)!).push(i);
+    });
+    this.accounts.forEach((acc, i) => (this.accountsIn.get(acc.namespace) ?? this.accountsIn.set(acc.namespace, []).get(acc.namespace)!).push(i));
   }
+
+  /**
+   * Bindings by the subject they name (subjectKey), so that finding an identity's bindings does
+   * not read every binding of the cluster: a thousand tenants would make that a million reads.
+   * A binding whose subjects are not a list is always a candidate (subjectMatches judges it).
+   */
+  private readonly bySubject = new Map<string, number[]>();
+  private readonly unindexed: number[] = [];
+  /** Account indices by namespace, in the order of `accounts`. */
+  private readonly accountsIn = new Map<string, number[]>();
 
   private subjectMatches(b: K8sObject, id: Identity): boolean {
     const bindingNs = b.metadata?.namespace ?? "default";
@@ -129,7 +161,9 @@ export class RbacModel {
 
   private match(id: Identity): BindingMatch[] {
     const out: BindingMatch[] = [];
-    for (const a of this.bindings) {
+    const keys = [`ServiceAccount:${id.namespace}/${id.name}`, `User:${userOf(id)}`, ...groupsOf(id).map((g) => `Group:${g}`)];
+    const candidates = [...new Set([...this.unindexed, ...keys.flatMap((k) => this.bySubject.get(k) ?? [])])].sort((a, b) => a - b);
+    for (const a of candidates.map((i) => this.bindings[i]!)) {
       const b = a.obj;
       if (!this.subjectMatches(b, id)) continue;
       const ns = b.kind === "RoleBinding" ? (b.metadata?.namespace ?? "default") : "";
@@ -153,11 +187,48 @@ export class RbacModel {
    */
   canI(id: Identity, verb: string, group: string, resource: string, namespace?: string): Grant[] {
     for (const { as, via } of this.reachable(id)) {
+      if (!this.mayGrant(as, verb, group, resource, namespace)) continue;
       const grants = this.directCanI(as, verb, group, resource, namespace);
       if (grants.length)
         return via.length ? grants.map((g) => ({ ...g, role: `${g.role} after acting as ${via.map(userOf).join(" then ")}` })) : grants;
     }
     return [];
+  }
+
+  /** canI in each of `namespaces`, for those where it is yes: the same answers, without asking every namespace of every account. */
+  canIIn(id: Identity, verb: string, group: string, resource: string, namespaces: string[]): Map<string, Grant[]> {
+    const out = new Map<string, Grant[]>();
+    const reach = this.reachable(id).map((r) => ({ ...r, where: this.where(r.as, verb, group, resource) }));
+    // Only namespaces where some identity it reaches holds a grant (or all, when one holds it cluster-wide) can answer yes.
+    const open = reach.some((r) => r.where.cluster) ? namespaces : namespaces.filter((ns) => reach.some((r) => r.where.namespaces.has(ns)));
+    for (const ns of open) {
+      const grants = this.canI(id, verb, group, resource, ns);
+      if (grants.length) out.set(ns, grants);
+    }
+    return out;
+  }
+
+  private readonly summaries = new Map<string, { cluster: boolean; namespaces: Set<string> }>();
+
+  /** Where directCanI can say yes for the identity: everywhere (a ClusterRoleBinding grants it), or in these namespaces. */
+  private where(id: Identity, verb: string, group: string, resource: string): { cluster: boolean; namespaces: Set<string> } {
+    const key = JSON.stringify([id.namespace, id.name, verb, group, resource]);
+    let w = this.summaries.get(key);
+    if (!w) {
+      w = { cluster: false, namespaces: new Set() };
+      for (const m of this.bindingsFor(id)) {
+        if (!m.rules.some((rule) => allows(rule, verb, group, resource))) continue;
+        if (m.binding.obj.kind === "RoleBinding") w.namespaces.add(m.binding.obj.metadata?.namespace ?? "default");
+        else w.cluster = true;
+      }
+      this.summaries.set(key, w);
+    }
+    return w;
+  }
+
+  private mayGrant(id: Identity, verb: string, group: string, resource: string, namespace: string | undefined): boolean {
+    const w = this.where(id, verb, group, resource);
+    return w.cluster || (namespace !== undefined && w.namespaces.has(namespace));
   }
 
   private readonly reach = new Map<string, Array<{ as: Identity; via: Identity[] }>>();
@@ -172,21 +243,19 @@ export class RbacModel {
     for (let i = 0; i < out.length; i++) {
       const { as, via } = out[i]!;
       // Impersonation rights are namespaced: ask once per namespace, not per account.
-      const allowed = new Map<string, boolean>();
-      for (const acc of this.accounts) {
+      // Three ways to act as another account of a namespace (design 4.5): impersonate it, mint
+      // a token for it, or run a pod that mounts it.
+      const ways = [this.where(as, "impersonate", "", "serviceaccounts"), this.where(as, "create", "", "serviceaccounts/token"), this.where(as, "create", "", "pods")];
+      // Only the accounts of namespaces where one of them is granted (all of them, where one is granted cluster-wide), in order.
+      const candidates = ways.some((w) => w.cluster)
+        ? this.accounts
+        : [...new Set(ways.flatMap((w) => [...w.namespaces]))]
+            .flatMap((ns) => this.accountsIn.get(ns) ?? [])
+            .sort((a, b) => a - b)
+            .map((i) => this.accounts[i]!);
+      for (const acc of candidates) {
         const k = `${acc.namespace}/${acc.name}`;
         if (seen.has(k)) continue;
-        let ok = allowed.get(acc.namespace);
-        if (ok === undefined) {
-          // Three ways to act as another account of a namespace (design 4.5): impersonate it, mint
-          // a token for it, or run a pod that mounts it.
-          ok =
-            this.directCanI(as, "impersonate", "", "serviceaccounts", acc.namespace).length > 0 ||
-            this.directCanI(as, "create", "", "serviceaccounts/token", acc.namespace).length > 0 ||
-            this.directCanI(as, "create", "", "pods", acc.namespace).length > 0;
-          allowed.set(acc.namespace, ok);
-        }
-        if (!ok) continue;
         seen.add(k);
         out.push({ as: acc, via: [...via, acc] });
       }
@@ -201,11 +270,7 @@ export class RbacModel {
       const b = m.binding.obj;
       // A RoleBinding grants only in its namespace, and never cluster-scoped requests.
       if (b.kind === "RoleBinding" && (namespace === undefined || (b.metadata?.namespace ?? "default") !== namespace)) continue;
-      for (const rule of m.rules) {
-        const has = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === "*" || x === v);
-        if (has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource))
-          grants.push({ binding: m.binding, role: m.role, rule });
-      }
+      for (const rule of m.rules) if (allows(rule, verb, group, resource)) grants.push({ binding: m.binding, role: m.role, rule });
     }
     return grants;
   }

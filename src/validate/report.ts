@@ -15,7 +15,7 @@ export function isolation(r: Result) {
       ? {
           identity: `system:serviceaccount:${id.namespace}:${id.name}`,
           createClusterRoleBindings: r.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings").length > 0,
-          readSecretsOf: namespaces.filter((ns) => ns !== id.namespace && r.rbac.canI(id, "get", "", "secrets", ns).length > 0),
+          readSecretsOf: [...r.rbac.canIIn(id, "get", "", "secrets", namespaces.filter((ns) => ns !== id.namespace)).keys()],
           otherTenants: namespaces.filter((ns) => ns !== id.namespace),
         }
       : // No account at all: it acts as the controller, which can do anything anywhere.

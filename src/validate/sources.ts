@@ -56,8 +56,25 @@ export function namesRepository(url: unknown, origin: Origin | undefined): boole
 }
 
 const nsOf = (o: K8sObject) => o.metadata?.namespace ?? "default";
-const find = (objects: Applied[], kind: string, ns: string, name: string, grp?: string) =>
-  objects.find((a) => a.obj.kind === kind && nsOf(a.obj) === ns && a.obj.metadata?.name === name && (grp === undefined || isFlux(a.obj, kind, grp)));
+/**
+ * The objects a walk level asks about, by kind, namespace and name, built once per list (a list
+ * is not changed once a level is asked about it): a thousand tenants' Kustomizations each
+ * searching every object would be quadratic.
+ */
+const indexes = new WeakMap<Applied[], Map<string, Applied[]>>();
+const keyOf = (kind: unknown, ns: unknown, name: unknown) => JSON.stringify([kind, ns, name]);
+function find(objects: Applied[], kind: string, ns: string, name: string, grp?: string): Applied | undefined {
+  let index = indexes.get(objects);
+  if (!index) {
+    index = new Map();
+    for (const a of objects) {
+      const k = keyOf(a.obj.kind, nsOf(a.obj), a.obj.metadata?.name);
+      (index.get(k) ?? index.set(k, []).get(k)!).push(a);
+    }
+    indexes.set(objects, index);
+  }
+  return index.get(keyOf(kind, ns, name))?.find((a) => grp === undefined || isFlux(a.obj, kind, grp));
+}
 
 /**
  * Where the source `kind/ns/name` is on disk, `{why}` when it is a generated artifact validate

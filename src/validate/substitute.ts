@@ -69,11 +69,31 @@ export function substituteObject(o: K8sObject, vars: Record<string, string>, act
 
 const flat = (v: string) => v.replace(/\n/g, "");
 
+/**
+ * Objects by kind, namespace and name (the first of each), for finding variable sources: a
+ * thousand Kustomizations each searching ten thousand objects would be ten million comparisons.
+ */
+export class ObjectIndex {
+  private readonly by = new Map<unknown, Map<unknown, Map<unknown, K8sObject>>>();
+  constructor(objects: K8sObject[]) {
+    for (const o of objects) {
+      const byNs = this.by.get(o.kind) ?? this.by.set(o.kind, new Map()).get(o.kind)!;
+      const ns = o.metadata?.namespace ?? "default";
+      const byName = byNs.get(ns) ?? byNs.set(ns, new Map()).get(ns)!;
+      if (!byName.has(o.metadata?.name)) byName.set(o.metadata?.name, o);
+    }
+  }
+  get(kind: unknown, namespace: unknown, name: unknown): K8sObject | undefined {
+    return this.by.get(kind)?.get(namespace)?.get(name);
+  }
+}
+
 /** The variables a Kustomization's postBuild gives, from objects the cluster applies. */
 export function variablesFor(
   ks: K8sObject,
-  clusterObjects: K8sObject[],
+  clusterObjects: K8sObject[] | ObjectIndex,
 ): { vars: Record<string, string>; absent: Array<{ kind: string; name: string }>; active: boolean } {
+  const index = clusterObjects instanceof ObjectIndex ? clusterObjects : new ObjectIndex(clusterObjects);
   const post = (ks.spec?.postBuild ?? {}) as {
     substituteStrategy?: string;
     substitute?: Record<string, string>;
@@ -83,9 +103,7 @@ export function variablesFor(
   const vars: Record<string, string> = {};
   const absent: Array<{ kind: string; name: string }> = [];
   for (const from of post.substituteFrom ?? []) {
-    const src = clusterObjects.find(
-      (o) => o.kind === from.kind && o.metadata?.name === from.name && (o.metadata?.namespace ?? "default") === ns,
-    );
+    const src = index.get(from.kind, ns, from.name);
     if (!src) {
       if (!from.optional) absent.push({ kind: String(from.kind), name: String(from.name) });
       continue;
