@@ -81,7 +81,7 @@ async function multiTenancy(overlay: { namespace: string; extra?: string; withNa
  */
 async function capturingEdit(repo: string): Promise<string> {
   const ctx = repoContext(repo);
-  const t = { name: "team-x", url: "https://github.com/acme/x", branch: "main", path: "./deploy", interval: "1m", role: "admin", environments: ["staging"], quota: [], flagged: "" };
+  const t = { name: "team-x", url: "https://github.com/acme/x", branch: "main", path: "./deploy", interval: "1m", role: "admin", environments: ["staging"], quota: [], flagged: "", podSecurity: "restricted" as const };
   for (const action of tenantActions(t, ctx.config, overlayLayouts(ctx))) stageAction(ctx.cs, action);
   const err = await prove(ctx.cs, tenantProof(ctx, ["team-x"]), {}).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ProofError);
