@@ -13,7 +13,7 @@ import { DEFAULT_LAYOUT } from "../src/model/overlays.js";
 import { fleetVersion } from "../src/core/paths.js";
 import { defaultSourcePrefixes, NO_TENANT_POLICIES } from "../src/core/tenant-policies.js";
 import { admissionActions } from "./admission.js";
-import { ciActions } from "./ci.js";
+import { ciActions, ciFiles } from "./ci.js";
 import { tenantActions } from "./tenant-actions.js";
 
 export const EXAMPLE_TENANTS = ["team-payments", "team-search"];
@@ -238,7 +238,7 @@ export const init: Generator = {
       { type: "fleet:render", path: ".gitignore", template: "repo/gitignore", data: {} },
       { type: "fleet:render", path: ".github/CODEOWNERS", template: "repo/CODEOWNERS", data: config, ifMissing: true },
       { type: "fleet:render", path: "renovate.json", template: "repo/renovate.json", data: {} },
-      { type: "fleet:render", path: "README.md", template: "repo/README.md", data: { ...config, envs } },
+      { type: "fleet:render", path: "README.md", template: "repo/README.md", data: { ...config, envs, ciFiles: ciFiles(config.git.provider) } },
       { type: "fleet:render", path: "clusters/README.md", template: "repo/clusters-README.md", data: { envs } },
       // An example team generator and its template: seeds the team owns and edits from then on.
       ...EXAMPLE_TEAM_FILES.map((f): FleetAction => ({ type: "fleet:render", ...f, data: {}, ifMissing: true })),
