@@ -293,6 +293,9 @@ export const init: Generator = {
       ...(a.demo === true ? ["Before any cluster is bootstrapped: set git.owner, git.repository and platformTeam in fleet.yaml to your repo's"] : []),
       `Add a cluster: fleet new-cluster <name> --env ${(a.environments as string[])[0]}`,
       `Onboard a team: fleet new-tenant <name> --url https://...`,
+      ciFiles(str(a, "provider") as FleetConfig["git"]["provider"]).length > 0
+        ? `CI (${ciFiles(str(a, "provider") as FleetConfig["git"]["provider"])[0]}): set the CI variable FLEET_PACKAGE to where your platform team keeps fleet ${fleetVersion()} (its npm pack tarball's URL, or a git URL with its tag)`
+        : "CI: fleet writes none for a plain git host; run `fleet validate --cluster <name>` for each cluster on every pull request",
     ];
   },
 };
