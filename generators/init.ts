@@ -10,6 +10,10 @@ import { EXTRA_COMPONENTS, releaseRule } from "../src/flux/index.js";
 import type { Answers, Context, Generator, FleetAction } from "../src/core/generator.js";
 import * as v from "../src/core/validation.js";
 import { DEFAULT_LAYOUT } from "../src/model/overlays.js";
+import { fleetVersion } from "../src/core/paths.js";
+import { defaultSourcePrefixes, NO_TENANT_POLICIES } from "../src/core/tenant-policies.js";
+import { admissionActions } from "./admission.js";
+import { ciActions, ciFiles } from "./ci.js";
 import { DEFAULT_SECRET, tenantActions } from "./tenant-actions.js";
 
 export const EXAMPLE_TENANTS = ["team-payments", "team-search"];
@@ -36,20 +40,27 @@ function clusterPins(ctx: Context, pin: string): Record<string, { version: strin
 
 function configOf(a: Answers, ctx: Context): FleetConfig {
   const pins = a.adopt === true ? clusterPins(ctx, str(a, "fluxVersion")) : undefined;
+  const git: FleetConfig["git"] = {
+    provider: str(a, "provider") as FleetConfig["git"]["provider"],
+    owner: str(a, "owner"),
+    repository: str(a, "repository"),
+    branch: str(a, "branch"),
+    ...(a.url ? { url: str(a, "url") } : {}),
+    ...(a.hostname ? { hostname: str(a, "hostname") } : {}),
+    ...(a.personal === true ? { personal: true } : {}),
+  };
   return {
     flux: { version: str(a, "fluxVersion"), componentsExtra: a.componentsExtra as string[], ...(pins ? { clusters: pins } : {}) },
-    git: {
-      provider: str(a, "provider") as FleetConfig["git"]["provider"],
-      owner: str(a, "owner"),
-      repository: str(a, "repository"),
-      branch: str(a, "branch"),
-      ...(a.url ? { url: str(a, "url") } : {}),
-      ...(a.hostname ? { hostname: str(a, "hostname") } : {}),
-      ...(a.personal === true ? { personal: true } : {}),
-    },
+    git,
     platformTeam: str(a, "platformTeam"),
     environments: (a.environments as string[]).map(defaultEnvironment),
-    tenantDefaults: { role: "admin", branch: "main", path: "./deploy", interval: "1m" },
+    tenantDefaults: { role: "admin", branch: "main", path: "./deploy", interval: "1m", podSecurity: "restricted" },
+    // A new repo gets every tenant policy; an adopted one none until it opts in (its tenants
+    // were not written with them, and validate would flag what it never asked for).
+    tenantPolicies:
+      a.adopt === true
+        ? NO_TENANT_POLICIES
+        : { networkPolicy: true, podSecurity: true, admissionPolicy: true, sourcePrefixes: defaultSourcePrefixes(git) },
   };
 }
 
@@ -232,11 +243,13 @@ export const init: Generator = {
       { type: "fleet:render", path: ".gitignore", template: "repo/gitignore", data: {} },
       { type: "fleet:render", path: ".github/CODEOWNERS", template: "repo/CODEOWNERS", data: config, ifMissing: true },
       { type: "fleet:render", path: "renovate.json", template: "repo/renovate.json", data: {} },
-      { type: "fleet:render", path: "README.md", template: "repo/README.md", data: { ...config, envs } },
+      { type: "fleet:render", path: "README.md", template: "repo/README.md", data: { ...config, envs, ciFiles: ciFiles(config.git.provider) } },
       { type: "fleet:render", path: "clusters/README.md", template: "repo/clusters-README.md", data: { envs } },
       // An example team generator and its template: seeds the team owns and edits from then on.
       ...EXAMPLE_TEAM_FILES.map((f): FleetAction => ({ type: "fleet:render", ...f, data: {}, ifMissing: true })),
+      ...ciActions(config, fleetVersion()),
       { type: "fleet:kustomization", path: "infrastructure/base/kustomization.yaml" },
+      ...admissionActions(config),
       ...envs.flatMap((env): FleetAction[] => [
         { type: "fleet:kustomization", path: `infrastructure/${env}/kustomization.yaml`, addResources: ["../base"] },
         { type: "fleet:kustomization", path: `tenants/${env}/kustomization.yaml` },
@@ -255,6 +268,7 @@ export const init: Generator = {
                 environments: envs,
                 quota: [],
                 flagged: "",
+                podSecurity: config.tenantDefaults.podSecurity,
               },
               config,
               // New repos are written in per-tenant units (design section 2).
@@ -285,6 +299,9 @@ export const init: Generator = {
       ...(a.demo === true ? ["Before any cluster is bootstrapped: set git.owner, git.repository and platformTeam in fleet.yaml to your repo's"] : []),
       `Add a cluster: fleet new-cluster <name> --env ${(a.environments as string[])[0]}`,
       `Onboard a team: fleet new-tenant <name> --url https://...`,
+      ciFiles(str(a, "provider") as FleetConfig["git"]["provider"]).length > 0
+        ? `CI (${ciFiles(str(a, "provider") as FleetConfig["git"]["provider"])[0]}): set the CI variable FLEET_PACKAGE to where your platform team keeps fleet ${fleetVersion()} (its npm pack tarball's URL, or a git URL with its tag)`
+        : "CI: fleet writes none for a plain git host; run `fleet validate --cluster <name>` for each cluster on every pull request",
     ];
   },
 };

@@ -4,6 +4,7 @@ import { ISOLATED_DIR, repoLayout, type Layout } from "../src/model/overlays.js"
 import type { Context } from "../src/core/generator.js";
 import { namespaceUsers } from "../src/model/namespaces.js";
 import * as v from "../src/core/validation.js";
+import { POD_SECURITY_LEVELS, sourceAllowed, type PodSecurityLevel } from "../src/core/tenant-policies.js";
 import { DEFAULT_SECRET, QUOTA_KEYS, tenantActions, type Tenant } from "./tenant-actions.js";
 import { tenantProof } from "./tenant-proof.js";
 import { checkedOutBy, type GitRef, type RefKind } from "../src/flux/git-ref.js";
@@ -140,6 +141,17 @@ const answers: AnswerSpec[] = [
     validate: (val) => v.duration(String(val)),
   },
   quotaAnswer("Quota overrides (empty: the environment's defaults)"),
+  {
+    name: "podSecurity",
+    flag: "pod-security",
+    message: "Pod Security Standard the tenant's namespace enforces",
+    type: "list",
+    choices: () => [...POD_SECURITY_LEVELS],
+    // fleet.yaml's tenantPolicies.podSecurity: false writes no labels, so there is nothing to ask.
+    when: (_a, ctx) => ctx.config.tenantPolicies.podSecurity,
+    default: (ctx) => ctx.config.tenantDefaults.podSecurity,
+    validate: (val) => v.oneOf(POD_SECURITY_LEVELS)(String(val)),
+  },
 ];
 
 function tenantOf(a: Answers): Tenant {
@@ -155,6 +167,7 @@ function tenantOf(a: Answers): Tenant {
     environments: list(a, "environments"),
     quota: list(a, "quota"),
     flagged: role === "cluster-admin" ? "tenant reconciler bound to cluster-admin (forced with --allow-cluster-admin)" : "",
+    podSecurity: (a.podSecurity ?? "restricted") as PodSecurityLevel,
   };
 }
 
@@ -204,6 +217,14 @@ export const newTenant: Generator = {
         field: "--secret-ref",
         rule: "names a Secret, but --no-secret says the repository needs none: the GitRepository gets no secretRef",
         fix: "drop --no-secret for a private repository, or --secret-ref for a public one",
+      });
+    // The admission policy would refuse the tenant's source on the cluster: refuse it here first.
+    const prefixes = ctx.config.tenantPolicies.sourcePrefixes;
+    if (!sourceAllowed(str(a, "url"), prefixes))
+      out.push({
+        field: "--url",
+        rule: `starts with none of the prefixes fleet.yaml allows tenant sources (tenantPolicies.sourcePrefixes: ${prefixes.join(", ")}); the clusters' admission policy would refuse its GitRepository`,
+        fix: "use a repository under one of those prefixes, or add its prefix to tenantPolicies.sourcePrefixes in fleet.yaml and to the ConfigMap in infrastructure/base/tenant-admission.yaml",
       });
     if (str(a, "role") === "cluster-admin" && a.allowClusterAdmin !== true)
       out.push({

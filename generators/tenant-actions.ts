@@ -3,6 +3,7 @@
  * looks the same whichever command wrote it. remove-tenant undoes exactly these.
  */
 import { sharedPin, type EnvConfig, type FleetConfig, type Quota } from "../src/core/config.js";
+import { NETWORK_POLICY_FILE, NETWORK_POLICY_NAME, type PodSecurityLevel } from "../src/core/tenant-policies.js";
 import { apiVersions, type FluxKind } from "../src/flux/index.js";
 import type { FleetAction } from "../src/core/generator.js";
 import { entryFrom } from "../src/model/kustomize.js";
@@ -26,6 +27,8 @@ export interface Tenant {
   quota: string[];
   /** Why the tenant's binding is flagged (a forced cluster-admin), or empty. */
   flagged: string;
+  /** The Pod Security Standard its namespace enforces (when fleet.yaml's tenantPolicies.podSecurity is on). */
+  podSecurity: PodSecurityLevel;
 }
 
 export const QUOTA_KEYS = ["cpu", "memory", "pods"] as const;
@@ -137,11 +140,13 @@ export const refData = (ref: GitRef) => ({ ref: refEntries(ref), ...(ref.branch 
 export function tenantActions(t: Tenant, config: FleetConfig, overlays: Record<string, { file?: string; layout: Layout }> = {}): FleetAction[] {
   const api = apiVersions(sharedPin(config));
   const base = `${TENANTS_BASE}/${t.name}`;
-  const data = { ...t, ...refData(t.ref), api };
+  const policies = config.tenantPolicies;
+  const data = { ...t, ...refData(t.ref), api, podSecurity: policies.podSecurity ? t.podSecurity : "", networkPolicy: policies.networkPolicy ? NETWORK_POLICY_FILE : "", networkPolicyName: NETWORK_POLICY_NAME };
   return [
     { type: "fleet:render", path: `${base}/namespace.yaml`, template: "tenant/namespace.yaml", data },
     { type: "fleet:render", path: `${base}/rbac.yaml`, template: "tenant/rbac.yaml", data },
     { type: "fleet:render", path: `${base}/sync.yaml`, template: "tenant/sync.yaml", data },
+    ...(policies.networkPolicy ? [{ type: "fleet:render" as const, path: `${base}/${NETWORK_POLICY_FILE}`, template: "tenant/network-policy.yaml", data }] : []),
     { type: "fleet:render", path: `${base}/kustomization.yaml`, template: "tenant/kustomization.yaml", data },
     ...config.environments
       .filter((e) => t.environments.includes(e.name))

@@ -175,6 +175,9 @@ describe("fleet new-tenant at a terminal", () => {
       term.type("2m" + KEY.enter);
       await term.waitFor(prompt("Quota overrides (empty: the environment's defaults)"));
       term.type(KEY.enter);
+      // A list: enter takes the default (fleet.yaml's tenantDefaults.podSecurity).
+      await term.waitFor(/\? Pod Security Standard the tenant's namespace enforces/);
+      term.type(KEY.enter);
 
       await term.waitFor(/fleet new-tenant: \d+ files changed/);
       const { exitCode } = await term.exit();

@@ -35,9 +35,9 @@ describe.each([
     expect(first.stdout).toContain("fleet remove-tenant team-search");
     expect(exists(repo, "tenants/base/team-search/sync.yaml")).toBe(false);
     expect(read(repo, "tenants/base/team-search/kustomization.yaml")).not.toContain("sync.yaml");
-    // Namespace, reconciler, RoleBinding and quota stay for Flux to prune with; in units, the unit too.
+    // Namespace, reconciler, RoleBinding, quota and NetworkPolicy stay for Flux to prune with; in units, the unit too.
     expect(await kindsOfTenant(repo)).toEqual(
-      [...(layout === "units" ? ["Kustomization"] : []), "LimitRange", "Namespace", "ResourceQuota", "RoleBinding", "ServiceAccount"].sort(),
+      [...(layout === "units" ? ["Kustomization"] : []), "LimitRange", "Namespace", "NetworkPolicy", "ResourceQuota", "RoleBinding", "ServiceAccount"].sort(),
     );
     if (layout === "units") expect((await buildAll(repo)).get("tenants/prod")!.map((u) => u.metadata.name)).toContain("tenant-team-search");
 

@@ -81,7 +81,7 @@ async function multiTenancy(overlay: { namespace: string; extra?: string; withNa
  */
 async function capturingEdit(repo: string): Promise<string> {
   const ctx = repoContext(repo);
-  const t = { name: "team-x", url: "https://github.com/acme/x", ref: { branch: "main" }, secretRef: "git-auth", path: "./deploy", interval: "1m", role: "admin", environments: ["staging"], quota: [], flagged: "" };
+  const t = { name: "team-x", url: "https://github.com/acme/x", ref: { branch: "main" }, secretRef: "git-auth", path: "./deploy", interval: "1m", role: "admin", environments: ["staging"], quota: [], flagged: "", podSecurity: "restricted" as const };
   for (const action of tenantActions(t, ctx.config, overlayLayouts(ctx))) stageAction(ctx.cs, action);
   const err = await prove(ctx.cs, tenantProof(ctx, ["team-x"]), {}).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ProofError);
@@ -133,8 +133,8 @@ describe("fleet's own changes to its own repo pass the proof and are written", (
       units: [],
     });
     const result = await prove(ctx.cs, plan, {});
-    // Each overlay gains team-x's namespace, account, binding, source, Kustomization, quota and limit range.
-    for (const o of result.overlays) expect(o.after - o.before!, o.path).toBe(7);
+    // Each overlay gains team-x's namespace, account, binding, source, Kustomization, quota, limit range and NetworkPolicy.
+    for (const o of result.overlays) expect(o.after - o.before!, o.path).toBe(8);
   });
 
   it("remove-tenant is proven as before minus the tenant, new-env on its new overlay alone; both then write", async () => {
@@ -142,11 +142,11 @@ describe("fleet's own changes to its own repo pass the proof and are written", (
     const removal = await staged(repo, "remove-tenant", { name: "team-search", allAtOnce: "true" });
     expect(removal.plan.changed).toEqual(["team-search"]);
     const removed = await prove(removal.ctx.cs, removal.plan, {});
-    for (const o of removed.overlays) expect(o.before! - o.after, o.path).toBe(7);
+    for (const o of removed.overlays) expect(o.before! - o.after, o.path).toBe(8);
     await removal.ctx.cs.apply();
     const env = await staged(repo, "new-env", { name: "perf" });
     expect(env.plan.overlays).toEqual(["tenants/perf"]);
-    expect(await prove(env.ctx.cs, env.plan, {})).toEqual({ overlays: [{ path: "tenants/perf", after: 7 }] });
+    expect(await prove(env.ctx.cs, env.plan, {})).toEqual({ overlays: [{ path: "tenants/perf", after: 8 }] });
     // On a terminal, stderr says what the wait is for.
     let stderr = "";
     const code = await main(["new-env", "perf", "--yes"], { out: () => undefined, err: (s) => (stderr += s), cwd: repo, terminal: false, errTerminal: true });

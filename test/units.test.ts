@@ -48,7 +48,7 @@ describe("fleet init writes one reconciliation unit per tenant and environment",
     for (const env of ENVS)
       for (const t of TENANTS) {
         const objs = built.get(`tenants/${env}/${t}`)!;
-        expect(objs.map((o) => o.kind).sort()).toEqual(["GitRepository", "Kustomization", "LimitRange", "Namespace", "ResourceQuota", "RoleBinding", "ServiceAccount"]);
+        expect(objs.map((o) => o.kind).sort()).toEqual(["GitRepository", "Kustomization", "LimitRange", "Namespace", "NetworkPolicy", "ResourceQuota", "RoleBinding", "ServiceAccount"]);
         for (const o of objs) expect(o.kind === "Namespace" ? o.metadata.name : o.metadata.namespace).toBe(t);
         expect(objs.find((o) => o.kind === "Kustomization")!.spec!.path).toBe(`./deploy/${env}`);
       }

@@ -124,7 +124,7 @@ describe("each invariant, broken, is named with its object and file", () => {
 
   function addInfra(repo: string, yaml: string) {
     write(repo, "infrastructure/base/extra.yaml", yaml);
-    write(repo, "infrastructure/base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - extra.yaml\n");
+    write(repo, "infrastructure/base/kustomization.yaml", read(repo, "infrastructure/base/kustomization.yaml").replace("resources:\n", "resources:\n  - extra.yaml\n"));
   }
   function addClusterBinding(repo: string, role: string, subject: string) {
     addInfra(repo, `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: tenant-extra\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: ${role}\nsubjects:\n  ${subject}\n`);
@@ -177,7 +177,7 @@ describe("postBuild substitution", () => {
       const repo = await fleetRepo();
       write(repo, "fleet.yaml", read(repo, "fleet.yaml").replace(`version: ${DEFAULT_FLUX_VERSION}`, `version: ${pin}`));
       write(repo, "infrastructure/base/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dns\n  namespace: default\ndata:\n  zone: ${cluster_zone}\n  region: ${region}\n");
-      write(repo, "infrastructure/base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - extra.yaml\n");
+      write(repo, "infrastructure/base/kustomization.yaml", read(repo, "infrastructure/base/kustomization.yaml").replace("resources:\n", "resources:\n  - extra.yaml\n"));
       const { code: exit, report } = await validate(repo, "--cluster", "prod-eu");
       const hits = findings(report, "substitution-unresolved");
       expect(hits.map((h) => [h.object, h.severity])).toEqual([["ConfigMap/default/dns", severity]]);

@@ -23,7 +23,8 @@ const api = apiVersions(DEFAULT_FLUX_VERSION);
 
 /** Every YAML template fleet ships, with data in which every user-given string is `h`. */
 const TEMPLATES: Record<string, (h: string) => object> = {
-  "tenant/namespace.yaml": (h) => ({ name: h }),
+  "tenant/namespace.yaml": (h) => ({ name: h, podSecurity: "restricted" }),
+  "tenant/network-policy.yaml": (h) => ({ name: h, networkPolicyName: h }),
   "tenant/rbac.yaml": (h) => ({ name: h, role: h, flagged: h }),
   "tenant/sync.yaml": (h) => ({ name: h, api, interval: h, url: h, ref: [{ kind: "tag", value: h }], secretRef: h, path: h }),
   "tenant/quota.yaml": (h) => ({
@@ -55,7 +56,8 @@ const TEMPLATES: Record<string, (h: string) => object> = {
     platformTeam: h,
     unread: { flux: true, git: true, platformTeam: true },
     environments: [{ name: h, interval: h, quota: { cpu: h, memory: h, pods: h }, limitRange: { defaultRequest: { cpu: h, memory: h }, default: { cpu: h, memory: h } } }],
-    tenantDefaults: { role: h, branch: h, path: h, interval: h },
+    tenantDefaults: { role: h, branch: h, path: h, interval: h, podSecurity: h },
+    tenantPolicies: { networkPolicy: true, podSecurity: true, admissionPolicy: true, sourcePrefixes: [h] },
   }),
   // The team generator's template as `fleet init` writes it into a repo (see teamTemplateRoot).
   "allow-ingress/network-policy.yaml": (h) => ({ from: h, namespace: h, tenant: h, port: "8080" }),
@@ -123,7 +125,7 @@ describe("every YAML template fleet ships, rendered with values YAML would retyp
     // One build per group of files whose objects cannot collide: an object's id is its kind,
     // namespace and name, and those are `h` here (a tenant's patch and its sync are kept apart).
     const groups: Array<Array<{ name: string; text: string; want: object[] }>> = [
-      ["tenant/namespace.yaml", "tenant/rbac.yaml", "tenant/sync.yaml", "tenant/quota.yaml", "image/automation.yaml", "cluster/platform-kustomization.yaml", "allow-ingress/network-policy.yaml"],
+      ["tenant/namespace.yaml", "tenant/rbac.yaml", "tenant/sync.yaml", "tenant/quota.yaml", "image/automation.yaml", "cluster/platform-kustomization.yaml", "allow-ingress/network-policy.yaml", "tenant/network-policy.yaml"],
       ["tenant/env-patch.yaml"],
     ].map((names) => names.flatMap((name) => HOSTILE.map((h) => ({ name, text: render(name, h), want: expected(name, h) }))));
     // cluster-vars has a fixed name: one of it, with every hostile value as a key and a value.

@@ -3,22 +3,17 @@
  * codes. The only place that talks to a person. Kept free of heavy imports so that
  * `fleet --version` and `fleet --help` start fast; a command loads its code when it runs.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, FleetError, fromSystemError, InputError, InputErrors } from "../core/errors.js";
 import { flagOf, type Generator } from "../core/generator.js";
-import { PACKAGE_ROOT } from "../core/paths.js";
+import { fleetVersion } from "../core/paths.js";
 import { GENERATORS_DIR, listTeamGenerators, repoFlagOf, type TeamGeneratorFile } from "../core/team-generators.js";
 import { findFleetRepo } from "../model/root.js";
 import { printable } from "../core/text.js";
 import { ALIASES, COMMANDS, COMMON_FLAGS, generatorOptions, RESERVED_WORDS, reservedNames, type GeneratorCommand } from "./commands.js";
 import { errorDocument, stdio, type Io } from "./output.js";
 import { badArguments, closest } from "./suggest.js";
-
-function version(): string {
-  return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
-}
 
 /** The team generators of the fleet repo `--repo` names or cwd is in, by file name only. */
 function teamGenerators(args: string[], cwd: string): { root: string; list: TeamGeneratorFile[] } | undefined {
@@ -123,7 +118,7 @@ export async function main(argv: string[], p: Io = stdio()): Promise<number> {
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
     if (first === "--version") {
-      p.out(version());
+      p.out(fleetVersion());
       return EXIT.ok;
     }
     if (first === COMPLETE) return await (await import("./completion.js")).runComplete(rest, p);

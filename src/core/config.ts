@@ -9,6 +9,7 @@ import { compareMinors, DEFAULT_FLUX_VERSION, EXTRA_COMPONENTS, fluxMinor, relea
 import * as v from "./validation.js";
 import { CONFIG_FILE } from "../model/root.js";
 import { parseYaml } from "./yaml-edit.js";
+import { NO_TENANT_POLICIES, POD_SECURITY_LEVELS, sourcePrefix, type PodSecurityLevel, type TenantPolicies } from "./tenant-policies.js";
 
 export { CONFIG_FILE } from "../model/root.js";
 
@@ -53,7 +54,9 @@ export interface FleetConfig {
   };
   platformTeam: string;
   environments: EnvConfig[];
-  tenantDefaults: { role: string; branch: string; path: string; interval: string };
+  tenantDefaults: { role: string; branch: string; path: string; interval: string; podSecurity: PodSecurityLevel };
+  /** What fleet writes around each tenant; none of it in a fleet.yaml that does not say (src/core/tenant-policies.ts). */
+  tenantPolicies: TenantPolicies;
   /**
    * Settings that hold a placeholder (the demo's `acme`, or what `init --adopt` could not read),
    * by field, with the placeholder value: a field still holding it is not real, and nothing runs
@@ -123,7 +126,8 @@ export function defaultConfig(): FleetConfig {
     git: { provider: DEMO.provider, owner: DEMO.owner, repository: DEMO.repository, branch: DEMO.branch },
     platformTeam: DEMO.platformTeam,
     environments: [defaultEnvironment("staging"), defaultEnvironment("prod")],
-    tenantDefaults: { role: "admin", branch: "main", path: "./deploy", interval: "1m" },
+    tenantDefaults: { role: "admin", branch: "main", path: "./deploy", interval: "1m", podSecurity: "restricted" },
+    tenantPolicies: NO_TENANT_POLICIES,
   };
 }
 
@@ -144,6 +148,27 @@ function asWritten(doc: Document): Json {
   });
   const js = strings.toJS() as unknown;
   return js && typeof js === "object" && !Array.isArray(js) ? (js as Json) : {};
+}
+
+/** `tenantPolicies`: each switch true or false (absent: false), and the prefixes each a URL prefix. */
+function readTenantPolicies(tp: Json | undefined, field: (p: string) => string, errors: InputError[]): TenantPolicies {
+  if (!tp) return NO_TENANT_POLICIES;
+  const flag = (key: "networkPolicy" | "podSecurity" | "admissionPolicy"): boolean => {
+    const val = tp[key];
+    if (val === undefined || val === null) return false;
+    if (val !== "true" && val !== "false") errors.push(new InputError(field(`tenantPolicies.${key}`), "must be true or false"));
+    return val === "true";
+  };
+  const list = tp.sourcePrefixes ?? [];
+  const sourcePrefixes: string[] = [];
+  if (!Array.isArray(list)) errors.push(new InputError(field("tenantPolicies.sourcePrefixes"), "must be a list of URL prefixes"));
+  else
+    list.forEach((p, i) => {
+      const broken = typeof p === "string" ? sourcePrefix(p) : "must be a single URL prefix";
+      if (broken) errors.push(new InputError(field(`tenantPolicies.sourcePrefixes[${i}]`), broken));
+      else sourcePrefixes.push(p as string);
+    });
+  return { networkPolicy: flag("networkPolicy"), podSecurity: flag("podSecurity"), admissionPolicy: flag("admissionPolicy"), sourcePrefixes };
 }
 
 /** Read and check fleet.yaml; every broken field is reported at once. */
@@ -260,7 +285,9 @@ export function parseConfig(text: string, file = CONFIG_FILE): { config: FleetCo
       branch: str(td, "branch", "tenantDefaults.branch", v.branchName, dflt.branch),
       path: str(td, "path", "tenantDefaults.path", v.repoPath, dflt.path),
       interval: str(td, "interval", "tenantDefaults.interval", v.duration, dflt.interval),
+      podSecurity: str(td, "podSecurity", "tenantDefaults.podSecurity", v.oneOf(POD_SECURITY_LEVELS), dflt.podSecurity) as PodSecurityLevel,
     },
+    tenantPolicies: readTenantPolicies(obj(raw.tenantPolicies, "tenantPolicies"), field, errors),
   };
   const marked = obj(raw.placeholders, "placeholders");
   if (marked) {

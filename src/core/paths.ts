@@ -15,3 +15,8 @@ function findPackageRoot(from: string): string {
 
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const TEMPLATES_DIR = path.join(PACKAGE_ROOT, "templates");
+
+/** fleet's own release, as its package.json says (what a generated CI workflow pins). */
+export function fleetVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}

@@ -13,6 +13,8 @@ import { outOfBounds, scopeFrom } from "../model/tenant-bounds.js";
 import { parseGitUrl } from "../model/origin.js";
 import { defaultServiceAccount, featureGate, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
 import { actsAsPlatform, nsOf, TENANT_LABEL, type Applier, type Tenancy } from "./tenancy.js";
+import type { FleetConfig } from "../core/config.js";
+import { ADMISSION_CHECKS } from "./admission.js";
 
 /** The Flux release a cluster is judged by; `facts` is undefined when it is not known. */
 export interface FluxVersion {
@@ -50,6 +52,8 @@ export interface CheckContext {
   tenantFiles: Array<{ name: string; namespace: string; owns: string[] }>;
   /** The team other than the platform's that owns a repo path in CODEOWNERS, if any. */
   teamOwned: (file: string) => string | undefined;
+  /** fleet.yaml, when the repo has a valid one. */
+  config?: FleetConfig;
 }
 
 export interface Hit {
@@ -648,4 +652,5 @@ export const CHECKS: Check[] = [
         })
         .map((a) => ({ at: a, message: "pushes straight to the branch Flux deploys; nothing reviews its commits" })),
   },
+  ...ADMISSION_CHECKS,
 ];

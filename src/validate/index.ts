@@ -12,6 +12,7 @@ import { ownersOf, readCodeowners, readPlatformTeam } from "../model/codeowners.
 import { walkCluster } from "./discover.js";
 import { type Applied, type ClusterResult, type Finding, ref } from "./model.js";
 import { RbacModel } from "./rbac.js";
+import { fleetConfigOf } from "./admission.js";
 
 export class NoClusters extends Error {}
 
@@ -125,6 +126,7 @@ export async function validateCluster(opts: ValidateOptions, c: Cluster, builder
       hasTenants,
       tenantFiles: target ? [] : files,
       teamOwned,
+      ...fleetConfigOf(opts.root),
     };
     const findings: Finding[] = [];
     for (const check of CHECKS) {
