@@ -23,7 +23,7 @@ const NEW_ENV = ["new-env", "qa", "--yes", "--no-verify"];
 /** new-env then writes two files per tenant and a few more. */
 const TENANTS = 40;
 /** Six spread over the window cut it at temp writes and at renames alike (the loop goes on until both have come out); more only lengthen the suite. */
-const KILLS = 6;
+const KILLS = 3;
 
 function copyRepo(src: string): string {
   const dir = path.join(tmpDir(), "fleet-infra");

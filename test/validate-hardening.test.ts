@@ -115,7 +115,7 @@ describe("validate reads nothing outside the repository", () => {
   const up = (file: string) => "../".repeat(12) + file.replace(/^\//, "");
   const cases: Array<[string, (file: string) => Record<string, string>]> = [
     ["a relative path that climbs out of the repository", (f) => loot(generated(`loot=${up(f)}`))],
-    ["a symlink in the repository that points out of it", (f) => loot(generated("loot=link.txt"))],
+    ["a symlink in the repository that points out of it", () => loot(generated("loot=link.txt"))],
     ["a field spelled in another case (kustomize matches fields case-insensitively)", (f) => loot(generated(`loot=${up(f)}`, "Files"))],
     ["a path hidden in a !!binary scalar", (f) => loot(generated(`!!binary ${Buffer.from(`loot=${up(f)}`).toString("base64")}`))],
     ["a path merged in with a YAML merge key", (f) => loot(`configMapGenerator:\n  - name: loot\n    namespace: flux-system\n    options:\n      disableNameSuffixHash: true\n    <<: {files: [loot=${up(f)}]}\n`)],
