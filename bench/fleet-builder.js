@@ -45,40 +45,8 @@ export async function addTenantsInProcess(repo, names) {
   await ctx.cs.apply();
 }
 
-
 /**
- * Rewrite a fleet's flat tenant overlays (`tenants/<env>/kustomization.yaml` listing `../base/<t>`,
- * `<t>-quota.yaml` and patch `<t>-patch.yaml`) into the per-tenant layout of design section 2,
- * rendered from fleet's own templates: `tenants/<env>/<t>.yaml`, a Flux Kustomization tenant-<t>
- * (templates/tenant/unit.yaml.hbs), and `tenants/<env>/<t>/` with its quota and patch
- * (unit-kustomization.yaml.hbs); `tenants/<env>/kustomization.yaml` then lists the units.
- */
-export async function toUnits(repo, envs) {
-  const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);
-  const { renderYaml } = await load("src/core/render.js");
-  const { repoContext } = await load("src/core/context.js");
-  const { unitFiles } = await load("src/model/layout.js");
-  const fs = await import("node:fs");
-  const { api } = repoContext(repo);
-  const tenants = fs.readdirSync(path.join(repo, "tenants", "base")).sort();
-  for (const env of envs) {
-    const dir = path.join(repo, "tenants", env);
-    for (const name of tenants) {
-      fs.mkdirSync(path.join(dir, name));
-      fs.renameSync(path.join(dir, `${name}-quota.yaml`), path.join(dir, name, "quota.yaml"));
-      fs.renameSync(path.join(dir, `${name}-patch.yaml`), path.join(dir, name, "patch.yaml"));
-      fs.writeFileSync(path.join(dir, name, "kustomization.yaml"), renderYaml("tenant/unit-kustomization.yaml", { name, env, baseEntry: unitFiles(env, name).baseEntry }));
-      fs.writeFileSync(path.join(dir, `${name}.yaml`), renderYaml("tenant/unit.yaml", { name, env, api }));
-    }
-    fs.writeFileSync(
-      path.join(dir, "kustomization.yaml"),
-      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${tenants.map((t) => `  - ${t}.yaml\n`).join("")}`,
-    );
-  }
-}
-
-/**
- * The reverse of toUnits, for a repo fleet init just wrote: each environment's units become the
+ * For a repo fleet init just wrote (per-tenant units): each environment's units become the
  * flat layout adopted repos keep (design section 2), as test/flat-layout.ts makes it: the overlay
  * lists every `../base/<t>`, then every `<t>-quota.yaml`, then patch `<t>-patch.yaml`, each sorted.
  * new-tenant reads the layout from the tree, so tenants added afterwards are written flat too.

@@ -224,7 +224,7 @@ function restore(repo, snap) {
 // ---------------------------------------------------------------------------------------------
 // Building the repos
 
-const initArgs = (dir) => ["init", dir, "--yes", "--env", ENVS.join(",")];
+const initArgs = (dir) => ["init", dir, "--yes", "--demo", "--env", ENVS.join(",")];
 
 /** A 4-environment repo from the real `fleet init` (with its two example tenants). */
 function initRepo(dir) {

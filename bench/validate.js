@@ -25,7 +25,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { addTenantsInProcess } from "./fleet-builder.js";
+import { addTenantsInProcess, toFlat } from "./fleet-builder.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "bin", "fleet.js");
@@ -63,7 +63,7 @@ function bootstrapStandIn(repo, cluster) {
 }
 
 async function buildFleet(dir, tenants) {
-  const r = sh(process.execPath, [BIN, "init", dir, "--yes", "--env", ENVS.join(",")], ROOT);
+  const r = sh(process.execPath, [BIN, "init", dir, "--yes", "--demo", "--env", ENVS.join(",")], ROOT);
   if (r.status !== 0) throw new Error(`setup: fleet init failed: ${r.stderr}`);
   await addTenantsInProcess(dir, Array.from({ length: tenants - 2 }, (_, i) => `tenant-${String(i).padStart(4, "0")}`));
   const clusters = [];
@@ -76,33 +76,6 @@ async function buildFleet(dir, tenants) {
       clusters.push({ name: c, env });
     }
   return clusters;
-}
-
-/**
- * Rewrite a per-tenant fleet into the seed's flat layout (as test/flat-layout.ts does): each
- * `tenants/<env>/kustomization.yaml` lists every `../base/<t>`, `<t>-quota.yaml` and patch
- * `<t>-patch.yaml` itself, and the units are gone.
- */
-function toFlat(repo) {
-  const tenantsDir = path.join(repo, "tenants");
-  for (const env of ENVS) {
-    const dir = path.join(tenantsDir, env);
-    const tenants = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-    for (const t of tenants) {
-      fs.renameSync(path.join(dir, t, "patch.yaml"), path.join(dir, `${t}-patch.yaml`));
-      fs.renameSync(path.join(dir, t, "quota.yaml"), path.join(dir, `${t}-quota.yaml`));
-      fs.rmSync(path.join(dir, t), { recursive: true });
-      fs.rmSync(path.join(dir, `${t}.yaml`));
-    }
-    fs.writeFileSync(
-      path.join(dir, "kustomization.yaml"),
-      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n" +
-        tenants.map((t) => `  - ../base/${t}\n`).join("") +
-        tenants.map((t) => `  - ${t}-quota.yaml\n`).join("") +
-        "patches:\n" +
-        tenants.map((t) => `  - path: ${t}-patch.yaml\n`).join(""),
-    );
-  }
 }
 
 const ms = (x) => `${Math.round(x).toLocaleString("en-US")} ms`;
@@ -132,7 +105,7 @@ async function main() {
       const units = path.join(tmp, `units-${size}`);
       const clusters = await buildFleet(units, size);
       fs.cpSync(units, flat, { recursive: true });
-      toFlat(flat);
+      await toFlat(flat, ENVS);
       const paths = clusters.flatMap((c) => [`clusters/${c.name}`, `infrastructure/${c.env}`, `tenants/${c.env}`]);
       const cache = (i) => path.join(tmp, `cache-${size}-${i}`);
       const validate = (env) => {
