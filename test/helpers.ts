@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseAllDocuments } from "yaml";
+import { createHash } from "node:crypto";
+import { parse, parseAllDocuments } from "yaml";
 import { expect } from "vitest";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
@@ -114,11 +115,87 @@ export interface K8sObject {
  * kustomization's directory may be listed).
  */
 export async function kustomize(dir: string, opts: { asFlux?: boolean } = {}): Promise<K8sObject[]> {
-  const r = await run("kubectl", ["kustomize", ...(opts.asFlux ? ["--load-restrictor", "LoadRestrictionsNone"] : []), dir]).catch((e: Error) => {
-    throw new Error(`kubectl is needed for this test: ${e.message}`);
-  });
-  if (r.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
-  return parseAllDocuments(r.stdout).map((d: any) => d.toJS()).filter(Boolean) as K8sObject[];
+  const key = inputsKey(dir, opts.asFlux === true);
+  let out = key === undefined ? undefined : built.get(key);
+  if (out === undefined) {
+    const r = await run("kubectl", ["kustomize", ...(opts.asFlux ? ["--load-restrictor", "LoadRestrictionsNone"] : []), dir]).catch((e: Error) => {
+      throw new Error(`kubectl is needed for this test: ${e.message}`);
+    });
+    if (r.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
+    out = r.stdout;
+    if (key !== undefined) built.set(key, out);
+  }
+  return parseAllDocuments(out).map((d: any) => d.toJS()).filter(Boolean) as K8sObject[];
+}
+
+/**
+ * What kubectl printed for a kustomization whose inputs were exactly these, in this worker. Tests
+ * build copies of the same few repos again and again (every unchanged overlay of a fresh repo);
+ * a build of the same bytes gives the same output, so it runs once.
+ */
+const built = new Map<string, string>();
+
+/** Kustomization fields whose only inputs are the kustomization's own text and the files its entries name. */
+const SELF_CONTAINED = new Set([
+  "apiVersion", "kind", "resources", "components", "patches", "patchesStrategicMerge", "namespace", "namePrefix",
+  "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas",
+]);
+
+/**
+ * Every byte a build of `dir` reads, as one key (paths relative to `dir`): the kustomization of
+ * each directory reached and every file its entries name. Undefined, and so built every time,
+ * for anything it cannot follow for sure: another field (generators, replacements), a remote or
+ * missing entry, a kustomization that does not parse.
+ */
+function inputsKey(dir: string, asFlux: boolean): string | undefined {
+  const hash = createHash("sha256").update(asFlux ? "flux\0" : "plain\0");
+  const seen = new Set<string>();
+  const file = (p: string) => hash.update(`${path.relative(dir, p)}\0`).update(fs.readFileSync(p)).update("\0");
+  const visit = (d: string): boolean => {
+    const real = fs.realpathSync(d);
+    if (seen.has(real)) return true;
+    seen.add(real);
+    const names = ["kustomization.yaml", "kustomization.yml", "Kustomization"].filter((n) => fs.existsSync(path.join(d, n)));
+    if (names.length !== 1) return false;
+    const k = path.join(d, names[0]!);
+    file(k);
+    let doc: unknown;
+    try {
+      doc = parse(fs.readFileSync(k, "utf8"));
+    } catch {
+      return false;
+    }
+    if (!doc || typeof doc !== "object" || Array.isArray(doc)) return false;
+    const fields = doc as Record<string, unknown>;
+    if (Object.keys(fields).some((f) => !SELF_CONTAINED.has(f))) return false;
+    const list = (f: string) => (fields[f] === undefined ? [] : Array.isArray(fields[f]) ? (fields[f] as unknown[]) : [undefined]);
+    const entries = [
+      ...list("resources"),
+      ...list("components"),
+      ...list("patchesStrategicMerge"),
+      ...list("patches").map((p) => (p && typeof p === "object" && "path" in p ? (p as { path: unknown }).path : typeof p === "object" && p !== null ? null : undefined)),
+    ];
+    for (const e of entries) {
+      if (e === null) continue; // an inline patch: its text is the kustomization's
+      if (typeof e !== "string" || e.includes("://") || e.includes("\n")) return false;
+      const p = path.resolve(d, e);
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(p);
+      } catch {
+        return false;
+      }
+      if (st.isDirectory()) {
+        if (!visit(p)) return false;
+      } else file(p);
+    }
+    return true;
+  };
+  try {
+    return visit(dir) ? hash.digest("hex") : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every kustomization directory below infrastructure/ and tenants/. */
