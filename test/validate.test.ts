@@ -318,6 +318,17 @@ describe("--explain-access", () => {
     expect(r.stdout).toMatch(/RoleBinding reconciler \(tenants\/base\/team-payments\/rbac\.yaml\) -> ClusterRole admin, namespace team-payments/);
     expect(r.stdout).toMatch(/can-i create clusterrolebindings: no/);
   });
+
+  it("with --json, prints the same answers as one JSON document", async () => {
+    const repo = await fleetRepo();
+    const r = await fleet(["validate", "--explain-access", "team-payments/reconciler", "--cluster", "prod-eu", "--json"], { cwd: repo });
+    const doc = JSON.parse(r.stdout) as { explainAccess: { identity: string; clusters: Array<{ name: string; bindings: Array<{ name: string; role: string; file: string }>; createClusterRoleBindings: { allowed: boolean } }> } };
+    expect(doc.explainAccess.identity).toBe("system:serviceaccount:team-payments:reconciler");
+    const [cluster] = doc.explainAccess.clusters;
+    expect(cluster!.name).toBe("prod-eu");
+    expect(cluster!.bindings).toContainEqual(expect.objectContaining({ name: "reconciler", role: "ClusterRole admin", file: "tenants/base/team-payments/rbac.yaml" }));
+    expect(cluster!.createClusterRoleBindings.allowed).toBe(false);
+  });
 });
 
 describe("--source maps a tenant's repository to a local directory", () => {

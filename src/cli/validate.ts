@@ -119,7 +119,7 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
   const errors = results.some((r) => r.findings.some((f) => f.severity === "error"));
   const warnings = results.some((r) => r.findings.some((f) => f.severity === "warning"));
   const failed = errors || (values.strict === true && warnings);
-  if (explain) p.out(report.explainAccess(results, ...explain));
+  if (explain) p.out(values.json ? JSON.stringify({ command: "validate", explainAccess: report.accessOf(results, ...explain) }, null, 2) : report.explainAccess(results, ...explain));
   else if (values.json) p.out(report.jsonReport(results));
   else p.out(format === "markdown" ? report.markdownReport(results, failed) : report.textReport(results));
   return failed ? EXIT.checkFailed : EXIT.ok;

@@ -143,22 +143,41 @@ export function markdownReport(results: Result[], failed: boolean): string {
 }
 
 /** `--explain-access ns/sa`: what the identity can do, and which binding grants it. */
-export function explainAccess(results: Result[], ns: string, sa: string): string {
-  const out: string[] = [];
+/** What one identity can do on each cluster, and through which bindings: --explain-access's data. */
+export function accessOf(results: Result[], ns: string, sa: string) {
   const id = { namespace: ns, name: sa };
-  for (const r of results) {
-    out.push(`cluster ${p(r.name)}: system:serviceaccount:${p(ns)}:${p(sa)}`);
-    const matches = r.rbac.bindingsFor(id);
-    if (matches.length === 0) out.push("  no binding applies: it can do nothing beyond what every authenticated user can");
-    for (const m of matches) {
-      out.push(`  ${p(`${m.binding.obj.kind} ${m.binding.obj.metadata?.name} (${m.binding.file}) -> ${m.role}, ${m.scope}`)}`);
-      for (const rule of m.rules)
-        out.push(`    ${p(`${(rule.verbs ?? []).join(",")} on ${(rule.resources ?? []).join(",")} in groups ${(rule.apiGroups ?? []).map((g) => g || "core").join(",")}`)}`);
+  const grant = (g: ReturnType<Result["rbac"]["canI"]>) => (g.length ? { allowed: true, role: g[0]!.role, via: `${g[0]!.binding.obj.kind} ${g[0]!.binding.obj.metadata?.name}` } : { allowed: false });
+  return {
+    identity: `system:serviceaccount:${ns}:${sa}`,
+    clusters: results.map((r) => ({
+      name: r.name,
+      bindings: r.rbac.bindingsFor(id).map((m) => ({
+        kind: m.binding.obj.kind,
+        name: m.binding.obj.metadata?.name,
+        file: m.binding.file,
+        role: m.role,
+        scope: m.scope,
+        rules: m.rules.map((rule) => ({ verbs: rule.verbs ?? [], resources: rule.resources ?? [], apiGroups: rule.apiGroups ?? [] })),
+      })),
+      createClusterRoleBindings: grant(r.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings")),
+      getSecretsInOwnNamespace: grant(r.rbac.canI(id, "get", "", "secrets", ns)),
+    })),
+  };
+}
+
+export function explainAccess(results: Result[], ns: string, sa: string): string {
+  const access = accessOf(results, ns, sa);
+  const out: string[] = [];
+  const answer = (g: { allowed: boolean; role?: string; via?: string }, full: boolean) => (g.allowed ? p(full ? `yes (${g.role} via ${g.via})` : `yes (${g.role})`) : "no");
+  for (const c of access.clusters) {
+    out.push(`cluster ${p(c.name)}: ${p(access.identity)}`);
+    if (c.bindings.length === 0) out.push("  no binding applies: it can do nothing beyond what every authenticated user can");
+    for (const b of c.bindings) {
+      out.push(`  ${p(`${b.kind} ${b.name} (${b.file}) -> ${b.role}, ${b.scope}`)}`);
+      for (const rule of b.rules) out.push(`    ${p(`${rule.verbs.join(",")} on ${rule.resources.join(",")} in groups ${rule.apiGroups.map((g) => g || "core").join(",")}`)}`);
     }
-    const crb = r.rbac.canI(id, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
-    out.push(`  can-i create clusterrolebindings: ${crb.length ? p(`yes (${crb[0]!.role} via ${crb[0]!.binding.obj.kind} ${crb[0]!.binding.obj.metadata?.name})`) : "no"}`);
-    const secrets = r.rbac.canI(id, "get", "", "secrets", ns);
-    out.push(`  can-i get secrets -n ${p(ns)}: ${secrets.length ? p(`yes (${secrets[0]!.role})`) : "no"}`);
+    out.push(`  can-i create clusterrolebindings: ${answer(c.createClusterRoleBindings, true)}`);
+    out.push(`  can-i get secrets -n ${p(ns)}: ${answer(c.getSecretsInOwnNamespace, false)}`);
   }
   return out.join("\n");
 }
