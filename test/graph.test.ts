@@ -154,6 +154,38 @@ describe("fleet graph", () => {
   });
 });
 
+describe("a tenant whose unit applies Kustomizations that depend on each other (d1-fleet's infra tenant)", () => {
+  it("draws no dependsOn from the unit, or from its group, to itself; another unit's dependsOn on it stays", () => {
+    const ks = (ns: string, name: string, spec: Record<string, unknown>, appliedBy: string): Applied => ({
+      obj: { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name, namespace: ns }, spec: { prune: true, ...spec } },
+      file: "x.yaml",
+      appliedBy,
+    });
+    const platform = { serviceAccountName: "kustomize-controller", sourceRef: { kind: "GitRepository", name: "flux-system" } };
+    const infra = { serviceAccountName: "flux-infra", sourceRef: { kind: "GitRepository", name: "infra" } };
+    const objects: Applied[] = [
+      ks("flux-system", "infra-tenant", { ...platform, path: "./tenants/infra" }, ""),
+      ks("flux-system", "apps-tenant", { ...platform, path: "./tenants/apps", dependsOn: [{ name: "infra-tenant" }] }, ""),
+      ks("flux-system", "controllers", { ...infra, path: "./controllers" }, "Kustomization/flux-system/infra-tenant"),
+      ks("flux-system", "configs", { ...infra, path: "./configs", dependsOn: [{ name: "controllers" }] }, "Kustomization/flux-system/infra-tenant"),
+      {
+        obj: { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name: "infra", namespace: "flux-system" }, spec: { url: "https://github.com/acme/infra" } },
+        file: "x.yaml",
+        appliedBy: "Kustomization/flux-system/infra-tenant",
+      },
+    ];
+    const fromRepo = new Set(["Kustomization/flux-system/infra-tenant", "Kustomization/flux-system/apps-tenant"]);
+    const walked = { objects, fromRepo } as Walked;
+    const tenancy = readTenancy(objects, { from: "test", namespace: "flux-system", flags: {} }, [], fromRepo);
+    const graph = clusterGraph({ cluster: { name: "c", path: "clusters/c", syncFile: "", components: [], via: "bootstrap" }, walked, tenancy });
+    const nodeOf = (name: string) => graph.nodes.find((n) => n.lines.includes(`Kustomization flux-system/${name}`))!;
+    const unit = nodeOf("infra-tenant");
+    const dependsOn = graph.edges.filter((e) => e.kind === "dependsOn");
+    expect(dependsOn.filter((e) => e.to === unit.id).map((e) => e.from)).toEqual([nodeOf("apps-tenant").id]);
+    expect(dependsOn.filter((e) => e.from === unit.id || e.from === unit.group)).toEqual([]);
+  });
+});
+
 describe("a 1,000-tenant cluster", () => {
   it("still renders: every unit in one group, within Mermaid's edge and size limits", async () => {
     const ks = (ns: string, name: string, spec: Record<string, unknown>, appliedBy: string, labels?: Record<string, string>): Applied => ({

@@ -248,13 +248,15 @@ export function clusterGraph({ cluster, walked, tenancy }: GraphInput): ClusterG
         missing.set(target, to);
         nodes.push(to);
       }
+      // Between appliers drawn in one node (a unit's tenant Kustomizations): inside it, no edge.
+      if (to.id === from.id) continue;
       const set = targetsOf.get(from.id) ?? new Set<string>();
       set.add(to.id);
       targetsOf.set(from.id, set);
     }
   }
   for (const g of groups) {
-    const shared = [...(targetsOf.get(g.members[0]!) ?? [])].filter((t) => g.members.every((m) => targetsOf.get(m)?.has(t)));
+    const shared = [...(targetsOf.get(g.members[0]!) ?? [])].filter((t) => !g.members.includes(t) && g.members.every((m) => targetsOf.get(m)?.has(t)));
     for (const t of shared) {
       edge(g.id, t, "dependsOn");
       for (const m of g.members) targetsOf.get(m)!.delete(t);
