@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { execa } from "execa";
 import { stringify } from "yaml";
 import { BuildCache } from "./cache.js";
-import { parseManifests } from "./manifests.js";
+import { parseManifests } from "../core/manifests.js";
 import { inspectBuild, kustomizationFileOf, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 

@@ -21,7 +21,7 @@ import * as path from "node:path";
 import { isScalar, parseAllDocuments, visit } from "yaml";
 import { realpathOr, within } from "../core/inside-repo.js";
 import { KUSTOMIZATION_FILES } from "../model/kustomize.js";
-import { parseSimple } from "./manifests.js";
+import { parseSimple } from "../core/manifests.js";
 
 /** A directory's kustomization on disk, by the names kustomize recognises. */
 export const kustomizationFileOf = (dir: string): string | undefined => KUSTOMIZATION_FILES.find((f) => lexists(path.join(dir, f)));

@@ -46,9 +46,16 @@ const SPECIAL = /^%|(?:^|[\s[{,:])[!&*]/m;
 
 export function parseManifests(text: string): unknown[] {
   // What js-yaml refuses, `yaml` reads (or reports) as it always has.
-  const fast = SPECIAL.test(text) ? undefined : parseSimple(text);
-  if (fast) return fast;
-  return parseAllDocuments(text).map((d) => (d as { toJS(): unknown }).toJS());
+  return readFast(text) ?? parseAllDocuments(text).map((d) => (d as { toJS(): unknown }).toJS());
+}
+
+/**
+ * The documents as `yaml` would give them, when js-yaml alone can say so for sure; undefined for
+ * anything the caller must hand to `yaml` (or its own stricter reader): directives, tags, anchors,
+ * aliases, or what js-yaml refuses.
+ */
+export function readFast(text: string): unknown[] | undefined {
+  return SPECIAL.test(text) ? undefined : parseSimple(text);
 }
 
 /** Documents of YAML without directives, tags, anchors or aliases, by js-yaml alone; undefined where it refuses them (duplicate keys, bad indentation). */
