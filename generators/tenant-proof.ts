@@ -23,7 +23,7 @@ const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
  * and only the units whose directory or tenant changes: a unit layout proof stays as fast with a
  * thousand tenants as with two.
  */
-function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, cs: ChangeSet, names: Iterable<string>): string[] {
+function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, cs: ChangeSet): string[] {
   if (o.layout === "flat")
     return touched.some((p) => under(p, o.dir)) || [...o.tenants.keys()].some((t) => basesTouched.has(t)) ? [o.dir] : [];
   const units = [...o.units];
@@ -31,9 +31,11 @@ function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, cs: C
   for (const [name, u] of units) if (basesTouched.has(name) || touched.some((p) => under(p, u.dir))) out.push(u.dir);
   // A touched tenant directory that no unit lists is built too: what is written is proven
   // whether or not anything applies it yet.
-  for (const t of names) {
-    const dir = unitFiles(o.env, t).dir;
-    if (!out.includes(dir) && touched.some((p) => under(p, dir)) && kustomizationIn(cs, dir)) out.push(dir);
+  for (const p of touched) {
+    const name = p.startsWith(`${o.dir}/`) ? p.slice(o.dir.length + 1).split("/")[0] : undefined;
+    if (name === undefined || name === p.slice(o.dir.length + 1)) continue;
+    const dir = unitFiles(o.env, name).dir;
+    if (!out.includes(dir) && under(p, dir) && kustomizationIn(cs, dir)) out.push(dir);
   }
   return out;
 }
@@ -112,7 +114,7 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
   const basesTouched = new Set(
     models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
   );
-  const overlays = [...new Set(models.flatMap((m) => m.overlays.flatMap((o) => toBuild(o, touched, basesTouched, ctx.cs, tenants.keys()))))].sort();
+  const overlays = [...new Set(models.flatMap((m) => m.overlays.flatMap((o) => toBuild(o, touched, basesTouched, ctx.cs))))].sort();
   // A units overlay lists a thousand unit files that a change to one tenant leaves alone.
   const parts: Record<string, string[]> = {};
   const touchedSet = new Set(touched);
