@@ -11,6 +11,7 @@ import { unitFiles } from "../src/model/layout.js";
 import { DEFAULT_LAYOUT, type Layout } from "../src/model/overlays.js";
 import { TENANTS_BASE, type TenantSync } from "../src/model/tenants.js";
 import { refEntries, type GitRef } from "../src/flux/git-ref.js";
+import { RECONCILER } from "../src/model/tenant-bounds.js";
 
 export interface Tenant {
   name: string;
@@ -144,7 +145,7 @@ export function tenantActions(t: Tenant, config: FleetConfig, overlays: Record<s
   const data = { ...t, ...refData(t.ref), api, podSecurity: policies.podSecurity ? t.podSecurity : "", networkPolicy: policies.networkPolicy ? NETWORK_POLICY_FILE : "", networkPolicyName: NETWORK_POLICY_NAME };
   return [
     { type: "fleet:render", path: `${base}/namespace.yaml`, template: "tenant/namespace.yaml", data },
-    { type: "fleet:render", path: `${base}/rbac.yaml`, template: "tenant/rbac.yaml", data },
+    { type: "fleet:render", path: `${base}/rbac.yaml`, template: "tenant/rbac.yaml", data: { ...data, account: RECONCILER, namespace: t.name, tenant: t.name } },
     { type: "fleet:render", path: `${base}/sync.yaml`, template: "tenant/sync.yaml", data },
     ...(policies.networkPolicy ? [{ type: "fleet:render" as const, path: `${base}/${NETWORK_POLICY_FILE}`, template: "tenant/network-policy.yaml", data }] : []),
     { type: "fleet:render", path: `${base}/kustomization.yaml`, template: "tenant/kustomization.yaml", data },

@@ -171,3 +171,21 @@ describe("offboarding twice", () => {
     await kustomize(path.join(repo, "tenants/prod"));
   });
 });
+
+describe("a value added to one object of a multi-document file", () => {
+  const FILE = "# Platform Kustomizations.\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: infra\n  namespace: flux-system\nspec:\n  # every 10 minutes\n  interval: 10m\n  path: ./infra\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec: {interval: 5m, path: ./apps}\n";
+
+  it("goes in as one line of that object; every other byte, the other object and the comments stay", async () => {
+    const { putInObject } = await import("../src/core/yaml-edit.js");
+    const out = putInObject("x.yaml", FILE, { kind: "Kustomization", name: "infra" }, ["spec", "serviceAccountName"], "kustomize-controller");
+    expect(out).toBe(FILE.replace("spec:\n  # every", "spec:\n  serviceAccountName: kustomize-controller\n  # every"));
+    expect(putInObject("x.yaml", out, { kind: "Kustomization", name: "infra" }, ["spec", "serviceAccountName"], "kustomize-controller")).toBe(out);
+  });
+
+  it("is refused, naming the object, where it cannot be proven a one-line edit (flow style) or the key holds another value", async () => {
+    const { putInObject } = await import("../src/core/yaml-edit.js");
+    expect(() => putInObject("x.yaml", FILE, { kind: "Kustomization", name: "apps" }, ["spec", "serviceAccountName"], "kustomize-controller")).toThrow(/Kustomization apps: spec is not a block map/);
+    const named = FILE.replace("  interval: 10m\n", "  interval: 10m\n  serviceAccountName: infra\n");
+    expect(() => putInObject("x.yaml", named, { kind: "Kustomization", name: "infra" }, ["spec", "serviceAccountName"], "kustomize-controller")).toThrow(/already sets spec.serviceAccountName to "infra"/);
+  });
+});

@@ -12,9 +12,6 @@
  * The per-overlay proof (proof.ts) does not fit a move: there, a changed tenant's objects must
  * stay in the overlay that had them; here they leave it for the units.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { stringify } from "yaml";
 import { ProofError, ToolError } from "../core/errors.js";
 import { fluxPath } from "../model/flux-path.js";
@@ -22,7 +19,7 @@ import { isFluxKustomization, ref, type K8sObject } from "../model/objects.js";
 import type { Builder } from "../validate/build.js";
 import type { ChangeSet } from "./changeset.js";
 import type { ProofOptions } from "./proof.js";
-import { onInterrupt } from "./signals.js";
+import { withShadowTree } from "./shadow-tree.js";
 
 /** What one environment applies: the objects, and the unit Kustomizations it went through. */
 interface Applied {
@@ -59,22 +56,6 @@ function kustomizeSaid(e: unknown): string {
   return text.length > 400 ? `${text.slice(0, 400)}...` : text;
 }
 
-/** The repo as the change set would leave it, in a temp directory (.git left out). */
-function shadow(cs: ChangeSet, dir: string): void {
-  const walk = (rel: string) => {
-    const { files, dirs } = cs.list(rel, { skipLinksOut: true });
-    for (const f of files) {
-      const p = rel ? `${rel}/${f}` : f;
-      const text = cs.read(p);
-      if (text === undefined) continue;
-      fs.mkdirSync(path.join(dir, rel), { recursive: true });
-      fs.writeFileSync(path.join(dir, p), text);
-    }
-    for (const d of dirs) if (!(rel === "" && (d === ".git" || d === "node_modules"))) walk(rel ? `${rel}/${d}` : d);
-  };
-  walk("");
-}
-
 /** Multiset difference of two builds, as sentences naming the objects. */
 function compare(env: string, before: Applied, after: Applied): string[] {
   const left = new Map<string, number>();
@@ -103,12 +84,7 @@ export async function proveLayoutMove(cs: ChangeSet, expected: Map<string, strin
   const build = await import("../validate/build.js");
   opts.progress?.(`proving: building ${[...expected.keys()].map((e) => `tenants/${e}`).join(", ")} with their units, before and after the move (kubectl kustomize) ...`);
   const builder = new build.Builder(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `fleet-layout-proof-${process.pid}-`)));
-  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
-  const forget = onInterrupt(remove);
-  process.on("exit", remove);
-  try {
-    shadow(cs, dir);
+  return withShadowTree(cs, "layout-proof", async (dir) => {
     const problems: string[] = [];
     const counts = new Map<string, number>();
     for (const [env, units] of expected) {
@@ -143,9 +119,5 @@ export async function proveLayoutMove(cs: ChangeSet, expected: Map<string, strin
           "or leave that environment flat (--env names the others), then run again",
       );
     return counts;
-  } finally {
-    forget();
-    process.off("exit", remove);
-    remove();
-  }
+  });
 }

@@ -73,6 +73,12 @@ export const COMMANDS: Command[] = [
     load: async () => (await import("../../generators/migrate-layout.js")).default,
   },
   {
+    name: "lockdown",
+    usage: "fleet lockdown [--plan] [--stage all|platform|flags] [--cluster NAME] [--source NS/NAME=DIR]",
+    summary: "retrofit the multi-tenancy lockdown onto a Flux repo: plan it offline (--plan), then write it as one proven change",
+    load: async () => (await import("../../generators/lockdown.js")).default,
+  },
+  {
     name: "add-image-automation",
     usage: 'fleet add-image-automation --tenant T --image REPO --semver ">=1.4.0 <2.0.0"',
     summary: "automate image updates for a tenant (or --platform) through a pull-request branch",

@@ -15,6 +15,7 @@ import { pruneEmptyDirs } from "../changeset/journal.js";
 import { recover, refuseHalfApplied } from "../changeset/recover.js";
 import { proveChange } from "../changeset/proof.js";
 import { resolveAnswers, stageGenerator, type RawFlags } from "../core/run-generator.js";
+import { validateRoot } from "../model/root.js";
 import { equivalentCommand } from "./command-line.js";
 import { report, type Io } from "./output.js";
 import { asker, confirm } from "./prompts.js";
@@ -53,7 +54,9 @@ function changeCounts(cs: ChangeSet): string {
 }
 
 export async function runCommand(gen: Generator, values: RawFlags, positionals: string[], p: Io): Promise<number> {
-  const dryRun = values["dry-run"] === true;
+  const reportOnly = gen.reportOnly?.(values) === true;
+  // A report writes nothing: like a dry run, it takes no lock.
+  const dryRun = values["dry-run"] === true || reportOnly;
   const json = values.json === true;
   const atTerminal = values.yes !== true && p.terminal;
   // fleet's prompts write to standard output, which under --json holds the one JSON document.
@@ -67,7 +70,8 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
   let root: string;
   // init creates its directory (and any missing parents); a failed init removes them again.
   let madeDir: string | undefined;
-  if (gen.needsRepo) root = locateRepo(values.repo as string | undefined, p.cwd);
+  if (gen.anyFluxRepo) root = validateRoot(values.repo as string | undefined, p.cwd);
+  else if (gen.needsRepo) root = locateRepo(values.repo as string | undefined, p.cwd);
   else {
     root = path.resolve(p.cwd, String(flags.dir ?? values.repo ?? "."));
     const file = fileInTheWay(root);
@@ -90,7 +94,7 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       if (recovered) p.err(recovered);
     } else refuseHalfApplied(root, `${gen.name} --dry-run`);
     const opts = { force: values.force === true };
-    const ctx = gen.needsRepo ? repoContext(root, opts) : await initContext(root, flags.adopt === true, opts);
+    const ctx = gen.needsRepo ? repoContext(root, { ...opts, configOptional: gen.anyFluxRepo === true }) : await initContext(root, flags.adopt === true, opts);
     const asked = new Set<string>();
     const answers = await resolveAnswers(gen, ctx, flags, interactive ? asker(p, (name) => asked.add(name)) : undefined);
     // Printed last, after a run that asked anything: the same run as one line for a runbook.
@@ -98,6 +102,14 @@ export async function runCommand(gen: Generator, values: RawFlags, positionals: 
       if (asked.size > 0 && !json) p.out(`\nThe same run without prompts, for runbooks:\n  ${equivalentCommand(gen, answers, values, ctx)}`);
       return code;
     };
+    await gen.survey?.(answers, ctx);
+    const reported = reportOnly ? gen.report?.(answers, ctx) : undefined;
+    if (reported) {
+      if (json) p.out(JSON.stringify({ command: gen.name, ...reported.json }, null, 2));
+      else for (const line of reported.lines) p.out(line);
+      failed = false;
+      return finish(EXIT.ok);
+    }
     await stageGenerator(gen, ctx, answers);
     // Proven before anything is written, --dry-run included: it shows what a real run would do.
     const proven = await proveChange(ctx.cs, gen.proof && (() => gen.proof!(answers, ctx)), {

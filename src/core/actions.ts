@@ -8,7 +8,7 @@ import type { FleetAction } from "./generator.js";
 import { renderText, renderYaml } from "./render.js";
 import { markSetters } from "./image-setters.js";
 import { isolateOverlay, mergeIsolated } from "./isolate-overlay.js";
-import { editLists, lineEnding, parseAllYaml, putValue, rewriteApiVersions, setScalar } from "./yaml-edit.js";
+import { editLists, lineEnding, parseAllYaml, putInObject, putValue, rewriteApiVersions, setScalar } from "./yaml-edit.js";
 
 const KUSTOMIZATION_HEADER = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 
@@ -138,6 +138,13 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
     const original = cs.read(a.path);
     if (original === undefined) throw new Error(`${a.path} is missing`);
     const text = putValue(a.path, original, a.keyPath, a.value);
+    if (text !== original) cs.write(a.path, text, { overwrite: true });
+  },
+
+  "fleet:object-put": (cs, a) => {
+    const original = cs.read(a.path);
+    if (original === undefined) throw new Error(`${a.path} is missing`);
+    const text = putInObject(a.path, original, a.match, a.keyPath, a.value);
     if (text !== original) cs.write(a.path, text, { overwrite: true });
   },
 

@@ -27,9 +27,10 @@ export function locateRepo(repoFlag: string | undefined, cwd: string): string {
   );
 }
 
-export function repoContext(root: string, opts: OpenOptions = {}): Context {
+export function repoContext(root: string, opts: OpenOptions & { configOptional?: boolean } = {}): Context {
   const cs = new ChangeSet(root, opts);
-  const config = loadConfig(cs);
+  // A command for any Flux repo works without fleet.yaml, on fleet's defaults.
+  const config = opts.configOptional && !cs.exists(CONFIG_FILE) ? defaultConfig() : loadConfig(cs);
   const model = readRepo(cs, { before: true });
   return {
     cs,

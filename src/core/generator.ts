@@ -10,6 +10,7 @@ import type { CustomProof, ProofPlan } from "../changeset/proof.js";
 import type { FleetConfig } from "./config.js";
 import type { FluxKind } from "../flux/index.js";
 import type { RepoModel } from "../model/repo.js";
+import type { ObjectMatch } from "./yaml-edit.js";
 
 export type AnswerValue = string | string[] | boolean;
 export type Answers = Record<string, AnswerValue>;
@@ -91,6 +92,8 @@ export type FleetAction =
   | { type: "fleet:move"; path: string; to: string }
   /** Set a string at a key path, creating the maps on the way; null removes it and the maps it leaves empty. Comments are kept. */
   | { type: "fleet:yaml-put"; path: string; keyPath: string[]; value: string | null }
+  /** Add a value at a key path of one object of a multi-document file, as a line; every other byte is kept. */
+  | { type: "fleet:object-put"; path: string; match: ObjectMatch; keyPath: string[]; value: string | boolean }
   /** Set one scalar (by key path) in place, keeping every other byte. */
   | { type: "fleet:yaml-set"; path: string; keyPath: string[]; value: string }
   /** Replace what `pattern` (a regular expression source) matches, for files that are not YAML. */
@@ -133,6 +136,24 @@ export interface Generator {
   description: string;
   /** Whether it runs inside an existing fleet repo (everything but init). */
   needsRepo: boolean;
+  /**
+   * It runs on any Flux repo, fleet.yaml or not (lockdown): --repo, else the nearest fleet repo,
+   * else the directory it runs in, as for validate; fleet.yaml's settings are read when it has one.
+   */
+  anyFluxRepo?: boolean;
+  /**
+   * What the generator needs to know of the repo that only building it tells (lockdown's plan
+   * walks every cluster as Flux would): gathered once the answers are known, before the actions
+   * are staged. A generator keeps what it found for its other hooks.
+   */
+  survey?: (answers: Answers, ctx: Context) => Promise<void>;
+  /**
+   * A run that only reports (lockdown --plan): when this returns lines, they are printed (with
+   * `json` under --json) instead of staging anything; nothing is written and no lock is taken.
+   * `reportOnly` tells from the flags, before anything is read, that the run is one.
+   */
+  reportOnly?: (flags: Record<string, unknown>) => boolean;
+  report?: (answers: Answers, ctx: Context) => { lines: string[]; json: Record<string, unknown> };
   answers: AnswerSpec[];
   /**
    * Checks across answers and the repo, after each answer passed its own validation. Also run at

@@ -438,3 +438,69 @@ export function putValue(file: string, text: string, keyPath: string[], value: s
   const out = doc.toString({ lineWidth: 0 });
   return lineEnding(text) === "\r\n" ? out.replace(/\r?\n/g, "\r\n") : out;
 }
+
+/** Which object of a multi-document file an edit is for: its kind and name, and its namespace when it is written. */
+export interface ObjectMatch {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** Deep equality of parsed YAML, map keys in any order (an added key goes first, not last). */
+const sorted = (v: unknown): unknown =>
+  Array.isArray(v) ? v.map(sorted) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sorted(x)])) : v;
+const sameJs = (a: unknown, b: unknown) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+
+/**
+ * Set a value at `keyPath` of one object of a multi-document file, as text: the new key goes in
+ * as the first line of the deepest block map on the path that exists (with the maps still
+ * missing written under it), so every other byte of the file, other objects and comments
+ * included, stays as it was. The result is parsed again and must be the old file with exactly
+ * that value added; an object in flow style, or a value already set to something else, is a
+ * ParseError naming the object (fleet edits it only where it can prove the edit).
+ */
+export function putInObject(file: string, text: string, match: ObjectMatch, keyPath: string[], value: string | boolean): string {
+  const docs = parseAllYaml(file, text);
+  const show = `${match.kind} ${match.namespace ? `${match.namespace}/` : ""}${match.name}`;
+  const meta = (d: Document) => d.toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+  // By kind and name; the namespace only tells two apart (an overlay's transformer may set it).
+  let found = docs.filter((d) => meta(d)?.kind === match.kind && meta(d)?.metadata?.name === match.name);
+  if (found.length > 1) found = found.filter((d) => meta(d)?.metadata?.namespace === match.namespace);
+  if (found.length !== 1) throw new ParseError(file, undefined, `holds ${found.length === 0 ? "no" : `${found.length} documents for`} ${show}`, "set the value by hand; fleet left the file unchanged");
+  const doc = found[0]!;
+  const current = doc.getIn(keyPath);
+  if (current === value) return text;
+  if (current !== undefined) throw new ParseError(file, undefined, `${show} already sets ${keyPath.join(".")} to ${JSON.stringify(current)}`, "set it by hand; fleet changes only what is not set");
+  let depth = 0;
+  while (depth < keyPath.length - 1 && isMap(doc.getIn(keyPath.slice(0, depth + 1), true))) depth++;
+  const map = depth === 0 ? doc.contents : doc.getIn(keyPath.slice(0, depth), true);
+  const first = isMap(map) ? (map.items[0]?.key as Node | undefined) : undefined;
+  if (!isMap(map) || map.flow || !first?.range)
+    throw new ParseError(file, undefined, `${show}: ${keyPath.slice(0, depth).join(".") || "the object"} is not a block map fleet can add a line to`, "set the value by hand; fleet left the file unchanged");
+  const at = first.range[0];
+  const col = at - lineStart(text, at);
+  const eol = lineEnding(text);
+  const pad = (n: number) => " ".repeat(col + 2 * n);
+  const rest = keyPath.slice(depth);
+  const lines = rest.map((k, i) => `${pad(i)}${stringify(k).trim()}:${i === rest.length - 1 ? ` ${stringify(value).trim()}` : ""}`);
+  // Above the comment lines that belong to the first key, so they stay with it.
+  let pos = lineStart(text, at);
+  const ownLine = /^ *$/.test(text.slice(pos, at));
+  while (ownLine && pos > 0) {
+    const prev = lineStart(text, pos - 1);
+    if (!/^\s*#/.test(text.slice(prev, pos))) break;
+    pos = prev;
+  }
+  const out = ownLine ? `${text.slice(0, pos)}${lines.join(eol)}${eol}${text.slice(pos)}` : `${text.slice(0, at)}${lines.join(eol).trimStart()}${eol}${pad(0)}${text.slice(at)}`;
+  // The proof of the edit: the file means what it meant, plus the value.
+  const before = docs.map((d) => d.toJS());
+  const after = parseAllYaml(file, out);
+  const idx = docs.indexOf(doc);
+  const want = structuredClone(before);
+  let node = want[idx] as Record<string, unknown>;
+  for (const k of keyPath.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+  node[keyPath.at(-1)!] = value;
+  if (after.length !== docs.length || !after.every((d, i) => sameJs(d.toJS(), want[i])))
+    throw new ParseError(file, undefined, `${show}: adding ${keyPath.join(".")} as a line would change more than that value`, "set the value by hand; fleet left the file unchanged");
+  return out;
+}

@@ -22,6 +22,9 @@ const CLUSTER_SCOPED = new Set([
  */
 export const isClusterScoped = (o: K8sObject) => CLUSTER_SCOPED.has(o.kind ?? "") || /^Cluster[A-Z]/.test(o.kind ?? "");
 
+/** The ServiceAccount fleet names each tenant's reconciler (new-tenant writes it; lockdown's default). */
+export const RECONCILER = "reconciler";
+
 /** The controllers' own accounts: naming one is running with the controller's cluster-admin. */
 export const CONTROLLER_ACCOUNTS: ReadonlySet<string> = new Set(["kustomize-controller", "helm-controller"]);
 

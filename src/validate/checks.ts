@@ -102,7 +102,7 @@ const bindsOnly = (b: K8sObject, ns: string) =>
  * getSource, helm-controller's chart access, image-reflector's policy repository): sources and
  * repositories, not dependsOn, which the controllers never block.
  */
-function crossRefs(o: K8sObject): Array<{ field: string; namespace?: string }> {
+export function crossRefs(o: K8sObject): Array<{ field: string; namespace?: string }> {
   const s = o.spec ?? {};
   const own = o.metadata?.namespace ?? "default";
   return [

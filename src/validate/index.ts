@@ -79,7 +79,7 @@ export function versionFor(root: string, cluster: Cluster): FluxVersion {
 }
 
 /** The controllers a cluster runs: its built Deployments, else what its header or FluxInstance lists, else Flux's defaults. */
-function controllersOf(cluster: Cluster, objects: Applied[], lockdown: Lockdown): Controller[] {
+export function controllersOf(cluster: Cluster, objects: Applied[], lockdown: Lockdown): Controller[] {
   const built = objects.filter((a) => !a.target && a.obj.kind === "Deployment" && (a.obj.metadata?.namespace ?? "default") === lockdown.namespace).map((a) => String(a.obj.metadata?.name));
   const named = built.length ? built : cluster.components.length ? cluster.components : ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
   return CONTROLLERS.filter((c) => named.includes(c));

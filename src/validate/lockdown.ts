@@ -189,7 +189,7 @@ export function featureGate(l: Lockdown, c: Controller, gate: string): boolean |
  * minors.ts LOCKDOWN_FLAGS), and source-watcher's --no-cross-namespace-refs, which it takes
  * from its first release in Flux (same table's note) and the operator's profile sets.
  */
-const asked = (c: Controller) =>
+export const askedOf = (c: Controller) =>
   LOCKDOWN_FLAGS.filter((f) => f.controllers.includes(c) || (c === "source-watcher" && f.flag === "--no-cross-namespace-refs")).map((f) => f.flag);
 
 /** A flag is on when it says true; the default account, when it names any account. */
@@ -197,7 +197,7 @@ const isOn = (name: string, v: string | undefined) => (name === "--default-servi
 
 /** What is missing from a controller's lockdown, as the flags to add. */
 export function missingLockdown(l: Lockdown, c: Controller): string[] {
-  return asked(c)
+  return askedOf(c)
     .filter((f) => !isOn(f, flag(l, c, f)))
     .map((f) => (f === "--default-service-account" ? `${f}=<account>` : `${f}=true`));
 }

@@ -179,6 +179,11 @@ export class RbacModel {
     return out;
   }
 
+  /** The rules of a role the cluster has (a built-in ClusterRole, or one applied), or undefined when it is not known here. */
+  rulesOf(kind: "ClusterRole" | "Role", namespace: string, name: string): Rule[] | undefined {
+    return this.roles.get(`${kind}/${kind === "Role" ? namespace : ""}/${name}`);
+  }
+
   /**
    * What the identity can do, counting what it can do by impersonating service accounts it may
    * impersonate (edit and admin allow that in their namespace): `kubectl auth can-i` answers for

@@ -1,0 +1,278 @@
+/**
+ * The lockdown plan of one cluster (`fleet lockdown --plan`): what the multi-tenancy lockdown
+ * (design 4.2) would change for every applier the cluster has, read from the cluster as Flux
+ * would apply it (validate's walk, its lockdown flags, its tenants, its RBAC), offline.
+ *
+ * Once kustomize- and helm-controller run with --default-service-account=<sa>, a Kustomization or
+ * HelmRelease that names no account acts as <its namespace>:<sa> instead of as the controller
+ * (cluster-admin): the platform's own lose their power, a tenant's are held to what that account
+ * may do. The fix fleet writes gives each an account first: the controller's own for the
+ * platform's appliers in the Flux namespace, the tenant's reconciler (a ServiceAccount bound to
+ * `admin` in its namespace) for everything in a tenant's namespace. What fleet cannot fix from
+ * this repository (a platform applier outside the Flux namespace, content in a tenant's
+ * repository, a cross-namespace reference, a remote base) is named with the fix, and blocks the
+ * flags until it is done (or --force).
+ */
+import * as path from "node:path";
+import type { Cluster } from "../model/clusters.js";
+import { isFluxKustomization, isHelmRelease, ref, type K8sObject } from "../model/objects.js";
+import { scopeFrom } from "../model/tenant-bounds.js";
+import { lockdownFlagsMissing } from "../flux/facts.js";
+import type { Walked } from "../validate/discover.js";
+import { defaultServiceAccount, flag, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "../validate/lockdown.js";
+import { nsOf, TENANT_LABEL, type Tenancy } from "../validate/tenancy.js";
+import { RbacModel, type Identity } from "../validate/rbac.js";
+import { crossRefs } from "../validate/checks.js";
+import { controllersOf } from "../validate/index.js";
+import type { Applied } from "../validate/model.js";
+import { refusal } from "./refused.js";
+
+export interface LockdownChoices {
+  /** The account --default-service-account names where the cluster sets none yet. */
+  defaultServiceAccount: string;
+  /** The ClusterRole each tenant reconciler is bound to in its namespace. */
+  role: string;
+  /** The name of each tenant's reconciler ServiceAccount (and its RoleBinding). */
+  reconciler: string;
+}
+
+/** An object the plan names, and where it is written. */
+export interface Named {
+  ref: string;
+  file: string;
+  /** Declared in this repository (fleet can edit it), not in a source it was given with --source. */
+  inRepo: boolean;
+}
+
+export interface Refused extends Named {
+  why: string;
+}
+
+export interface ApplierChange {
+  at: Named;
+  kind: "Kustomization" | "HelmRelease";
+  name: string;
+  namespace: string;
+  /** Who it acts as today. */
+  now: string;
+  /** Who it would act as once the flags are on, if nothing else changed, and what that means. */
+  withFlags: string;
+  /** The account fleet gives it (spec.serviceAccountName), or undefined where fleet cannot. */
+  account?: string;
+  /** How the account is set: in the object's own file, or by a patch of the cluster's flux-system kustomization (its sync object, which flux bootstrap rewrites). */
+  via?: "file" | "patch";
+  /** The tenant namespace whose reconciler it becomes. */
+  tenant?: string;
+  /** Its objects the new account may not apply. */
+  refused: Refused[];
+  /** What is not known offline about what it applies (a HelmRelease's chart). */
+  unchecked?: string;
+}
+
+export interface Blocker extends Named {
+  why: string;
+  fix: string;
+}
+
+export interface Reconciler {
+  namespace: string;
+  /** The tenant's name: the namespace's toolkit.fluxcd.io/tenant label, else the namespace. */
+  tenant: string;
+  /** The repo file that declares the tenant's Namespace (or, without one, its first applier): the reconciler is written beside it. */
+  anchor: string;
+  /** The ServiceAccount exists already (bound, or a blocker says it is not). */
+  exists: boolean;
+}
+
+export interface ClusterPlan {
+  cluster: string;
+  path: string;
+  /** Where the flags are set: the flux-system kustomization's patches, or a FluxInstance. */
+  via: "patches" | "operator";
+  /** The file that holds (or will hold) the flags. */
+  lockdownFile: string;
+  /** The FluxInstance's name, for a cluster the Flux Operator installs. */
+  fluxInstance?: string;
+  fluxNamespace: string;
+  /** The account --default-service-account names: the cluster's own where it sets one, else the chosen one. */
+  defaultServiceAccount: string;
+  /** The controllers the cluster runs. */
+  controllers: Controller[];
+  /** Flags the controllers it runs lack, per controller. */
+  flags: Array<{ controller: Controller; flags: string[] }>;
+  appliers: ApplierChange[];
+  reconcilers: Reconciler[];
+  /** Fleet cannot fix these; they would break once the flags are on. */
+  blockers: Blocker[];
+  /** Content of a tenant's own repository that its team must change (it would fail under the flags until then). */
+  forTenants: Blocker[];
+  notChecked: string[];
+}
+
+/** What the walk of one cluster gives the plan (validate's readCluster). */
+export interface ClusterRead {
+  walked: Walked;
+  lockdown: Lockdown;
+  tenancy: Tenancy;
+}
+
+const PLATFORM_ACCOUNT: Record<string, Controller> = { Kustomization: "kustomize-controller", HelmRelease: "helm-controller" };
+
+export function planCluster(cluster: Cluster, read: ClusterRead, choices: LockdownChoices, fluxVersion?: string): ClusterPlan {
+  const installed = controllersOf(cluster, read.walked.objects, read.lockdown);
+  const { walked, lockdown, tenancy } = read;
+  const fluxNs = lockdown.namespace;
+  const here = walked.objects.filter((a) => !a.target);
+  const inRepo = (a: Applied) => a.appliedBy === "" || walked.fromRepo.has(a.appliedBy);
+  const named = (a: Applied): Named => ({ ref: ref(a.obj), file: a.file, inRepo: inRepo(a) });
+  const setSa = defaultServiceAccount(lockdown, "kustomize-controller") ?? defaultServiceAccount(lockdown, "helm-controller");
+  const sa = setSa ?? choices.defaultServiceAccount;
+  const via = cluster.via === "operator" ? "operator" : "patches";
+  const plan: ClusterPlan = {
+    cluster: cluster.name,
+    path: cluster.path,
+    via,
+    lockdownFile: via === "operator" || /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(lockdown.from) ? lockdown.from : path.posix.join(path.posix.dirname(cluster.syncFile), "kustomization.yaml"),
+    ...(via === "operator" ? { fluxInstance: fluxInstanceIn(cluster, here) } : {}),
+    fluxNamespace: fluxNs,
+    defaultServiceAccount: sa,
+    controllers: installed,
+    flags: [],
+    appliers: [],
+    reconcilers: [],
+    blockers: [],
+    forTenants: [],
+    notChecked: walked.buildErrors.map((e) => `${ref(e.at.obj)} (${e.at.file}) does not build, so what it applies is not in this plan: ${e.message.split("\n")[0]}`),
+  };
+
+  // The flags of the controllers the cluster runs (the patches also name the ones it may add later).
+  for (const c of installed) {
+    const missing = missingLockdown(lockdown, c).map((f) => f.replace("=<account>", `=${sa}`));
+    if (missing.length) plan.flags.push({ controller: c, flags: missing });
+  }
+  const predates = fluxVersion ? lockdownFlagsMissing(fluxVersion) : [];
+  for (const f of predates.filter((p) => plan.flags.some((m) => m.flags.some((x) => x.startsWith(p.flag)))))
+    plan.blockers.push({
+      ref: `Deployment/${fluxNs}/${f.controllers[0]}`,
+      file: lockdown.from,
+      inRepo: true,
+      why: `Flux ${fluxVersion} predates ${f.flag} (from ${f.since}): its controllers refuse to start with it`,
+      fix: "upgrade Flux first (fleet upgrade --flux-version vX.Y.Z)",
+    });
+
+  const tenantNs = new Set(tenancy.tenantNamespaces.get("") ?? []);
+  const rbacNow = new RbacModel(here, { fluxNamespace: fluxNs });
+  const grantsNothing = (id: Identity) => rbacNow.bindingsFor(id).length === 0;
+  const reconcilerOf = (ns: string): Identity => ({ namespace: ns, name: choices.reconciler });
+  // The cluster as it will be: each tenant namespace's reconciler bound to the role.
+  const future = new RbacModel(
+    [
+      ...here,
+      ...[...tenantNs].flatMap((ns): Applied[] => {
+        const sub = { kind: "ServiceAccount", name: choices.reconciler, namespace: ns };
+        return [
+          { obj: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: choices.reconciler, namespace: ns } }, file: "(fleet lockdown)", appliedBy: "" },
+          {
+            obj: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: choices.reconciler, namespace: ns }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: choices.role }, subjects: [sub] },
+            file: "(fleet lockdown)",
+            appliedBy: "",
+          },
+        ];
+      }),
+    ],
+    { fluxNamespace: fluxNs },
+  );
+  const scope = scopeFrom(here.map((a) => a.obj));
+  const byApplier = new Map<string, Applied[]>();
+  for (const a of here) (byApplier.get(a.appliedBy) ?? byApplier.set(a.appliedBy, []).get(a.appliedBy)!).push(a);
+
+  for (const ap of tenancy.appliers) {
+    if (ap.named) continue;
+    const o = ap.at.obj;
+    const ns = nsOf(ap.at);
+    const kind = isFluxKustomization(o) ? "Kustomization" : "HelmRelease";
+    // Through a kubeConfig the controllers impersonate the default account too, on the remote
+    // cluster (kustomize-controller clientForKubeConfig, helm-controller's getter options).
+    if (ap.actsOn) {
+      plan.blockers.push({
+        ...named(ap.at),
+        why: `applies to ${ap.actsOn} through a kubeConfig: once the flags are on it acts there as ${ns}:${sa}, an account that must exist on that cluster and be bound there (not checked offline)`,
+        fix: `set spec.serviceAccountName to an account of namespace ${ns} on that cluster, bound to what it applies there`,
+      });
+      continue;
+    }
+    const now = ap.id ? `${ap.id.namespace}:${ap.id.name}${grantsNothing(ap.id) ? " (granted nothing here: it fails today)" : ""}` : `${ap.controller} itself (cluster-admin)`;
+    const flagsId = { namespace: ns, name: sa };
+    const withFlags = `${ns}:${sa}${grantsNothing(flagsId) ? ", which nothing grants anything: it fails" : ", with only what that account is granted"}`;
+    const change: ApplierChange = { at: named(ap.at), kind, name: o.metadata?.name ?? "?", namespace: ns, now, withFlags, refused: [] };
+    const isSync = ns === fluxNs && ap.at.appliedBy === "" && ap.at.file === cluster.syncFile;
+    if (ns === fluxNs && !ap.tenant) {
+      change.account = PLATFORM_ACCOUNT[kind];
+      change.via = isSync && via === "patches" ? "patch" : "file";
+      if (!change.at.inRepo && change.via === "file")
+        plan.blockers.push({ ...change.at, why: `a platform ${kind} declared outside this repository: fleet cannot give it an account`, fix: `set spec.serviceAccountName: ${change.account} where it is declared` });
+    } else if (tenantNs.has(ns) && ns !== fluxNs) {
+      change.account = choices.reconciler;
+      change.via = "file";
+      change.tenant = ns;
+      const id = reconcilerOf(ns);
+      for (const child of byApplier.get(ref(o)) ?? []) {
+        const why = refusal(child.obj, id, future, scope(child.obj));
+        if (why) change.refused.push({ ...named(child), why });
+      }
+      if (kind === "HelmRelease") change.unchecked = "its chart's objects are rendered by Helm on the cluster: which of them the reconciler may not apply is not checked offline";
+      if (!change.at.inRepo)
+        plan.forTenants.push({ ...change.at, why: `declared in the tenant's own repository: once the flags are on it acts as ${ns}:${sa} and fails`, fix: `the tenant team sets spec.serviceAccountName: ${choices.reconciler} in it` });
+    } else if (ap.tenant) {
+      plan.blockers.push({ ...change.at, why: `a tenant's ${kind} in ${ns} (${ap.why}) without an account of its own; the flags would make it act as ${ns}:${sa}`, fix: `give it a ServiceAccount of its own in ${ns}, bound to what the tenant may do, and set spec.serviceAccountName` });
+    } else {
+      plan.blockers.push({
+        ...change.at,
+        why: `a platform ${kind} in namespace ${ns}: once the flags are on it acts as ${withFlags}, and the controller's own account exists only in ${fluxNs}`,
+        fix:
+          kind === "HelmRelease"
+            ? `move it to ${fluxNs} with spec.targetNamespace: ${ns} and spec.serviceAccountName: helm-controller, or give it an account of ${ns} bound to what it installs`
+            : `move it to ${fluxNs} with spec.targetNamespace: ${ns} and spec.serviceAccountName: kustomize-controller, or give it an account of ${ns} bound to what it applies`,
+      });
+    }
+    plan.appliers.push(change);
+  }
+
+  // One reconciler per tenant namespace an applier is given to.
+  for (const ns of [...new Set(plan.appliers.filter((c) => c.tenant).map((c) => c.tenant!))].sort()) {
+    const nsObj = here.find((a) => a.obj.kind === "Namespace" && a.obj.metadata?.name === ns && inRepo(a));
+    const first = plan.appliers.find((c) => c.tenant === ns && c.at.inRepo);
+    const anchor = nsObj?.file ?? first?.at.file;
+    const account = here.find((a) => a.obj.kind === "ServiceAccount" && nsOf(a) === ns && a.obj.metadata?.name === choices.reconciler);
+    if (account && grantsNothing(reconcilerOf(ns)))
+      plan.blockers.push({ ...named(account), why: `${ns}:${choices.reconciler} exists and nothing binds it; fleet would not add a second`, fix: `bind it to ClusterRole ${choices.role} in ${ns} by hand, or choose another name with --reconciler` });
+    if (!anchor && !account) {
+      plan.blockers.push({ ref: `Namespace/${ns}`, file: "", inRepo: false, why: `nothing of tenant namespace ${ns} is declared in this repository: fleet has nowhere to write its reconciler`, fix: `add a ServiceAccount ${choices.reconciler} bound to ClusterRole ${choices.role} in ${ns} where the namespace is declared` });
+      continue;
+    }
+    const label = nsObj?.obj.metadata?.labels?.[TENANT_LABEL];
+    plan.reconcilers.push({ namespace: ns, tenant: label ?? ns, anchor: anchor ?? account!.file, exists: account !== undefined });
+  }
+
+  // References and remote bases the flags would refuse, where they are not refused already.
+  for (const a of here) {
+    const controller = RECONCILED_BY[a.obj.kind ?? ""];
+    if (!controller || !a.obj.apiVersion?.includes(".toolkit.fluxcd.io/") || noCrossNamespaceRefs(lockdown, controller)) continue;
+    for (const r of crossRefs(a.obj))
+      plan.blockers.push({ ...named(a), why: `${r.field} points into namespace ${r.namespace}: ${controller} refuses it under --no-cross-namespace-refs=true`, fix: `give ${nsOf(a)} a source of its own (or move the object to ${r.namespace})` });
+  }
+  if (!noRemoteBases(lockdown))
+    for (const r of walked.remotes)
+      plan.blockers.push({ ref: ref(r.at.obj), file: r.remote.file, inRepo: true, why: `${r.remote.file} names the remote base ${r.remote.ref}: kustomize-controller refuses it under --no-remote-bases=true`, fix: "vendor the remote base into the repository (or serve it as a Flux source) and point at the copy" });
+  return plan;
+}
+
+/** The FluxInstance a cluster is installed from, by name (the object in its sync file). */
+function fluxInstanceIn(cluster: Cluster, objects: Applied[]): string | undefined {
+  return objects.find((a) => a.file === cluster.syncFile && a.obj.kind === "FluxInstance")?.obj.metadata?.name;
+}
+
+/** The flag a cluster's controllers set for the default account, if any. */
+export const setDefaultAccount = (l: Lockdown) => flag(l, "kustomize-controller", "--default-service-account");
+
+export const isApplier = (o: K8sObject) => isFluxKustomization(o) || isHelmRelease(o);
