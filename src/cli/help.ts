@@ -132,7 +132,8 @@ export function commandHelp(cmd: GeneratorCommand, gen: Generator): string {
       const dflt = defaultText(a, gen);
       const allowed = allowedText(a);
       const details = [...(allowed ? [allowed] : []), ...(dflt ? [`default: ${dflt}`] : [])];
-      return [`  ${flag.padEnd(FLAG_WIDTH)}${a.message}${a.hint ? ` (${a.hint})` : ""}`, ...(details.length ? [`${indent}${details.join("; ")}`] : [])];
+      // A flag longer than the column still gets a space before its text.
+      return [`  ${flag.padEnd(FLAG_WIDTH - 1)} ${a.message}${a.hint ? ` (${a.hint})` : ""}`, ...(details.length ? [`${indent}${details.join("; ")}`] : [])];
     });
   const positional = gen.answers.find((a) => a.positional);
   const arg = positional && [allowedText(positional), defaultText(positional, gen) && `default: ${defaultText(positional, gen)}`].filter(Boolean);
