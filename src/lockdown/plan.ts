@@ -239,11 +239,18 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
   }
 
   // One reconciler per tenant namespace an applier is given to.
+  const namespaces = new Map<string, Applied>();
+  const accounts = new Map<string, Applied>();
+  for (const a of here) {
+    if (a.obj.kind === "Namespace" && a.obj.metadata?.name && inRepo(a) && !namespaces.has(a.obj.metadata.name)) namespaces.set(a.obj.metadata.name, a);
+    if (a.obj.kind === "ServiceAccount" && a.obj.metadata?.name === choices.reconciler && !accounts.has(nsOf(a))) accounts.set(nsOf(a), a);
+  }
+  const firstInRepo = new Map<string, ApplierChange>();
+  for (const c of plan.appliers) if (c.tenant && c.at.inRepo && !firstInRepo.has(c.tenant)) firstInRepo.set(c.tenant, c);
   for (const ns of [...new Set(plan.appliers.filter((c) => c.tenant).map((c) => c.tenant!))].sort()) {
-    const nsObj = here.find((a) => a.obj.kind === "Namespace" && a.obj.metadata?.name === ns && inRepo(a));
-    const first = plan.appliers.find((c) => c.tenant === ns && c.at.inRepo);
-    const anchor = nsObj?.file ?? first?.at.file;
-    const account = here.find((a) => a.obj.kind === "ServiceAccount" && nsOf(a) === ns && a.obj.metadata?.name === choices.reconciler);
+    const nsObj = namespaces.get(ns);
+    const anchor = nsObj?.file ?? firstInRepo.get(ns)?.at.file;
+    const account = accounts.get(ns);
     if (account && grantsNothing(reconcilerOf(ns)))
       plan.blockers.push({ ...named(account), why: `${ns}:${choices.reconciler} exists and nothing binds it; fleet would not add a second`, fix: `bind it to ClusterRole ${choices.role} in ${ns} by hand, or choose another name with --reconciler` });
     if (!anchor && !account) {

@@ -36,10 +36,10 @@ export interface LockdownProofInput {
 }
 
 /** The object without what the plan adds to it, to compare with what it was. */
-function withoutPlanned(a: Applied, plan: ClusterPlan, stages: Stage[]): K8sObject {
+function withoutPlanned(a: Applied, plan: ClusterPlan, accounts: Map<string, string>, stages: Stage[]): K8sObject {
   const o = structuredClone(a.obj);
-  const key = ref(o);
-  if (stages.includes("platform") && plan.appliers.some((c) => c.account && c.at.ref === key && o.spec?.serviceAccountName === c.account)) delete o.spec!.serviceAccountName;
+  const account = accounts.get(ref(o));
+  if (stages.includes("platform") && account !== undefined && o.spec?.serviceAccountName === account) delete o.spec!.serviceAccountName;
   if (!stages.includes("flags")) return o;
   const name = o.metadata?.name ?? "";
   const flags = plan.flags.find((f) => f.controller === name)?.flags;
@@ -66,22 +66,26 @@ function compare(p: ClusterPlan, before: Applied[], after: Applied[], stages: St
     stages.includes("platform") ? p.reconcilers.filter((r) => !r.exists).flatMap((r) => [`ServiceAccount/${r.namespace}/${choices.reconciler}`, `RoleBinding/${r.namespace}/${choices.reconciler}`]) : [],
   );
   const seenAdded = new Set<string>();
+  const accounts = new Map(p.appliers.filter((c) => c.account).map((c) => [c.at.ref, c.account!] as const));
+  // By reference too, so that a thousand tenants' objects are not each looked for in a list.
+  const beforeRefs = new Set(before.map((b) => ref(b.obj)));
+  const afterRefs = new Set(after.map((a) => ref(a.obj)));
   for (const a of after) {
     const key = ref(a.obj);
-    if (added.has(key) && !before.some((b) => ref(b.obj) === key)) {
+    if (added.has(key) && !beforeRefs.has(key)) {
       seenAdded.add(key);
       continue;
     }
-    const t = canonical(withoutPlanned(a, p, stages));
+    const t = canonical(withoutPlanned(a, p, accounts, stages));
     const n = left.get(t) ?? 0;
     if (n > 0) left.set(t, n - 1);
-    else out.push(`${key} (${a.file}) would ${before.some((b) => ref(b.obj) === key) ? "change beyond what the plan names" : "appear"}`);
+    else out.push(`${key} (${a.file}) would ${beforeRefs.has(key) ? "change beyond what the plan names" : "appear"}`);
   }
   for (const a of before) {
     const t = canonical(a.obj);
     if ((left.get(t) ?? 0) > 0) {
       left.set(t, left.get(t)! - 1);
-      if (!after.some((x) => ref(x.obj) === ref(a.obj))) out.push(`${ref(a.obj)} (${a.file}) would no longer be applied`);
+      if (!afterRefs.has(ref(a.obj))) out.push(`${ref(a.obj)} (${a.file}) would no longer be applied`);
     }
   }
   for (const k of added) if (!seenAdded.has(k)) out.push(`${k} would not be applied: the reconciler fleet writes does not reach the cluster (or lands in another namespace)`);
