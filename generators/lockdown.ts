@@ -94,7 +94,7 @@ export const lockdown: Generator = {
     const blockers = plans.flatMap((p) => p.blockers.map((b) => `cluster ${p.cluster}: ${b.ref}${b.file ? ` (${b.file})` : ""}: ${b.why}`));
     if (stages.includes("flags") && blockers.length && a.ignoreBlockers !== true)
       throw new InputError(
-        "--stage",
+        str(a, "stage") === "flags" ? "--stage" : "fleet lockdown",
         `the flags would break what fleet cannot fix from this repository:\n  - ${blockers.join("\n  - ")}`,
         "fix each as fleet lockdown --plan says, or write the platform step alone now (--stage platform); --ignore-blockers writes the flags anyway",
       );
@@ -110,7 +110,9 @@ export const lockdown: Generator = {
   notes: (a, ctx) => {
     const plans = plansOf(ctx);
     const out: string[] = [];
-    if (!ctx.cs.hasChanges()) out.push(`nothing to do for the ${stagesOf(a).join(" and ")} step: fleet lockdown --plan shows what each cluster has`);
+    const blockers = plans.reduce((n, p) => n + p.blockers.length, 0);
+    if (!ctx.cs.hasChanges())
+      out.push(`nothing fleet can write for the ${stagesOf(a).join(" and ")} step${blockers ? `; ${blockers} blocker${blockers === 1 ? "" : "s"} fleet cannot fix remain${blockers === 1 ? "s" : ""}` : ""}: fleet lockdown --plan shows what each cluster has`);
     for (const p of plans) {
       const refused = p.appliers.flatMap((c) => c.refused.map((r) => `${r.ref} (applied by ${c.at.ref})`));
       if (refused.length) out.push(`cluster ${p.cluster}: once its Kustomization runs as the reconciler, Kubernetes refuses ${refused.join(", ")}: that Kustomization stays not Ready until they leave its source, and ones already on the cluster must be deleted by hand (fleet lockdown --plan says how)`);

@@ -84,7 +84,7 @@ export function report(
     if (opts.notes?.length) for (const n of opts.notes) p.out(`note: ${n}`);
   };
   if (changed.length === 0) {
-    p.out(`fleet ${command}: nothing to do; the repository already has all of it (${all.length} files unchanged)`);
+    p.out(`fleet ${command}: nothing to do${all.length ? `; the repository already has all of it (${all.length} file${all.length === 1 ? "" : "s"} unchanged)` : ""}`);
     notes();
     return;
   }
@@ -92,11 +92,11 @@ export function report(
   if (opts.dryRun) {
     p.out("");
     p.out(cs.diff());
-    p.out(`dry run: ${changed.length} files would change; nothing was written`);
+    p.out(`dry run: ${changed.length} file${changed.length === 1 ? "" : "s"} would change; nothing was written`);
     notes();
     return;
   }
-  p.out(`fleet ${command}: ${changed.length} files changed`);
+  p.out(`fleet ${command}: ${changed.length} file${changed.length === 1 ? "" : "s"} changed`);
   notes();
   if (opts.nextSteps.length > 0) {
     p.out("\nNext steps:");

@@ -19,7 +19,7 @@ import { isFluxKustomization, isHelmRelease, ref, type K8sObject } from "../mode
 import { scopeFrom } from "../model/tenant-bounds.js";
 import { lockdownFlagsMissing } from "../flux/facts.js";
 import type { Walked } from "../validate/discover.js";
-import { defaultServiceAccount, flag, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "../validate/lockdown.js";
+import { CONTROLLERS, defaultServiceAccount, flag, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "../validate/lockdown.js";
 import { nsOf, TENANT_LABEL, type Tenancy } from "../validate/tenancy.js";
 import { RbacModel, type Identity } from "../validate/rbac.js";
 import { crossRefs } from "../validate/checks.js";
@@ -116,10 +116,17 @@ export interface ClusterRead {
   tenancy: Tenancy;
 }
 
+/** The name flux bootstrap gives the sync Kustomization (and its GitRepository). */
+const SYNC_NAME = "flux-system";
+
 const PLATFORM_ACCOUNT: Record<string, Controller> = { Kustomization: "kustomize-controller", HelmRelease: "helm-controller" };
 
 export function planCluster(cluster: Cluster, read: ClusterRead, choices: LockdownChoices, fluxVersion?: string): ClusterPlan {
-  const installed = controllersOf(cluster, read.walked.objects, read.lockdown);
+  // The controllers it runs: those its build or header names, and any whose kinds it applies
+  // (an ArtifactGenerator means source-watcher, an ImagePolicy image-reflector-controller).
+  const reconciling = new Set(read.walked.objects.map((a) => RECONCILED_BY[a.obj.kind ?? ""]).filter((c): c is Controller => c !== undefined));
+  const listed = controllersOf(cluster, read.walked.objects, read.lockdown);
+  const installed = CONTROLLERS.filter((c) => listed.includes(c) || reconciling.has(c));
   const { walked, lockdown, tenancy } = read;
   const fluxNs = lockdown.namespace;
   const here = walked.objects.filter((a) => !a.target);
@@ -142,7 +149,11 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
     reconcilers: [],
     blockers: [],
     forTenants: [],
-    notChecked: walked.buildErrors.map((e) => `${ref(e.at.obj)} (${e.at.file}) does not build, so what it applies is not in this plan: ${e.message.split("\n")[0]}`),
+    notChecked: [
+      ...walked.buildErrors.map((e) => `${ref(e.at.obj)} (${e.at.file}) does not build, so what it applies is not in this plan: ${e.message.split("\n")[0]}`),
+      // What the walk could not read (another repository, an OCI artifact, a ResourceSet): its appliers are not in this plan either.
+      ...walked.notChecked,
+    ],
   };
 
   // The flags of the controllers the cluster runs (the patches also name the ones it may add later).
@@ -197,7 +208,7 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       plan.blockers.push({
         ...named(ap.at),
         why: `applies to ${ap.actsOn} through a kubeConfig: once the flags are on it acts there as ${ns}:${sa}, an account that must exist on that cluster and be bound there (not checked offline)`,
-        fix: `set spec.serviceAccountName to an account of namespace ${ns} on that cluster, bound to what it applies there`,
+        fix: `set spec.serviceAccountName to an account of namespace ${ns} that exists on that cluster, bound there to what it applies, before the flags are on (a cluster added later needs it before its first apply)`,
       });
       continue;
     }
@@ -231,11 +242,30 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
         why: `a platform ${kind} in namespace ${ns}: once the flags are on it acts as ${withFlags}, and the controller's own account exists only in ${fluxNs}`,
         fix:
           kind === "HelmRelease"
-            ? `move it to ${fluxNs} with spec.targetNamespace: ${ns} and spec.serviceAccountName: helm-controller, or give it an account of ${ns} bound to what it installs`
+            ? `move it to ${fluxNs} with spec.targetNamespace: ${ns} (and spec.storageNamespace: ${ns}, which keeps the release where it is) and spec.serviceAccountName: helm-controller, or give it an account of ${ns} bound to what its chart installs (CRDs and cluster-wide RBAC need a ClusterRoleBinding)`
             : `move it to ${fluxNs} with spec.targetNamespace: ${ns} and spec.serviceAccountName: kustomize-controller, or give it an account of ${ns} bound to what it applies`,
       });
     }
     plan.appliers.push(change);
+  }
+
+  // The sync Kustomization flux bootstrap creates, where gotk-sync.yaml is a placeholder (Flux's
+  // example repos commit one) and the walk cannot see it: the flags reach it too (there is no
+  // namespace exemption), and it applies the controllers themselves, so a revert could not land.
+  const syncSeen = here.some((a) => a.appliedBy === "" && a.file === cluster.syncFile && isFluxKustomization(a.obj));
+  if (via === "patches" && !syncSeen && !lockdown.kustomizationAccounts?.some((k) => k.name.test(SYNC_NAME))) {
+    const id = { namespace: fluxNs, name: sa };
+    plan.appliers.push({
+      at: { ref: `Kustomization/${fluxNs}/${SYNC_NAME}`, file: cluster.syncFile, inRepo: true },
+      kind: "Kustomization",
+      name: SYNC_NAME,
+      namespace: fluxNs,
+      now: setSa ? `${fluxNs}:${setSa}${grantsNothing(id) ? " (granted nothing here: it fails today)" : ""}` : "kustomize-controller itself (cluster-admin)",
+      withFlags: `${fluxNs}:${sa}${grantsNothing(id) ? ", which nothing grants anything: it fails, and with it every change to the controllers, a revert included" : ""}`,
+      account: "kustomize-controller",
+      via: "patch",
+      refused: [],
+    });
   }
 
   // One reconciler per tenant namespace an applier is given to.
@@ -264,15 +294,22 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
   // References and remote bases the flags would refuse, where they are not refused already.
   for (const a of here) {
     const controller = RECONCILED_BY[a.obj.kind ?? ""];
-    if (!controller || !a.obj.apiVersion?.includes(".toolkit.fluxcd.io/") || noCrossNamespaceRefs(lockdown, controller)) continue;
+    if (!controller || !isFluxGroup(a.obj) || noCrossNamespaceRefs(lockdown, controller)) continue;
     for (const r of crossRefs(a.obj))
-      plan.blockers.push({ ...named(a), why: `${r.field} points into namespace ${r.namespace}: ${controller} refuses it under --no-cross-namespace-refs=true`, fix: `give ${nsOf(a)} a source of its own (or move the object to ${r.namespace})` });
+      plan.blockers.push(
+        a.obj.kind === "Alert"
+          ? { ...named(a), why: `${r.field} watches namespace ${r.namespace}: under --no-cross-namespace-refs=true notification-controller drops those events (the Alert stays Ready)`, fix: `add an Alert (and its Provider) in ${r.namespace}` }
+          : { ...named(a), why: `${r.field} points into namespace ${r.namespace}: ${controller} refuses it under --no-cross-namespace-refs=true`, fix: `give ${nsOf(a)} a source of its own (or move the object to ${r.namespace})` },
+      );
   }
   if (!noRemoteBases(lockdown))
     for (const r of walked.remotes)
       plan.blockers.push({ ref: ref(r.at.obj), file: r.remote.file, inRepo: true, why: `${r.remote.file} names the remote base ${r.remote.ref}: kustomize-controller refuses it under --no-remote-bases=true`, fix: "vendor the remote base into the repository (or serve it as a Flux source) and point at the copy" });
   return plan;
 }
+
+/** Flux's own API groups (the toolkit's, and source-watcher's ArtifactGenerator). */
+const isFluxGroup = (o: K8sObject) => /^[a-z]+\.(toolkit|extensions)\.fluxcd\.io\//.test(o.apiVersion ?? "");
 
 /** The FluxInstance a cluster is installed from, by name (the object in its sync file). */
 function fluxInstanceIn(cluster: Cluster, objects: Applied[]): string | undefined {

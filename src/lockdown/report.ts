@@ -37,7 +37,7 @@ export function planLines(plans: ClusterPlan[], choices: LockdownChoices): strin
     if (platform.length) {
       out.push("  platform appliers without an account (they would lose their power once the flags are on):");
       for (const c of platform)
-        out.push(`    ${at(c.at)}: acts as ${c.now} today; with the flags alone as ${c.withFlags}`, `      fleet sets serviceAccountName: ${c.account}${c.via === "patch" ? ` (a patch in ${p.lockdownFile})` : ""}: the power it has today`);
+        out.push(`    ${at(c.at)}: acts as ${c.now} today; with the flags alone as ${c.withFlags}`, `      fleet sets serviceAccountName: ${c.account}${c.via === "patch" ? ` (a patch in ${p.lockdownFile})` : ""}: the controller's own account (cluster-admin)`);
     }
     for (const r of p.reconcilers) {
       out.push(`  tenant namespace ${r.namespace}: ${r.exists ? `its reconciler ${r.namespace}:${choices.reconciler} exists` : `fleet adds reconciler ${r.namespace}:${choices.reconciler}, bound to ClusterRole ${choices.role} in ${r.namespace} (beside ${r.anchor})`}`);
@@ -63,7 +63,11 @@ export function planLines(plans: ClusterPlan[], choices: LockdownChoices): strin
   out.push(
     todo
       ? "Nothing was written. fleet lockdown writes all of it as one change (--dry-run shows the diff); --stage platform then --stage flags writes it as two, merged and reconciled in that order."
-      : "Nothing to do: every cluster runs with the lockdown, and every applier names its account.",
+      : plans.some((p) => p.blockers.length)
+        ? "Nothing fleet can write: what is left are the blockers above, to fix by hand before the flags."
+        : plans.some((p) => p.notChecked.length)
+          ? "Nothing to do for what this plan could read: every cluster runs with the lockdown, and every applier it saw names its account (see not checked; --source NS/NAME=DIR adds a repository)."
+          : "Nothing to do: every cluster runs with the lockdown, and every applier names its account.",
   );
   return out;
 }

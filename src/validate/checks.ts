@@ -99,17 +99,24 @@ const bindsOnly = (b: K8sObject, ns: string) =>
 
 /**
  * The references a controller refuses under --no-cross-namespace-refs (kustomize-controller's
- * getSource, helm-controller's chart access, image-reflector's policy repository): sources and
- * repositories, not dependsOn, which the controllers never block.
+ * getSource, helm-controller's chart access, image-reflector's policy repository,
+ * image-automation's source, notification-controller's event sources (each event from another
+ * namespace is dropped, the Alert stays Ready) and receiver resources, source-watcher's
+ * sources): not dependsOn, which the controllers never block.
  */
 export function crossRefs(o: K8sObject): Array<{ field: string; namespace?: string }> {
   const s = o.spec ?? {};
   const own = o.metadata?.namespace ?? "default";
+  const each = (field: string, list: unknown) =>
+    (Array.isArray(list) ? list : []).map((x, i) => ({ field: `${field}[${i}]`, namespace: (x as { namespace?: string } | null)?.namespace }));
   return [
     { field: "spec.sourceRef", namespace: s.sourceRef?.namespace },
     { field: "spec.chart.spec.sourceRef", namespace: s.chart?.spec?.sourceRef?.namespace },
     { field: "spec.chartRef", namespace: s.chartRef?.namespace },
     { field: "spec.imageRepositoryRef", namespace: s.imageRepositoryRef?.namespace },
+    ...(o.kind === "Alert" ? each("spec.eventSources", s.eventSources) : []),
+    ...(o.kind === "Receiver" ? each("spec.resources", s.resources) : []),
+    ...(o.kind === "ArtifactGenerator" ? each("spec.sources", s.sources) : []),
   ].filter((r) => r.namespace !== undefined && r.namespace !== own);
 }
 
@@ -305,7 +312,7 @@ export const CHECKS: Check[] = [
     run: (c) => {
       const tenantObjects = new Set(tenantAppliers(c).map((ap) => ap.at));
       return c.objects
-        .filter((a) => group(a.obj).endsWith(".toolkit.fluxcd.io") && RECONCILED_BY[a.obj.kind ?? ""])
+        .filter((a) => /\.(toolkit|extensions)\.fluxcd\.io$/.test(group(a.obj)) && RECONCILED_BY[a.obj.kind ?? ""])
         .flatMap((a) => {
           const controller = RECONCILED_BY[a.obj.kind!]!;
           const blocked = noCrossNamespaceRefs(c.lockdown, controller);

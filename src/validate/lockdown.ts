@@ -46,6 +46,12 @@ export interface Lockdown {
   namespace: string;
   /** Flag -> value per controller; the last occurrence wins, as in Go's flag package. */
   flags: Partial<Record<Controller, Map<string, string>>>;
+  /**
+   * The serviceAccountName the flux-system kustomization's patches give Kustomizations, by
+   * target name: what the sync Kustomization runs as where its gotk-sync.yaml is a placeholder
+   * and the walk cannot see it.
+   */
+  kustomizationAccounts?: Array<{ name: RegExp; account: string }>;
 }
 
 /**
@@ -139,7 +145,8 @@ const isFluxInstance = (o: K8sObject) => isFlux(o, "FluxInstance", "fluxcd.contr
 /** The lockdown of one cluster, from the best evidence the repository holds. */
 export function readLockdown(cs: ChangeSet, cluster: Cluster, objects: Applied[]): Lockdown {
   const built = fromDeployments(objects);
-  if (built) return built;
+  // The controllers' flags are in their built Deployments; the sync Kustomization's account is only in the patches.
+  if (built) return cluster.via === "operator" ? built : { ...built, kustomizationAccounts: fromPatches(cs, cluster).kustomizationAccounts ?? [] };
   if (cluster.via === "operator") {
     const fi = readObjects(cs, cluster.syncFile).find(isFluxInstance);
     const out: Lockdown = { from: cluster.syncFile, namespace: fi?.metadata?.namespace ?? "flux-system", flags: {} };
@@ -148,7 +155,11 @@ export function readLockdown(cs: ChangeSet, cluster: Cluster, objects: Applied[]
     apply(out, patchArgs(cs, path.posix.dirname(cluster.syncFile), fi?.spec?.kustomize?.patches));
     return out;
   }
-  // flux bootstrap (or fleet before it): the flux-system kustomization beside the sync file patches the controllers.
+  return fromPatches(cs, cluster);
+}
+
+/** flux bootstrap (or fleet before it): the flux-system kustomization beside the sync file patches the controllers. */
+function fromPatches(cs: ChangeSet, cluster: Cluster): Lockdown {
   const dir = path.posix.dirname(cluster.syncFile);
   const file = ["kustomization.yaml", "kustomization.yml", "Kustomization"].map((f) => path.posix.join(dir, f)).find((f) => cs.exists(f));
   // Where there is none yet, where the patches would go.
@@ -161,6 +172,32 @@ export function readLockdown(cs: ChangeSet, cluster: Cluster, objects: Applied[]
     return out;
   }
   apply(out, [...patchArgs(cs, dir, k?.patches), ...patchArgs(cs, dir, k?.patchesJson6902)]);
+  out.kustomizationAccounts = accountPatches(cs, dir, [...(Array.isArray(k?.patches) ? k.patches : []), ...(Array.isArray(k?.patchesJson6902) ? k.patchesJson6902 : [])]);
+  return out;
+}
+
+/** The accounts patches set on Kustomizations: a JSON6902 add or replace of /spec/serviceAccountName, or a strategic merge. */
+function accountPatches(cs: ChangeSet, dir: string, patches: unknown[]): Array<{ name: RegExp; account: string }> {
+  const out: Array<{ name: RegExp; account: string }> = [];
+  for (const p of patches as Array<{ patch?: unknown; path?: unknown; target?: { kind?: unknown; name?: unknown } }>) {
+    if (p?.target?.kind !== "Kustomization") continue;
+    let body: unknown;
+    try {
+      const text = typeof p.patch === "string" ? p.patch : typeof p.path === "string" ? cs.read(path.posix.join(dir, p.path)) : undefined;
+      body = text === undefined ? undefined : parse(text);
+    } catch {
+      continue;
+    }
+    const ops = Array.isArray(body) ? (body as Array<{ op?: unknown; path?: unknown; value?: unknown }>) : [];
+    const set = ops.find((o) => (o?.op === "add" || o?.op === "replace") && o.path === "/spec/serviceAccountName")?.value ?? (body as { spec?: { serviceAccountName?: unknown } } | undefined)?.spec?.serviceAccountName;
+    let name: RegExp;
+    try {
+      name = new RegExp(`^(?:${typeof p.target.name === "string" && p.target.name !== "" ? p.target.name : ".*"})$`);
+    } catch {
+      continue;
+    }
+    if (typeof set === "string" && set !== "") out.push({ name, account: set });
+  }
   return out;
 }
 

@@ -17,7 +17,8 @@
  *   anywhere (d1-fleet's infra tenant: Kustomizations in flux-system running as flux-infra,
  *   reading the infra team's repository).
  * The namespace Flux runs in and Kubernetes' own are never tenant namespaces, whatever their
- * labels say: a label there would make Flux's controllers tenants.
+ * labels say: a label there would make Flux's controllers tenants. A namespace labelled with the
+ * team the Flux namespace is labelled with is the platform team's.
  */
 import { isFluxKustomization, isHelmRelease, ref, type Applied } from "./model.js";
 import { defaultServiceAccount, RECONCILED_BY, type Controller, type Lockdown } from "./lockdown.js";
@@ -74,8 +75,12 @@ export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespa
     set.add(ns);
     tenantNamespaces.set(key(target), set);
   };
+  // The team the Flux namespace is labelled with is the platform team (Flux's kustomize-helm
+  // example labels flux-system and its infrastructure namespaces sre-team): its namespaces are
+  // the platform's, not a tenant's.
+  const platformTeam = objects.find((a) => !a.target && a.obj.kind === "Namespace" && a.obj.metadata?.name === lockdown.namespace)?.obj.metadata?.labels?.[TENANT_LABEL];
   for (const a of objects)
-    if (a.obj.kind === "Namespace" && a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.metadata.name)
+    if (a.obj.kind === "Namespace" && a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.metadata.name && !(platformTeam && !a.target && a.obj.metadata.labels[TENANT_LABEL] === platformTeam))
       add(a.target, a.obj.metadata.name, `namespace ${a.obj.metadata.name} is labelled ${TENANT_LABEL}: ${a.obj.metadata.labels[TENANT_LABEL]}`);
   for (const ns of modelNamespaces) add(undefined, ns, `namespace ${ns} is a tenant's in this repository's tenants/`);
   for (const ap of appliers)
