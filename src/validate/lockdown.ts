@@ -89,12 +89,22 @@ function argsIn(patch: unknown): string[] {
   return out;
 }
 
-/** A kustomize patch's target name is a regular expression matched against the whole name. */
-function targetName(target: unknown): RegExp | undefined {
+/** A kustomize patch's target name, for targets of `kind` (or of no kind), as the regular expression it is, matched against the whole name. */
+function targetName(target: unknown, kind = "Deployment"): RegExp | undefined {
   const t = (target ?? {}) as { kind?: unknown; name?: unknown };
-  if (t.kind !== undefined && t.kind !== "Deployment") return undefined;
+  if (t.kind !== undefined && t.kind !== kind) return undefined;
   try {
     return new RegExp(`^(?:${typeof t.name === "string" && t.name !== "" ? t.name : ".*"})$`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A patch's body, inline or from its file; undefined where it cannot be read. */
+function patchBody(cs: ChangeSet, dir: string, p: { patch?: unknown; path?: unknown }): unknown {
+  try {
+    const text = typeof p.patch === "string" ? p.patch : typeof p.path === "string" ? cs.read(path.posix.join(dir, p.path)) : undefined;
+    return text === undefined ? undefined : parse(text);
   } catch {
     return undefined;
   }
@@ -107,14 +117,7 @@ function patchArgs(cs: ChangeSet, dir: string, patches: unknown): Array<{ name: 
   for (const p of patches as Array<{ patch?: unknown; path?: unknown; target?: unknown }>) {
     const name = targetName(p?.target);
     if (!name) continue;
-    let body: unknown;
-    try {
-      const text = typeof p.patch === "string" ? p.patch : typeof p.path === "string" ? cs.read(path.posix.join(dir, p.path)) : undefined;
-      body = text === undefined ? undefined : parse(text);
-    } catch {
-      continue;
-    }
-    const args = argsIn(body);
+    const args = argsIn(patchBody(cs, dir, p));
     if (args.length) out.push({ name, args });
   }
   return out;
@@ -179,23 +182,12 @@ function fromPatches(cs: ChangeSet, cluster: Cluster): Lockdown {
 /** The accounts patches set on Kustomizations: a JSON6902 add or replace of /spec/serviceAccountName, or a strategic merge. */
 function accountPatches(cs: ChangeSet, dir: string, patches: unknown[]): Array<{ name: RegExp; account: string }> {
   const out: Array<{ name: RegExp; account: string }> = [];
-  for (const p of patches as Array<{ patch?: unknown; path?: unknown; target?: { kind?: unknown; name?: unknown } }>) {
-    if (p?.target?.kind !== "Kustomization") continue;
-    let body: unknown;
-    try {
-      const text = typeof p.patch === "string" ? p.patch : typeof p.path === "string" ? cs.read(path.posix.join(dir, p.path)) : undefined;
-      body = text === undefined ? undefined : parse(text);
-    } catch {
-      continue;
-    }
+  for (const p of patches as Array<{ patch?: unknown; path?: unknown; target?: { kind?: unknown } }>) {
+    const name = p?.target?.kind === "Kustomization" ? targetName(p.target, "Kustomization") : undefined;
+    if (!name) continue;
+    const body = patchBody(cs, dir, p);
     const ops = Array.isArray(body) ? (body as Array<{ op?: unknown; path?: unknown; value?: unknown }>) : [];
     const set = ops.find((o) => (o?.op === "add" || o?.op === "replace") && o.path === "/spec/serviceAccountName")?.value ?? (body as { spec?: { serviceAccountName?: unknown } } | undefined)?.spec?.serviceAccountName;
-    let name: RegExp;
-    try {
-      name = new RegExp(`^(?:${typeof p.target.name === "string" && p.target.name !== "" ? p.target.name : ".*"})$`);
-    } catch {
-      continue;
-    }
     if (typeof set === "string" && set !== "") out.push({ name, account: set });
   }
   return out;
