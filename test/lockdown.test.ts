@@ -218,8 +218,7 @@ describe("fleet lockdown on the enterprise scenario", () => {
     );
     // The platform team labels its own namespaces as it labels flux-system: monitoring is not a tenant's.
     write(repo, "infrastructure/monitoring.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: monitoring\n  labels:\n    toolkit.fluxcd.io/tenant: platform\n");
-    for (const c of CLUSTERS)
-      fs.appendFileSync(path.join(repo, `clusters/${c}/flux-system/gotk-components.yaml`), "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n  labels:\n    toolkit.fluxcd.io/tenant: platform\n");
+    for (const c of CLUSTERS) fs.appendFileSync(path.join(repo, `clusters/${c}/flux-system/kustomization.yaml`), "labels:\n  - pairs:\n      toolkit.fluxcd.io/tenant: platform\n");
     const plan = (JSON.parse((await fleet(["lockdown", "--plan", "--json", "--source", `pay/pay=${payRepo}`], { cwd: repo })).stdout) as PlanJson).plan;
     expect(plan.clusters[0]!.reconcilers.map((x) => x.namespace)).toEqual(SQUADS);
     expect(plan.clusters[0]!.appliers.find((a) => a.object === "HelmRelease/monitoring/prometheus")?.account).toBeUndefined();

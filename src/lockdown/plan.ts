@@ -242,7 +242,7 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
         why: `a platform ${kind} in namespace ${ns}: once the flags are on it acts as ${withFlags}, and the controller's own account exists only in ${fluxNs}`,
         fix:
           kind === "HelmRelease"
-            ? `move it to ${fluxNs} with spec.targetNamespace: ${ns} (and spec.storageNamespace: ${ns}, which keeps the release where it is) and spec.serviceAccountName: helm-controller, or give it an account of ${ns} bound to what its chart installs (CRDs and cluster-wide RBAC need a ClusterRoleBinding)`
+            ? `move it and its chart's source to ${fluxNs}, with spec.targetNamespace: ${ns}, spec.storageNamespace: ${ns} (the release stays where it is) and spec.serviceAccountName: helm-controller; or give it an account of ${ns} bound to what its chart installs (CRDs and cluster-wide RBAC need a ClusterRoleBinding)`
             : `move it to ${fluxNs} with spec.targetNamespace: ${ns} and spec.serviceAccountName: kustomize-controller, or give it an account of ${ns} bound to what it applies`,
       });
     }

@@ -60,10 +60,13 @@ export function planLines(plans: ClusterPlan[], choices: LockdownChoices): strin
     out.push("");
   }
   const todo = plans.some((p) => p.flags.length || p.appliers.some((c) => c.account && c.at.inRepo) || p.reconcilers.some((r) => !r.exists));
+  const blocked = plans.some((p) => p.blockers.length);
   out.push(
-    todo
+    todo && blocked
+      ? "Nothing was written. fleet lockdown --stage platform writes the accounts now (--dry-run shows the diff); the flags wait until the blockers above are fixed."
+      : todo
       ? "Nothing was written. fleet lockdown writes all of it as one change (--dry-run shows the diff); --stage platform then --stage flags writes it as two, merged and reconciled in that order."
-      : plans.some((p) => p.blockers.length)
+      : blocked
         ? "Nothing fleet can write: what is left are the blockers above, to fix by hand before the flags."
         : plans.some((p) => p.notChecked.length)
           ? "Nothing to do for what this plan could read: every cluster runs with the lockdown, and every applier it saw names its account (see not checked; --source NS/NAME=DIR adds a repository)."

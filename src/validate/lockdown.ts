@@ -14,6 +14,8 @@ import type { Cluster } from "../model/clusters.js";
 import { isFlux, readObjects, type K8sObject } from "../model/objects.js";
 import type { Applied } from "./model.js";
 import { LOCKDOWN_FLAGS } from "../flux/minors.js";
+// Used inside functions only: tenancy.ts reads this module too.
+import { TENANT_LABEL } from "./tenancy.js";
 
 export const CONTROLLERS = [
   "source-controller",
@@ -52,6 +54,8 @@ export interface Lockdown {
    * and the walk cannot see it.
    */
   kustomizationAccounts?: Array<{ name: RegExp; account: string }>;
+  /** The tenant label the flux-system kustomization puts on Flux's own objects: the platform team's (Flux's kustomize-helm example: sre-team). */
+  platformTeam?: string;
 }
 
 /**
@@ -149,7 +153,11 @@ const isFluxInstance = (o: K8sObject) => isFlux(o, "FluxInstance", "fluxcd.contr
 export function readLockdown(cs: ChangeSet, cluster: Cluster, objects: Applied[]): Lockdown {
   const built = fromDeployments(objects);
   // The controllers' flags are in their built Deployments; the sync Kustomization's account is only in the patches.
-  if (built) return cluster.via === "operator" ? built : { ...built, kustomizationAccounts: fromPatches(cs, cluster).kustomizationAccounts ?? [] };
+  if (built) {
+    if (cluster.via === "operator") return built;
+    const { kustomizationAccounts, platformTeam } = fromPatches(cs, cluster);
+    return { ...built, kustomizationAccounts: kustomizationAccounts ?? [], ...(platformTeam ? { platformTeam } : {}) };
+  }
   if (cluster.via === "operator") {
     const fi = readObjects(cs, cluster.syncFile).find(isFluxInstance);
     const out: Lockdown = { from: cluster.syncFile, namespace: fi?.metadata?.namespace ?? "flux-system", flags: {} };
@@ -168,7 +176,7 @@ function fromPatches(cs: ChangeSet, cluster: Cluster): Lockdown {
   // Where there is none yet, where the patches would go.
   const out: Lockdown = { from: file ?? path.posix.join(dir, "kustomization.yaml"), namespace: "flux-system", flags: {} };
   if (!file) return out;
-  let k: { patches?: unknown; patchesJson6902?: unknown } | undefined;
+  let k: { patches?: unknown; patchesJson6902?: unknown; labels?: unknown; commonLabels?: unknown } | undefined;
   try {
     k = parse(cs.read(file) ?? "") as typeof k;
   } catch {
@@ -176,6 +184,9 @@ function fromPatches(cs: ChangeSet, cluster: Cluster): Lockdown {
   }
   apply(out, [...patchArgs(cs, dir, k?.patches), ...patchArgs(cs, dir, k?.patchesJson6902)]);
   out.kustomizationAccounts = accountPatches(cs, dir, [...(Array.isArray(k?.patches) ? k.patches : []), ...(Array.isArray(k?.patchesJson6902) ? k.patchesJson6902 : [])]);
+  const pairs = [...(Array.isArray(k?.labels) ? k.labels.map((l: { pairs?: unknown }) => l?.pairs) : []), k?.commonLabels] as Array<Record<string, unknown> | undefined>;
+  const team = pairs.map((p) => p?.[TENANT_LABEL]).find((v): v is string => typeof v === "string" && v !== "");
+  if (team) out.platformTeam = team;
   return out;
 }
 

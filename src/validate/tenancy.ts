@@ -78,7 +78,8 @@ export function readTenancy(objects: Applied[], lockdown: Lockdown, modelNamespa
   // The team the Flux namespace is labelled with is the platform team (Flux's kustomize-helm
   // example labels flux-system and its infrastructure namespaces sre-team): its namespaces are
   // the platform's, not a tenant's.
-  const platformTeam = objects.find((a) => !a.target && a.obj.kind === "Namespace" && a.obj.metadata?.name === lockdown.namespace)?.obj.metadata?.labels?.[TENANT_LABEL];
+  const platformTeam =
+    objects.find((a) => !a.target && a.obj.kind === "Namespace" && a.obj.metadata?.name === lockdown.namespace)?.obj.metadata?.labels?.[TENANT_LABEL] ?? lockdown.platformTeam;
   for (const a of objects)
     if (a.obj.kind === "Namespace" && a.obj.metadata?.labels?.[TENANT_LABEL] && a.obj.metadata.name && !(platformTeam && !a.target && a.obj.metadata.labels[TENANT_LABEL] === platformTeam))
       add(a.target, a.obj.metadata.name, `namespace ${a.obj.metadata.name} is labelled ${TENANT_LABEL}: ${a.obj.metadata.labels[TENANT_LABEL]}`);
