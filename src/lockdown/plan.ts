@@ -212,7 +212,7 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       });
       continue;
     }
-    const now = ap.id ? `${ap.id.namespace}:${ap.id.name}${grantsNothing(ap.id) ? " (granted nothing here: it fails today)" : ""}` : `${ap.controller} itself (cluster-admin)`;
+    const now = ap.id ? `${ap.id.namespace}:${ap.id.name}${grantsNothing(ap.id) ? " (granted nothing here: it fails already)" : ""}` : `${ap.controller} itself (cluster-admin)`;
     const flagsId = { namespace: ns, name: sa };
     const withFlags = `${ns}:${sa}${grantsNothing(flagsId) ? ", which nothing grants anything: it fails" : ", with only what that account is granted"}`;
     const change: ApplierChange = { at: named(ap.at), kind, name: o.metadata?.name ?? "?", namespace: ns, now, withFlags, refused: [] };
@@ -260,7 +260,7 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       kind: "Kustomization",
       name: SYNC_NAME,
       namespace: fluxNs,
-      now: setSa ? `${fluxNs}:${setSa}${grantsNothing(id) ? " (granted nothing here: it fails today)" : ""}` : "kustomize-controller itself (cluster-admin)",
+      now: setSa ? `${fluxNs}:${setSa}${grantsNothing(id) ? " (granted nothing here: it fails already)" : ""}` : "kustomize-controller itself (cluster-admin)",
       withFlags: `${fluxNs}:${sa}${grantsNothing(id) ? ", which nothing grants anything: it fails, and with it every change to the controllers, a revert included" : ""}`,
       account: "kustomize-controller",
       via: "patch",

@@ -91,7 +91,7 @@ export async function locate(kind: string, ns: string, name: string, ctx: Source
     if (!namesRepository(repo.obj.spec?.url, origin)) return undefined;
     // Another branch of this repository is other content: what is on disk is not what Flux fetches.
     const branch = repo.obj.spec?.ref?.branch;
-    const ours = [origin!.branch, ctx.self?.branch].filter((b) => b !== undefined);
+    const ours = [...new Set([origin!.branch, ctx.self?.branch].filter((b) => b !== undefined))];
     if (typeof branch === "string" && branch !== "" && ours.length && !ours.includes(branch))
       return { why: `branch ${branch} of this repository, not the one checked out (${ours.join(", ")})` };
     return { root: ctx.root };
