@@ -15,11 +15,11 @@
  */
 import * as path from "node:path";
 import type { Cluster } from "../model/clusters.js";
-import { isFluxKustomization, isHelmRelease, ref, type K8sObject } from "../model/objects.js";
+import { isFluxKustomization, ref, type K8sObject } from "../model/objects.js";
 import { scopeFrom } from "../model/tenant-bounds.js";
 import { lockdownFlagsMissing } from "../flux/facts.js";
 import type { Walked } from "../validate/discover.js";
-import { CONTROLLERS, defaultServiceAccount, flag, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "../validate/lockdown.js";
+import { CONTROLLERS, defaultServiceAccount, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "../validate/lockdown.js";
 import { nsOf, TENANT_LABEL, type Tenancy } from "../validate/tenancy.js";
 import { RbacModel, type Identity } from "../validate/rbac.js";
 import { crossRefs } from "../validate/checks.js";
@@ -315,8 +315,3 @@ const isFluxGroup = (o: K8sObject) => /^[a-z]+\.(toolkit|extensions)\.fluxcd\.io
 function fluxInstanceIn(cluster: Cluster, objects: Applied[]): string | undefined {
   return objects.find((a) => a.file === cluster.syncFile && a.obj.kind === "FluxInstance")?.obj.metadata?.name;
 }
-
-/** The flag a cluster's controllers set for the default account, if any. */
-export const setDefaultAccount = (l: Lockdown) => flag(l, "kustomize-controller", "--default-service-account");
-
-export const isApplier = (o: K8sObject) => isFluxKustomization(o) || isHelmRelease(o);
