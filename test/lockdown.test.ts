@@ -299,7 +299,7 @@ describe("the proof of a lockdown", () => {
     // The staging overlay replaces the tenant Kustomization's spec whole.
     write(repo, "tenants/staging/dev-team-patch.yaml", ks("dev-team", "apps", "  $patch: replace\n  interval: 5m\n  path: ./staging\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: dev-team\n"));
     const before = snapshot(repo);
-    const r = await fleet(["lockdown", "--yes", "--stage", "platform"], { cwd: repo });
+    const r = await fleet(["lockdown", "--yes", "--stage", "platform", "--cluster", "staging"], { cwd: repo });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("cluster staging: after the change, Kustomization/apps/dev-team (tenants/base/dev-team/sync.yaml) still names no account");
     expect(snapshot(repo)).toEqual(before);
