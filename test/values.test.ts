@@ -25,7 +25,7 @@ const api = apiVersions(DEFAULT_FLUX_VERSION);
 const TEMPLATES: Record<string, (h: string) => object> = {
   "tenant/namespace.yaml": (h) => ({ name: h, podSecurity: "restricted" }),
   "tenant/network-policy.yaml": (h) => ({ name: h, networkPolicyName: h }),
-  "tenant/rbac.yaml": (h) => ({ name: h, role: h, flagged: h }),
+  "tenant/rbac.yaml": (h) => ({ account: h, namespace: h, tenant: h, role: h, flagged: h }),
   "tenant/sync.yaml": (h) => ({ name: h, api, interval: h, url: h, ref: [{ kind: "tag", value: h }], secretRef: h, path: h }),
   "tenant/quota.yaml": (h) => ({
     name: h,
