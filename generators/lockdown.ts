@@ -62,7 +62,7 @@ export const lockdown: Generator = {
     { name: "reconciler", message: "Name of each tenant's reconciler ServiceAccount (and its RoleBinding)", ask: false, default: () => RECONCILER, validate: (val) => v.dnsSubdomain(String(val)) },
     {
       name: "source",
-      message: "A Flux source that is not this repository, as NAMESPACE/NAME=DIR (DIR relative to the repository): its content is planned too (a tenant's repository)",
+      message: "A Flux source that is not this repository, as NAMESPACE/NAME=DIR (DIR absolute, or relative to the repository): its content is planned too (a tenant's repository)",
       hint: "NS/NAME=DIR",
       multiple: true,
       ask: false,

@@ -140,6 +140,12 @@ describe("fleet lockdown on the enterprise scenario", () => {
     const text = await fleet(["lockdown", "--plan", "--source", `pay/pay=${payRepo}`], { cwd: repo });
     expect(text.stdout).toContain("Kustomization/pay/pay (tenants/base/pay/sync.yaml): acts as kustomize-controller itself (cluster-admin) today; with the flags alone as pay:default, which nothing grants anything: it fails");
     expect(text.stdout).toContain("kubectl delete clusterrolebinding pay-escalate");
+    // A Namespace in the squad's repository is refused too, but deleting it would delete the squad: Flux is told to let go of it instead.
+    write(payRepo, "deploy/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: pay\n");
+    write(payRepo, "deploy/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n  - api.yaml\n  - escalate.yaml\n");
+    const withNs = await fleet(["lockdown", "--plan", "--cluster", "prod-eu", "--source", `pay/pay=${payRepo}`], { cwd: repo });
+    expect(withNs.stdout).toContain("kubectl annotate namespace pay kustomize.toolkit.fluxcd.io/prune=disabled");
+    expect(withNs.stdout).not.toContain("kubectl delete namespace");
   });
 
   it("writes the lockdown as one proven change: every touched overlay builds, every tenant is isolated, and a second run changes nothing", async () => {
@@ -219,8 +225,20 @@ describe("fleet lockdown on the enterprise scenario", () => {
     // The platform team labels its own namespaces as it labels flux-system: monitoring is not a tenant's.
     write(repo, "infrastructure/monitoring.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: monitoring\n  labels:\n    toolkit.fluxcd.io/tenant: platform\n");
     for (const c of CLUSTERS) fs.appendFileSync(path.join(repo, `clusters/${c}/flux-system/kustomization.yaml`), "labels:\n  - pairs:\n      toolkit.fluxcd.io/tenant: platform\n");
+    // A team's Kustomization the way flux create kustomization makes it: in flux-system, reading the team's repository into its namespace.
+    write(
+      repo,
+      "clusters/prod-eu/team-z.yaml",
+      "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: team-z\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://github.com/acme-payments/team-z\n  ref:\n    branch: main\n---\n" +
+        ks("team-z", "flux-system", "  interval: 5m\n  path: ./deploy\n  prune: true\n  targetNamespace: team-z\n  sourceRef:\n    kind: GitRepository\n    name: team-z\n"),
+    );
+    // A squad's Kustomization written in flow style: fleet cannot add a line to it.
+    const risk = read(repo, "tenants/base/risk/sync.yaml");
+    write(repo, "tenants/base/risk/sync.yaml", `${risk.slice(0, risk.lastIndexOf("spec:\n"))}spec: {interval: 5m, path: ./deploy, prune: true, targetNamespace: risk, sourceRef: {kind: GitRepository, name: risk}}\n`);
     const plan = (JSON.parse((await fleet(["lockdown", "--plan", "--json", "--source", `pay/pay=${payRepo}`], { cwd: repo })).stdout) as PlanJson).plan;
     expect(plan.clusters[0]!.reconcilers.map((x) => x.namespace)).toEqual(SQUADS);
+    expect(plan.clusters[0]!.appliers.find((a) => a.object === "Kustomization/flux-system/team-z")?.account).toBeUndefined();
+    expect(plan.clusters[0]!.blockers.map((b) => b.object)).toEqual(expect.arrayContaining(["Kustomization/flux-system/team-z", "Kustomization/risk/risk"]));
     expect(plan.clusters[0]!.appliers.find((a) => a.object === "HelmRelease/monitoring/prometheus")?.account).toBeUndefined();
     const before = snapshot(repo);
     const r = await fleet(["lockdown", "--yes", "--source", `pay/pay=${payRepo}`], { cwd: repo });
@@ -228,8 +246,12 @@ describe("fleet lockdown on the enterprise scenario", () => {
     expect(r.stderr).toContain("HelmRelease/monitoring/prometheus (infrastructure/prometheus.yaml): a platform HelmRelease in namespace monitoring");
     expect(r.stderr).toContain("spec.chart.spec.sourceRef points into namespace flux-system");
     expect(snapshot(repo)).toEqual(before);
+    expect(r.stderr).toContain("Kustomization/flux-system/team-z (clusters/prod-eu/team-z.yaml): applies GitRepository/flux-system/team-z, content from outside this repository, into team-z");
+    expect(r.stderr).toContain("Kustomization/risk/risk (tenants/base/risk/sync.yaml): fleet cannot give it its account");
     const platform = await fleet(["lockdown", "--yes", "--stage", "platform", "--no-verify", "--source", `pay/pay=${payRepo}`], { cwd: repo });
     expect(platform.code, platform.stderr).toBe(0);
+    expect(read(repo, "clusters/prod-eu/team-z.yaml")).not.toContain("serviceAccountName");
+    expect(read(repo, "tenants/base/pay/sync.yaml")).toContain("serviceAccountName: reconciler");
   });
 });
 
@@ -293,6 +315,34 @@ describe("fleet lockdown on Flux's multi-tenancy example", () => {
   });
 });
 
+describe("fleet lockdown where the Flux docs' lockdown is there already", () => {
+  it("adds a controller the docs' patch does not name (source-watcher) to that patch's target, instead of a second patch with the same text", async () => {
+    const repo = multiTenancyRepo();
+    const DOCS = ["kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"];
+    const arg = (v: string, name: string) => `  - patch: |\n      - op: add\n        path: /spec/template/spec/containers/0/args/-\n        value: ${v}\n    target:\n      kind: Deployment\n      name: "${name}"\n`;
+    for (const c of ["staging", "production"]) {
+      write(
+        repo,
+        `clusters/${c}/flux-system/kustomization.yaml`,
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-components.yaml\n  - gotk-sync.yaml\npatches:\n" +
+          arg("--no-cross-namespace-refs=true", `(${DOCS.join("|")})`) + arg("--no-remote-bases=true", "kustomize-controller") + arg("--default-service-account=default", "(kustomize-controller|helm-controller)") +
+          "  - patch: |\n      - op: add\n        path: /spec/serviceAccountName\n        value: kustomize-controller\n    target:\n      kind: Kustomization\n      name: \"flux-system\"\n",
+      );
+      fs.appendFileSync(
+        path.join(repo, `clusters/${c}/flux-system/gotk-components.yaml`),
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: source-watcher\n  namespace: flux-system\nspec:\n  template:\n    spec:\n      containers:\n        - name: manager\n          args:\n            - --log-level=info\n",
+      );
+    }
+    const r = await fleet(["lockdown", "--yes", "--cluster", "staging"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    const k = read(repo, "clusters/staging/flux-system/kustomization.yaml");
+    expect(k).toContain(`      name: "((${DOCS.join("|")})|source-watcher)"\n`);
+    expect(k.split("--no-cross-namespace-refs=true").length).toBe(2);
+    const again = await fleet(["lockdown", "--plan", "--cluster", "staging"], { cwd: repo });
+    expect(again.stdout).toContain("the controllers run with the lockdown already");
+  });
+});
+
 describe("the proof of a lockdown", () => {
   it("refuses, writing nothing, where an overlay's patch would drop the account fleet adds", async () => {
     const repo = multiTenancyRepo();
@@ -307,20 +357,20 @@ describe("the proof of a lockdown", () => {
 });
 
 describe("fleet lockdown on a cluster the Flux Operator installs", () => {
-  it("turns on the FluxInstance's multitenant profile with the chosen default account, and gives the platform's Kustomizations their account", async () => {
+  it("turns on the FluxInstance's multitenant profile, keeping the default account it names, and gives the platform's Kustomizations their account", async () => {
     const repo = path.join(tmpDir(), "operator");
     write(
       repo,
       "clusters/staging/flux-system/flux-instance.yaml",
-      "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: \"2.9.4\"\n    registry: ghcr.io/fluxcd\n  cluster:\n    type: kubernetes\n  sync:\n    kind: GitRepository\n    url: https://github.com/acme/fleet\n    ref: refs/heads/main\n    path: clusters/staging\n",
+      "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: \"2.9.4\"\n    registry: ghcr.io/fluxcd\n  cluster:\n    type: kubernetes\n    multitenant: false # until the tenants have accounts\n    tenantDefaultServiceAccount: flux-none\n  sync:\n    kind: GitRepository\n    url: https://github.com/acme/fleet\n    ref: refs/heads/main\n    path: clusters/staging\n",
     );
     write(repo, "clusters/staging/apps.yaml", ks("apps", "flux-system", "  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"));
     write(repo, "apps/team-a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n  labels:\n    toolkit.fluxcd.io/tenant: team-a\n");
-    const plan = (JSON.parse((await fleet(["lockdown", "--plan", "--json", "--default-service-account", "flux-none"], { cwd: repo })).stdout) as PlanJson).plan;
+    const plan = (JSON.parse((await fleet(["lockdown", "--plan", "--json"], { cwd: repo })).stdout) as PlanJson).plan;
     expect(plan.clusters[0]!.appliers.map((a) => `${a.object} -> ${a.account}`)).toEqual(["Kustomization/flux-system/apps -> kustomize-controller"]);
-    const r = await fleet(["lockdown", "--yes", "--default-service-account", "flux-none"], { cwd: repo });
+    const r = await fleet(["lockdown", "--yes"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
-    expect(read(repo, "clusters/staging/flux-system/flux-instance.yaml")).toContain("  cluster:\n    multitenant: true\n    tenantDefaultServiceAccount: flux-none\n    type: kubernetes\n");
+    expect(read(repo, "clusters/staging/flux-system/flux-instance.yaml")).toContain("  cluster:\n    type: kubernetes\n    multitenant: true # until the tenants have accounts\n    tenantDefaultServiceAccount: flux-none\n");
     expect(read(repo, "clusters/staging/apps.yaml")).toContain("spec:\n  serviceAccountName: kustomize-controller\n");
     const v = JSON.parse((await fleet(["validate", "--json"], { cwd: repo })).stdout) as ValidateJson;
     expect(v.clusters[0]!.findings.filter((f) => ISOLATION_FINDINGS.includes(f.id))).toEqual([]);

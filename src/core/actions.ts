@@ -144,7 +144,7 @@ const handlers: { [T in FleetAction["type"]]: Handler<T> } = {
   "fleet:object-put": (cs, a) => {
     const original = cs.read(a.path);
     if (original === undefined) throw new Error(`${a.path} is missing`);
-    const text = putInObject(a.path, original, a.match, a.keyPath, a.value);
+    const text = putInObject(a.path, original, a.match, a.keyPath, a.value, { replace: a.replace === true });
     if (text !== original) cs.write(a.path, text, { overwrite: true });
   },
 

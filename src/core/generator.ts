@@ -93,7 +93,7 @@ export type FleetAction =
   /** Set a string at a key path, creating the maps on the way; null removes it and the maps it leaves empty. Comments are kept. */
   | { type: "fleet:yaml-put"; path: string; keyPath: string[]; value: string | null }
   /** Add a value at a key path of one object of a multi-document file, as a line; every other byte is kept. */
-  | { type: "fleet:object-put"; path: string; match: ObjectMatch; keyPath: string[]; value: string | boolean }
+  | { type: "fleet:object-put"; path: string; match: ObjectMatch; keyPath: string[]; value: string | boolean; replace?: boolean }
   /** Set one scalar (by key path) in place, keeping every other byte. */
   | { type: "fleet:yaml-set"; path: string; keyPath: string[]; value: string }
   /** Replace what `pattern` (a regular expression source) matches, for files that are not YAML. */

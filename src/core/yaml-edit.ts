@@ -7,7 +7,7 @@
  * matched by value, so a second run changes nothing.
  */
 import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify, visit, YAMLMap, YAMLSeq, type Alias, type Node, type Scalar } from "yaml";
-import { ParseError } from "./errors.js";
+import { ParseError, RepoContentError } from "./errors.js";
 import { scanLists, scanTopLevel, type ScannedList } from "./yaml-lists.js";
 
 export type ListValue = string | Record<string, unknown>;
@@ -459,24 +459,30 @@ const sameJs = (a: unknown, b: unknown) => JSON.stringify(sorted(a)) === JSON.st
  * that value added; an object in flow style, or a value already set to something else, is a
  * ParseError naming the object (fleet edits it only where it can prove the edit).
  */
-export function putInObject(file: string, text: string, match: ObjectMatch, keyPath: string[], value: string | boolean): string {
+export function putInObject(file: string, text: string, match: ObjectMatch, keyPath: string[], value: string | boolean, opts: { replace?: boolean } = {}): string {
   const docs = parseAllYaml(file, text);
   const show = `${match.kind} ${match.namespace ? `${match.namespace}/` : ""}${match.name}`;
   const meta = (d: Document) => d.toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
   // By kind and name; the namespace only tells two apart (an overlay's transformer may set it).
   let found = docs.filter((d) => meta(d)?.kind === match.kind && meta(d)?.metadata?.name === match.name);
   if (found.length > 1) found = found.filter((d) => meta(d)?.metadata?.namespace === match.namespace);
-  if (found.length !== 1) throw new ParseError(file, undefined, `holds ${found.length === 0 ? "no" : `${found.length} documents for`} ${show}`, "set the value by hand; fleet left the file unchanged");
+  if (found.length !== 1) throw new RepoContentError(`${file}: holds ${found.length === 0 ? "no" : `${found.length} documents for`} ${show}\n  fix: set the value by hand; fleet left the file unchanged`);
   const doc = found[0]!;
   const current = doc.getIn(keyPath);
   if (current === value) return text;
-  if (current !== undefined) throw new ParseError(file, undefined, `${show} already sets ${keyPath.join(".")} to ${JSON.stringify(current)}`, "set it by hand; fleet changes only what is not set");
+  if (current !== undefined) {
+    // A plain value fleet is asked to replace (a FluxInstance's multitenant: false) changes in place, its own bytes only.
+    const node = doc.getIn(keyPath, true);
+    if (opts.replace && isScalar(node) && node.range && typeof current !== "object")
+      return text.slice(0, node.range[0]) + stringify(value).trim() + text.slice(node.range[1]);
+    throw new RepoContentError(`${file}: ${show} already sets ${keyPath.join(".")} to ${JSON.stringify(current)}; fleet changes only what is not set\n  fix: set it by hand`);
+  }
   let depth = 0;
   while (depth < keyPath.length - 1 && isMap(doc.getIn(keyPath.slice(0, depth + 1), true))) depth++;
   const map = depth === 0 ? doc.contents : doc.getIn(keyPath.slice(0, depth), true);
   const first = isMap(map) ? (map.items[0]?.key as Node | undefined) : undefined;
   if (!isMap(map) || map.flow || !first?.range)
-    throw new ParseError(file, undefined, `${show}: ${keyPath.slice(0, depth).join(".") || "the object"} is not a block map fleet can add a line to`, "set the value by hand; fleet left the file unchanged");
+    throw new RepoContentError(`${file}: ${show}: ${keyPath.slice(0, depth).join(".") || "the object"} is not a block map fleet can add a line to (flow style)\n  fix: set the value by hand; fleet left the file unchanged`);
   const at = first.range[0];
   const col = at - lineStart(text, at);
   const eol = lineEnding(text);
@@ -501,6 +507,6 @@ export function putInObject(file: string, text: string, match: ObjectMatch, keyP
   for (const k of keyPath.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
   node[keyPath.at(-1)!] = value;
   if (after.length !== docs.length || !after.every((d, i) => sameJs(d.toJS(), want[i])))
-    throw new ParseError(file, undefined, `${show}: adding ${keyPath.join(".")} as a line would change more than that value`, "set the value by hand; fleet left the file unchanged");
+    throw new RepoContentError(`${file}: ${show}: adding ${keyPath.join(".")} as a line would change more than that value\n  fix: set the value by hand; fleet left the file unchanged`);
   return out;
 }

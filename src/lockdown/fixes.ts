@@ -12,7 +12,8 @@ import * as path from "node:path";
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { FleetAction } from "../core/generator.js";
 import { entryFrom, entryTarget, kustomizationIn } from "../model/kustomize.js";
-import { listValues } from "../core/yaml-edit.js";
+import { parse } from "yaml";
+import { listValues, parseYaml } from "../core/yaml-edit.js";
 import type { ClusterPlan, LockdownChoices } from "./plan.js";
 import { askedOf, CONTROLLERS } from "../validate/lockdown.js";
 
@@ -71,8 +72,31 @@ function listerOf(cs: ChangeSet, dir: string): { file: string; dir: string } | u
   return undefined;
 }
 
+/**
+ * The index of a patch of the file that already adds this flag (the same JSON6902 operations,
+ * however they are written) to a Deployment target named by a regular expression, and that
+ * expression: Flux's documented lockdown names five controllers, and one more (source-watcher)
+ * is added to its target rather than given a second patch with the same text.
+ */
+function samePatch(cs: ChangeSet, file: string, flag: string): { index: number; name: string } | undefined {
+  const text = cs.read(file);
+  if (text === undefined) return undefined;
+  const patches = (parseYaml(file, text).toJS() as { patches?: unknown } | null)?.patches;
+  if (!Array.isArray(patches)) return undefined;
+  const want = JSON.stringify(parse(addArg(flag)));
+  const index = patches.findIndex((p: { patch?: unknown; target?: { kind?: unknown; name?: unknown } }) => {
+    if (typeof p?.patch !== "string" || (p.target?.kind ?? "Deployment") !== "Deployment" || typeof p.target?.name !== "string") return false;
+    try {
+      return JSON.stringify(parse(p.patch)) === want;
+    } catch {
+      return false;
+    }
+  });
+  return index < 0 ? undefined : { index, name: (patches[index] as { target: { name: string } }).target.name };
+}
+
 /** The flags step's edits. */
-function flagActions(plans: ClusterPlan[]): FleetAction[] {
+function flagActions(cs: ChangeSet, plans: ClusterPlan[]): FleetAction[] {
   const out: FleetAction[] = [];
   for (const p of plans) {
     if (p.flags.length === 0) continue;
@@ -80,7 +104,7 @@ function flagActions(plans: ClusterPlan[]): FleetAction[] {
       // The Flux Operator's multitenant profile: the same flags, and the account on the sync Kustomization it generates.
       // Each goes in as the first line of spec.cluster: the last written reads first.
       out.push({ type: "fleet:object-put", path: p.lockdownFile, match: { kind: "FluxInstance", name: fluxInstanceName(p) }, keyPath: ["spec", "cluster", "tenantDefaultServiceAccount"], value: p.defaultServiceAccount });
-      out.push({ type: "fleet:object-put", path: p.lockdownFile, match: { kind: "FluxInstance", name: fluxInstanceName(p) }, keyPath: ["spec", "cluster", "multitenant"], value: true });
+      out.push({ type: "fleet:object-put", path: p.lockdownFile, match: { kind: "FluxInstance", name: fluxInstanceName(p) }, keyPath: ["spec", "cluster", "multitenant"], value: true, replace: true });
       continue;
     }
     const byFlag = new Map<string, string[]>();
@@ -88,10 +112,21 @@ function flagActions(plans: ClusterPlan[]): FleetAction[] {
     // A controller the cluster does not run yet gets the flag too: the patch applies the day it is added.
     for (const [f, controllers] of byFlag)
       for (const c of CONTROLLERS) if (!p.controllers.includes(c) && !controllers.includes(c) && askedOf(c).some((a) => f.startsWith(`${a}=`))) controllers.push(c);
-    for (const [flag, controllers] of byFlag)
-      // Told apart by their text: a patch that adds this flag already (to other controllers) is
-      // left as it is, and the proof names the controllers it still misses.
-      out.push({ type: "fleet:yaml-list-add", path: p.lockdownFile, key: "patches", value: { patch: addArg(flag), target: controllersTarget(controllers) }, matchKey: "patch" });
+    for (const [flag, controllers] of byFlag) {
+      const same = samePatch(cs, p.lockdownFile, flag);
+      if (!same) {
+        out.push({ type: "fleet:yaml-list-add", path: p.lockdownFile, key: "patches", value: { patch: addArg(flag), target: controllersTarget(controllers) }, matchKey: "patch" });
+        continue;
+      }
+      let old: RegExp | undefined;
+      try {
+        old = new RegExp(`^(?:${same.name})$`);
+      } catch {
+        old = undefined;
+      }
+      const more = controllers.filter((c) => !old?.test(c));
+      if (more.length) out.push({ type: "fleet:yaml-set", path: p.lockdownFile, keyPath: ["patches", String(same.index), "target", "name"], value: `(${same.name}|${more.join("|")})` });
+    }
   }
   return out;
 }
@@ -100,5 +135,5 @@ function flagActions(plans: ClusterPlan[]): FleetAction[] {
 const fluxInstanceName = (p: ClusterPlan) => p.fluxInstance ?? "flux";
 
 export function lockdownActions(cs: ChangeSet, plans: ClusterPlan[], choices: LockdownChoices, stages: Stage[], flagged: string): FleetAction[] {
-  return [...(stages.includes("platform") ? platformActions(cs, plans, choices, flagged) : []), ...(stages.includes("flags") ? flagActions(plans) : [])];
+  return [...(stages.includes("platform") ? platformActions(cs, plans, choices, flagged) : []), ...(stages.includes("flags") ? flagActions(cs, plans) : [])];
 }

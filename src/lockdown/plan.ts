@@ -25,7 +25,7 @@ import { RbacModel, type Identity } from "../validate/rbac.js";
 import { crossRefs } from "../validate/checks.js";
 import { controllersOf } from "../validate/index.js";
 import type { Applied } from "../validate/model.js";
-import { refusal } from "./refused.js";
+import { prunableBy, refusal } from "./refused.js";
 
 export interface LockdownChoices {
   /** The account --default-service-account names where the cluster sets none yet. */
@@ -46,6 +46,8 @@ export interface Named {
 
 export interface Refused extends Named {
   why: string;
+  /** The new account may delete it: out of the source, Flux prunes it. */
+  prunable: boolean;
 }
 
 export interface ApplierChange {
@@ -133,7 +135,7 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
   const inRepo = (a: Applied) => a.appliedBy === "" || walked.fromRepo.has(a.appliedBy);
   const named = (a: Applied): Named => ({ ref: ref(a.obj), file: a.file, inRepo: inRepo(a) });
   const setSa = defaultServiceAccount(lockdown, "kustomize-controller") ?? defaultServiceAccount(lockdown, "helm-controller");
-  const sa = setSa ?? choices.defaultServiceAccount;
+  const sa = setSa ?? lockdown.declaredDefaultAccount ?? choices.defaultServiceAccount;
   const via = cluster.via === "operator" ? "operator" : "patches";
   const plan: ClusterPlan = {
     cluster: cluster.name,
@@ -212,13 +214,29 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       });
       continue;
     }
-    const now = ap.id ? `${ap.id.namespace}:${ap.id.name}${grantsNothing(ap.id) ? " (granted nothing here: it fails already)" : ""}` : `${ap.controller} itself (cluster-admin)`;
+    // An account it acts as already (the flags' default) says what it is bound to: a reconciler bound to admin may be more.
+    const roles = ap.id ? [...new Set(rbacNow.bindingsFor(ap.id).map((b) => b.role))] : [];
+    const now = ap.id
+      ? `${ap.id.namespace}:${ap.id.name}${roles.length ? ` (bound to ${roles.join(", ")})` : " (granted nothing here: it fails already)"}`
+      : `${ap.controller} itself (cluster-admin)`;
+    // A Kustomization whose content is not this repository's: another team's repository, an artifact.
+    const external = isFluxKustomization(o) && !walked.fromRepo.has(ref(o));
+    const target = typeof o.spec?.targetNamespace === "string" ? (o.spec.targetNamespace as string) : undefined;
     const flagsId = { namespace: ns, name: sa };
     const withFlags = `${ns}:${sa}${grantsNothing(flagsId) ? ", which nothing grants anything: it fails" : ", with only what that account is granted"}`;
     const change: ApplierChange = { at: named(ap.at), kind, name: o.metadata?.name ?? "?", namespace: ns, now, withFlags, refused: [] };
     const isSync = ns === fluxNs && ap.at.appliedBy === "" && ap.at.file === cluster.syncFile;
-    if (ns === fluxNs && !ap.tenant) {
+    if (ns === fluxNs && !ap.tenant && external && target && target !== fluxNs) {
+      // flux create kustomization's shape for a team: in flux-system, the team's repository,
+      // targetNamespace the team's. The controller's account would keep that content cluster-admin.
+      plan.blockers.push({
+        ...change.at,
+        why: `applies ${sourceName(o, ns)}, content from outside this repository, into ${target}: with the controller's account it would keep cluster-admin, so fleet does not give it that`,
+        fix: `move it and its source into ${target} (labelled ${TENANT_LABEL}) and run fleet lockdown again, which gives it ${target}'s reconciler; or give it an account of ${fluxNs} bound by a RoleBinding in ${target} to ${choices.role}, and set spec.serviceAccountName`,
+      });
+    } else if (ns === fluxNs && !ap.tenant) {
       change.account = PLATFORM_ACCOUNT[kind];
+      if (external) change.unchecked = `it applies ${sourceName(o, ns)}, content from outside this repository, with the controller's account (cluster-admin): that source must be the platform's`;
       change.via = isSync && via === "patches" ? "patch" : "file";
       if (!change.at.inRepo && change.via === "file")
         plan.blockers.push({ ...change.at, why: `a platform ${kind} declared outside this repository: fleet cannot give it an account`, fix: `set spec.serviceAccountName: ${change.account} where it is declared` });
@@ -229,7 +247,7 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       const id = reconcilerOf(ns);
       for (const child of byApplier.get(ref(o)) ?? []) {
         const why = refusal(child.obj, id, future, scope(child.obj));
-        if (why) change.refused.push({ ...named(child), why });
+        if (why) change.refused.push({ ...named(child), why, prunable: prunableBy(child.obj, id, future, scope(child.obj)) });
       }
       if (kind === "HelmRelease") change.unchecked = "its chart's objects are rendered by Helm on the cluster: which of them the reconciler may not apply is not checked offline";
       if (!change.at.inRepo)
@@ -243,7 +261,9 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
         fix:
           kind === "HelmRelease"
             ? `move it and its chart's source to ${fluxNs}, with spec.targetNamespace: ${ns}, spec.storageNamespace: ${ns} (the release stays where it is) and spec.serviceAccountName: helm-controller; or give it an account of ${ns} bound to what its chart installs (CRDs and cluster-wide RBAC need a ClusterRoleBinding)`
-            : `move it to ${fluxNs} with spec.targetNamespace: ${ns} and spec.serviceAccountName: kustomize-controller, or give it an account of ${ns} bound to what it applies`,
+            : external
+              ? `it applies ${sourceName(o, ns)}, content from outside this repository: if it is a team's, label namespace ${ns} ${TENANT_LABEL}: <team> and run fleet lockdown again, which gives it a reconciler; if it is the platform's, give it an account of ${ns} bound to what it applies`
+              : `move it to ${fluxNs} with spec.targetNamespace: ${ns} and spec.serviceAccountName: kustomize-controller, or give it an account of ${ns} bound to what it applies`,
       });
     }
     plan.appliers.push(change);
@@ -307,6 +327,9 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       plan.blockers.push({ ref: ref(r.at.obj), file: r.remote.file, inRepo: true, why: `${r.remote.file} names the remote base ${r.remote.ref}: kustomize-controller refuses it under --no-remote-bases=true`, fix: "vendor the remote base into the repository (or serve it as a Flux source) and point at the copy" });
   return plan;
 }
+
+/** The source a Kustomization reads, as kind/namespace/name. */
+const sourceName = (o: K8sObject, ns: string) => `${o.spec?.sourceRef?.kind ?? "GitRepository"}/${o.spec?.sourceRef?.namespace ?? ns}/${o.spec?.sourceRef?.name ?? "?"}`;
 
 /** Flux's own API groups (the toolkit's, and source-watcher's ArtifactGenerator). */
 const isFluxGroup = (o: K8sObject) => /^[a-z]+\.(toolkit|extensions)\.fluxcd\.io\//.test(o.apiVersion ?? "");

@@ -47,19 +47,25 @@ function withoutPlanned(a: Applied, plan: ClusterPlan, accounts: Map<string, str
     const c = o.spec?.template?.spec?.containers?.[0] as { args?: string[] } | undefined;
     if (c?.args) c.args = c.args.filter((x) => !flags.includes(x));
   }
-  if (o.kind === "FluxInstance" && plan.via === "operator" && o.spec?.cluster) {
-    if (o.spec.cluster.multitenant === true) delete o.spec.cluster.multitenant;
-    if (o.spec.cluster.tenantDefaultServiceAccount === plan.defaultServiceAccount) delete o.spec.cluster.tenantDefaultServiceAccount;
-    if (Object.keys(o.spec.cluster).length === 0) delete o.spec.cluster;
-  }
-  return o;
+  return withoutMultitenant(o, plan);
+}
+
+/** A FluxInstance without the two settings the flags step writes, before and after alike (either may be there already). */
+function withoutMultitenant(o: K8sObject, plan: ClusterPlan): K8sObject {
+  if (o.kind !== "FluxInstance" || plan.via !== "operator" || !o.spec?.cluster) return o;
+  const c = structuredClone(o);
+  delete c.spec!.cluster.multitenant;
+  if (c.spec!.cluster.tenantDefaultServiceAccount === plan.defaultServiceAccount) delete c.spec!.cluster.tenantDefaultServiceAccount;
+  if (Object.keys(c.spec!.cluster).length === 0) delete c.spec!.cluster;
+  return c;
 }
 
 function compare(p: ClusterPlan, before: Applied[], after: Applied[], stages: Stage[], choices: LockdownChoices): string[] {
   const out: string[] = [];
   const left = new Map<string, number>();
+  const beforeText = (a: Applied) => canonical(stages.includes("flags") ? withoutMultitenant(a.obj, p) : a.obj);
   for (const a of before) {
-    const t = canonical(a.obj);
+    const t = beforeText(a);
     left.set(t, (left.get(t) ?? 0) + 1);
   }
   const added = new Set(
@@ -82,7 +88,7 @@ function compare(p: ClusterPlan, before: Applied[], after: Applied[], stages: St
     else out.push(`${key} (${a.file}) would ${beforeRefs.has(key) ? "change beyond what the plan names" : "appear"}`);
   }
   for (const a of before) {
-    const t = canonical(a.obj);
+    const t = beforeText(a);
     if ((left.get(t) ?? 0) > 0) {
       left.set(t, left.get(t)! - 1);
       if (!afterRefs.has(ref(a.obj))) out.push(`${ref(a.obj)} (${a.file}) would no longer be applied`);

@@ -66,3 +66,15 @@ export function refusal(o: K8sObject, id: Identity, rbac: RbacModel, scope: "Clu
   const grants = o.kind === "Role" ? "grants" : `binds ${ref!.kind} ${ref!.name}, which grants`;
   return `${what} ${grants} ${missing.verb} on ${missing.resource === "*" ? "every resource" : missing.resource}${missing.group && missing.group !== "*" ? ` (${missing.group})` : ""}, which the reconciler does not hold: Kubernetes refuses the escalation`;
 }
+
+/**
+ * Whether the account may delete the object (kustomize-controller prunes as the account it
+ * applies as): once the object leaves the source, Flux removes it without help. Only claimed
+ * where certain, as for refusal.
+ */
+export function prunableBy(o: K8sObject, id: Identity, rbac: RbacModel, scope: "Cluster" | "Namespaced" | undefined): boolean {
+  if (scope !== "Namespaced" || (o.metadata?.namespace ?? id.namespace) !== id.namespace) return false;
+  const g = group(o);
+  const resource = RESOURCES[g]?.[o.kind ?? ""];
+  return resource !== undefined && rbac.canI(id, "delete", g, resource, id.namespace).length > 0;
+}

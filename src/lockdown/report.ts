@@ -1,13 +1,28 @@
 /** The lockdown plan as a person reads it (`fleet lockdown --plan`), and as data (--json). */
-import type { ApplierChange, ClusterPlan, LockdownChoices } from "./plan.js";
+import type { ApplierChange, ClusterPlan, LockdownChoices, Refused } from "./plan.js";
 
 const at = (n: { ref: string; file: string }) => (n.file ? `${n.ref} (${n.file})` : n.ref);
 
-/** The delete command for an object named kind/[namespace/]name. */
-function deleteCommand(refName: string): string {
+/** kubectl's words for an object named kind/[namespace/]name. */
+function kubectlTarget(refName: string): string {
   const parts = refName.split("/");
   const kind = parts[0]!.toLowerCase();
-  return parts.length === 3 ? `kubectl delete ${kind} ${parts[2]} -n ${parts[1]}` : `kubectl delete ${kind} ${parts[1]}`;
+  return parts.length === 3 ? `${kind} ${parts[2]} -n ${parts[1]}` : `${kind} ${parts[1]}`;
+}
+
+/** Bindings are what grants power: one left on the cluster keeps granting it. */
+const grantsPower = (refName: string) => /^(ClusterRoleBinding|RoleBinding)\//.test(refName);
+
+/**
+ * What to do with an object the new account may not apply, once it leaves the source: Flux
+ * prunes it where the account may delete it; otherwise the prune fails too (it runs as the
+ * account), so an escalating binding is deleted by hand, and anything else (a Namespace, a CRD:
+ * deleting those deletes what they hold) is annotated so that Flux lets go of it.
+ */
+function afterwards(r: Refused): string {
+  if (r.prunable) return `once it is out of the source, Flux prunes it`;
+  if (grantsPower(r.ref)) return `once it is out of the source, delete it by hand: kubectl delete ${kubectlTarget(r.ref)}`;
+  return `before it leaves the source, have Flux let go of it: kubectl annotate ${kubectlTarget(r.ref)} kustomize.toolkit.fluxcd.io/prune=disabled (deleting it would delete what it holds)`;
 }
 
 /**
@@ -19,9 +34,8 @@ function refusedLines(c: ApplierChange): string[] {
   if (c.refused.length === 0) return [];
   return [
     `      its objects the reconciler may not apply (Kubernetes refuses them):`,
-    ...c.refused.map((r) => `        ${at(r)}: ${r.why}`),
-    `      Flux then fails ${c.kind} ${c.namespace}/${c.name} (Ready=False): nothing of that apply stage is applied and nothing is pruned, until they leave its source.`,
-    `      One already on the cluster stays there, and the reconciler may not prune it either: once it is out of the source, delete it by hand (${c.refused.map((r) => deleteCommand(r.ref)).join("; ")}).`,
+    ...c.refused.map((r) => `        ${at(r)}: ${r.why}; ${afterwards(r)}`),
+    `      Flux then fails ${c.kind} ${c.namespace}/${c.name} (Ready=False): nothing of that apply stage is applied and nothing is pruned, until they leave its source; one already on the cluster stays there.`,
   ];
 }
 
@@ -37,7 +51,11 @@ export function planLines(plans: ClusterPlan[], choices: LockdownChoices): strin
     if (platform.length) {
       out.push("  platform appliers without an account (they would lose their power once the flags are on):");
       for (const c of platform)
-        out.push(`    ${at(c.at)}: acts as ${c.now} today; with the flags alone as ${c.withFlags}`, `      fleet sets serviceAccountName: ${c.account}${c.via === "patch" ? ` (a patch in ${p.lockdownFile})` : ""}: the controller's own account (cluster-admin)`);
+        out.push(
+          `    ${at(c.at)}: acts as ${c.now} today; with the flags alone as ${c.withFlags}`,
+          `      fleet sets serviceAccountName: ${c.account}${c.via === "patch" ? ` (a patch in ${p.lockdownFile})` : ""}: the controller's own account (cluster-admin)`,
+          ...(c.unchecked ? [`      note: ${c.unchecked}`] : []),
+        );
     }
     for (const r of p.reconcilers) {
       out.push(`  tenant namespace ${r.namespace}: ${r.exists ? `its reconciler ${r.namespace}:${choices.reconciler} exists` : `fleet adds reconciler ${r.namespace}:${choices.reconciler}, bound to ClusterRole ${choices.role} in ${r.namespace} (beside ${r.anchor})`}`);
@@ -92,7 +110,7 @@ export function planJson(plans: ClusterPlan[]): Record<string, unknown> {
         withFlags: c.withFlags,
         ...(c.account ? { account: c.account } : {}),
         ...(c.tenant ? { tenantNamespace: c.tenant } : {}),
-        refused: c.refused.map((r) => ({ object: r.ref, file: r.file, why: r.why })),
+        refused: c.refused.map((r) => ({ object: r.ref, file: r.file, why: r.why, afterwards: afterwards(r) })),
         ...(c.unchecked ? { notChecked: c.unchecked } : {}),
       })),
       reconcilers: p.reconcilers,

@@ -3,8 +3,10 @@
  * readCluster, one Builder for all so identical builds run once), judged by its own Flux
  * version, and planned.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { InputError, ToolError } from "../core/errors.js";
+import { FleetError, InputError, ToolError } from "../core/errors.js";
+import { putInObject } from "../core/yaml-edit.js";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { readClusters, type Cluster } from "../model/clusters.js";
 import { planCluster, type ClusterPlan, type ClusterRead, type LockdownChoices } from "./plan.js";
@@ -18,7 +20,7 @@ export interface Surveyed {
 
 const SOURCE = /^([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9.-]*)=(.+)$/;
 
-/** --source NAMESPACE/NAME=DIR: a directory (relative to the repository) holding a source that is not this repository. */
+/** --source NAMESPACE/NAME=DIR: a directory (absolute, or relative to the repository) holding a source that is not this repository. */
 export function sourceRule(v: string): string | undefined {
   return SOURCE.test(v) ? undefined : "must be <namespace>/<name>=<dir>, the directory holding that Flux source's content";
 }
@@ -27,6 +29,9 @@ export async function surveyLockdown(cs: ChangeSet, opts: { cluster?: string; so
   const { readCluster, versionFor } = await import("../validate/index.js");
   const build = await import("../validate/build.js");
   const sources = new Map(opts.sources.map((s) => SOURCE.exec(s)!).map((m) => [`${m[1]}/${m[2]}`, path.resolve(cs.root, m[3]!)] as const));
+  for (const [name, dir] of sources)
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+      throw new InputError("--source", `${name}=${dir}: no such directory`, "give the directory holding that source's content (a clone of the tenant's repository), absolute or relative to the repository");
   const all = readClusters(cs);
   if (all.length === 0) throw new InputError("--repo", `no cluster in ${cs.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path`, "run it in a Flux repository (or add a cluster with fleet new-cluster)");
   const clusters = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;
@@ -45,7 +50,45 @@ export async function surveyLockdown(cs: ChangeSet, opts: { cluster?: string; so
   for (const cluster of clusters) {
     const before = await read(cs.root, cluster);
     const fluxVersion = versionFor(cs.root, cluster).facts;
-    out.clusters.push({ cluster, before, plan: planCluster(cluster, before, opts.choices, fluxVersion), ...(fluxVersion ? { fluxVersion } : {}) });
+    const plan = planCluster(cluster, before, opts.choices, fluxVersion);
+    editable(cs, plan);
+    out.clusters.push({ cluster, before, plan, ...(fluxVersion ? { fluxVersion } : {}) });
   }
   return out;
+}
+
+/**
+ * What the plan would edit, tried on the files as they are: an object fleet cannot add a line to
+ * (flow style, a value set to something else, not in the file the build names) and a
+ * flux-system directory without a kustomization.yaml become blockers, named before anything is
+ * staged, instead of failing the run half way through planning its edits.
+ */
+function editable(cs: ChangeSet, plan: ClusterPlan): void {
+  const noKustomization = plan.via === "patches" && cs.read(plan.lockdownFile) === undefined;
+  const cannot = (why: string, fix: string, at: { ref: string; file: string; inRepo: boolean }) => plan.blockers.push({ ...at, why, fix });
+  if (noKustomization && plan.flags.length)
+    cannot(
+      `${path.posix.dirname(plan.lockdownFile)} has no kustomization.yaml for the lockdown patches (Flux generates one there)`,
+      `add ${plan.lockdownFile} listing every manifest of the directory (flux bootstrap writes one: gotk-components.yaml, gotk-sync.yaml), then run again`,
+      { ref: `Kustomization/${plan.fluxNamespace}/flux-system`, file: plan.lockdownFile, inRepo: true },
+    );
+  for (const c of plan.appliers) {
+    if (!c.account || !c.at.inRepo) continue;
+    let why: string | undefined;
+    if (c.via === "patch") why = noKustomization ? `${plan.lockdownFile} does not exist, so no patch can give it its account` : undefined;
+    else {
+      const text = cs.read(c.at.file);
+      if (text === undefined) why = `${c.at.file} is not a file fleet can edit`;
+      else
+        try {
+          putInObject(c.at.file, text, { kind: c.kind, name: c.name, namespace: c.namespace }, ["spec", "serviceAccountName"], c.account);
+        } catch (e) {
+          if (!(e instanceof FleetError)) throw e;
+          why = e.message.split("\n")[0]!;
+        }
+    }
+    if (!why) continue;
+    cannot(`fleet cannot give it its account: ${why}`, `set spec.serviceAccountName: ${c.account} on it by hand, then run again`, c.at);
+    delete c.account;
+  }
 }

@@ -54,6 +54,8 @@ export interface Lockdown {
    * and the walk cannot see it.
    */
   kustomizationAccounts?: Array<{ name: RegExp; account: string }>;
+  /** A FluxInstance's tenantDefaultServiceAccount, set whether or not multitenant is on yet. */
+  declaredDefaultAccount?: string;
   /** The tenant label the flux-system kustomization puts on Flux's own objects: the platform team's (Flux's kustomize-helm example: sre-team). */
   platformTeam?: string;
 }
@@ -162,7 +164,9 @@ export function readLockdown(cs: ChangeSet, cluster: Cluster, objects: Applied[]
     const fi = readObjects(cs, cluster.syncFile).find(isFluxInstance);
     const out: Lockdown = { from: cluster.syncFile, namespace: fi?.metadata?.namespace ?? "flux-system", flags: {} };
     const c = (fi?.spec?.cluster ?? {}) as { multitenant?: unknown; tenantDefaultServiceAccount?: unknown };
-    if (c.multitenant === true) apply(out, operatorProfile(typeof c.tenantDefaultServiceAccount === "string" && c.tenantDefaultServiceAccount !== "" ? c.tenantDefaultServiceAccount : "default"));
+    const declared = typeof c.tenantDefaultServiceAccount === "string" && c.tenantDefaultServiceAccount !== "" ? c.tenantDefaultServiceAccount : undefined;
+    if (declared) out.declaredDefaultAccount = declared;
+    if (c.multitenant === true) apply(out, operatorProfile(declared ?? "default"));
     apply(out, patchArgs(cs, path.posix.dirname(cluster.syncFile), fi?.spec?.kustomize?.patches));
     return out;
   }

@@ -29,7 +29,8 @@ const edit: Rule[] = [
 /** The default ClusterRoles, as far as isolation needs them (aggregation not modelled). */
 export const BUILTIN_CLUSTER_ROLES: Record<string, Rule[]> = {
   "cluster-admin": [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
-  admin: [...edit, { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["*"] }],
+  // Every verb on Roles and RoleBindings but bind and escalate: Kubernetes' escalation check still applies to admin.
+  admin: [...edit, { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: [...READ, ...WRITE] }],
   edit,
   view,
 };
