@@ -110,6 +110,9 @@ export const lockdown: Generator = {
   notes: (a, ctx) => {
     const plans = plansOf(ctx);
     const out: string[] = [];
+    // A file of one cluster's plan may be applied by others too (a shared tenants/base): they change with it, unproven.
+    if (str(a, "cluster") && ctx.cs.hasChanges())
+      out.push(`--cluster ${str(a, "cluster")} planned and proved that cluster only; a changed file another cluster also applies changes it too: run fleet lockdown --plan without --cluster to see every cluster`);
     const blockers = plans.reduce((n, p) => n + p.blockers.length, 0);
     if (!ctx.cs.hasChanges())
       out.push(`nothing fleet can write for the ${stagesOf(a).join(" and ")} step${blockers ? `; ${blockers} blocker${blockers === 1 ? "" : "s"} fleet cannot fix remain${blockers === 1 ? "s" : ""}` : ""}: fleet lockdown --plan shows what each cluster has`);
