@@ -103,10 +103,9 @@ function baseFiles(cs: RepoReader, dir: string): string[] {
  */
 function lazyTenant(cs: ChangeSet, name: string, base: string, single: boolean, before: boolean): Tenant {
   let read: Tenant | undefined;
-  // Read as the repo was before the run, however late: its listing now, its files as first read
-  // (remove-tenant's next steps ask for the namespace once the files are gone).
-  const listing = before && !single ? cs.list(base) : undefined;
-  const reader: RepoReader = before ? { read: (p) => cs.readOriginal(p), list: (d) => (d === base && listing ? listing : cs.list(d)) } : cs;
+  // Read as the repo was before the run, however late: its files as first read, and its
+  // listing as it was (remove-tenant's next steps ask for the namespace once the files are gone).
+  const reader: RepoReader = before ? { read: (p) => cs.readOriginal(p), list: (d) => (d === base && !single ? cs.listOriginal(d) : cs.list(d)) } : cs;
   const details = () => (read ??= readTenant(reader, name, base, single));
   return {
     name,
