@@ -38,8 +38,9 @@
  * Environment: BENCH_REPS=N repetitions per measurement; BENCH_PROOF_REPS=N for proven runs on
  * units; BENCH_SIZES=small,large tenant counts (default 10,1000; e.g. 10,100 for a quick run);
  * BENCH_LAYOUTS=units,flat (default both; units alone skips the slow flat proofs);
- * BENCH_FLAT_PROOF_TIMEOUT=DURATION bounds each proven run on the flat layout (fleet's
- * --timeout, default 10m): one that does not finish is reported as not measured, and why;
+ * BENCH_FLAT_PROOF_TIMEOUT=MINUTES bounds each proven run on the flat layout (default 10; the
+ * run is stopped with SIGTERM, as Ctrl-C would, and writes nothing): one that does not finish
+ * is reported as not measured, and why;
  * BENCH_KEEP=1 keeps the temp dir.
  */
 import { spawnSync } from "node:child_process";
@@ -64,7 +65,7 @@ if (!(SMALL >= 2 && LARGE > SMALL)) throw new Error(`BENCH_SIZES must be two ten
 /** Proven runs on units build a few small units: a generous limit that no sane run meets. */
 const PROOF_TIMEOUT = "60m";
 /** A cold flat proof at 1,000 tenants builds overlays whose kustomize cost grows faster than the tenants: bounded. */
-const FLAT_PROOF_TIMEOUT = process.env.BENCH_FLAT_PROOF_TIMEOUT ?? "10m";
+const FLAT_PROOF_MINUTES = Math.max(1, Number(process.env.BENCH_FLAT_PROOF_TIMEOUT ?? 10) || 10);
 const EXAMPLES = 2; // `fleet init --yes` on an empty directory adds two example tenants
 const NEW = "bench-new";
 const NEW_URL = `https://github.com/acme/${NEW}`;
@@ -76,18 +77,22 @@ const log = (s = "") => process.stdout.write(`${s}\n`);
 // ---------------------------------------------------------------------------------------------
 // Running and timing the CLI
 
-/** Spawn a command the way a user's shell would, with no TTY; return its wall and CPU time and output. */
-function run(args, cwd, env = process.env) {
+/**
+ * Spawn a command the way a user's shell would, with no TTY; return its wall and CPU time and
+ * output. `limitMs`: stopped with SIGTERM after that long (`timedOut` then says so).
+ */
+function run(args, cwd, env = process.env, limitMs = undefined) {
   const c0 = childrenCpuMs();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(process.execPath, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...(limitMs ? { timeout: limitMs, killSignal: "SIGTERM" } : {}) });
   const ms = performance.now() - t0;
   const c1 = childrenCpuMs();
-  if (r.error) throw r.error;
-  return { ms, cpu: c0 === undefined || c1 === undefined ? NaN : c1 - c0, code: r.status ?? -1, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  const timedOut = r.error?.code === "ETIMEDOUT";
+  if (r.error && !timedOut) throw r.error;
+  return { ms, cpu: c0 === undefined || c1 === undefined ? NaN : c1 - c0, code: r.status ?? -1, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut };
 }
 
-const fleet = (args, cwd = ROOT, env) => run([BIN, ...args], cwd, env);
+const fleet = (args, cwd = ROOT, env, limitMs) => run([BIN, ...args], cwd, env, limitMs);
 
 /** Run the CLI where a failure means the fixture is broken: no measurement is possible. */
 function fleetOrDie(args, cwd, what) {
@@ -374,7 +379,6 @@ async function main() {
     }
     const provenArgs = ["new-tenant", NEW, "--url", NEW_URL, "--yes", "--timeout", PROOF_TIMEOUT];
     const newArgs = [...provenArgs, "--no-verify"];
-    const flatProvenArgs = ["new-tenant", NEW, "--url", NEW_URL, "--yes", "--timeout", FLAT_PROOF_TIMEOUT];
     const seenErr = new Set();
     const rmArgs = ["remove-tenant", NEW, "--yes", "--no-verify"];
     /** remove-tenant offboards in two steps (the sync first, then the namespace and RBAC): both, timed together. */
@@ -397,11 +401,14 @@ async function main() {
       // Alternate which repo goes first, so neither always runs on a warmer cache.
       for (const r of rep % 2 ? [...repos].reverse() : repos) {
         if (proven && (i >= r.proofReps || r.proven.unmeasured)) continue;
-        const created = fleet(proven && r.layout === "flat" ? flatProvenArgs : args, r.dir, proven ? coldEnv() : undefined);
+        const bounded = proven && r.layout === "flat";
+        const created = fleet(args, r.dir, proven ? coldEnv() : undefined, bounded ? FLAT_PROOF_MINUTES * 60_000 : undefined);
         const createdOk = created.code === 0 && fs.existsSync(path.join(r.dir, "tenants", "base", NEW, "kustomization.yaml"));
-        // A flat proof past its bound: exit 3, naming --timeout; nothing written.
-        if (proven && r.layout === "flat" && created.code === 3 && /--timeout/.test(created.stderr)) {
-          r.proven.unmeasured = `did not finish within ${FLAT_PROOF_TIMEOUT} (BENCH_FLAT_PROOF_TIMEOUT; ${fmtMs(created.ms)} wall, ${fmtMs(created.cpu)} CPU when stopped)`;
+        // A flat proof past its bound was stopped as Ctrl-C stops it: nothing written.
+        if (bounded && created.timedOut) {
+          const left = driftFrom(r.dir, r.snap);
+          if (left.length) throw new Error(`new-tenant stopped on the ${r.n}-tenant flat repo left ${left.join(", ")}`);
+          r.proven.unmeasured = `did not finish within ${FLAT_PROOF_MINUTES} min (BENCH_FLAT_PROOF_TIMEOUT), stopped with SIGTERM after ${fmtMs(created.ms)} wall, ${fmtMs(created.cpu)} CPU`;
           continue;
         }
         if ((rep === 0 || proven) && !createdOk)
