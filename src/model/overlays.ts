@@ -7,8 +7,11 @@
  * Two layouts (design section 2), read from the tree, never from a flag: "flat" (the seed's and
  * adopted repos': the overlay lists `../base/<t>` and `<t>-patch.yaml` itself) and "units" (the
  * overlay lists one Flux Kustomization per tenant, `<t>.yaml`, which applies `<t>/`, the tenant's
- * base with this environment's patch and quota). A unit is recognised by what it is: a Flux
- * Kustomization listed by the overlay whose path is a kustomization directory inside it.
+ * base with this environment's patch and quota). A unit is what it is: a Flux Kustomization
+ * listed by the overlay whose path is a kustomization directory inside it. For the layout, and
+ * until a unit is asked about, an entry `<t>.yaml` beside a directory `<t>/` is taken for one
+ * without being read (a thousand unit files a run otherwise); a unit listed any other way is
+ * read to be known.
  */
 import * as path from "node:path";
 import { isMap, isScalar, isSeq, type Document } from "yaml";
