@@ -74,9 +74,21 @@ function lexists(p: string): boolean {
  * A repo-relative path resolved inside `root`, symlinks followed: its real path and whether it is
  * a directory, or why it may not be read. Nothing outside the root is opened.
  */
-export function resolveInside(root: string, rel: string): { abs: string; dir: boolean } | { problem: string } {
-  const realRoot = realpathOr(root);
-  return realRoot ? resolveFrom(realRoot, realRoot, rel) : { problem: `is in ${root}, which does not exist` };
+export function resolveInside(root: string, rel: string, run?: ParseCache): { abs: string; dir: boolean } | { problem: string } {
+  const realRoot = realRootOf(root, run);
+  return realRoot ? resolveFrom(realRoot, realRoot, rel, run) : { problem: `is in ${root}, which does not exist` };
+}
+
+/** Real paths of the roots built in one run (see resolvedIn): asked once for each of its builds. */
+const rootsIn = new WeakMap<ParseCache, Map<string, string | undefined>>();
+
+/** The real path of a repository root (undefined when it does not exist), once a run when `run` is given. */
+export function realRootOf(root: string, run?: ParseCache): string | undefined {
+  if (!run) return realpathOr(root);
+  let memo = rootsIn.get(run);
+  if (!memo) rootsIn.set(run, (memo = new Map()));
+  if (!memo.has(root)) memo.set(root, realpathOr(root));
+  return memo.get(root);
 }
 
 type Resolved = { abs: string; dir: boolean } | { problem: string };
@@ -94,13 +106,41 @@ function resolveFrom(realRoot: string, base: string, entry: string, run?: ParseC
   if (!run) return resolveLexical(realRoot, lexical);
   let memo = resolvedIn.get(run);
   if (!memo) resolvedIn.set(run, (memo = new Map()));
+  return resolveMemo(realRoot, lexical, memo);
+}
+
+function resolveMemo(realRoot: string, lexical: string, memo: Map<string, Resolved>): Resolved {
   const key = `${realRoot}\0${lexical}`;
   let r = memo.get(key);
-  if (!r) memo.set(key, (r = resolveLexical(realRoot, lexical)));
+  if (!r) memo.set(key, (r = resolveLexical(realRoot, lexical, memo)));
   return r;
 }
 
-function resolveLexical(realRoot: string, lexical: string): Resolved {
+/**
+ * Where a name in a directory already resolved leads, by one lstat: itself, when it is no link.
+ * Only where names are compared as spelled (Linux): elsewhere realpath may respell them.
+ */
+function underResolved(realRoot: string, lexical: string, memo: Map<string, Resolved>): Resolved | undefined {
+  if (process.platform !== "linux" || lexical === realRoot) return undefined;
+  const parent = path.dirname(lexical);
+  if (!within(realRoot, parent)) return undefined;
+  const up = resolveMemo(realRoot, parent, memo);
+  if (!("abs" in up) || !up.dir) return undefined;
+  const abs = path.join(up.abs, path.basename(lexical));
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(abs);
+  } catch {
+    return { problem: "does not exist" };
+  }
+  if (st.isSymbolicLink()) return undefined;
+  if (!st.isFile() && !st.isDirectory()) return { problem: "is neither a regular file nor a directory" };
+  return { abs, dir: st.isDirectory() };
+}
+
+function resolveLexical(realRoot: string, lexical: string, memo?: Map<string, Resolved>): Resolved {
+  const known = memo && underResolved(realRoot, lexical, memo);
+  if (known) return known;
   let abs: string;
   try {
     // One realpath(3) call: the JavaScript realpathSync lstats every component of every path.
@@ -131,7 +171,7 @@ export function readInside(root: string, rel: string): string | undefined {
  * kustomization they reach.
  */
 export function inspectBuild(root: string, targets: string[], cache: ParseCache = new Map(), components: string[] = []): Inputs {
-  const realRoot = realpathOr(root);
+  const realRoot = realRootOf(root, cache);
   if (!realRoot) return { targets: [], components: [], resourceFiles: [], loaded: [], remotes: [], problems: [`${root} does not exist`] };
   const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], components: [], resourceFiles: [], loaded: [], remotes: [], problems: [] } };
   for (const c of components) {
