@@ -13,31 +13,47 @@ import { scanTopLevel } from "../src/core/yaml-lists.js";
 import { entryTarget, isYamlFile, kustomizationIn } from "../src/model/kustomize.js";
 import { unitFiles } from "../src/model/layout.js";
 import type { Overlay } from "../src/model/overlays.js";
-import { readRepo, tenantPaths, unitPaths, type RepoModel } from "../src/model/repo.js";
+import { readRepo, type RepoModel } from "../src/model/repo.js";
 
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 
+/** A tenant's unit in one overlay and the files of its directory, as the proof needs them. */
+type UnitRead = { tenant: string; unit: { file: string; dir: string }; files: string[] };
+
 /**
- * What of one overlay to build. Flat: the overlay, when a file in its directory changes or a
- * tenant it includes does. Units: the overlay (its unit objects) when it or a unit file changes,
- * and only the units whose directory or tenant changes: a unit layout proof stays as fast with a
- * thousand tenants as with two.
+ * What of one overlay to build, and the units that took reading to say so. Flat: the overlay,
+ * when a file in its directory changes or a tenant it includes does. Units: the overlay (its
+ * unit objects) when it or a unit file changes, and only the units whose directory or tenant
+ * changes: a unit layout proof stays as fast with a thousand tenants as with two, reading only
+ * the units the change could touch (listed under a changed tenant's name, or where a touched
+ * path is). A tenant of this model whose base changes and that no unit is listed under gets
+ * every unit of the overlay read: a unit under another name may apply its base.
  */
-function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, cs: ChangeSet): string[] {
-  if (o.layout === "flat")
-    return touched.some((p) => under(p, o.dir)) || [...o.tenants.keys()].some((t) => basesTouched.has(t)) ? [o.dir] : [];
-  const units = [...o.units];
-  const out = touched.some((p) => p === o.file || units.some(([, u]) => p === u.file)) ? [o.dir] : [];
-  for (const [name, u] of units) if (basesTouched.has(name) || touched.some((p) => under(p, u.dir))) out.push(u.dir);
+function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, tenantsHere: Set<string>, cs: ChangeSet): { build: string[]; read: UnitRead[] } {
+  if (o.layout === "flat") {
+    const build = touched.some((p) => under(p, o.dir)) || [...o.tenants.keys()].some((t) => basesTouched.has(t)) ? [o.dir] : [];
+    return { build, read: [] };
+  }
+  const listed = [...o.listedUnits];
+  const everyUnit = [...basesTouched].some((t) => tenantsHere.has(t) && !o.listedUnits.has(t));
+  const read: UnitRead[] = [];
+  for (const [name, file] of listed) {
+    const presumedDir = `${o.dir}/${name}`;
+    if (!everyUnit && !basesTouched.has(name) && !touched.some((p) => p === file || under(p, presumedDir))) continue;
+    const u = o.unitAt(file);
+    if (u) read.push({ tenant: u.tenant, unit: { file: u.unit.file, dir: u.unit.dir }, files: u.entries.files });
+  }
+  const build = touched.some((p) => p === o.file || listed.some(([, f]) => p === f)) ? [o.dir] : [];
+  for (const r of read) if (basesTouched.has(r.tenant) || touched.some((p) => under(p, r.unit.dir))) build.push(r.unit.dir);
   // A touched tenant directory that no unit lists is built too: what is written is proven
   // whether or not anything applies it yet.
   for (const p of touched) {
     const name = p.startsWith(`${o.dir}/`) ? p.slice(o.dir.length + 1).split("/")[0] : undefined;
     if (name === undefined || name === p.slice(o.dir.length + 1)) continue;
     const dir = unitFiles(o.env, name).dir;
-    if (!out.includes(dir) && under(p, dir) && kustomizationIn(cs, dir)) out.push(dir);
+    if (!build.includes(dir) && under(p, dir) && kustomizationIn(cs, dir)) build.push(dir);
   }
-  return out;
+  return { build, read };
 }
 
 /** The manifest files an overlay lists, when it lists nothing else and has no field but apiVersion and kind. */
@@ -105,23 +121,58 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
           owns: [],
           units: [],
         });
-  for (const m of models) for (const [name, paths] of tenantPaths(m)) tenants.get(name)!.owns.push(...paths);
-  for (const m of models) for (const [name, units] of unitPaths(m)) tenants.get(name)?.units!.push(...units);
+  const basesTouched = new Set(
+    models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
+  );
+  // What each tenant owns: its base, its entries in flat overlays, and the units read to plan the
+  // builds (or, where an overlay is built whole, all of its units): objects of units left unread are never built.
+  const addUnit = (r: UnitRead) => {
+    const t = tenants.get(r.tenant);
+    if (!t) return;
+    t.owns.push(...r.files);
+    t.units!.push(r.unit);
+  };
+  /** An overlay built whole: every tenant's entries and units in it, read. */
+  const wholly = (o: Overlay) => {
+    for (const [name, entries] of o.tenants) for (const e of entries) tenants.get(name)?.owns.push(...e.files);
+    for (const [name, u] of o.units) tenants.get(name)?.units!.push({ file: u.file, dir: u.dir });
+  };
+  for (const m of models) for (const t of m.tenants) tenants.get(t.name)!.owns.push(t.base);
+  const planned = models.map((m) => {
+    const here = new Set(m.tenants.map((t) => t.name));
+    return m.overlays.map((o) => {
+      const { build, read } = toBuild(o, touched, basesTouched, here, ctx.cs);
+      if (o.layout === "flat") wholly(o);
+      read.forEach(addUnit);
+      return { o, build };
+    });
+  });
+  const overlays = [...new Set(planned.flat().flatMap((p) => p.build))].sort();
+  // A units overlay lists a thousand unit files that a change to one tenant leaves alone.
+  const parts: Record<string, string[]> = {};
+  const touchedSet = new Set(touched);
+  const units = planned.flat().filter((p) => p.o.layout === "units" && overlays.includes(p.o.dir));
+  for (const { o } of units)
+    if (!(o.dir in parts)) {
+      const part = overlayPart(ctx.cs, o, touchedSet);
+      if (part) parts[o.dir] = part;
+    }
+  for (const { o } of units) {
+    // What is built of the overlay's list: its part's unit files, or all of it.
+    const part = parts[o.dir];
+    if (!part) {
+      wholly(o);
+      continue;
+    }
+    const built = new Set(part);
+    for (const [, file] of o.listedUnits) {
+      const u = built.has(file) ? o.unitAt(file) : undefined;
+      if (u) addUnit({ tenant: u.tenant, unit: { file: u.unit.file, dir: u.unit.dir }, files: u.entries.files });
+    }
+  }
   for (const t of tenants.values()) {
     t.owns = [...new Set(t.owns)].sort();
     t.units = [...new Map(t.units!.map((u) => [u.file, u])).values()];
   }
-  const basesTouched = new Set(
-    models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
-  );
-  const overlays = [...new Set(models.flatMap((m) => m.overlays.flatMap((o) => toBuild(o, touched, basesTouched, ctx.cs))))].sort();
-  // A units overlay lists a thousand unit files that a change to one tenant leaves alone.
-  const parts: Record<string, string[]> = {};
-  const touchedSet = new Set(touched);
-  for (const o of models.flatMap((m) => m.overlays))
-    if (o.layout === "units" && overlays.includes(o.dir) && !(o.dir in parts)) {
-      const part = overlayPart(ctx.cs, o, touchedSet);
-      if (part) parts[o.dir] = part;
-    }
   return { overlays, changed: changed === "all" ? [...tenants.keys()].sort() : changed, tenants: [...tenants.values()], parts };
 }

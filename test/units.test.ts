@@ -89,6 +89,16 @@ describe("commands work on both layouts, and a flat repo stays flat", () => {
     expect(built.get("tenants/prod/team-x")!.find((o) => o.kind === "ResourceQuota")!.metadata.namespace).toBe("team-x");
   });
 
+  it("another tenant's unit file that does not parse leaves its environment in units: new-tenant writes a unit there, not the flat layout", async () => {
+    const repo = await initRepo();
+    write(repo, "tenants/prod/team-search.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: [broken\n");
+    const r = await fleet(["new-tenant", "team-x", "--url", "https://github.com/acme/x", "--yes", "--no-verify"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(read(repo, "tenants/prod/kustomization.yaml")).toContain("  - team-x.yaml\n");
+    expect(read(repo, "tenants/prod/kustomization.yaml")).not.toContain("base/team-x");
+    expect((await kustomize(path.join(repo, "tenants/prod/team-x"))).length).toBeGreaterThan(0);
+  });
+
   it("new-tenant in a flat repo writes the flat layout: ../base/<t>, <t>-quota.yaml, <t>-patch.yaml in the overlay", async () => {
     const repo = await flatRepo();
     const r = await fleet(newTenant("team-x"), { cwd: repo });

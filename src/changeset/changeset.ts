@@ -52,6 +52,23 @@ interface Original {
 const refused = (err: unknown, root: string, outcome: string): unknown =>
   err instanceof FleetError ? err : (fromSystemError(err, root, outcome) ?? err);
 
+/** An open regular file's text, `size` long by its fstat: read as readFileSync reads it, without its second fstat. */
+function readOpen(fd: number, size: number): string {
+  // A size of 0 says nothing (a file the kernel makes as it is read): read to its end.
+  if (size === 0) return fs.readFileSync(fd, "utf8");
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const n = fs.readSync(fd, buf, at, size - at, null);
+    if (n === 0) break;
+    at += n;
+  }
+  return buf.toString("utf8", 0, at);
+}
+
+/** What the repo model reads a repo through: the change set, or the repo as it was before the run. */
+export type RepoView = Pick<ChangeSet, "root" | "read" | "exists" | "list" | "walk">;
+
 export class ChangeSet {
   /** Staged content by repo-relative path; null stages a deletion. */
   private readonly staged = new Map<string, string | null>();
@@ -87,17 +104,26 @@ export class ChangeSet {
   private original(key: string): Original {
     let o = this.originals.get(key);
     if (!o) {
+      const abs = this.abs(key);
+      // A directory where fleet reads or writes a file is refused now, not half way through
+      // the apply (and --dry-run says so too). node's own EISDIR names no path: this one does.
+      const isDir = () => refusalOf({ code: "EISDIR", syscall: "read", path: abs }, this.root);
+      let fd: number | undefined;
       try {
-        const abs = this.abs(key);
-        const st = fs.statSync(abs);
-        // A directory where fleet reads or writes a file is refused now, not half way through
-        // the apply (and --dry-run says so too). node's own EISDIR names no path: this one does.
-        if (st.isDirectory()) throw refusalOf({ code: "EISDIR", syscall: "read", path: abs }, this.root);
-        o = st.isFile() ? { content: fs.readFileSync(abs, "utf8"), mode: st.mode & 0o777 } : { content: undefined };
+        // Opened, then asked what it is: one path lookup for the thousands of files a model reads.
+        // Non-blocking, so a FIFO is looked at, never waited on.
+        fd = fs.openSync(abs, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+        const st = fs.fstatSync(fd);
+        if (st.isDirectory()) throw isDir();
+        o = st.isFile() ? { content: readOpen(fd, st.size), mode: st.mode & 0o777 } : { content: undefined };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+        if (code === "EISDIR") throw isDir();
+        // ENXIO: a socket, which is no file to read.
+        if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "ENXIO") throw e;
         o = { content: undefined };
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
       }
       this.originals.set(key, o);
     }
@@ -185,6 +211,58 @@ export class ChangeSet {
     return { files: [...files].sort(), dirs: [...dirs].sort() };
   }
 
+  /**
+   * Files and directories directly below `dir` as they were before this run, whatever is
+   * staged or applied since (like readOriginal: every file a change touches is read before it
+   * is staged).
+   */
+  listOriginal(rel: string, opts: { skipLinksOut?: boolean } = {}): { files: string[]; dirs: string[] } {
+    const dirKey = rel === "" || rel === "." ? "" : this.key(rel);
+    const prefix = dirKey ? `${dirKey}/` : "";
+    const files = new Set<string>();
+    const dirs = new Set<string>();
+    for (const ent of this.onDisk(dirKey, opts)) (ent.kind === "dir" ? dirs : files).add(ent.name);
+    /** Directories the run touches, and whether any file it touches there was there before. */
+    const touched = new Map<string, boolean>();
+    for (const key of this.staged.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const slash = rest.indexOf("/");
+      const was = this.original(key).content !== undefined;
+      if (slash === -1) {
+        if (was) files.add(rest);
+        else files.delete(rest);
+      } else touched.set(rest.slice(0, slash), (touched.get(rest.slice(0, slash)) ?? false) || was);
+    }
+    for (const [d, was] of touched) {
+      if (was) dirs.add(d);
+      // On disk, but perhaps only through what this run created there.
+      else if (dirs.has(d) && this.walkOriginal(`${prefix}${d}`).length === 0) dirs.delete(d);
+    }
+    return { files: [...files].sort(), dirs: [...dirs].sort() };
+  }
+
+  /** Every file below `dir` as it was before this run, repo-relative. */
+  walkOriginal(rel: string): string[] {
+    const dirKey = this.key(rel);
+    const { files, dirs } = this.listOriginal(dirKey);
+    return [...files.map((f) => `${dirKey}/${f}`), ...dirs.flatMap((d) => this.walkOriginal(`${dirKey}/${d}`))];
+  }
+
+  /**
+   * The repo as it was before this run, read through the calls the repo model makes: what a
+   * generator's context reads lazily, however late it is asked.
+   */
+  asBefore(): RepoView {
+    return {
+      root: this.root,
+      read: (p) => this.readOriginal(p),
+      exists: (p) => this.readOriginal(p) !== undefined,
+      list: (d, opts) => this.listOriginal(d, opts),
+      walk: (d) => this.walkOriginal(d),
+    };
+  }
+
   /** A directory's files and directories on disk, links counted as what they point to inside the repository. */
   private onDisk(dirKey: string, opts: { skipLinksOut?: boolean }): Array<{ name: string; kind: "file" | "dir" }> {
     const known = this.listings.get(dirKey);
@@ -213,6 +291,7 @@ export class ChangeSet {
             continue;
           }
         }
+        else this.paths.listedAsNoLink(dirKey ? `${dirKey}/${ent.name}` : ent.name);
         if (kind.isDirectory()) out.push({ name: ent.name, kind: "dir" });
         else if (kind.isFile()) out.push({ name: ent.name, kind: "file" });
       }

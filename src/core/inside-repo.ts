@@ -15,19 +15,34 @@ import { printable } from "./text.js";
  * path fleet takes from a generator, a journal or the user is checked by first.
  */
 export function repoKey(rel: string): string | undefined {
+  // Already in its one spelling (as nearly every path fleet makes itself is): nothing to normalise.
+  if (ONE_SPELLING.test(rel) && (path.sep === "/" || !rel.includes(path.sep))) return rel;
   const norm = path.posix.normalize(rel.split(path.sep).join("/")).replace(/^\.\//, "");
   if (norm === "" || norm === "." || norm === ".." || norm.startsWith("../") || path.posix.isAbsolute(norm)) return undefined;
   return norm;
 }
+
+/** Non-empty components separated by single slashes, none of them `.` or `..`. */
+const ONE_SPELLING = /^(?:(?!\.\.?\/)[^/]+\/)*(?!\.\.?$)[^/]+$/;
 
 export class RepoPaths {
   /** The repository's own real path: where every link must end up. */
   private readonly real: string;
   /** Repo-relative paths proven inside: "" when no link, else the link's real target. */
   private readonly proven = new Map<string, string>();
+  /** Paths whose every component is proven, with where they lead. */
+  private readonly resolved = new Map<string, string>();
 
   constructor(readonly root: string) {
     this.real = realpathOr(root) ?? path.resolve(root);
+  }
+
+  /**
+   * `key` (repo-relative, normalised) was read in its directory's listing as no link, its
+   * directory proven: resolving it needs no lstat of its own (the repo model lists thousands).
+   */
+  listedAsNoLink(key: string): void {
+    if (!this.proven.has(key)) this.proven.set(key, "");
   }
 
   /**
@@ -37,34 +52,42 @@ export class RepoPaths {
    * unless `followLast` is false (deleting it removes the link, not what it points to).
    */
   resolve(key: string, followLast = true): string {
+    // Proven once, the same answer: nothing is unproven, only added.
+    const known = followLast ? this.resolved.get(key) : undefined;
+    if (known !== undefined) return known;
     if (repoKey(key) !== key) throw new Error(`not a repo-relative path in its one spelling: ${printable(key)}`);
-    let abs = this.root;
-    let rel = "";
-    for (const part of key.split("/")) {
-      abs = path.join(abs, part);
-      rel = rel ? `${rel}/${part}` : part;
+    const abs = path.join(this.root, key);
+    // Each component from the top, the path built only where one needs an lstat.
+    for (let at = 0; ; ) {
+      const slash = key.indexOf("/", at);
+      const rel = slash === -1 ? key : key.slice(0, slash);
       let target = this.proven.get(rel);
       if (target === undefined) {
+        const here = path.join(this.root, rel);
         let st: fs.Stats;
         try {
-          st = fs.lstatSync(abs);
+          st = fs.lstatSync(here);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          if (code === "ENOENT" || code === "ENOTDIR") return path.join(this.root, ...key.split("/"));
+          if (code === "ENOENT" || code === "ENOTDIR") return abs;
           throw e;
         }
         target = "";
         if (st.isSymbolicLink()) {
           // A dangling link is judged by where it points: writing through it would create that file.
-          target = realpathOr(abs) ?? path.resolve(path.dirname(abs), fs.readlinkSync(abs));
+          target = realpathOr(here) ?? path.resolve(path.dirname(here), fs.readlinkSync(here));
           if (!within(this.real, target)) throw new LinkError(printable(rel), printable(target), printable(this.root));
         }
         this.proven.set(rel, target);
       }
-      // A file that is a link inside the repository is edited where it lives, so the link stays.
-      if (rel.length === key.length && target && followLast) return target;
+      if (slash === -1) {
+        // A file that is a link inside the repository is edited where it lives, so the link stays.
+        const out = target && followLast ? target : abs;
+        if (followLast) this.resolved.set(key, out);
+        return out;
+      }
+      at = slash + 1;
     }
-    return abs;
   }
 }
 

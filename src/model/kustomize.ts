@@ -21,8 +21,14 @@ export function kustomizationIn(cs: RepoReader, dir: string): string | undefined
  * all mean tenants/base/t).
  */
 export function entryTarget(dir: string, entry: string): string {
+  // A plain name in a plain directory (`t.yaml` in tenants/prod: a thousand a units overlay) needs no normalising.
+  if (PLAIN_NAME.test(entry) && PLAIN_DIR.test(dir)) return `${dir}/${entry}`;
   return path.posix.normalize(path.posix.join(dir, entry)).replace(/\/+$/, "");
 }
+
+/** One path component that is not `.` or `..`; a relative path of such components. */
+const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
+const PLAIN_DIR = /^(?:(?!\.\.?\/)[^/]+\/)*(?!\.\.?$)[^/]+$/;
 
 /** How a kustomization in `fromDir` spells the repo-relative `target`. */
 export function entryFrom(fromDir: string, target: string): string {

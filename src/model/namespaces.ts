@@ -10,11 +10,12 @@ import { isYamlFile } from "./kustomize.js";
 /** Directories no Flux build reads. */
 const SKIP = new Set(["node_modules"]);
 
-function yamlFiles(cs: ChangeSet, dir: string, out: string[]): void {
+/** The YAML files below `dir`, except those `skip` says (a directory it says is not listed). */
+function yamlFiles(cs: ChangeSet, dir: string, skip: (p: string) => boolean, out: string[]): void {
   const { files, dirs } = cs.list(dir);
   const at = (n: string) => (dir === "" ? n : `${dir}/${n}`);
-  for (const f of files) if (isYamlFile(f)) out.push(at(f));
-  for (const d of dirs) if (!d.startsWith(".") && !SKIP.has(d)) yamlFiles(cs, at(d), out);
+  for (const f of files) if (isYamlFile(f) && !skip(at(f))) out.push(at(f));
+  for (const d of dirs) if (!d.startsWith(".") && !SKIP.has(d) && !skip(at(d))) yamlFiles(cs, at(d), skip, out);
 }
 
 /**
@@ -23,12 +24,12 @@ function yamlFiles(cs: ChangeSet, dir: string, out: string[]): void {
  */
 export function namespaceUsers(cs: ChangeSet, ns: string, except: string[], limit = 3): string[] {
   const files: string[] = [];
-  yamlFiles(cs, "", files);
   const mine = (f: string) => except.some((e) => f === e || f.startsWith(`${e}/`));
+  // What `except` covers is not even listed: an environment overlay holds a thousand unit directories.
+  yamlFiles(cs, "", mine, files);
   const out: string[] = [];
   for (const file of files) {
     if (out.length >= limit) break;
-    if (mine(file)) continue;
     const text = cs.read(file);
     // Most files never mention it: no parse for them.
     if (text === undefined || !text.includes(ns)) continue;

@@ -23,7 +23,7 @@ export interface K8sObject {
 }
 
 /** The objects a file in the staged repo declares (none when it is missing). */
-export function readObjects(cs: ChangeSet, file: string): K8sObject[] {
+export function readObjects(cs: Pick<ChangeSet, "read">, file: string): K8sObject[] {
   const text = cs.read(file);
   if (text === undefined) return [];
   const out: K8sObject[] = [];

@@ -7,12 +7,15 @@
  * Two layouts (design section 2), read from the tree, never from a flag: "flat" (the seed's and
  * adopted repos': the overlay lists `../base/<t>` and `<t>-patch.yaml` itself) and "units" (the
  * overlay lists one Flux Kustomization per tenant, `<t>.yaml`, which applies `<t>/`, the tenant's
- * base with this environment's patch and quota). A unit is recognised by what it is: a Flux
- * Kustomization listed by the overlay whose path is a kustomization directory inside it.
+ * base with this environment's patch and quota). A unit is what it is: a Flux Kustomization
+ * listed by the overlay whose path is a kustomization directory inside it. For the layout, and
+ * until a unit is asked about, an entry `<t>.yaml` beside a directory `<t>/` is taken for one
+ * without being read (a thousand unit files a run otherwise); a unit listed any other way is
+ * read to be known.
  */
 import * as path from "node:path";
 import { isMap, isScalar, isSeq, type Document } from "yaml";
-import type { ChangeSet } from "../changeset/changeset.js";
+import type { ChangeSet, RepoView } from "../changeset/changeset.js";
 import { parseYaml } from "../core/yaml-edit.js";
 import { readFast } from "../core/manifests.js";
 import { isFluxKustomization, readObjects, type K8sObject } from "./objects.js";
@@ -68,15 +71,27 @@ export interface Overlay {
    * that has tenants), or DEFAULT_LAYOUT in a repo without tenants.
    */
   layout: Layout;
-  /** Each tenant's unit (units layout); its unit directory's entries are in `tenants` too. */
+  /**
+   * Each tenant's unit (units layout); its unit directory's entries are in `tenants` too. Read
+   * when first asked (with `tenants`): a thousand unit files that most commands never need.
+   */
   units: Map<string, Unit>;
+  /**
+   * The unit files the overlay lists, by the tenant each is taken for, known without reading
+   * them: an entry `<t>.yaml` beside a directory `<t>/` is taken for tenant <t>'s unit (that is
+   * how fleet writes them); a unit listed any other way was read to be known. `unitAt` says
+   * what one of them is.
+   */
+  listedUnits: Map<string, string>;
+  /** The unit a listed file is, with its tenant and entries, read once; undefined when it is no unit of this overlay. */
+  unitAt(file: string): ReadUnit | undefined;
   dir: string;
   file: string;
   /** The overlay's own fields that would change a tenant added to it, as `namespace: apps`. */
   transformers: string[];
   /** Kustomization files inside the overlay's directory that it includes, itself first. */
   files: string[];
-  /** Each tenant the overlay includes, with its entries (none when it comes through `../base`). */
+  /** Each tenant the overlay includes, with its entries (none when it comes through `../base`); read with `units`. */
   tenants: Map<string, TenantEntries[]>;
   /** Entries that include tenants/base as a whole (`../base`): the tenants its kustomization lists. */
   wholeBase: string[];
@@ -156,7 +171,7 @@ function ownerByName(file: string, byName: Map<string, Tenant>): Tenant | undefi
 }
 
 /** Otherwise its objects say: every one of them names an object of one tenant's base, or sits in a namespace only that tenant has. */
-function ownerByContent(cs: ChangeSet, file: string, tenants: Tenant[]): Tenant | undefined {
+function ownerByContent(cs: RepoView, file: string, tenants: Tenant[]): Tenant | undefined {
   let objs: Array<{ kind: string; name: string; namespace: string }>;
   try {
     objs = readObjects(cs, file)
@@ -197,7 +212,7 @@ const unitTexts = new Map<string, { path: string; name: string } | undefined>();
 const UNIT_TEXTS_MAX = 20_000;
 
 /** A Flux Kustomization's path as a repo-relative directory, when the file holds exactly one. */
-function fluxKustomizationPath(cs: ChangeSet, file: string): { path: string; name: string } | undefined {
+function fluxKustomizationPath(cs: RepoView, file: string): { path: string; name: string } | undefined {
   const text = cs.read(file) ?? "";
   // Most manifests are no Flux Kustomization: only those that could be are parsed.
   if (!text.includes("kustomize.toolkit.fluxcd.io")) return undefined;
@@ -221,7 +236,13 @@ function fluxKustomizationPath(cs: ChangeSet, file: string): { path: string; nam
  * The unit a listed file is, with its tenant: the one whose base its directory lists, else the
  * one its directory is named after. undefined when the file is no unit of this overlay.
  */
-function readUnit(cs: ChangeSet, dir: string, file: string, entry: string, byBase: Map<string, Tenant>, byName: Map<string, Tenant>): { unit: Unit; tenant: string; entries: TenantEntries } | undefined {
+export interface ReadUnit {
+  unit: Unit;
+  tenant: string;
+  entries: TenantEntries;
+}
+
+function readUnit(cs: RepoView, dir: string, file: string, entry: string, byBase: Map<string, Tenant>, byName: Map<string, Tenant>): ReadUnit | undefined {
   const k = fluxKustomizationPath(cs, file);
   if (!k || path.posix.dirname(k.path) !== dir) return undefined;
   const kfile = kustomizationIn(cs, k.path);
@@ -242,15 +263,85 @@ function readUnit(cs: ChangeSet, dir: string, file: string, entry: string, byBas
   return { unit: { file, entry, dir: k.path, kustomization: kfile }, tenant, entries };
 }
 
-/** Read one environment's overlay and every kustomization of its directory it includes. */
-export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Overlay | undefined {
+/**
+ * Read one environment's overlay and every kustomization of its directory it includes. What
+ * it lists is classified at once (its layout, transformers, included files); the unit files it
+ * lists are read only when `units` or `tenants` is first asked for, or one of them through
+ * `unitAt`: a change to one tenant of a thousand reads that tenant's unit alone.
+ */
+export function readOverlay(cs: RepoView, env: string, tenants: Tenant[]): Overlay | undefined {
   const dir = `tenants/${env}`;
   const file = kustomizationIn(cs, dir);
   if (!file) return undefined;
-  const overlay: Overlay = { env, dir, file, layout: DEFAULT_LAYOUT, units: new Map(), transformers: [], files: [], tenants: new Map(), wholeBase: [], missing: [] };
-  let flat = false;
   const byBase = new Map(tenants.map((t) => [t.base, t]));
   const byName = new Map(tenants.map((t) => [t.name, t]));
+  const read = new Map<string, ReadUnit | undefined>();
+  /** How the overlay spells each unit it lists. */
+  const spelled = new Map<string, string>();
+  const unitAt = (target: string): ReadUnit | undefined => {
+    if (!read.has(target)) read.set(target, readUnit(cs, dir, target, spelled.get(target) ?? path.posix.relative(dir, target), byBase, byName));
+    return read.get(target);
+  };
+  // The unit directories beside the listed files, from one listing of the overlay's directory.
+  let beside: Set<string> | undefined;
+  const presumedUnit = (target: string) => {
+    if (path.posix.dirname(target) !== dir || !/\.yaml$/.test(target)) return undefined;
+    beside ??= new Set(cs.list(dir).dirs);
+    const name = path.posix.basename(target, ".yaml");
+    return beside.has(name) ? name : undefined;
+  };
+  const base: Omit<Overlay, "units" | "tenants"> = { env, dir, file, layout: DEFAULT_LAYOUT, listedUnits: new Map(), unitAt: (f) => unitAt(f), transformers: [], files: [], wholeBase: [], missing: [] };
+  // First the cheap reading: every entry classified, each `<t>.yaml` beside `<t>/` taken for a unit unread.
+  const cheap = visitOverlay(cs, base, tenants, byBase, byName, (target, entry) => {
+    if (!spelled.has(target)) spelled.set(target, entry);
+    const presumed = presumedUnit(target);
+    if (presumed !== undefined) {
+      base.listedUnits.set(presumed, target);
+      return { presumed };
+    }
+    const unit = unitAt(target);
+    if (unit) base.listedUnits.set(unit.tenant, target);
+    return unit;
+  });
+  if (cheap.flat) base.layout = "flat";
+  else if (base.listedUnits.size > 0) base.layout = "units";
+  if (cheap.holds) holding.add(base as Overlay);
+  let full: { units: Map<string, Unit>; tenants: Map<string, TenantEntries[]> } | undefined;
+  const details = () => {
+    if (!full) {
+      // The cheap reading's lists stay as they are: this one fills a copy of its own.
+      const copy = { env, dir, file, layout: base.layout, listedUnits: base.listedUnits, unitAt: base.unitAt, transformers: [], files: [], wholeBase: [], missing: [] };
+      const r = visitOverlay(cs, copy, tenants, byBase, byName, (target) => unitAt(target));
+      full = { units: r.units, tenants: r.tenants };
+    }
+    return full;
+  };
+  return Object.defineProperties(base, {
+    units: { get: () => details().units, enumerable: true },
+    tenants: { get: () => details().tenants, enumerable: true },
+  }) as Overlay;
+}
+
+/** Overlays whose own entries hold a tenant (a unit, a tenant's entry, or tenants/base whole). */
+const holding = new WeakSet<Overlay>();
+
+/**
+ * One reading of an overlay's tree: what `unit` says of each manifest its own kustomization
+ * lists (a unit read, one taken for a unit unread, or none), every other entry by its target.
+ */
+function visitOverlay(
+  cs: RepoView,
+  overlay: Omit<Overlay, "units" | "tenants">,
+  tenants: Tenant[],
+  byBase: Map<string, Tenant>,
+  byName: Map<string, Tenant>,
+  unit: (target: string, entry: string) => ReadUnit | { presumed: string } | undefined,
+): { flat: boolean; holds: boolean; units: Map<string, Unit>; tenants: Map<string, TenantEntries[]> } {
+  const { dir, file } = overlay;
+  const units = new Map<string, Unit>();
+  const owned = new Map<string, TenantEntries[]>();
+  let flat = false;
+  let presumed = false;
   const inside = (p: string) => p === dir || p.startsWith(`${dir}/`);
   const visit = (kfile: string) => {
     if (overlay.files.includes(kfile)) return;
@@ -262,7 +353,7 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
       const target = entryTarget(kdir, entry);
       const base = byBase.get(target);
       if (base && field === "resources") {
-        entriesFor(overlay.tenants, base.name, kfile).resources.push(entry);
+        entriesFor(owned, base.name, kfile).resources.push(entry);
         flat = true;
         return;
       }
@@ -282,16 +373,20 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
         if (nested) visit(nested);
         return;
       }
-      const unit = field === "resources" && kfile === file ? readUnit(cs, dir, target, entry, byBase, byName) : undefined;
-      if (unit) {
-        overlay.units.set(unit.tenant, unit.unit);
-        overlay.tenants.set(unit.tenant, [...(overlay.tenants.get(unit.tenant) ?? []), unit.entries]);
+      const u = field === "resources" && kfile === file ? unit(target, entry) : undefined;
+      if (u && "presumed" in u) {
+        presumed = true;
+        return;
+      }
+      if (u) {
+        units.set(u.tenant, u.unit);
+        owned.set(u.tenant, [...(owned.get(u.tenant) ?? []), u.entries]);
         return;
       }
       const owner = ownerByName(target, byName) ?? ownerByContent(cs, target, tenants);
       if (!owner) return;
       flat = true;
-      const e = entriesFor(overlay.tenants, owner.name, kfile);
+      const e = entriesFor(owned, owner.name, kfile);
       e[field].push(entry);
       if (!e.files.includes(target)) e.files.push(target);
     };
@@ -300,26 +395,29 @@ export function readOverlay(cs: ChangeSet, env: string, tenants: Tenant[]): Over
     for (const p of strategicMerge) own(p, "strategicMerge");
   };
   visit(file);
-  if (flat) overlay.layout = "flat";
-  else if (overlay.units.size > 0) overlay.layout = "units";
   // ../base: the tenants its own kustomization lists.
   if (overlay.wholeBase.length > 0) {
     const baseFile = kustomizationIn(cs, TENANTS_BASE);
     const doc = baseFile ? parseYaml(baseFile, cs.read(baseFile) ?? "") : undefined;
     for (const r of doc ? strings(doc.get("resources", true)) : []) {
       const t = byBase.get(entryTarget(TENANTS_BASE, r.value));
-      if (t && !overlay.tenants.has(t.name)) overlay.tenants.set(t.name, []);
+      if (t && !owned.has(t.name)) owned.set(t.name, []);
     }
   }
-  return overlay;
+  return { flat, holds: presumed || owned.size > 0 || overlay.wholeBase.length > 0, units, tenants: owned };
 }
 
 /** Whether an overlay's own entries said its layout (it holds a tenant, or lists tenants/base whole). */
-const decided = (o: Overlay) => o.tenants.size > 0 || o.wholeBase.length > 0;
+const decided = (o: Overlay) => holding.has(o);
 
-export function readOverlays(cs: ChangeSet, tenants: Tenant[]): Overlay[] {
+/**
+ * `before`: as the repo was before this run, however late a unit is read (generators' context);
+ * otherwise as the change set has it when read.
+ */
+export function readOverlays(cs: ChangeSet, tenants: Tenant[], opts: { before?: boolean } = {}): Overlay[] {
+  const view = opts.before ? cs.asBefore() : cs;
   const overlays = detectEnvironments(cs)
-    .map((env) => readOverlay(cs, env, tenants))
+    .map((env) => readOverlay(view, env, tenants))
     .filter((o): o is Overlay => o !== undefined);
   const layout = repoLayout(overlays);
   for (const o of overlays) if (!decided(o)) o.layout = layout;

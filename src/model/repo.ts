@@ -32,5 +32,5 @@ export function unitPaths(model: RepoModel): Map<string, Array<{ file: string; d
 
 export function readRepo(cs: ChangeSet, opts: { before?: boolean } = {}): RepoModel {
   const tenants = readTenants(cs, opts);
-  return { tenants, overlays: readOverlays(cs, tenants) };
+  return { tenants, overlays: readOverlays(cs, tenants, opts) };
 }

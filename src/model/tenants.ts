@@ -10,6 +10,7 @@ import { isMap, isScalar, type Document } from "yaml";
 import type { ChangeSet } from "../changeset/changeset.js";
 import { fluxGroup, type FluxKind } from "../flux/index.js";
 import { REF_KINDS, type GitRef } from "../flux/git-ref.js";
+import { readFast } from "../core/manifests.js";
 import { parseAllYaml } from "../core/yaml-edit.js";
 import { isYamlFile, KUSTOMIZATION_FILES, kustomizationIn, type RepoReader } from "./kustomize.js";
 
@@ -56,35 +57,83 @@ export interface Tenant {
   apiVersions: Partial<Record<FluxKind, string>>;
 }
 
-/** A scalar as the file spells it (never retyped: `tag: 1.10` stays "1.10"). */
+/** A document's scalars as the file spells them (never retyped: `tag: 1.10` stays "1.10"); undefined for none, a null or a collection. */
+type Fields = (keys: string[]) => string | undefined;
+
 function text(doc: Document, keys: string[]): string | undefined {
   const node = doc.getIn(keys, true);
   if (!isScalar(node) || node.value === null) return undefined;
   return typeof node.source === "string" ? node.source : String(node.value);
 }
 
-/** A file's documents; one that does not parse holds none here (kustomize reports it when it is built). */
-function docs(cs: RepoReader, file: string): Document[] {
+/** What plain data holds at `keys`: a string is spelled as read; anything but a string, a null or a collection is not (`1.10` read as 1.1). */
+function plainAt(data: unknown, keys: string[]): { value: string | undefined } | undefined {
+  let at = data;
+  for (const k of keys) at = at !== null && typeof at === "object" && !Array.isArray(at) ? (at as Record<string, unknown>)[k] : undefined;
+  if (typeof at === "string") return { value: at };
+  return at === undefined || at === null || typeof at === "object" ? { value: undefined } : undefined;
+}
+
+/**
+ * A file's documents that are maps, as their fields; one that does not parse holds none here
+ * (kustomize reports it when it is built). Read as plain data (a thousand bases a run) unless a
+ * field is asked for that plain data does not spell as the file does: then the whole file is
+ * read again with the Document API, which keeps every scalar's source.
+ */
+function docs(cs: RepoReader, file: string): Fields[] {
   const body = cs.read(file);
   if (body === undefined) return [];
+  const full = (): Fields[] => {
+    try {
+      return parseAllYaml(file, body)
+        .filter((d) => isMap(d.contents))
+        .map((d) => (keys: string[]) => text(d, keys));
+    } catch {
+      return [];
+    }
+  };
+  const fast = readFast(body)?.filter((d) => d !== null && typeof d === "object" && !Array.isArray(d));
+  if (!fast) return full();
+  let documents: Fields[] | undefined;
+  return fast.map((d, i) => (keys: string[]) => {
+    if (documents) return documents[i]?.(keys);
+    const plain = plainAt(d, keys);
+    if (plain) return plain.value;
+    documents = full();
+    return documents[i]?.(keys);
+  });
+}
+
+/** The entries of a kustomization's resources, each scalar as `yaml` gives its value (String of it). */
+function listedResources(cs: RepoReader, kfile: string): string[] {
+  const body = cs.read(kfile) ?? "";
+  const fast = readFast(body);
+  if (fast) {
+    const k = fast.find((d) => d !== null && typeof d === "object" && !Array.isArray(d)) as { resources?: unknown } | undefined;
+    const seq = Array.isArray(k?.resources) ? k.resources : [];
+    // A scalar item as String(value); a collection item is no entry.
+    return seq.filter((i) => i === null || typeof i !== "object").map((i) => String(i)).filter((e) => e !== "" && e !== "null");
+  }
+  let k: Document | undefined;
   try {
-    return parseAllYaml(file, body).filter((d) => isMap(d.contents));
+    k = parseAllYaml(kfile, body).filter((d) => isMap(d.contents))[0];
   } catch {
     return [];
   }
+  const listed = k?.get("resources");
+  const seq = (listed as { items?: unknown[] } | undefined)?.items ?? [];
+  return seq.flatMap((item) => {
+    const entry = isScalar(item) ? String(item.value) : undefined;
+    return entry ? [entry] : [];
+  });
 }
 
 /** The manifest files a tenant's base directory applies: what its kustomization lists there. */
 function baseFiles(cs: RepoReader, dir: string): string[] {
   const kfile = kustomizationIn(cs, dir);
   if (!kfile) return [];
-  const [k] = docs(cs, kfile);
-  const listed = k?.get("resources");
   const out: string[] = [kfile];
-  const seq = (listed as { items?: unknown[] } | undefined)?.items ?? [];
-  for (const item of seq) {
-    const entry = isScalar(item) ? String(item.value) : undefined;
-    if (!entry) continue;
+  for (const entry of listedResources(cs, kfile)) {
     const file = path.posix.normalize(path.posix.join(dir, entry));
     if (isYamlFile(file) && cs.read(file) !== undefined) out.push(file);
   }
@@ -103,10 +152,9 @@ function baseFiles(cs: RepoReader, dir: string): string[] {
  */
 function lazyTenant(cs: ChangeSet, name: string, base: string, single: boolean, before: boolean): Tenant {
   let read: Tenant | undefined;
-  // Read as the repo was before the run, however late: its listing now, its files as first read
-  // (remove-tenant's next steps ask for the namespace once the files are gone).
-  const listing = before && !single ? cs.list(base) : undefined;
-  const reader: RepoReader = before ? { read: (p) => cs.readOriginal(p), list: (d) => (d === base && listing ? listing : cs.list(d)) } : cs;
+  // Read as the repo was before the run, however late: its files as first read, and its
+  // listing as it was (remove-tenant's next steps ask for the namespace once the files are gone).
+  const reader: RepoReader = before ? { read: (p) => cs.readOriginal(p), list: (d) => (d === base && !single ? cs.listOriginal(d) : cs.list(d)) } : cs;
   const details = () => (read ??= readTenant(reader, name, base, single));
   return {
     name,
@@ -133,7 +181,7 @@ function lazyTenant(cs: ChangeSet, name: string, base: string, single: boolean, 
 function readTenant(cs: RepoReader, name: string, base: string, single: boolean): Tenant {
   const files = single ? [base] : baseFiles(cs, base);
   const kfile = single ? undefined : kustomizationIn(cs, base);
-  const forced = kfile ? text(docs(cs, kfile)[0] ?? ({} as Document), ["namespace"]) : undefined;
+  const forced = kfile ? docs(cs, kfile)[0]?.(["namespace"]) : undefined;
   const sync: TenantSync = { ...defaultSync(name), namespace: forced ?? name };
   const objects: Declared[] = [];
   const apiVersions: Partial<Record<FluxKind, string>> = {};
@@ -141,11 +189,11 @@ function readTenant(cs: RepoReader, name: string, base: string, single: boolean)
   for (const file of files) {
     if (file === kfile) continue;
     for (const d of docs(cs, file)) {
-      const kind = text(d, ["kind"]) ?? "";
-      const apiVersion = text(d, ["apiVersion"]) ?? "";
-      const objName = text(d, ["metadata", "name"]) ?? "";
+      const kind = d(["kind"]) ?? "";
+      const apiVersion = d(["apiVersion"]) ?? "";
+      const objName = d(["metadata", "name"]) ?? "";
       if (!kind || !objName) continue;
-      const ns = kind === "Namespace" ? "" : (forced ?? text(d, ["metadata", "namespace"]) ?? "");
+      const ns = kind === "Namespace" ? "" : (forced ?? d(["metadata", "namespace"]) ?? "");
       objects.push({ kind, name: objName, namespace: ns, apiVersion });
       const group = apiVersion.split("/")[0];
       const isFlux = fluxGroup(kind) === group;
@@ -154,16 +202,16 @@ function readTenant(cs: RepoReader, name: string, base: string, single: boolean)
       if (kind === "Kustomization" && isFlux) {
         sync.kustomization = objName;
         if (!forced && ns) sync.namespace = ns;
-        sync.path = text(d, ["spec", "path"]) ?? sync.path;
+        sync.path = d(["spec", "path"]) ?? sync.path;
       }
       if (kind === "GitRepository" && isFlux) {
         sync.gitRepository = objName;
         sync.ref = Object.fromEntries(REF_KINDS.flatMap((k) => {
-          const value = text(d, ["spec", "ref", k]);
+          const value = d(["spec", "ref", k]);
           return value === undefined ? [] : [[k, value]];
         }));
-        sync.url = text(d, ["spec", "url"]) ?? sync.url;
-        sync.secretRef = text(d, ["spec", "secretRef", "name"]) ?? "";
+        sync.url = d(["spec", "url"]) ?? sync.url;
+        sync.secretRef = d(["spec", "secretRef", "name"]) ?? "";
       }
     }
   }

@@ -16,7 +16,7 @@ import { execa } from "execa";
 import { stringify } from "yaml";
 import { BuildCache } from "./cache.js";
 import { parseManifests } from "../core/manifests.js";
-import { inspectBuild, kustomizationFileOf, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
+import { inspectBuild, kustomizationFileOf, realRootOf, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 
 export class BuildError extends Error {}
@@ -266,10 +266,10 @@ export class Builder {
 
   /** Check what the build reads (nothing outside the repository, nothing remote) and what Flux adds to it. */
   private prepare(req: BuildRequest): Prepared {
-    const at = resolveInside(req.root, req.path);
+    const at = resolveInside(req.root, req.path, this.parsed);
     if ("problem" in at) throw new BuildError(`path ${req.path} ${at.problem}`);
     if (!at.dir) throw new BuildError(`path ${req.path} is a file, not a directory`);
-    const realRoot = fs.realpathSync(req.root);
+    const realRoot = realRootOf(req.root, this.parsed) ?? fs.realpathSync(req.root);
     const own = kustomizationFileOf(at.abs) !== undefined;
     const targets = req.resources ?? (own ? [req.path] : generatedResources(at.abs).map((p) => path.relative(realRoot, p)));
     const components = fluxComponents(req);

@@ -191,13 +191,19 @@ function teamOwnership(cs: ChangeSet): (file: string) => string | undefined {
   };
 }
 
+/**
+ * The repo as this run reads it, for the clusters and the tenants: one walk of the tree (the
+ * clusters' sync files are looked for everywhere), whose listings and files the model reuses.
+ */
+const runRepos = new Map<string, ChangeSet>();
+
 /** The tenants of the repo model, with what is theirs, read once per repo. */
 const tenantFilesCache = new Map<string, CheckContext["tenantFiles"]>();
 function tenantFilesOf(root: string): CheckContext["tenantFiles"] {
   let files = tenantFilesCache.get(root);
   if (!files) {
     try {
-      const model = readRepo(new ChangeSet(root));
+      const model = readRepo(runRepos.get(root) ?? new ChangeSet(root));
       const paths = tenantPaths(model);
       files = model.tenants.map((t) => ({ name: t.name, namespace: t.namespace, owns: paths.get(t.name)! }));
     } catch {
@@ -214,7 +220,10 @@ export function clustersOf(opts: Pick<ValidateOptions, "root" | "cluster">): Clu
   // A run reads the repo afresh, from disk: nothing is staged on a change set validate opens.
   tenantFilesCache.delete(opts.root);
   configCache.delete(opts.root);
-  const all = readClusters(new ChangeSet(opts.root));
+  const cs = new ChangeSet(opts.root);
+  runRepos.clear();
+  runRepos.set(opts.root, cs);
+  const all = readClusters(cs);
   if (all.length === 0)
     throw new NoClusters(`no cluster in ${opts.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path, no cluster fleet new-cluster wrote`);
   const names = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;

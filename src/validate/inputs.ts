@@ -74,15 +74,73 @@ function lexists(p: string): boolean {
  * A repo-relative path resolved inside `root`, symlinks followed: its real path and whether it is
  * a directory, or why it may not be read. Nothing outside the root is opened.
  */
-export function resolveInside(root: string, rel: string): { abs: string; dir: boolean } | { problem: string } {
-  const realRoot = realpathOr(root);
-  return realRoot ? resolveFrom(realRoot, realRoot, rel) : { problem: `is in ${root}, which does not exist` };
+export function resolveInside(root: string, rel: string, run?: ParseCache): { abs: string; dir: boolean } | { problem: string } {
+  const realRoot = realRootOf(root, run);
+  return realRoot ? resolveFrom(realRoot, realRoot, rel, run) : { problem: `is in ${root}, which does not exist` };
 }
 
-function resolveFrom(realRoot: string, base: string, entry: string): { abs: string; dir: boolean } | { problem: string } {
+/** Real paths of the roots built in one run (see resolvedIn): asked once for each of its builds. */
+const rootsIn = new WeakMap<ParseCache, Map<string, string | undefined>>();
+
+/** The real path of a repository root (undefined when it does not exist), once a run when `run` is given. */
+export function realRootOf(root: string, run?: ParseCache): string | undefined {
+  if (!run) return realpathOr(root);
+  let memo = rootsIn.get(run);
+  if (!memo) rootsIn.set(run, (memo = new Map()));
+  if (!memo.has(root)) memo.set(root, realpathOr(root));
+  return memo.get(root);
+}
+
+type Resolved = { abs: string; dir: boolean } | { problem: string };
+
+/**
+ * Paths resolved in one run, kept with its parse cache: every environment's unit of a tenant
+ * reads the same base, so a thousand tenants' bases would be resolved once per environment.
+ */
+const resolvedIn = new WeakMap<ParseCache, Map<string, Resolved>>();
+
+function resolveFrom(realRoot: string, base: string, entry: string, run?: ParseCache): Resolved {
   if (path.isAbsolute(entry)) return { problem: "is an absolute path; Flux builds a copy of the repository in a temporary directory, where it cannot point" };
   const lexical = path.resolve(base, entry);
   if (!within(realRoot, lexical)) return { problem: "leaves the repository" };
+  if (!run) return resolveLexical(realRoot, lexical);
+  let memo = resolvedIn.get(run);
+  if (!memo) resolvedIn.set(run, (memo = new Map()));
+  return resolveMemo(realRoot, lexical, memo);
+}
+
+function resolveMemo(realRoot: string, lexical: string, memo: Map<string, Resolved>): Resolved {
+  const key = `${realRoot}\0${lexical}`;
+  let r = memo.get(key);
+  if (!r) memo.set(key, (r = resolveLexical(realRoot, lexical, memo)));
+  return r;
+}
+
+/**
+ * Where a name in a directory already resolved leads, by one lstat: itself, when it is no link.
+ * Only where names are compared as spelled (Linux): elsewhere realpath may respell them.
+ */
+function underResolved(realRoot: string, lexical: string, memo: Map<string, Resolved>): Resolved | undefined {
+  if (process.platform !== "linux" || lexical === realRoot) return undefined;
+  const parent = path.dirname(lexical);
+  if (!within(realRoot, parent)) return undefined;
+  const up = resolveMemo(realRoot, parent, memo);
+  if (!("abs" in up) || !up.dir) return undefined;
+  const abs = path.join(up.abs, path.basename(lexical));
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(abs);
+  } catch {
+    return { problem: "does not exist" };
+  }
+  if (st.isSymbolicLink()) return undefined;
+  if (!st.isFile() && !st.isDirectory()) return { problem: "is neither a regular file nor a directory" };
+  return { abs, dir: st.isDirectory() };
+}
+
+function resolveLexical(realRoot: string, lexical: string, memo?: Map<string, Resolved>): Resolved {
+  const known = memo && underResolved(realRoot, lexical, memo);
+  if (known) return known;
   let abs: string;
   try {
     // One realpath(3) call: the JavaScript realpathSync lstats every component of every path.
@@ -113,11 +171,11 @@ export function readInside(root: string, rel: string): string | undefined {
  * kustomization they reach.
  */
 export function inspectBuild(root: string, targets: string[], cache: ParseCache = new Map(), components: string[] = []): Inputs {
-  const realRoot = realpathOr(root);
+  const realRoot = realRootOf(root, cache);
   if (!realRoot) return { targets: [], components: [], resourceFiles: [], loaded: [], remotes: [], problems: [`${root} does not exist`] };
   const w: Walk = { root: realRoot, cache, done: new Set(), out: { targets: [], components: [], resourceFiles: [], loaded: [], remotes: [], problems: [] } };
   for (const c of components) {
-    const r = resolveFrom(realRoot, realRoot, c);
+    const r = resolveFrom(realRoot, realRoot, c, cache);
     if ("problem" in r) w.out.problems.push(`spec.components: ${c} ${r.problem}`);
     else if (!r.dir) w.out.problems.push(`spec.components: ${c} is a file; a component is a directory`);
     else {
@@ -126,7 +184,7 @@ export function inspectBuild(root: string, targets: string[], cache: ParseCache 
     }
   }
   for (const t of targets) {
-    const r = resolveFrom(realRoot, realRoot, t);
+    const r = resolveFrom(realRoot, realRoot, t, cache);
     if ("problem" in r) {
       w.out.problems.push(`${t} ${r.problem}`);
       continue;
@@ -163,13 +221,23 @@ const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "ob
 /** Field names as Go's encoding/json matches them: case-insensitively, with ſ as s and the Kelvin sign as k. */
 const fold = (s: string) => s.replace(/\u017f/g, "s").replace(/\u212a/g, "k").toLowerCase();
 
+/** The kustomization files a directory holds, looked for once a run (see resolvedIn). */
+const namesIn = new WeakMap<ParseCache, Map<string, string[]>>();
+function kustomizationNames(run: ParseCache, dir: string): string[] {
+  let memo = namesIn.get(run);
+  if (!memo) namesIn.set(run, (memo = new Map()));
+  let names = memo.get(dir);
+  if (!names) memo.set(dir, (names = KUSTOMIZATION_FILES.filter((f) => lexists(path.join(dir, f)))));
+  return names;
+}
+
 function kustomizationDir(w: Walk, dir: string, at: At, entry: string): void {
   if (w.done.has(dir)) return;
   w.done.add(dir);
-  const names = KUSTOMIZATION_FILES.filter((f) => lexists(path.join(dir, f)));
+  const names = kustomizationNames(w.cache, dir);
   if (names.length !== 1)
     return void problem(w, at, entry, names.length ? `holds more than one kustomization file (${names.join(", ")})` : "is a directory without a kustomization.yaml");
-  const file = resolveFrom(w.root, dir, names[0]!);
+  const file = resolveFrom(w.root, dir, names[0]!, w.cache);
   const where: At = { file: `${rel(w, dir)}/${names[0]}`, field: "", dir };
   if ("problem" in file || file.dir) return void w.out.problems.push(`${where.file} ${"problem" in file ? file.problem : "is a directory"}`);
   w.out.loaded.push(file.abs);
@@ -281,7 +349,7 @@ const fields =
 const file: Field = (w, v, at) => {
   if (!str(w, v, at)) return;
   if (remoteRef(v, "file")) return void w.out.remotes.push({ file: at.file, ref: v });
-  const r = resolveFrom(w.root, at.dir!, v);
+  const r = resolveFrom(w.root, at.dir!, v, w.cache);
   if ("problem" in r) problem(w, at, v, r.problem);
   else if (r.dir) problem(w, at, v, "is a directory, not a file");
   else w.out.loaded.push(r.abs);
@@ -301,7 +369,7 @@ const base =
   (w, v, at) => {
     if (!str(w, v, at)) return;
     if (remoteRef(v, "base")) return void w.out.remotes.push({ file: at.file, ref: v });
-    const r = resolveFrom(w.root, at.dir!, v);
+    const r = resolveFrom(w.root, at.dir!, v, w.cache);
     if ("problem" in r) problem(w, at, v, r.problem);
     else if (r.dir) kustomizationDir(w, r.abs, at, v);
     else if (files) w.out.resourceFiles.push(r.abs);
@@ -327,7 +395,7 @@ const plugin: Field = (w, v, at) => {
     }
   }
   if (!mayBePath(w, v, at.dir!)) return;
-  const r = resolveFrom(w.root, at.dir!, v);
+  const r = resolveFrom(w.root, at.dir!, v, w.cache);
   if ("problem" in r) return void problem(w, at, v, r.problem);
   if (r.dir) return void problem(w, at, v, "is a directory: fleet cannot check the plugin configs it would build before building them; list the config files instead");
   const where: At = { file: rel(w, r.abs), field: "", dir: path.dirname(r.abs) };
