@@ -15,7 +15,7 @@ import { entryFrom, entryTarget, kustomizationIn } from "../model/kustomize.js";
 import { parse } from "yaml";
 import { listValues, parseYaml } from "../core/yaml-edit.js";
 import type { ClusterPlan, LockdownChoices } from "./plan.js";
-import { askedOf, CONTROLLERS } from "../validate/lockdown.js";
+import { askedOf, CONTROLLERS, targetName } from "../validate/lockdown.js";
 
 export type Stage = "platform" | "flags";
 
@@ -118,12 +118,7 @@ function flagActions(cs: ChangeSet, plans: ClusterPlan[]): FleetAction[] {
         out.push({ type: "fleet:yaml-list-add", path: p.lockdownFile, key: "patches", value: { patch: addArg(flag), target: controllersTarget(controllers) }, matchKey: "patch" });
         continue;
       }
-      let old: RegExp | undefined;
-      try {
-        old = new RegExp(`^(?:${same.name})$`);
-      } catch {
-        old = undefined;
-      }
+      const old = targetName({ kind: "Deployment", name: same.name });
       const more = controllers.filter((c) => !old?.test(c));
       if (more.length) out.push({ type: "fleet:yaml-set", path: p.lockdownFile, keyPath: ["patches", String(same.index), "target", "name"], value: `(${same.name}|${more.join("|")})` });
     }

@@ -15,7 +15,7 @@
  */
 import * as path from "node:path";
 import type { Cluster } from "../model/clusters.js";
-import { isFluxKustomization, ref, type K8sObject } from "../model/objects.js";
+import { isFluxApi, isFluxKustomization, ref, type K8sObject } from "../model/objects.js";
 import { scopeFrom } from "../model/tenant-bounds.js";
 import { lockdownFlagsMissing } from "../flux/facts.js";
 import type { Walked } from "../validate/discover.js";
@@ -314,7 +314,7 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
   // References and remote bases the flags would refuse, where they are not refused already.
   for (const a of here) {
     const controller = RECONCILED_BY[a.obj.kind ?? ""];
-    if (!controller || !isFluxGroup(a.obj) || noCrossNamespaceRefs(lockdown, controller)) continue;
+    if (!controller || !isFluxApi(a.obj) || noCrossNamespaceRefs(lockdown, controller)) continue;
     for (const r of crossRefs(a.obj))
       plan.blockers.push(
         a.obj.kind === "Alert"
@@ -331,8 +331,6 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
 /** The source a Kustomization reads, as kind/namespace/name. */
 const sourceName = (o: K8sObject, ns: string) => `${o.spec?.sourceRef?.kind ?? "GitRepository"}/${o.spec?.sourceRef?.namespace ?? ns}/${o.spec?.sourceRef?.name ?? "?"}`;
 
-/** Flux's own API groups (the toolkit's, and source-watcher's ArtifactGenerator). */
-const isFluxGroup = (o: K8sObject) => /^[a-z]+\.(toolkit|extensions)\.fluxcd\.io\//.test(o.apiVersion ?? "");
 
 /** The FluxInstance a cluster is installed from, by name (the object in its sync file). */
 function fluxInstanceIn(cluster: Cluster, objects: Applied[]): string | undefined {

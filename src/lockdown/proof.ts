@@ -110,8 +110,6 @@ export async function proveLockdown(cs: ChangeSet, input: LockdownProofInput, op
       try {
         after = await input.read(dir, c.cluster);
       } catch (e) {
-        if (e instanceof build.KubectlMissing)
-          throw new ToolError("kubectl is not installed or not on PATH; fleet proves the lockdown by building every cluster with kubectl kustomize, and wrote nothing\n  fix: install kubectl (it includes kustomize)");
         if (e instanceof build.BuildTimeout) throw new ToolError(`cluster ${c.cluster.name}: ${e.message}; nothing was written\n  fix: run again with a longer --timeout`);
         throw e;
       }

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { FleetError, InputError, ToolError } from "../core/errors.js";
 import { putInObject } from "../core/yaml-edit.js";
 import type { ChangeSet } from "../changeset/changeset.js";
-import { readClusters, type Cluster } from "../model/clusters.js";
+import type { Cluster } from "../model/clusters.js";
 import { planCluster, type ClusterPlan, type ClusterRead, type LockdownChoices } from "./plan.js";
 
 export interface Surveyed {
@@ -26,16 +26,19 @@ export function sourceRule(v: string): string | undefined {
 }
 
 export async function surveyLockdown(cs: ChangeSet, opts: { cluster?: string; sources: string[]; choices: LockdownChoices }): Promise<Surveyed> {
-  const { readCluster, versionFor } = await import("../validate/index.js");
+  const { clustersOf, NoClusters, readCluster, versionFor } = await import("../validate/index.js");
   const build = await import("../validate/build.js");
   const sources = new Map(opts.sources.map((s) => SOURCE.exec(s)!).map((m) => [`${m[1]}/${m[2]}`, path.resolve(cs.root, m[3]!)] as const));
   for (const [name, dir] of sources)
     if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
       throw new InputError("--source", `${name}=${dir}: no such directory`, "give the directory holding that source's content (a clone of the tenant's repository), absolute or relative to the repository");
-  const all = readClusters(cs);
-  if (all.length === 0) throw new InputError("--repo", `no cluster in ${cs.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path`, "run it in a Flux repository (or add a cluster with fleet new-cluster)");
-  const clusters = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;
-  if (clusters.length === 0) throw new InputError("--cluster", `no cluster '${opts.cluster}' (there are: ${all.map((c) => c.name).join(", ")})`);
+  let clusters: Cluster[];
+  try {
+    clusters = clustersOf({ root: cs.root, ...(opts.cluster ? { cluster: opts.cluster } : {}) });
+  } catch (e) {
+    if (e instanceof NoClusters) throw new InputError(opts.cluster ? "--cluster" : "--repo", e.message, "run it in a Flux repository (or add a cluster with fleet new-cluster)");
+    throw e;
+  }
   const builder = new build.Builder();
   const read = async (root: string, c: Cluster): Promise<ClusterRead> => {
     try {

@@ -40,6 +40,8 @@ export const ref = (o: K8sObject): string =>
 
 export const group = (o: K8sObject): string => (o.apiVersion?.includes("/") ? o.apiVersion.split("/")[0]! : "");
 
+/** Flux's own API groups: the toolkit's, and source-watcher's ArtifactGenerator. */
+export const isFluxApi = (o: K8sObject): boolean => /\.(toolkit|extensions)\.fluxcd\.io$/.test(group(o));
 export const isFlux = (o: K8sObject, kind: string, grp: string) => o.kind === kind && group(o) === grp;
 export const isFluxKustomization = (o: K8sObject) => isFlux(o, "Kustomization", "kustomize.toolkit.fluxcd.io");
 export const isHelmRelease = (o: K8sObject) => isFlux(o, "HelmRelease", "helm.toolkit.fluxcd.io");

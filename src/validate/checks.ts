@@ -7,7 +7,7 @@
  */
 import { apiVersionStatus, lockdownFlagsMissing, strictSubstitution } from "../flux/index.js";
 import type { Walked } from "./discover.js";
-import { group, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
+import { group, isFluxApi, isFluxKustomization, isHelmRelease, ref, type Applied, type K8sObject, type Severity } from "./model.js";
 import type { RbacModel } from "./rbac.js";
 import { outOfBounds, scopeFrom } from "../model/tenant-bounds.js";
 import { parseGitUrl } from "../model/origin.js";
@@ -312,7 +312,7 @@ export const CHECKS: Check[] = [
     run: (c) => {
       const tenantObjects = new Set(tenantAppliers(c).map((ap) => ap.at));
       return c.objects
-        .filter((a) => /\.(toolkit|extensions)\.fluxcd\.io$/.test(group(a.obj)) && RECONCILED_BY[a.obj.kind ?? ""])
+        .filter((a) => isFluxApi(a.obj) && RECONCILED_BY[a.obj.kind ?? ""])
         .flatMap((a) => {
           const controller = RECONCILED_BY[a.obj.kind!]!;
           const blocked = noCrossNamespaceRefs(c.lockdown, controller);

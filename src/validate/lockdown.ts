@@ -96,7 +96,7 @@ function argsIn(patch: unknown): string[] {
 }
 
 /** A kustomize patch's target name, for targets of `kind` (or of no kind), as the regular expression it is, matched against the whole name. */
-function targetName(target: unknown, kind = "Deployment"): RegExp | undefined {
+export function targetName(target: unknown, kind = "Deployment"): RegExp | undefined {
   const t = (target ?? {}) as { kind?: unknown; name?: unknown };
   if (t.kind !== undefined && t.kind !== kind) return undefined;
   try {

@@ -1,7 +1,7 @@
 /** What validate works on: objects as a cluster would apply them, each with the file it came from. */
 import type { K8sObject } from "../model/objects.js";
 
-export { group, isFlux, isFluxKustomization, isHelmRelease, ref, type K8sObject } from "../model/objects.js";
+export { group, isFlux, isFluxApi, isFluxKustomization, isHelmRelease, ref, type K8sObject } from "../model/objects.js";
 
 export interface Applied {
   obj: K8sObject;
