@@ -36,13 +36,27 @@ export function substituteString(s: string, vars: Record<string, string>, missin
   });
 }
 
+/**
+ * The value with its strings substituted: the same value where nothing changes, a copy of only
+ * what does. Built objects are shared and frozen (build.ts), and most of them hold no variable.
+ */
 function walk(value: unknown, vars: Record<string, string>, missing: Set<string>): unknown {
   if (typeof value === "string") return substituteString(value, vars, missing);
-  if (Array.isArray(value)) return value.map((v) => walk(v, vars, missing));
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const w = walk(v, vars, missing);
+      if (w !== v) (out ??= value.slice())[i] = w;
+    });
+    return out ?? value;
+  }
   if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, vars, missing);
-    return out;
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const w = walk(v, vars, missing);
+      if (w !== v) (out ??= { ...value })[k] = w;
+    }
+    return out ?? value;
   }
   return value;
 }
