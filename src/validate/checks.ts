@@ -398,7 +398,7 @@ export const CHECKS: Check[] = [
         if (!id) return [];
         // One finding per binding that opens the door, naming every namespace it opens.
         const by = new Map<Applied, { role: string; namespaces: string[] }>();
-        for (const [ns, [g]] of c.rbac.canIIn(id, "get", "", "secrets", c.tenantNamespaces.filter((n) => n !== id.namespace))) {
+        for (const [ns, [g]] of c.rbac.canIIn(id, "get", "", "secrets", c.tenantNamespaces, id.namespace)) {
           if (!g) continue;
           const entry = by.get(g.binding) ?? { role: g.role, namespaces: [] };
           entry.namespaces.push(ns);
