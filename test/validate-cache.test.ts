@@ -115,6 +115,26 @@ describe("validate on per-tenant units", () => {
     expect(changed.clusters[0]!.objects).toBe(cold.clusters[0]!.objects + 1);
   });
 
+  it("a file edited back to its old size and mtime is still seen as changed", async () => {
+    const repo = unitsRepo();
+    // Old enough that the cache trusts what stat says of them (a file written just now may not be).
+    const past = new Date(Date.now() - 3600_000);
+    for (const f of fs.readdirSync(repo, { recursive: true }) as string[]) fs.utimesSync(path.join(repo, f), past, past);
+    await validate(repo);
+    builds();
+    await validate(repo);
+    expect(builds()).toBe(0);
+
+    const quota = path.join(repo, "tenants/staging/t2/quota.yaml");
+    const before = fs.statSync(quota);
+    fs.writeFileSync(quota, fs.readFileSync(quota, "utf8").replace('pods: "10"', 'pods: "20"'));
+    fs.utimesSync(quota, before.atime, before.mtime);
+    expect(fs.statSync(quota).size).toBe(before.size);
+    expect(fs.statSync(quota).mtimeMs).toBe(before.mtimeMs);
+    await validate(repo);
+    expect(builds()).toBe(1);
+  });
+
   it("--no-cache builds everything and writes nothing; a corrupt entry is built again", async () => {
     const repo = unitsRepo();
     const cold = await validate(repo, "--no-cache");

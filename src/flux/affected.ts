@@ -105,6 +105,7 @@ export async function findAffected(root: string, ids: readonly BehaviourChangeId
       return { name: c.name, walked: w, lockdown: readLockdown(cs, c, w.objects) };
     }),
   );
+  await builder.save();
   for (const c of walked) {
     for (const e of c.walked.buildErrors) notChecked.push(`cluster ${c.name}: ${e.message}`);
     for (const r of c.walked.remotes) notChecked.push(`cluster ${c.name}: remote base ${r.remote.ref} in ${r.remote.file} is not built`);

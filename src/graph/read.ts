@@ -10,7 +10,7 @@ export interface ReadGraph extends ClusterGraph {
 
 export async function readGraphs(opts: Omit<ValidateOptions, "progress">): Promise<ReadGraph[]> {
   const builder = new Builder({ ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.cache === false ? { cache: false } : {}) });
-  return Promise.all(
+  const graphs = await Promise.all(
     clustersOf(opts).map(async (cluster) => {
       const { walked, tenancy } = await readCluster(opts, cluster, builder);
       const missing = [
@@ -20,4 +20,6 @@ export async function readGraphs(opts: Omit<ValidateOptions, "progress">): Promi
       return { ...clusterGraph({ cluster, walked, tenancy }), missing };
     }),
   );
+  await builder.save();
+  return graphs;
 }

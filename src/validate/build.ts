@@ -220,6 +220,11 @@ export class Builder {
     return s;
   }
 
+  /** Keep what the caches learnt of each repository's files for the next run (cache.ts). */
+  async save(): Promise<void> {
+    for (const s of this.stores.values()) (await s)?.saveKnownFiles();
+  }
+
   build(req: BuildRequest): Promise<Built[]> {
     const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? [], req.components ?? [], !!req.ignoreMissingComponents]);
     let p = this.builds.get(key);

@@ -12,6 +12,13 @@
  * Entries are written to a temp sibling and renamed, so a reader sees a whole entry or none. An
  * entry that does not read back (truncated, edited, another version's format) is a miss. The
  * directory is bounded: past its size, the least recently used entries go.
+ *
+ * Reading every input of every build to hash it was most of a cached run over a thousand tenants,
+ * so a file's digest is also kept with what stat says of it (size, mtime, ctime, inode, device),
+ * as git's index keeps them: a file whose stat is unchanged is not read again. ctime cannot be
+ * set back, so an edit that restores size and mtime is still seen. A file whose mtime was within
+ * RACY_MS of the moment it was hashed is never trusted this way (git's "racily clean" case: a
+ * write within the file system's clock tick could leave the mtime as it was).
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -22,6 +29,12 @@ import type { Built } from "./build.js";
 
 /** Bumped whenever what an entry holds, or how a key is made, changes. */
 const FORMAT = "fleet-validate-cache/1";
+/** The format of a repository's file digests, and how far in the past an mtime must be to be trusted. */
+const FILES_FORMAT = "fleet-validate-files/1";
+const RACY_MS = 3000;
+/** A file as stat saw it when hashed: size, mtime, ctime, inode, device, and the digest. */
+type Known = [number, number, number, number, number, string];
+const sameFile = (k: Known, st: fs.Stats) => k[0] === st.size && k[1] === st.mtimeMs && k[2] === st.ctimeMs && k[3] === st.ino && k[4] === st.dev;
 /** Enough for several fleets of thousands of tenants (an entry is a few kilobytes a tenant). */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 
@@ -67,11 +80,15 @@ export class BuildCache {
   private readonly digests = new Map<string, string>();
   /** Bytes in the directory as last counted, plus what this run wrote since. */
   private bytes: number | undefined;
+  /** The repository's files (repo-relative) as last hashed (see the top of this file), read when first needed. */
+  private known: Map<string, Known> | undefined;
+  private knownChanged = false;
 
   private constructor(
     readonly dir: string,
     private readonly tool: string,
     private readonly maxBytes: number,
+    private readonly realRoot: string,
   ) {}
 
   /** The cache, or undefined when it cannot be used (kubectl's version is unknown, or the directory is inside `root`). */
@@ -90,16 +107,64 @@ export class BuildCache {
     const inside = path.relative(real(root), real(dir));
     if (!inside.startsWith("..") && !path.isAbsolute(inside)) return undefined;
     const tool = await toolVersion(opts.timeoutMs);
-    return tool === undefined ? undefined : new BuildCache(dir, tool, opts.maxBytes ?? DEFAULT_CACHE_BYTES);
+    return tool === undefined ? undefined : new BuildCache(dir, tool, opts.maxBytes ?? DEFAULT_CACHE_BYTES, real(root));
+  }
+
+  /** Where the repository's file digests are kept: one file per repository, named by its real path. */
+  private knownFile(): string {
+    return path.join(this.dir, "files", `${createHash("sha256").update(this.realRoot).digest("hex").slice(0, 32)}.json`);
+  }
+
+  private knownFiles(): Map<string, Known> {
+    if (this.known) return this.known;
+    this.known = new Map();
+    try {
+      const saved = JSON.parse(fs.readFileSync(this.knownFile(), "utf8")) as { format?: unknown; root?: unknown; files?: unknown };
+      if (saved.format === FILES_FORMAT && saved.root === this.realRoot && saved.files && typeof saved.files === "object")
+        for (const [f, k] of Object.entries(saved.files))
+          if (Array.isArray(k) && k.length === 6 && k.slice(0, 5).every((n) => typeof n === "number") && typeof k[5] === "string") this.known.set(f, k as Known);
+    } catch {
+      // None yet, or not readable: every file is hashed, as without it.
+    }
+    return this.known;
   }
 
   private digest(file: string): string {
     let d = this.digests.get(file);
-    if (d === undefined) {
+    if (d !== undefined) return d;
+    const st = fs.statSync(file);
+    const rel = path.relative(this.realRoot, file);
+    const known = this.knownFiles().get(rel);
+    if (known && sameFile(known, st)) d = known[5];
+    else {
+      // Stat first, then read: a write after the stat gives the file an mtime this entry does not have.
       d = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-      this.digests.set(file, d);
+      if (st.mtimeMs < Date.now() - RACY_MS) this.known!.set(rel, [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev, d]);
+      else this.known!.delete(rel);
+      this.knownChanged = true;
     }
+    this.digests.set(file, d);
     return d;
+  }
+
+  /**
+   * Keep what this run learnt of the repository's files for the next run (written whole to a temp
+   * sibling and renamed; two runs at once keep the last one's). Files that are gone are dropped.
+   */
+  saveKnownFiles(): void {
+    if (!this.known || !this.knownChanged) return;
+    const files: Record<string, Known> = {};
+    for (const [f, k] of this.known) if (this.digests.has(path.join(this.realRoot, f)) || fs.existsSync(path.join(this.realRoot, f))) files[f] = k;
+    const target = this.knownFile();
+    const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(tmp, JSON.stringify({ format: FILES_FORMAT, root: this.realRoot, files }));
+      fs.renameSync(tmp, target);
+      this.knownChanged = false;
+    } catch {
+      fs.rmSync(tmp, { force: true });
+    }
   }
 
   /**

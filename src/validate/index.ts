@@ -235,14 +235,14 @@ export async function validateRepo(opts: ValidateOptions): Promise<ValidatedClus
   const names = clustersOf(opts);
   const builder = new Builder({ ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.cache === false ? { cache: false } : {}) });
   let done = 0;
-  return (
-    await Promise.all(
-      names.map(async (c) => {
-        opts.progress?.(`validating cluster ${c.name} (${c.path})...`);
-        const r = await validateCluster(opts, c, builder);
-        opts.progress?.(`[${++done}/${names.length}] cluster ${c.name}: ${r.reduce((n, t) => n + t.objects.length, 0)} objects built and checked`);
-        return r;
-      }),
-    )
-  ).flat();
+  const results = await Promise.all(
+    names.map(async (c) => {
+      opts.progress?.(`validating cluster ${c.name} (${c.path})...`);
+      const r = await validateCluster(opts, c, builder);
+      opts.progress?.(`[${++done}/${names.length}] cluster ${c.name}: ${r.reduce((n, t) => n + t.objects.length, 0)} objects built and checked`);
+      return r;
+    }),
+  );
+  await builder.save();
+  return results.flat();
 }

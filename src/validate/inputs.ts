@@ -104,9 +104,13 @@ function resolveFrom(realRoot: string, base: string, entry: string, run?: ParseC
   const lexical = path.resolve(base, entry);
   if (!within(realRoot, lexical)) return { problem: "leaves the repository" };
   if (!run) return resolveLexical(realRoot, lexical);
+  return resolveMemo(realRoot, lexical, resolvedOf(run));
+}
+
+function resolvedOf(run: ParseCache): Map<string, Resolved> {
   let memo = resolvedIn.get(run);
   if (!memo) resolvedIn.set(run, (memo = new Map()));
-  return resolveMemo(realRoot, lexical, memo);
+  return memo;
 }
 
 function resolveMemo(realRoot: string, lexical: string, memo: Map<string, Resolved>): Resolved {
@@ -121,21 +125,38 @@ function resolveMemo(realRoot: string, lexical: string, memo: Map<string, Resolv
  * Only where names are compared as spelled (Linux): elsewhere realpath may respell them.
  */
 function underResolved(realRoot: string, lexical: string, memo: Map<string, Resolved>): Resolved | undefined {
-  if (process.platform !== "linux" || lexical === realRoot) return undefined;
+  if (!BY_NAME || lexical === realRoot) return undefined;
   const parent = path.dirname(lexical);
   if (!within(realRoot, parent)) return undefined;
   const up = resolveMemo(realRoot, parent, memo);
   if (!("abs" in up) || !up.dir) return undefined;
-  const abs = path.join(up.abs, path.basename(lexical));
-  let st: fs.Stats;
+  const type = entriesOf(memo, up.abs)?.get(path.basename(lexical));
+  if (type === undefined) return { problem: "does not exist" };
+  if (type === "link") return undefined;
+  if (type === "other") return { problem: "is neither a regular file nor a directory" };
+  return { abs: path.join(up.abs, path.basename(lexical)), dir: type === "dir" };
+}
+
+/** Whether names in a directory listing are the names lstat finds (Linux), so that a listing can answer for lstat. */
+const BY_NAME = process.platform === "linux";
+type EntryType = "file" | "dir" | "link" | "other";
+/** Directory listings, once a run: one readdir answers for every name in it (a thousand tenants' paths are most of a run). */
+const listingsIn = new WeakMap<object, Map<string, Map<string, EntryType> | undefined>>();
+function entriesOf(run: object, dir: string): Map<string, EntryType> | undefined {
+  let memo = listingsIn.get(run);
+  if (!memo) listingsIn.set(run, (memo = new Map()));
+  if (memo.has(dir)) return memo.get(dir);
+  let entries: Map<string, EntryType> | undefined;
   try {
-    st = fs.lstatSync(abs);
+    // Node lstats an entry whose type the file system does not give, so each type is lstat's.
+    entries = new Map(
+      fs.readdirSync(dir, { withFileTypes: true }).map((e) => [e.name, e.isSymbolicLink() ? "link" : e.isFile() ? "file" : e.isDirectory() ? "dir" : "other"] as const),
+    );
   } catch {
-    return { problem: "does not exist" };
+    entries = undefined;
   }
-  if (st.isSymbolicLink()) return undefined;
-  if (!st.isFile() && !st.isDirectory()) return { problem: "is neither a regular file nor a directory" };
-  return { abs, dir: st.isDirectory() };
+  memo.set(dir, entries);
+  return entries;
 }
 
 function resolveLexical(realRoot: string, lexical: string, memo?: Map<string, Resolved>): Resolved {
@@ -227,7 +248,11 @@ function kustomizationNames(run: ParseCache, dir: string): string[] {
   let memo = namesIn.get(run);
   if (!memo) namesIn.set(run, (memo = new Map()));
   let names = memo.get(dir);
-  if (!names) memo.set(dir, (names = KUSTOMIZATION_FILES.filter((f) => lexists(path.join(dir, f)))));
+  if (!names) {
+    const entries = BY_NAME ? entriesOf(resolvedOf(run), dir) : undefined;
+    names = KUSTOMIZATION_FILES.filter((f) => (entries ? entries.has(f) : lexists(path.join(dir, f))));
+    memo.set(dir, names);
+  }
   return names;
 }
 
