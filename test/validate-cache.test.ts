@@ -135,6 +135,26 @@ describe("validate on per-tenant units", () => {
     expect(builds()).toBe(1);
   });
 
+  it("a manifest added to a directory Flux builds without a kustomization.yaml is built", async () => {
+    const repo = unitsRepo();
+    write(repo, "clusters/c1/apps.yaml", fluxKs("apps", "./apps"));
+    write(repo, "clusters/c1/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - flux-system\n  - tenants.yaml\n  - apps.yaml\n");
+    const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\n`;
+    write(repo, "apps/one.yaml", configMap("one"));
+    // Old enough that the cache trusts the listings it read (a directory changed just now may not be).
+    const past = new Date(Date.now() - 3600_000);
+    for (const f of ["", ...(fs.readdirSync(repo, { recursive: true }) as string[])]) fs.utimesSync(path.join(repo, f), past, past);
+    const before = await validate(repo);
+    await validate(repo);
+    builds();
+
+    // No file the build read changes: only the directory's listing says there is more to build.
+    write(repo, "apps/two.yaml", configMap("two"));
+    const after = await validate(repo);
+    expect(builds()).toBe(1);
+    expect(after.clusters[0]!.objects).toBe(before.clusters[0]!.objects + 1);
+  });
+
   it("--no-cache builds everything and writes nothing; a corrupt entry is built again", async () => {
     const repo = unitsRepo();
     const cold = await validate(repo, "--no-cache");

@@ -16,7 +16,7 @@ import { execa } from "execa";
 import { stringify } from "yaml";
 import { BuildCache } from "./cache.js";
 import { parseManifests } from "../core/manifests.js";
-import { inspectBuild, kustomizationFileOf, realRootOf, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
+import { inspectBuild, kustomizationFileOf, noteRead, realRootOf, recordPaths, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
 
 export class BuildError extends Error {}
@@ -95,6 +95,7 @@ function originIndex(declared: Declared, realRoot: string, files: string[]): Ori
 function generatedResources(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
+    noteRead(d);
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.name.startsWith(".")) continue;
       const p = path.join(d, e.name);
@@ -123,6 +124,7 @@ function fluxComponents(req: BuildRequest): string[] {
     const s = String(c);
     if (remoteRef(s, "base") || /^(gh:|file:\/\/)/i.test(s) || path.posix.isAbsolute(s)) throw new BuildError(`spec.components '${s}' must be local and relative: kustomize-controller refuses it`);
     const rel = path.posix.join(req.path, s);
+    if (req.ignoreMissingComponents) noteRead(path.join(req.root, rel));
     if (req.ignoreMissingComponents && !fs.existsSync(path.join(req.root, rel))) continue;
     out.push(rel);
   }
@@ -169,6 +171,10 @@ interface Pending {
   resolve: (b: Built[]) => void;
   reject: (e: unknown) => void;
 }
+
+/** A build request without its root: what names one build of a repository (the cache keeps what it read by it). */
+const requestId = (req: BuildRequest) =>
+  JSON.stringify([req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? [], req.components ?? [], !!req.ignoreMissingComponents]);
 
 /**
  * Units per kubectl process. One process costs far more than a small unit's build, but kustomize's
@@ -226,7 +232,7 @@ export class Builder {
   }
 
   build(req: BuildRequest): Promise<Built[]> {
-    const key = JSON.stringify([req.root, req.path, req.targetNamespace ?? "", req.patches ?? [], req.resources ?? [], req.components ?? [], !!req.ignoreMissingComponents]);
+    const key = JSON.stringify([req.root, requestId(req)]);
     let p = this.builds.get(key);
     if (!p) {
       p = this.resolve(req);
@@ -241,14 +247,20 @@ export class Builder {
   }
 
   private async run(req: BuildRequest): Promise<Built[]> {
-    const p = this.prepare(req);
     const store = await this.storeFor(req.root);
+    const id = requestId(req);
+    // What this build read last time, unchanged by stat: its entry, without reading its inputs again.
+    const known = store?.knownBuild(id);
+    const stored = known === undefined ? undefined : store!.get(known);
+    if (stored) return stored;
+    const { result: p, paths } = recordPaths(() => this.prepare(req));
     if (store) {
       p.key = store.key(
         p.realRoot,
         [req.path, ...[p.inputs.targets, p.inputs.components].map((l) => l.map((t) => path.relative(p.realRoot, t))), p.overlay, !!p.own],
         [...p.inputs.resourceFiles, ...p.inputs.loaded],
       );
+      if (p.key !== undefined && paths) store.rememberBuild(id, req.path, p.key, paths);
       const hit = p.key === undefined ? undefined : store.get(p.key);
       if (hit) return hit;
     }

@@ -19,6 +19,13 @@
  * set back, so an edit that restores size and mtime is still seen. A file whose mtime was within
  * RACY_MS of the moment it was hashed is never trusted this way (git's "racily clean" case: a
  * write within the file system's clock tick could leave the mtime as it was).
+ *
+ * Finding a build's inputs (inputs.ts: listing directories, parsing kustomizations) was the other
+ * half of a cached run. So each build also keeps the paths its preparation looked at and the
+ * key it came to: while none of them, nor a directory above them, has changed by stat, the key
+ * holds, since those listings and files are all the preparation read. A path is kept only when
+ * it was last modified RACY_MS before the run began, so nothing the run read changed under it;
+ * a build that followed a symlink keeps nothing (its target is not among the paths).
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -32,8 +39,10 @@ const FORMAT = "fleet-validate-cache/1";
 /** The format of a repository's file digests, and how far in the past an mtime must be to be trusted. */
 const FILES_FORMAT = "fleet-validate-files/1";
 const RACY_MS = 3000;
-/** A file as stat saw it when hashed: size, mtime, ctime, inode, device, and the digest. */
+/** A file as stat saw it when hashed: size, mtime, ctime, inode, device, and the digest ("" for a directory). */
 type Known = [number, number, number, number, number, string];
+/** A build's key, its path, and the repo-relative paths its preparation looked at (see above). */
+type KnownBuild = [string, string, string[]];
 const sameFile = (k: Known, st: fs.Stats) => k[0] === st.size && k[1] === st.mtimeMs && k[2] === st.ctimeMs && k[3] === st.ino && k[4] === st.dev;
 /** Enough for several fleets of thousands of tenants (an entry is a few kilobytes a tenant). */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
@@ -75,6 +84,17 @@ function isBuilt(v: unknown): v is Built[] {
   return Array.isArray(v) && v.every((b) => b && typeof b === "object" && typeof b.file === "string" && b.obj && typeof b.obj === "object" && !Array.isArray(b.obj));
 }
 
+/** A repo-relative path and every directory above it, the repository's root ("") last. */
+function withParents(rel: string): string[] {
+  const out = [rel];
+  for (let p = rel; p !== ""; ) {
+    const slash = p.lastIndexOf(path.sep);
+    p = slash < 0 ? "" : p.slice(0, slash);
+    out.push(p);
+  }
+  return out;
+}
+
 export class BuildCache {
   /** File -> digest of its content, for one run: the repository does not change under validate. */
   private readonly digests = new Map<string, string>();
@@ -82,7 +102,11 @@ export class BuildCache {
   private bytes: number | undefined;
   /** The repository's files (repo-relative) as last hashed (see the top of this file), read when first needed. */
   private known: Map<string, Known> | undefined;
+  private readonly builds = new Map<string, KnownBuild>();
   private knownChanged = false;
+  /** Repo-relative paths found unchanged since they were known, or not, this run. */
+  private readonly unchangedPaths = new Map<string, boolean>();
+  private readonly started = Date.now();
 
   private constructor(
     readonly dir: string,
@@ -119,10 +143,14 @@ export class BuildCache {
     if (this.known) return this.known;
     this.known = new Map();
     try {
-      const saved = JSON.parse(fs.readFileSync(this.knownFile(), "utf8")) as { format?: unknown; root?: unknown; files?: unknown };
-      if (saved.format === FILES_FORMAT && saved.root === this.realRoot && saved.files && typeof saved.files === "object")
+      const saved = JSON.parse(fs.readFileSync(this.knownFile(), "utf8")) as { format?: unknown; root?: unknown; files?: unknown; builds?: unknown };
+      if (saved.format === FILES_FORMAT && saved.root === this.realRoot && saved.files && typeof saved.files === "object") {
         for (const [f, k] of Object.entries(saved.files))
           if (Array.isArray(k) && k.length === 6 && k.slice(0, 5).every((n) => typeof n === "number") && typeof k[5] === "string") this.known.set(f, k as Known);
+        for (const [id, b] of Object.entries(saved.builds ?? {}))
+          if (Array.isArray(b) && typeof b[0] === "string" && typeof b[1] === "string" && Array.isArray(b[2]) && b[2].every((p) => typeof p === "string"))
+            this.builds.set(id, b as KnownBuild);
+      }
     } catch {
       // None yet, or not readable: every file is hashed, as without it.
     }
@@ -135,7 +163,7 @@ export class BuildCache {
     const st = fs.statSync(file);
     const rel = path.relative(this.realRoot, file);
     const known = this.knownFiles().get(rel);
-    if (known && sameFile(known, st)) d = known[5];
+    if (known && known[5] !== "" && sameFile(known, st)) d = known[5];
     else {
       // Stat first, then read: a write after the stat gives the file an mtime this entry does not have.
       d = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
@@ -147,6 +175,68 @@ export class BuildCache {
     return d;
   }
 
+  /** Whether a repo-relative path is as it was known (lstat: a file or directory, not a link), once a run. */
+  private unchanged(rel: string): boolean {
+    let u = this.unchangedPaths.get(rel);
+    if (u === undefined) {
+      const k = this.knownFiles().get(rel);
+      let st: fs.Stats | undefined;
+      try {
+        st = k && fs.lstatSync(path.join(this.realRoot, rel));
+      } catch {
+        st = undefined;
+      }
+      u = !!k && !!st && sameFile(k, st);
+      this.unchangedPaths.set(rel, u);
+    }
+    return u;
+  }
+
+  /** The key a build came to when its paths, and every directory above them, are as they were then. */
+  knownBuild(id: string): string | undefined {
+    const b = this.knownFiles() && this.builds.get(id);
+    if (!b) return undefined;
+    for (const leaf of b[2]) for (const p of withParents(leaf)) if (!this.unchanged(p)) return undefined;
+    return b[0];
+  }
+
+  /**
+   * Keep the paths a build's preparation looked at (absolute), with the key it came to. Paths that
+   * do not exist are covered by their directory; a path modified too late to be trusted (see the
+   * top of this file), a link, or a file not hashed this run keeps nothing.
+   */
+  rememberBuild(id: string, buildPath: string, key: string, paths: string[]): void {
+    const known = this.knownFiles();
+    const leaves: string[] = [];
+    const dirs = new Map<string, Known>();
+    for (const abs of paths) {
+      const rel = path.relative(this.realRoot, abs);
+      if (rel.startsWith("..") || path.isAbsolute(rel)) return;
+      let absent = false;
+      for (const p of withParents(rel)) {
+        if (dirs.has(p) || this.unchangedPaths.get(p) === true) continue;
+        let st: fs.Stats;
+        try {
+          st = fs.lstatSync(path.join(this.realRoot, p));
+        } catch {
+          if (p !== rel) return;
+          absent = true;
+          continue;
+        }
+        if (st.mtimeMs >= this.started - RACY_MS) return;
+        if (st.isDirectory()) dirs.set(p, [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev, ""]);
+        else if (!st.isFile() || !this.digests.has(abs) || !known.get(p) || !sameFile(known.get(p)!, st)) return;
+      }
+      if (!absent) leaves.push(rel);
+    }
+    for (const [p, k] of dirs) {
+      known.set(p, k);
+      this.unchangedPaths.set(p, true);
+    }
+    this.builds.set(id, [key, buildPath, leaves]);
+    this.knownChanged = true;
+  }
+
   /**
    * Keep what this run learnt of the repository's files for the next run (written whole to a temp
    * sibling and renamed; two runs at once keep the last one's). Files that are gone are dropped.
@@ -154,12 +244,14 @@ export class BuildCache {
   saveKnownFiles(): void {
     if (!this.known || !this.knownChanged) return;
     const files: Record<string, Known> = {};
-    for (const [f, k] of this.known) if (this.digests.has(path.join(this.realRoot, f)) || fs.existsSync(path.join(this.realRoot, f))) files[f] = k;
+    for (const [f, k] of this.known) if (this.unchangedPaths.has(f) || this.digests.has(path.join(this.realRoot, f)) || fs.existsSync(path.join(this.realRoot, f))) files[f] = k;
+    const builds: Record<string, KnownBuild> = {};
+    for (const [id, b] of this.builds) if (fs.existsSync(path.join(this.realRoot, b[1]))) builds[id] = b;
     const target = this.knownFile();
     const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify({ format: FILES_FORMAT, root: this.realRoot, files }));
+      fs.writeFileSync(tmp, JSON.stringify({ format: FILES_FORMAT, root: this.realRoot, files, builds }));
       fs.renameSync(tmp, target);
       this.knownChanged = false;
     } catch {

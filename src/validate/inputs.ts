@@ -61,7 +61,36 @@ export function remoteRef(ref: string, as: "base" | "file"): "http" | "git" | un
   return undefined;
 }
 
+/**
+ * The paths a build's preparation looks at, while one is recorded (recordPaths): with their
+ * directories, everything its inputs were found from. `linked` when one resolved through a
+ * symlink, whose target is not among them.
+ */
+let recording: { paths: Set<string>; linked: boolean } | undefined;
+
+/**
+ * Run `fn` (synchronous: nothing else runs meanwhile) and return every absolute path it resolved
+ * or looked for, so that a later run can tell from their stat that its result still holds; no
+ * paths when that cannot be told: a symlink was followed, or names are not what lstat finds.
+ */
+export function recordPaths<T>(fn: () => T): { result: T; paths?: string[] } {
+  const outer = recording;
+  const rec = (recording = { paths: new Set<string>(), linked: false });
+  try {
+    const result = fn();
+    return rec.linked || !BY_NAME ? { result } : { result, paths: [...rec.paths] };
+  } finally {
+    recording = outer;
+  }
+}
+
+/** A path looked at outside this module's walk (a directory listed, a path asked to exist), for recordPaths. */
+export function noteRead(p: string): void {
+  recording?.paths.add(p);
+}
+
 function lexists(p: string): boolean {
+  recording?.paths.add(p);
   try {
     fs.lstatSync(p);
     return true;
@@ -103,8 +132,12 @@ function resolveFrom(realRoot: string, base: string, entry: string, run?: ParseC
   if (path.isAbsolute(entry)) return { problem: "is an absolute path; Flux builds a copy of the repository in a temporary directory, where it cannot point" };
   const lexical = path.resolve(base, entry);
   if (!within(realRoot, lexical)) return { problem: "leaves the repository" };
-  if (!run) return resolveLexical(realRoot, lexical);
-  return resolveMemo(realRoot, lexical, resolvedOf(run));
+  const r = run ? resolveMemo(realRoot, lexical, resolvedOf(run)) : resolveLexical(realRoot, lexical);
+  if (recording) {
+    recording.paths.add(lexical);
+    if ("abs" in r && r.abs !== lexical) recording.linked = true;
+  }
+  return r;
 }
 
 function resolvedOf(run: ParseCache): Map<string, Resolved> {
@@ -248,6 +281,7 @@ function kustomizationNames(run: ParseCache, dir: string): string[] {
   let memo = namesIn.get(run);
   if (!memo) namesIn.set(run, (memo = new Map()));
   let names = memo.get(dir);
+  recording?.paths.add(dir);
   if (!names) {
     const entries = BY_NAME ? entriesOf(resolvedOf(run), dir) : undefined;
     names = KUSTOMIZATION_FILES.filter((f) => (entries ? entries.has(f) : lexists(path.join(dir, f))));
