@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Builder, type Built, type BuildRequest } from "../src/validate/build.js";
+import { BuildCache } from "../src/validate/cache.js";
 import { bootstrapStandIn, fleet, tmpDir, write } from "./helpers.js";
 
 const TENANTS = ["t1", "t2", "t3", "t4"];
@@ -179,6 +180,32 @@ describe("the cache's place", () => {
     const first = await validate(repo);
     expect(await validate(repo)).toEqual(first);
     expect(fs.existsSync(path.join(repo, ".cache"))).toBe(false);
+  });
+});
+
+describe("the cache's bound", () => {
+  it("past its size, the least recently used entries go, and reading an entry counts as using it", async () => {
+    const repo = tmpDir();
+    const dir = tmpDir("fleet-cache-");
+    const entry = (name: string): Built[] => [{ obj: { apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { pad: "x".repeat(1000) } }, file: "cm.yaml" }];
+    const entries = () => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".json")).map((f) => path.join(dir, f));
+    const first = (await BuildCache.open(repo, { dir, timeoutMs: 60_000 }))!;
+    const [a, b, c] = ["a", "b", "c"].map((k) => first.key(repo, k, [])!);
+    first.put(a!, entry("a"));
+    const [fileA] = entries();
+    first.put(b!, entry("b"));
+    // a last used three hours ago, b two; room for two entries and a half.
+    const ago = (h: number) => new Date(Date.now() - h * 3600_000);
+    for (const f of entries()) fs.utimesSync(f, ago(2), ago(2));
+    fs.utimesSync(fileA!, ago(3), ago(3));
+    const size = fs.statSync(fileA!).size;
+    const cache = (await BuildCache.open(repo, { dir, maxBytes: Math.floor(size * 2.8), timeoutMs: 60_000 }))!;
+    // a is read, and so used now: b is the least recently used when c comes.
+    expect(cache.get(a!)).toEqual(entry("a"));
+    cache.put(c!, entry("c"));
+    expect(cache.get(b!)).toBeUndefined();
+    expect(cache.get(a!)).toEqual(entry("a"));
+    expect(cache.get(c!)).toEqual(entry("c"));
   });
 });
 

@@ -279,17 +279,24 @@ export class BuildCache {
 
   get(key: string): Built[] | undefined {
     const f = this.file(key);
+    let fd: number | undefined;
     try {
-      const entry = JSON.parse(fs.readFileSync(f, "utf8")) as { format?: unknown; key?: unknown; built?: unknown };
+      fd = fs.openSync(f, "r");
+      const used = fs.fstatSync(fd).mtimeMs;
+      const entry = JSON.parse(fs.readFileSync(fd, "utf8")) as { format?: unknown; key?: unknown; built?: unknown };
       if (entry.format !== FORMAT || entry.key !== key || !isBuilt(entry.built)) return undefined;
-      try {
-        // Used now: eviction takes the least recently used first (a read-only cache still serves).
-        const now = new Date();
-        fs.utimesSync(f, now, now);
-      } catch {}
+      // Used now: eviction takes the least recently used first (a read-only cache still serves).
+      // To the hour is enough for that, and spares a write per entry on every run.
+      const now = Date.now();
+      if (now - used > 3600_000)
+        try {
+          fs.utimesSync(f, now / 1000, now / 1000);
+        } catch {}
       return entry.built;
     } catch {
       return undefined;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 
