@@ -47,8 +47,9 @@ export async function addTenantsInProcess(repo, names) {
 
 /**
  * For a repo fleet init just wrote (per-tenant units): each environment's units become the
- * flat layout adopted repos keep (design section 2), as test/flat-layout.ts makes it: the overlay
- * lists every `../base/<t>`, then every `<t>-quota.yaml`, then patch `<t>-patch.yaml`, each sorted.
+ * flat layout adopted repos keep (design section 2), the seed's layout: the overlay lists every
+ * `../base/<t>`, then every `<t>-quota.yaml`, then patch `<t>-patch.yaml`, each sorted (the
+ * tests' flat repos are made by this too).
  * new-tenant reads the layout from the tree, so tenants added afterwards are written flat too.
  */
 export async function toFlat(repo, envs) {
@@ -65,7 +66,8 @@ export async function toFlat(repo, envs) {
     const list = (f) => tenants.map((t) => `  - ${f(t)}\n`).join("");
     fs.writeFileSync(
       path.join(dir, "kustomization.yaml"),
-      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${list((t) => `../base/${t}`)}${list((t) => `${t}-quota.yaml`)}patches:\n${list((t) => `path: ${t}-patch.yaml`)}`,
+      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n" +
+        (tenants.length ? `resources:\n${list((t) => `../base/${t}`)}${list((t) => `${t}-quota.yaml`)}patches:\n${list((t) => `path: ${t}-patch.yaml`)}` : "resources: []\n"),
     );
   }
 }
