@@ -18,7 +18,8 @@ import { lockdownActions, type Stage } from "../src/lockdown/fixes.js";
 import type { ClusterPlan, LockdownChoices } from "../src/lockdown/plan.js";
 import { proveLockdown } from "../src/lockdown/proof.js";
 import { planJson, planLines } from "../src/lockdown/report.js";
-import { sourceRule, surveyLockdown, type Surveyed } from "../src/lockdown/survey.js";
+import { surveyLockdown, type Surveyed } from "../src/lockdown/survey.js";
+import { sourceFlagRule } from "../src/validate/source-flags.js";
 
 const STAGES = ["all", "platform", "flags"] as const;
 const surveyed = new WeakMap<Context, Surveyed>();
@@ -67,7 +68,7 @@ export const lockdown: Generator = {
       multiple: true,
       ask: false,
       optional: true,
-      validate: (val) => (val as string[]).map(sourceRule).find((e) => e !== undefined),
+      validate: (val) => (val as string[]).map(sourceFlagRule).find((e) => e !== undefined),
     },
     { name: "ignoreBlockers", message: "Write the flags although the plan names blockers fleet cannot fix (they fail once the flags are on)", type: "confirm", ask: false, default: () => false },
   ],

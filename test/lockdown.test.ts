@@ -113,6 +113,15 @@ async function expectIsolated(repo: string, sources: string[], named: Array<{ cl
 }
 
 describe("fleet lockdown on the enterprise scenario", () => {
+  it("a --source naming no source the clusters read is refused: exit 2, nothing written", async () => {
+    const { repo, payRepo } = enterpriseRepo();
+    const before = snapshot(repo);
+    const r = await fleet(["lockdown", "--yes", "--no-verify", "--source", `pay/payments=${payRepo}`], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--source.*pay\/payments/);
+    expect(snapshot(repo)).toEqual(before);
+  });
+
   it("--plan names every applier that loses its power, what it would act as, and the ClusterRoleBinding Kubernetes would refuse; it writes nothing", async () => {
     const { repo, payRepo } = enterpriseRepo();
     const before = snapshot(repo);

@@ -342,4 +342,16 @@ describe("--source maps a tenant's repository to a local directory", () => {
     const hit = findings(report, "tenant-cluster-binding")[0]!;
     expect(hit.object).toBe("ClusterRoleBinding/sneaky");
   });
+
+  it("a name no Kustomization reads, or a directory that is not there, is bad input: exit 2, naming --source", async () => {
+    const repo = await fleetRepo();
+    const tenantRepo = tmpDir();
+    // A typo in the namespace: the tenant's content would silently go unchecked.
+    const typo = await fleet(["validate", "--cluster", "prod-eu", "--source", `team-payment/team-payments=${tenantRepo}`], { cwd: repo });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/--source.*team-payment\/team-payments/);
+    const missing = await fleet(["validate", "--source", `team-payments/team-payments=${path.join(tenantRepo, "nope")}`], { cwd: repo });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--source.*is no directory/);
+  });
 });

@@ -1,9 +1,9 @@
 /** `fleet validate`: arguments, output, and exit codes (0 clean, 1 a check failed, 2 could not run). */
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, FleetError, InputError } from "../core/errors.js";
 import { validateRoot } from "../model/root.js";
 import { printable } from "../core/text.js";
+import { parseSourceFlags, unusedSources } from "../validate/source-flags.js";
 import { duration, durationNanos } from "../core/validation.js";
 import type { Options } from "./commands.js";
 import type { Io } from "./output.js";
@@ -21,13 +21,16 @@ Each cluster is judged by its own Flux version and its own lockdown flags. An er
 Flux would fail on, or a way for a tenant to act beyond its namespace; a warning is hardening or
 layout convention. What validate cannot see (other repositories, OCI artifacts, ResourceSets,
 remote bases) is listed as not checked, and the run is never called clean while it is.
+--source NS/NAME=DIR reads a source that is not this repository (a tenant's repository) from
+DIR (relative to the working directory); a name no Kustomization reads is refused.
 --strict fails on warnings too. --timeout bounds each build (90s, 5m; default 5m).
 --json prints one JSON document on every exit, errors included.
 --format markdown prints the result as Markdown for a CI job summary (GitHub's
 $GITHUB_STEP_SUMMARY): the result, the findings by severity, the isolation table and what was
 not checked. --format text (the default) is the report above.
 Builds are cached by the content of every file they read (in $XDG_CACHE_HOME/fleet/validate,
-else ~/.cache/fleet/validate): after a change, only what it touches is built again.
+else ~/.cache/fleet/validate): after a change, only what it touches is built again. A file
+whose size, times and inode are as they were is not read again to know it (as git does).
 --no-cache neither reads nor writes that cache.
 Exit codes: 0 no error (warnings allowed unless --strict), 1 a check failed, 2 bad input,
 3 kubectl is missing.`;
@@ -41,15 +44,22 @@ export function durationMs(text: string): number {
   return Number(durationNanos(text)! / 1_000_000n);
 }
 
-/** --source NAMESPACE/NAME=DIR, each: the directory that holds a source that is not this repository. */
+/** --source NAMESPACE/NAME=DIR, each: the directory (relative to the working directory) that holds a source that is not this repository. */
 export function sourcesFrom(flags: string[] | undefined, cwd: string): Map<string, string> {
-  const sources = new Map<string, string>();
-  for (const s of flags ?? []) {
-    const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)=(.+)$/.exec(s);
-    if (!m) throw new InputError("--source", `'${printable(s)}' must be <namespace>/<name>=<dir>`);
-    sources.set(`${m[1]}/${m[2]}`, path.resolve(cwd, m[3]!));
-  }
+  const sources = parseSourceFlags(flags ?? [], cwd);
+  if (!(sources instanceof Map)) throw new InputError("--source", `'${printable(sources.value)}' ${sources.problem}`);
   return sources;
+}
+
+/** --source values no cluster's Kustomization reads: bad input, since what the user meant to check was not. */
+export function refuseUnusedSources(sources: Map<string, string>): void {
+  const unused = unusedSources(sources);
+  if (unused.length)
+    throw new InputError(
+      "--source",
+      `no Kustomization of the clusters walked has a sourceRef named ${unused.join(", ")}, so that content was not checked`,
+      "give the namespace and name of the source as the cluster has it (flux get sources all -A lists them); a Kustomization under one whose build failed is not reached",
+    );
 }
 
 /** Could not run: kubectl missing (a tool, exit 3) or no such cluster (usage, exit 2). */
@@ -116,6 +126,7 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     if (e instanceof NoClusters) throw new CannotRun(`validate could not run: ${printable(e.message)}`, EXIT.usage);
     throw e;
   }
+  refuseUnusedSources(sources);
   const errors = results.some((r) => r.findings.some((f) => f.severity === "error"));
   const warnings = results.some((r) => r.findings.some((f) => f.severity === "warning"));
   const failed = errors || (values.strict === true && warnings);

@@ -3,13 +3,13 @@
  * readCluster, one Builder for all so identical builds run once), judged by its own Flux
  * version, and planned.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { FleetError, InputError, ToolError } from "../core/errors.js";
 import { putInObject } from "../core/yaml-edit.js";
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { Cluster } from "../model/clusters.js";
 import { planCluster, type ClusterPlan, type ClusterRead, type LockdownChoices } from "./plan.js";
+import { parseSourceFlags, unusedSources } from "../validate/source-flags.js";
 
 export interface Surveyed {
   root: string;
@@ -18,20 +18,11 @@ export interface Surveyed {
   read: (root: string, cluster: Cluster) => Promise<ClusterRead>;
 }
 
-const SOURCE = /^([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9.-]*)=(.+)$/;
-
-/** --source NAMESPACE/NAME=DIR: a directory (absolute, or relative to the repository) holding a source that is not this repository. */
-export function sourceRule(v: string): string | undefined {
-  return SOURCE.test(v) ? undefined : "must be <namespace>/<name>=<dir>, the directory holding that Flux source's content";
-}
-
 export async function surveyLockdown(cs: ChangeSet, opts: { cluster?: string; sources: string[]; choices: LockdownChoices }): Promise<Surveyed> {
   const { clustersOf, NoClusters, readCluster, versionFor } = await import("../validate/index.js");
   const build = await import("../validate/build.js");
-  const sources = new Map(opts.sources.map((s) => SOURCE.exec(s)!).map((m) => [`${m[1]}/${m[2]}`, path.resolve(cs.root, m[3]!)] as const));
-  for (const [name, dir] of sources)
-    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-      throw new InputError("--source", `${name}=${dir}: no such directory`, "give the directory holding that source's content (a clone of the tenant's repository), absolute or relative to the repository");
+  const sources = parseSourceFlags(opts.sources, cs.root);
+  if (!(sources instanceof Map)) throw new InputError("--source", `'${sources.value}' ${sources.problem}`, "DIR is absolute, or relative to the repository");
   let clusters: Cluster[];
   try {
     clusters = clustersOf({ root: cs.root, ...(opts.cluster ? { cluster: opts.cluster } : {}) });
@@ -57,6 +48,13 @@ export async function surveyLockdown(cs: ChangeSet, opts: { cluster?: string; so
     editable(cs, plan);
     out.clusters.push({ cluster, before, plan, ...(fluxVersion ? { fluxVersion } : {}) });
   }
+  const unused = unusedSources(sources);
+  if (unused.length)
+    throw new InputError(
+      "--source",
+      `no Kustomization of the clusters walked has a sourceRef named ${unused.join(", ")}, so nothing was planned for it`,
+      "give the namespace and name of the source as the cluster has it (flux get sources all -A lists them)",
+    );
   return out;
 }
 

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempDir } from "./build.js";
 import { resolveInside } from "./inputs.js";
+import { sourceAsked } from "./source-flags.js";
 import { isFlux, ref, type Applied, type K8sObject } from "./model.js";
 import type { SyncSource } from "../model/clusters.js";
 import { parseGitUrl, readOrigin, type Origin } from "../model/origin.js";
@@ -81,6 +82,7 @@ function find(objects: Applied[], kind: string, ns: string, name: string, grp?: 
  * cannot reproduce, or undefined when it is not this repository (nor mapped).
  */
 export async function locate(kind: string, ns: string, name: string, ctx: SourceContext): Promise<Located | undefined> {
+  sourceAsked(ctx.sources, `${ns}/${name}`);
   if (`${kind}/${ns}/${name}` === selfKey(ctx.self)) return { root: ctx.root };
   const mapped = ctx.sources.get(`${ns}/${name}`);
   if (mapped) return { root: mapped };
