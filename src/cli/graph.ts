@@ -9,7 +9,8 @@ import { printable } from "../core/text.js";
 import type { Options } from "./commands.js";
 import type { Io } from "./output.js";
 import { badArguments } from "./suggest.js";
-import { refuseUnusedSources, sourcesFrom } from "./validate.js";
+import { sourcesFrom } from "./validate.js";
+import { refuseUnusedSources } from "../validate/source-flags.js";
 
 const FORMATS = ["mermaid", "dot"] as const;
 
@@ -70,7 +71,7 @@ export async function runGraph(args: string[], p: Io): Promise<number> {
     if (e instanceof NoClusters) throw new InputError("--cluster", printable(e.message));
     throw e;
   }
-  refuseUnusedSources(sources);
+  refuseUnusedSources(sources, "that content is not drawn");
   const { mermaid } = await import("../graph/mermaid.js");
   const { dot } = await import("../graph/dot.js");
   if (format === "dot") p.out(graphs.map(dot).join("\n\n"));

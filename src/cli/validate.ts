@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { EXIT, FleetError, InputError } from "../core/errors.js";
 import { validateRoot } from "../model/root.js";
 import { printable } from "../core/text.js";
-import { parseSourceFlags, unusedSources } from "../validate/source-flags.js";
+import { parseSourceFlags, refuseUnusedSources } from "../validate/source-flags.js";
 import { duration, durationNanos } from "../core/validation.js";
 import type { Options } from "./commands.js";
 import type { Io } from "./output.js";
@@ -49,17 +49,6 @@ export function sourcesFrom(flags: string[] | undefined, cwd: string): Map<strin
   const sources = parseSourceFlags(flags ?? [], cwd);
   if (!(sources instanceof Map)) throw new InputError("--source", `'${printable(sources.value)}' ${sources.problem}`);
   return sources;
-}
-
-/** --source values no cluster's Kustomization reads: bad input, since what the user meant to check was not. */
-export function refuseUnusedSources(sources: Map<string, string>): void {
-  const unused = unusedSources(sources);
-  if (unused.length)
-    throw new InputError(
-      "--source",
-      `no Kustomization of the clusters walked has a sourceRef named ${unused.join(", ")}, so that content was not checked`,
-      "give the namespace and name of the source as the cluster has it (flux get sources all -A lists them); a Kustomization under one whose build failed is not reached",
-    );
 }
 
 /** Could not run: kubectl missing (a tool, exit 3) or no such cluster (usage, exit 2). */
@@ -126,7 +115,7 @@ export async function runValidate(args: string[], p: Io): Promise<number> {
     if (e instanceof NoClusters) throw new CannotRun(`validate could not run: ${printable(e.message)}`, EXIT.usage);
     throw e;
   }
-  refuseUnusedSources(sources);
+  refuseUnusedSources(sources, "that content was not checked");
   const errors = results.some((r) => r.findings.some((f) => f.severity === "error"));
   const warnings = results.some((r) => r.findings.some((f) => f.severity === "warning"));
   const failed = errors || (values.strict === true && warnings);

@@ -9,7 +9,7 @@ import { putInObject } from "../core/yaml-edit.js";
 import type { ChangeSet } from "../changeset/changeset.js";
 import type { Cluster } from "../model/clusters.js";
 import { planCluster, type ClusterPlan, type ClusterRead, type LockdownChoices } from "./plan.js";
-import { parseSourceFlags, unusedSources } from "../validate/source-flags.js";
+import { parseSourceFlags, refuseUnusedSources } from "../validate/source-flags.js";
 
 export interface Surveyed {
   root: string;
@@ -48,13 +48,7 @@ export async function surveyLockdown(cs: ChangeSet, opts: { cluster?: string; so
     editable(cs, plan);
     out.clusters.push({ cluster, before, plan, ...(fluxVersion ? { fluxVersion } : {}) });
   }
-  const unused = unusedSources(sources);
-  if (unused.length)
-    throw new InputError(
-      "--source",
-      `no Kustomization of the clusters walked has a sourceRef named ${unused.join(", ")}, so nothing was planned for it`,
-      "give the namespace and name of the source as the cluster has it (flux get sources all -A lists them)",
-    );
+  refuseUnusedSources(sources, "nothing was planned for it");
   return out;
 }
 

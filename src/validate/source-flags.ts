@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { InputError } from "../core/errors.js";
 
 /** --source NAMESPACE/NAME=DIR: a Flux source's name (Kubernetes names) and the directory holding its content. */
 const SOURCE_FLAG = /^([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9.-]*)=(.+)$/;
@@ -45,4 +46,15 @@ export function sourceAsked(sources: Map<string, string>, name: string): void {
 export function unusedSources(sources: Map<string, string>): string[] {
   const used = looked.get(sources) ?? new Set();
   return [...sources.keys()].filter((k) => !used.has(k));
+}
+
+/** Refuse --source values no walk asked for (bad input: what the user meant to be read was not); `lost` says what that cost. */
+export function refuseUnusedSources(sources: Map<string, string>, lost: string): void {
+  const unused = unusedSources(sources);
+  if (unused.length)
+    throw new InputError(
+      "--source",
+      `no Kustomization of the clusters walked has a sourceRef named ${unused.join(", ")}, so ${lost}`,
+      "give the namespace and name of the source as the cluster has it (flux get sources all -A lists them); a Kustomization under one whose build failed is not reached",
+    );
 }
