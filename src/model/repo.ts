@@ -12,10 +12,6 @@ export interface RepoModel {
   overlays: Overlay[];
 }
 
-/**
- * `before`: the repo as it is before this run's changes, however late a detail is asked for
- * (generators' context); otherwise as the change set has it now (staged changes included).
- */
 /** The repo paths that are each tenant's: its base, and its own files in every overlay. */
 export function tenantPaths(model: RepoModel): Map<string, string[]> {
   const out = new Map(model.tenants.map((t) => [t.name, [t.base]]));
@@ -30,6 +26,10 @@ export function unitPaths(model: RepoModel): Map<string, Array<{ file: string; d
   return out;
 }
 
+/**
+ * `before`: the repo as it is before this run's changes, however late a detail is asked for
+ * (generators' context); otherwise as the change set has it now (staged changes included).
+ */
 export function readRepo(cs: ChangeSet, opts: { before?: boolean } = {}): RepoModel {
   const tenants = readTenants(cs, opts);
   return { tenants, overlays: readOverlays(cs, tenants, opts) };
