@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Builder, type Built, type BuildRequest } from "../src/validate/build.js";
 import { BuildCache } from "../src/validate/cache.js";
-import { bootstrapStandIn, fleet, tmpDir, write } from "./helpers.js";
+import { bootstrapStandIn, fleet, initRepo, tmpDir, write } from "./helpers.js";
 
 const TENANTS = ["t1", "t2", "t3", "t4"];
 
@@ -41,7 +41,7 @@ function unitsRepo(): string {
 }
 
 interface Report {
-  clusters: Array<{ objects: number; findings: Array<{ id: string; object: string; file: string; message: string }> }>;
+  clusters: Array<{ objects: number; findings: Array<{ id: string; object: string; file: string; message: string }>; isolation: Array<{ identity: string }> }>;
 }
 
 let log: string;
@@ -154,6 +154,25 @@ describe("validate on per-tenant units", () => {
     const after = await validate(repo);
     expect(builds()).toBe(1);
     expect(after.clusters[0]!.objects).toBe(before.clusters[0]!.objects + 1);
+  });
+
+  it("the tenants validate keeps between runs follow an edit to what the repo model reads", async () => {
+    const repo = await initRepo();
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
+    bootstrapStandIn(repo, "prod-eu");
+    const past = new Date(Date.now() - 3600_000);
+    for (const f of ["", ...(fs.readdirSync(repo, { recursive: true }) as string[])]) fs.utimesSync(path.join(repo, f), past, past);
+    await validate(repo);
+    await validate(repo);
+
+    // team-payments moves to namespace payments, its files edited in place: no directory changes,
+    // only files the model reads. Judged by the namespace it had, its objects would be out of bounds.
+    for (const dir of fs.readdirSync(path.join(repo, "tenants")).map((e) => path.join(repo, "tenants", e, "team-payments")))
+      if (fs.existsSync(dir))
+        for (const f of fs.readdirSync(dir)) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(dir, f), "utf8").replace(/(namespace|name|targetNamespace): team-payments$/gm, "$1: payments"));
+    const cached = await validate(repo);
+    expect(cached).toEqual(await validate(repo, "--no-cache"));
+    expect(findings(cached, "tenant-file-platform-authority")).toEqual([]);
   });
 
   it("--no-cache builds everything and writes nothing; a corrupt entry is built again", async () => {

@@ -80,6 +80,8 @@ export class ChangeSet {
    * list, so after apply it still says what the disk holds.
    */
   private readonly listings = new Map<string, Array<{ name: string; kind: "file" | "dir" }>>();
+  /** Every repo path read, asked for or listed on disk (see lookedAt). */
+  private readonly looked = new Set<string>();
   private readonly paths: RepoPaths;
 
   constructor(
@@ -104,6 +106,7 @@ export class ChangeSet {
   private original(key: string): Original {
     let o = this.originals.get(key);
     if (!o) {
+      this.looked.add(key);
       const abs = this.abs(key);
       // A directory where fleet reads or writes a file is refused now, not half way through
       // the apply (and --dry-run says so too). node's own EISDIR names no path: this one does.
@@ -154,6 +157,7 @@ export class ChangeSet {
     const known = this.originals.get(key);
     if (known) return known.content !== undefined;
     // A link that leads out of the repository is refused here too, not taken for a missing file.
+    this.looked.add(key);
     const abs = this.abs(key);
     try {
       return fs.statSync(abs).isFile();
@@ -267,6 +271,7 @@ export class ChangeSet {
   private onDisk(dirKey: string, opts: { skipLinksOut?: boolean }): Array<{ name: string; kind: "file" | "dir" }> {
     const known = this.listings.get(dirKey);
     if (known) return known;
+    this.looked.add(dirKey);
     const out: Array<{ name: string; kind: "file" | "dir" }> = [];
     // A link out of the repository skipped here is not remembered: a list that refuses it must see it.
     let skipped = false;
@@ -301,6 +306,15 @@ export class ChangeSet {
     }
     if (!skipped) this.listings.set(dirKey, out);
     return out;
+  }
+
+  /**
+   * The repo-relative paths this change set has read, asked for or listed on disk ("" the root):
+   * with the directories above them, everything on disk that what was read from it depends on
+   * (a link among them leads elsewhere, which a caller must check).
+   */
+  lookedAt(): string[] {
+    return [...this.looked];
   }
 
   /** Every file below `dir`, recursively, repo-relative. */

@@ -226,6 +226,20 @@ export class Builder {
     return s;
   }
 
+  /**
+   * What `read` comes to on the repository at `root`, kept in the cache with the repo-relative
+   * paths it looked at (cache.ts): while none of them changed, the next run does not read again.
+   * `read` must depend on nothing but the paths it returns; without the cache it simply runs.
+   */
+  async remembered<T>(root: string, id: string, read: () => { value: T; paths?: string[] }): Promise<T> {
+    const store = await this.storeFor(root);
+    const known = store?.recall(`read:${id}`) as T | undefined;
+    if (known !== undefined) return deepFreeze(known);
+    const { value, paths } = read();
+    if (store && paths) store.remember(`read:${id}`, "", value, paths);
+    return deepFreeze(value);
+  }
+
   /** Keep what the caches learnt of each repository's files for the next run (cache.ts). */
   async save(): Promise<void> {
     for (const s of this.stores.values()) (await s)?.saveKnownFiles();
@@ -250,8 +264,8 @@ export class Builder {
     const store = await this.storeFor(req.root);
     const id = requestId(req);
     // What this build read last time, unchanged by stat: its entry, without reading its inputs again.
-    const known = store?.knownBuild(id);
-    const stored = known === undefined ? undefined : store!.get(known);
+    const known = store?.recall(`build:${id}`);
+    const stored = typeof known === "string" ? store!.get(known) : undefined;
     if (stored) return stored;
     const { result: p, paths } = recordPaths(() => this.prepare(req));
     if (store) {
@@ -260,7 +274,14 @@ export class Builder {
         [req.path, ...[p.inputs.targets, p.inputs.components].map((l) => l.map((t) => path.relative(p.realRoot, t))), p.overlay, !!p.own],
         [...p.inputs.resourceFiles, ...p.inputs.loaded],
       );
-      if (p.key !== undefined && paths) store.rememberBuild(id, req.path, p.key, paths);
+      if (p.key !== undefined && paths)
+        store.remember(
+          `build:${id}`,
+          req.path,
+          p.key,
+          paths.map((a) => path.relative(p.realRoot, a)),
+          { hashed: true },
+        );
       const hit = p.key === undefined ? undefined : store.get(p.key);
       if (hit) return hit;
     }

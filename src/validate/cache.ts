@@ -25,7 +25,9 @@
  * key it came to: while none of them, nor a directory above them, has changed by stat, the key
  * holds, since those listings and files are all the preparation read. A path is kept only when
  * it was last modified RACY_MS before the run began, so nothing the run read changed under it;
- * a build that followed a symlink keeps nothing (its target is not among the paths).
+ * a build that followed a symlink keeps nothing (its target is not among the paths). Other
+ * readings of the repository are kept the same way (the repo model's tenants, which take every
+ * tenant's files to read: Builder.remembered), each with the paths its change set looked at.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -38,11 +40,16 @@ import type { Built } from "./build.js";
 const FORMAT = "fleet-validate-cache/1";
 /** The format of a repository's file digests, and how far in the past an mtime must be to be trusted. */
 const FILES_FORMAT = "fleet-validate-files/1";
+/** Whether names in a directory listing are the names lstat finds (Linux): only then do the paths a reading looked at say all it read. */
+const BY_NAME = process.platform === "linux";
 const RACY_MS = 3000;
 /** A file as stat saw it when hashed: size, mtime, ctime, inode, device, and the digest ("" for a directory). */
 type Known = [number, number, number, number, number, string];
-/** A build's key, its path, and the repo-relative paths its preparation looked at (see above). */
-type KnownBuild = [string, string, string[]];
+/**
+ * What a reading of the repository came to (a build's key, the tenants' files), a repo-relative
+ * path whose disappearance makes it useless, and the repo-relative paths the reading looked at.
+ */
+type KnownValue = [unknown, string, string[]];
 const sameFile = (k: Known, st: fs.Stats) => k[0] === st.size && k[1] === st.mtimeMs && k[2] === st.ctimeMs && k[3] === st.ino && k[4] === st.dev;
 /** Enough for several fleets of thousands of tenants (an entry is a few kilobytes a tenant). */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
@@ -102,7 +109,7 @@ export class BuildCache {
   private bytes: number | undefined;
   /** The repository's files (repo-relative) as last hashed (see the top of this file), read when first needed. */
   private known: Map<string, Known> | undefined;
-  private readonly builds = new Map<string, KnownBuild>();
+  private readonly values = new Map<string, KnownValue>();
   private knownChanged = false;
   /** Repo-relative paths found unchanged since they were known, or not, this run. */
   private readonly unchangedPaths = new Map<string, boolean>();
@@ -143,13 +150,12 @@ export class BuildCache {
     if (this.known) return this.known;
     this.known = new Map();
     try {
-      const saved = JSON.parse(fs.readFileSync(this.knownFile(), "utf8")) as { format?: unknown; root?: unknown; files?: unknown; builds?: unknown };
+      const saved = JSON.parse(fs.readFileSync(this.knownFile(), "utf8")) as { format?: unknown; root?: unknown; files?: unknown; values?: unknown };
       if (saved.format === FILES_FORMAT && saved.root === this.realRoot && saved.files && typeof saved.files === "object") {
         for (const [f, k] of Object.entries(saved.files))
           if (Array.isArray(k) && k.length === 6 && k.slice(0, 5).every((n) => typeof n === "number") && typeof k[5] === "string") this.known.set(f, k as Known);
-        for (const [id, b] of Object.entries(saved.builds ?? {}))
-          if (Array.isArray(b) && typeof b[0] === "string" && typeof b[1] === "string" && Array.isArray(b[2]) && b[2].every((p) => typeof p === "string"))
-            this.builds.set(id, b as KnownBuild);
+        for (const [id, v] of Object.entries(saved.values ?? {}))
+          if (Array.isArray(v) && v.length === 3 && typeof v[1] === "string" && Array.isArray(v[2]) && v[2].every((p) => typeof p === "string")) this.values.set(id, v as KnownValue);
       }
     } catch {
       // None yet, or not readable: every file is hashed, as without it.
@@ -192,29 +198,33 @@ export class BuildCache {
     return u;
   }
 
-  /** The key a build came to when its paths, and every directory above them, are as they were then. */
-  knownBuild(id: string): string | undefined {
-    const b = this.knownFiles() && this.builds.get(id);
-    if (!b) return undefined;
-    for (const leaf of b[2]) for (const p of withParents(leaf)) if (!this.unchanged(p)) return undefined;
-    return b[0];
+  /**
+   * What a reading identified by `id` came to, when every path it looked at, and every directory
+   * above them, is as it was then (see the top of this file); undefined otherwise.
+   */
+  recall(id: string): unknown {
+    const v = this.knownFiles() && this.values.get(id);
+    if (!v) return undefined;
+    for (const leaf of v[2]) for (const p of withParents(leaf)) if (!this.unchanged(p)) return undefined;
+    return v[0];
   }
 
   /**
-   * Keep the paths a build's preparation looked at (absolute), with the key it came to. Paths that
-   * do not exist are covered by their directory; a path modified too late to be trusted (see the
-   * top of this file), a link, or a file not hashed this run keeps nothing.
+   * Keep what a reading came to (JSON-able) with the repo-relative paths it looked at. A path that
+   * does not exist is covered by its directory. Nothing is kept when a path was modified too late
+   * to be trusted, is a link or neither file nor directory, or (`hashed`) is a file not hashed
+   * this run; a file not hashed is otherwise known by its stat alone.
    */
-  rememberBuild(id: string, buildPath: string, key: string, paths: string[]): void {
+  remember(id: string, anchor: string, value: unknown, paths: string[], opts: { hashed?: boolean } = {}): void {
+    if (!BY_NAME) return;
     const known = this.knownFiles();
     const leaves: string[] = [];
-    const dirs = new Map<string, Known>();
-    for (const abs of paths) {
-      const rel = path.relative(this.realRoot, abs);
+    const seen = new Map<string, Known>();
+    for (const rel of paths) {
       if (rel.startsWith("..") || path.isAbsolute(rel)) return;
       let absent = false;
       for (const p of withParents(rel)) {
-        if (dirs.has(p) || this.unchangedPaths.get(p) === true) continue;
+        if (seen.has(p) || this.unchangedPaths.get(p) === true) continue;
         let st: fs.Stats;
         try {
           st = fs.lstatSync(path.join(this.realRoot, p));
@@ -224,16 +234,19 @@ export class BuildCache {
           continue;
         }
         if (st.mtimeMs >= this.started - RACY_MS) return;
-        if (st.isDirectory()) dirs.set(p, [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev, ""]);
-        else if (!st.isFile() || !this.digests.has(abs) || !known.get(p) || !sameFile(known.get(p)!, st)) return;
+        const k = known.get(p);
+        const digest = k && sameFile(k, st) ? k[5] : "";
+        if (st.isFile() && opts.hashed && digest === "") return;
+        if (!st.isFile() && !st.isDirectory()) return;
+        seen.set(p, [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev, st.isFile() ? digest : ""]);
       }
       if (!absent) leaves.push(rel);
     }
-    for (const [p, k] of dirs) {
+    for (const [p, k] of seen) {
       known.set(p, k);
       this.unchangedPaths.set(p, true);
     }
-    this.builds.set(id, [key, buildPath, leaves]);
+    this.values.set(id, [value, anchor, leaves]);
     this.knownChanged = true;
   }
 
@@ -245,13 +258,13 @@ export class BuildCache {
     if (!this.known || !this.knownChanged) return;
     const files: Record<string, Known> = {};
     for (const [f, k] of this.known) if (this.unchangedPaths.has(f) || this.digests.has(path.join(this.realRoot, f)) || fs.existsSync(path.join(this.realRoot, f))) files[f] = k;
-    const builds: Record<string, KnownBuild> = {};
-    for (const [id, b] of this.builds) if (fs.existsSync(path.join(this.realRoot, b[1]))) builds[id] = b;
+    const values: Record<string, KnownValue> = {};
+    for (const [id, v] of this.values) if (fs.existsSync(path.join(this.realRoot, v[1]))) values[id] = v;
     const target = this.knownFile();
     const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify({ format: FILES_FORMAT, root: this.realRoot, files, builds }));
+      fs.writeFileSync(tmp, JSON.stringify({ format: FILES_FORMAT, root: this.realRoot, files, values }));
       fs.renameSync(tmp, target);
       this.knownChanged = false;
     } catch {

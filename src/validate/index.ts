@@ -89,7 +89,7 @@ export function controllersOf(cluster: Cluster, objects: Applied[], lockdown: Lo
 export async function readCluster(opts: ValidateOptions, c: Cluster, builder: Builder) {
   const walked = await walkCluster({ root: opts.root, cluster: c.name, entry: c.path, sources: opts.sources, builder, self: c.source });
   const lockdown = readLockdown(new ChangeSet(opts.root), c, walked.objects);
-  const tenancy = readTenancy(walked.objects, lockdown, tenantFilesOf(opts.root).map((t) => t.namespace), walked.fromRepo);
+  const tenancy = readTenancy(walked.objects, lockdown, (await tenantFilesOf(opts.root, builder)).map((t) => t.namespace), walked.fromRepo);
   return { walked, lockdown, tenancy };
 }
 
@@ -98,7 +98,7 @@ export async function validateCluster(opts: ValidateOptions, c: Cluster, builder
   const cluster = c.name;
   const cs = new ChangeSet(opts.root);
   const { walked, lockdown, tenancy } = await readCluster(opts, c, builder);
-  const files = tenantFilesOf(opts.root);
+  const files = await tenantFilesOf(opts.root, builder);
   const teamOwned = teamOwnership(cs);
   const targets = [undefined, ...new Set(walked.objects.map((a) => a.target).filter((t): t is string => !!t))];
   const hasTenants = tenancy.appliers.some((ap) => ap.tenant);
@@ -192,24 +192,26 @@ function teamOwnership(cs: ChangeSet): (file: string) => string | undefined {
 }
 
 /**
- * The repo as this run reads it, for the clusters and the tenants: one walk of the tree (the
- * clusters' sync files are looked for everywhere), whose listings and files the model reuses.
+ * The tenants of the repo model, with what is theirs, read once per repo and run. Reading them
+ * takes every tenant's base and every environment's unit: a second of a cached run at a thousand
+ * tenants, so the cache keeps it while nothing the model read has changed (Builder.remembered).
  */
-const runRepos = new Map<string, ChangeSet>();
-
-/** The tenants of the repo model, with what is theirs, read once per repo. */
-const tenantFilesCache = new Map<string, CheckContext["tenantFiles"]>();
-function tenantFilesOf(root: string): CheckContext["tenantFiles"] {
+const tenantFilesCache = new Map<string, Promise<CheckContext["tenantFiles"]>>();
+function tenantFilesOf(root: string, builder: Builder): Promise<CheckContext["tenantFiles"]> {
   let files = tenantFilesCache.get(root);
   if (!files) {
-    try {
-      const model = readRepo(runRepos.get(root) ?? new ChangeSet(root));
-      const paths = tenantPaths(model);
-      files = model.tenants.map((t) => ({ name: t.name, namespace: t.namespace, owns: paths.get(t.name)! }));
-    } catch {
-      // A tenant file fleet cannot read: its build reports it, and there are no tenant files to judge.
-      files = [];
-    }
+    files = builder.remembered(root, "tenant-files", () => {
+      // A change set of its own: what it looked at is what the model read, and nothing else.
+      const cs = new ChangeSet(root);
+      try {
+        const model = readRepo(cs);
+        const paths = tenantPaths(model);
+        return { value: model.tenants.map((t) => ({ name: t.name, namespace: t.namespace, owns: paths.get(t.name)! })), paths: cs.lookedAt() };
+      } catch {
+        // A tenant file fleet cannot read: its build reports it, and there are no tenant files to judge.
+        return { value: [] };
+      }
+    });
     tenantFilesCache.set(root, files);
   }
   return files;
@@ -220,10 +222,7 @@ export function clustersOf(opts: Pick<ValidateOptions, "root" | "cluster">): Clu
   // A run reads the repo afresh, from disk: nothing is staged on a change set validate opens.
   tenantFilesCache.delete(opts.root);
   configCache.delete(opts.root);
-  const cs = new ChangeSet(opts.root);
-  runRepos.clear();
-  runRepos.set(opts.root, cs);
-  const all = readClusters(cs);
+  const all = readClusters(new ChangeSet(opts.root));
   if (all.length === 0)
     throw new NoClusters(`no cluster in ${opts.root}: no flux-system/gotk-sync.yaml, no FluxInstance with a sync path, no cluster fleet new-cluster wrote`);
   const names = opts.cluster ? all.filter((c) => c.name === opts.cluster) : all;
