@@ -292,6 +292,42 @@ function multiTenancyRepo(): string {
   return repo;
 }
 
+describe("what the plan says a reconciler changes for a tenant", () => {
+  it("an increase over the account a tenant acts as today, and tenants that would share one reconciler", async () => {
+    const { repo, payRepo } = enterpriseRepo();
+    // The flags' default account is on already, and cards' default account is bound to edit.
+    for (const c of CLUSTERS)
+      write(
+        repo,
+        `clusters/${c}/flux-system/kustomization.yaml`,
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-components.yaml\n  - gotk-sync.yaml\npatches:\n  - patch: |\n      - op: add\n        path: /spec/template/spec/containers/0/args/-\n        value: --default-service-account=default\n    target:\n      kind: Deployment\n      name: \"(kustomize-controller|helm-controller)\"\n",
+      );
+    write(
+      repo,
+      "tenants/base/cards/rbac.yaml",
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: default-edit\n  namespace: cards\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\nsubjects:\n  - kind: ServiceAccount\n    name: default\n    namespace: cards\n",
+    );
+    // A second team deploys from risk's namespace.
+    const labelled = (name: string, team: string) =>
+      `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: ${name}\n  namespace: risk\n  labels:\n    toolkit.fluxcd.io/tenant: ${team}\nspec:\n  interval: 5m\n  path: ./${name}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: risk\n`;
+    write(repo, "tenants/base/risk/quant.yaml", `${labelled("models", "quant")}---\n${labelled("scoring", "risk")}`);
+    write(repo, "tenants/base/risk/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n  - rbac.yaml\n  - sync.yaml\n  - quant.yaml\n");
+
+    const r = await fleet(["lockdown", "--plan", "--json", "--source", `pay/pay=${payRepo}`], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as { plan: { clusters: Array<{ appliers: Array<{ object: string; increase?: string }>; reconcilers: Array<{ namespace: string; shared?: string[] }> }> } };
+    for (const c of plan.plan.clusters) {
+      const increases = c.appliers.filter((a) => a.increase);
+      expect(increases.map((a) => a.object)).toEqual(["Kustomization/cards/cards"]);
+      expect(increases[0]!.increase).toMatch(/ClusterRole admin lets it .*rbac\.authorization\.k8s\.io\/roles.* in cards, which cards:default may not today; --role edit keeps what it has/);
+      expect(c.reconcilers.filter((x) => x.shared)).toEqual([expect.objectContaining({ namespace: "risk", shared: ["quant", "risk"] })]);
+    }
+    const text = (await fleet(["lockdown", "--plan", "--source", `pay/pay=${payRepo}`], { cwd: repo })).stdout;
+    expect(text).toMatch(/more than today: ClusterRole admin lets it/);
+    expect(text).toMatch(/note: tenants quant, risk .* share namespace risk, so one reconciler acts for all of them/);
+  });
+});
+
 describe("fleet lockdown on Flux's multi-tenancy example", () => {
   it("plans and writes through the overlays' namespace transformer: the reconciler lands in apps, the overlays build, the tenant is isolated, and a second run changes nothing", async () => {
     const repo = multiTenancyRepo();

@@ -21,7 +21,7 @@ import { lockdownFlagsMissing } from "../flux/facts.js";
 import type { Walked } from "../validate/discover.js";
 import { CONTROLLERS, defaultServiceAccount, missingLockdown, noCrossNamespaceRefs, noRemoteBases, RECONCILED_BY, type Controller, type Lockdown } from "../validate/lockdown.js";
 import { nsOf, TENANT_LABEL, type Tenancy } from "../validate/tenancy.js";
-import { RbacModel, type Identity } from "../validate/rbac.js";
+import { grantsBeyond, RbacModel, type Identity } from "../validate/rbac.js";
 import { crossRefs } from "../validate/checks.js";
 import { controllersOf } from "../validate/index.js";
 import type { Applied } from "../validate/model.js";
@@ -67,6 +67,8 @@ export interface ApplierChange {
   tenant?: string;
   /** Its objects the new account may not apply. */
   refused: Refused[];
+  /** What the account fleet gives it may do that the one it acts as today may not (an increase, said so). */
+  increase?: string;
   /** What is not known offline about what it applies (a HelmRelease's chart). */
   unchecked?: string;
 }
@@ -84,6 +86,8 @@ export interface Reconciler {
   anchor: string;
   /** The ServiceAccount exists already (bound, or a blocker says it is not). */
   exists: boolean;
+  /** Two or more tenants (by their appliers' toolkit.fluxcd.io/tenant labels) whose appliers share the namespace, and so its reconciler. */
+  shared?: string[];
 }
 
 export interface ClusterPlan {
@@ -199,6 +203,8 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
   const byApplier = new Map<string, Applied[]>();
   for (const a of here) (byApplier.get(a.appliedBy) ?? byApplier.set(a.appliedBy, []).get(a.appliedBy)!).push(a);
 
+  /** The tenant labels of the appliers fleet gives each tenant namespace's reconciler. */
+  const labelsIn = new Map<string, Set<string>>();
   for (const ap of tenancy.appliers) {
     if (ap.named) continue;
     const o = ap.at.obj;
@@ -245,6 +251,13 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       change.via = "file";
       change.tenant = ns;
       const id = reconcilerOf(ns);
+      // Acting today as an account granted something (the flags' default, bound to edit, say): what the role adds is said.
+      const today = ap.id ? rbacNow.bindingsFor(ap.id).flatMap((b) => (b.scope === "cluster-wide" || b.scope === `namespace ${ns}` ? b.rules : [])) : [];
+      const added = today.length ? grantsBeyond(rbacNow.rulesOf("ClusterRole", "", choices.role) ?? [], today) : [];
+      if (added.length)
+        change.increase = `ClusterRole ${choices.role} lets it ${added.slice(0, 4).join(", ")}${added.length > 4 ? ` and ${added.length - 4} more` : ""} in ${ns}, which ${ap.id!.namespace}:${ap.id!.name} may not today${roles.length === 1 && roles[0]!.startsWith("ClusterRole ") ? `; --role ${roles[0]!.slice("ClusterRole ".length)} keeps what it has` : ""}`;
+      const label = o.metadata?.labels?.[TENANT_LABEL];
+      if (label) (labelsIn.get(ns) ?? labelsIn.set(ns, new Set()).get(ns)!).add(label);
       for (const child of byApplier.get(ref(o)) ?? []) {
         const why = refusal(child.obj, id, future, scope(child.obj));
         if (why) change.refused.push({ ...named(child), why, prunable: prunableBy(child.obj, id, future, scope(child.obj)) });
@@ -308,7 +321,8 @@ export function planCluster(cluster: Cluster, read: ClusterRead, choices: Lockdo
       continue;
     }
     const label = nsObj?.obj.metadata?.labels?.[TENANT_LABEL];
-    plan.reconcilers.push({ namespace: ns, tenant: label ?? ns, anchor: anchor ?? account!.file, exists: account !== undefined });
+    const shared = [...(labelsIn.get(ns) ?? [])].sort();
+    plan.reconcilers.push({ namespace: ns, tenant: label ?? ns, anchor: anchor ?? account!.file, exists: account !== undefined, ...(shared.length > 1 ? { shared } : {}) });
   }
 
   // References and remote bases the flags would refuse, where they are not refused already.

@@ -59,9 +59,12 @@ export function planLines(plans: ClusterPlan[], choices: LockdownChoices): strin
     }
     for (const r of p.reconcilers) {
       out.push(`  tenant namespace ${r.namespace}: ${r.exists ? `its reconciler ${r.namespace}:${choices.reconciler} exists` : `fleet adds reconciler ${r.namespace}:${choices.reconciler}, bound to ClusterRole ${choices.role} in ${r.namespace} (beside ${r.anchor})`}`);
+      if (r.shared)
+        out.push(`    note: tenants ${r.shared.join(", ")} (their appliers' toolkit.fluxcd.io/tenant labels) share namespace ${r.namespace}, so one reconciler acts for all of them: each can change the others' objects; give each tenant a namespace of its own to isolate them`);
       for (const c of p.appliers.filter((x) => x.tenant === r.namespace)) {
         out.push(`    ${at(c.at)}: acts as ${c.now} today; with the flags alone as ${c.withFlags}`);
         out.push(c.at.inRepo ? `      fleet sets serviceAccountName: ${c.account}` : `      in the tenant's repository: its team sets serviceAccountName: ${c.account}`);
+        if (c.increase) out.push(`      more than today: ${c.increase}`);
         out.push(...refusedLines(c));
         if (c.unchecked) out.push(`      not checked: ${c.unchecked}`);
       }
@@ -112,6 +115,7 @@ export function planJson(plans: ClusterPlan[]): Record<string, unknown> {
         ...(c.tenant ? { tenantNamespace: c.tenant } : {}),
         refused: c.refused.map((r) => ({ object: r.ref, file: r.file, why: r.why, afterwards: afterwards(r) })),
         ...(c.unchecked ? { notChecked: c.unchecked } : {}),
+        ...(c.increase ? { increase: c.increase } : {}),
       })),
       reconcilers: p.reconcilers,
       blockers: p.blockers.map((b) => ({ object: b.ref, file: b.file, why: b.why, fix: b.fix })),

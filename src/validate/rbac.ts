@@ -46,6 +46,20 @@ function allows(rule: Rule, verb: string, group: string, resource: string): bool
   return has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource);
 }
 
+/**
+ * What `more` grants that `than` does not, as `verb group/resource` (each verb, group and resource
+ * a rule of `more` names, a wildcard taken as itself): empty when `than` covers it all.
+ */
+export function grantsBeyond(more: Rule[], than: Rule[]): string[] {
+  const out = new Set<string>();
+  for (const r of more)
+    for (const verb of r.verbs ?? [])
+      for (const group of r.apiGroups ?? [])
+        for (const resource of r.resources ?? [])
+          if (!than.some((t) => allows(t, verb, group, resource))) out.add(`${verb} ${group ? `${group}/` : ""}${resource}`);
+  return [...out];
+}
+
 /** The key a binding subject is found by (as subjectMatches compares it); undefined for a subject that matches no service account. */
 function subjectKey(s: { kind?: string; name?: string; namespace?: string }, bindingNs: string): string | undefined {
   if (s.kind === "ServiceAccount") return `ServiceAccount:${s.namespace ?? bindingNs}/${s.name}`;
