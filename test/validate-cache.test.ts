@@ -6,10 +6,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Builder, type Built, type BuildRequest } from "../src/validate/build.js";
 import { BuildCache } from "../src/validate/cache.js";
-import { bootstrapStandIn, fleet, initRepo, tmpDir, write } from "./helpers.js";
+import { bootstrapStandIn, fleet, initRepo, read, tmpDir, write } from "./helpers.js";
 
 const TENANTS = ["t1", "t2", "t3", "t4"];
 
@@ -136,45 +136,6 @@ describe("validate on per-tenant units", () => {
     expect(builds()).toBe(1);
   });
 
-  it("a manifest added to a directory Flux builds without a kustomization.yaml is built", async () => {
-    const repo = unitsRepo();
-    write(repo, "clusters/c1/apps.yaml", fluxKs("apps", "./apps"));
-    write(repo, "clusters/c1/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - flux-system\n  - tenants.yaml\n  - apps.yaml\n");
-    const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\n`;
-    write(repo, "apps/one.yaml", configMap("one"));
-    // Old enough that the cache trusts the listings it read (a directory changed just now may not be).
-    const past = new Date(Date.now() - 3600_000);
-    for (const f of ["", ...(fs.readdirSync(repo, { recursive: true }) as string[])]) fs.utimesSync(path.join(repo, f), past, past);
-    const before = await validate(repo);
-    await validate(repo);
-    builds();
-
-    // No file the build read changes: only the directory's listing says there is more to build.
-    write(repo, "apps/two.yaml", configMap("two"));
-    const after = await validate(repo);
-    expect(builds()).toBe(1);
-    expect(after.clusters[0]!.objects).toBe(before.clusters[0]!.objects + 1);
-  });
-
-  it("the tenants validate keeps between runs follow an edit to what the repo model reads", async () => {
-    const repo = await initRepo();
-    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes"], { cwd: repo })).code).toBe(0);
-    bootstrapStandIn(repo, "prod-eu");
-    const past = new Date(Date.now() - 3600_000);
-    for (const f of ["", ...(fs.readdirSync(repo, { recursive: true }) as string[])]) fs.utimesSync(path.join(repo, f), past, past);
-    await validate(repo);
-    await validate(repo);
-
-    // team-payments moves to namespace payments, its files edited in place: no directory changes,
-    // only files the model reads. Judged by the namespace it had, its objects would be out of bounds.
-    for (const dir of fs.readdirSync(path.join(repo, "tenants")).map((e) => path.join(repo, "tenants", e, "team-payments")))
-      if (fs.existsSync(dir))
-        for (const f of fs.readdirSync(dir)) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(dir, f), "utf8").replace(/(namespace|name|targetNamespace): team-payments$/gm, "$1: payments"));
-    const cached = await validate(repo);
-    expect(cached).toEqual(await validate(repo, "--no-cache"));
-    expect(findings(cached, "tenant-file-platform-authority")).toEqual([]);
-  });
-
   it("--no-cache builds everything and writes nothing; a corrupt entry is built again", async () => {
     const repo = unitsRepo();
     const cold = await validate(repo, "--no-cache");
@@ -189,6 +150,95 @@ describe("validate on per-tenant units", () => {
     for (const f of cacheFiles()) fs.writeFileSync(path.join(process.env.XDG_CACHE_HOME!, f), '{"format":');
     expect(await validate(repo)).toEqual(cold);
     expect(builds()).toBe(coldBuilds);
+  });
+});
+
+describe("what a run read, known again by its stat", () => {
+  // The cache keeps a reading only when its paths were last changed 3 s before the run began
+  // (cache.ts: nothing the run read changed under it): these repos are made first, then aged.
+  const fixtures: { apps?: string; fleetRepo?: string; units?: string; linked?: string } = {};
+  const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\n`;
+  beforeAll(async () => {
+    const apps = unitsRepo();
+    write(apps, "clusters/c1/apps.yaml", fluxKs("apps", "./apps"));
+    write(apps, "clusters/c1/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - flux-system\n  - tenants.yaml\n  - apps.yaml\n");
+    write(apps, "apps/one.yaml", configMap("one"));
+    const fleetRepo = await initRepo();
+    for (const [c, env] of [["prod-eu", "prod"], ["staging-eu", "staging"]]) {
+      expect((await fleet(["new-cluster", c!, "--env", env!, "--yes"], { cwd: fleetRepo })).code).toBe(0);
+      bootstrapStandIn(fleetRepo, c!);
+    }
+    // A tenant whose base is a link to a directory that is not there yet (moved away, say).
+    const linked = await initRepo();
+    expect((await fleet(["new-cluster", "prod-eu", "--env", "prod", "--yes", "--no-verify"], { cwd: linked })).code).toBe(0);
+    bootstrapStandIn(linked, "prod-eu");
+    expect((await fleet(["new-tenant", "team-z", "--url", "https://github.com/acme/team-z", "--yes", "--no-verify"], { cwd: linked })).code).toBe(0);
+    write(linked, "tenants/prod/team-z/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sneaky\n  namespace: team-payments\n");
+    write(linked, "tenants/prod/team-z/kustomization.yaml", `${read(linked, "tenants/prod/team-z/kustomization.yaml").replace("  - quota.yaml\n", "  - quota.yaml\n  - extra.yaml\n")}`);
+    fs.mkdirSync(path.join(linked, "shared"));
+    fs.renameSync(path.join(linked, "tenants/base/team-z"), path.join(linked, "shared/team-z-away"));
+    fs.symlinkSync("../../shared/team-z", path.join(linked, "tenants/base/team-z"));
+    Object.assign(fixtures, { apps, fleetRepo, units: unitsRepo(), linked });
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+  });
+
+  it("a manifest added to a directory Flux builds without a kustomization.yaml is built", async () => {
+    const repo = fixtures.apps!;
+    const before = await validate(repo);
+    await validate(repo);
+    builds();
+    // No file the build read changes: only the directory's listing says there is more to build.
+    write(repo, "apps/two.yaml", configMap("two"));
+    const after = await validate(repo);
+    expect(builds()).toBe(1);
+    expect(after.clusters[0]!.objects).toBe(before.clusters[0]!.objects + 1);
+  });
+
+  it("an edit to a file two environments share is seen by both, and by the tenants the repo model reads", async () => {
+    const repo = fixtures.fleetRepo!;
+    await validate(repo);
+    await validate(repo);
+    // team-payments moves to namespace payments: its base edited in place (what both clusters'
+    // units and the repo model read), its prod unit by rename, as sed -i and editors save.
+    for (const env of ["base", "prod", "staging"]) {
+      const dir = path.join(repo, "tenants", env, "team-payments");
+      for (const f of fs.readdirSync(dir)) {
+        const text = fs.readFileSync(path.join(dir, f), "utf8").replace(/(namespace|name|targetNamespace): team-payments$/gm, "$1: payments");
+        if (env === "prod") {
+          fs.writeFileSync(path.join(dir, `.${f}.tmp`), text);
+          fs.renameSync(path.join(dir, `.${f}.tmp`), path.join(dir, f));
+        } else fs.writeFileSync(path.join(dir, f), text);
+      }
+      // Their mtimes set back an hour, as tar, rsync -a or cp -p would: only ctime says they changed.
+      const past = new Date(Date.now() - 3600_000);
+      for (const f of [".", ...fs.readdirSync(dir)]) fs.utimesSync(path.join(dir, f), past, past);
+    }
+    const cached = await validate(repo);
+    expect(cached).toEqual(await validate(repo, "--no-cache"));
+    expect(findings(cached, "tenant-file-platform-authority")).toEqual([]);
+  });
+
+  it("a tenant whose base is a link is read again when the link's target appears", async () => {
+    const repo = fixtures.linked!;
+    await validate(repo);
+    fs.renameSync(path.join(repo, "shared/team-z-away"), path.join(repo, "shared/team-z"));
+    const past = new Date(Date.now() - 3600_000);
+    fs.utimesSync(path.join(repo, "shared"), past, past);
+    expect(await validate(repo)).toEqual(await validate(repo, "--no-cache"));
+  });
+
+  it("another kubectl builds again: what was kept holds for the kubectl it was kept with", async () => {
+    const repo = fixtures.units!;
+    await validate(repo);
+    const cold = builds();
+    await validate(repo);
+    expect(builds()).toBe(0);
+    // The same kubectl, saying it is another version: what kustomize does may differ.
+    const bin = tmpDir("fleet-other-kubectl-");
+    fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh\nif [ "$1" = version ]; then echo "Client Version: v9.99.0"; exit 0; fi\nPATH='${process.env.PATH}' exec kubectl "$@"\n`, { mode: 0o755 });
+    process.env.PATH = `${bin}${path.delimiter}${process.env.PATH}`;
+    await validate(repo);
+    expect(builds()).toBe(cold);
   });
 });
 

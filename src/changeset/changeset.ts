@@ -280,6 +280,8 @@ export class ChangeSet {
         let kind: fs.Dirent | fs.Stats = ent;
         // A link counts as what it points to, once it is proven to stay inside the repository.
         if (ent.isSymbolicLink()) {
+          // Looked at even where it leads nowhere: what it lists depends on its target.
+          this.looked.add(dirKey ? `${dirKey}/${ent.name}` : ent.name);
           let abs: string;
           try {
             abs = this.abs(dirKey ? `${dirKey}/${ent.name}` : ent.name);

@@ -280,7 +280,6 @@ export class Builder {
           req.path,
           p.key,
           paths.map((a) => path.relative(p.realRoot, a)),
-          { hashed: true },
         );
       const hit = p.key === undefined ? undefined : store.get(p.key);
       if (hit) return hit;

@@ -23,17 +23,21 @@
  * Finding a build's inputs (inputs.ts: listing directories, parsing kustomizations) was the other
  * half of a cached run. So each build also keeps the paths its preparation looked at and the
  * key it came to: while none of them, nor a directory above them, has changed by stat, the key
- * holds, since those listings and files are all the preparation read. A path is kept only when
- * it was last modified RACY_MS before the run began, so nothing the run read changed under it;
- * a build that followed a symlink keeps nothing (its target is not among the paths). Other
+ * holds, since those listings and files are all the preparation read. Each kept reading has the
+ * stats of its own paths (a digest of them): one reading's stats never vouch for another's. A
+ * reading is kept only when each of its paths was last changed (mtime and ctime, which cannot be
+ * set back) RACY_MS before the run began, so nothing the run read changed under it; one that
+ * followed a symlink keeps nothing (its target is not among the paths). Other
  * readings of the repository are kept the same way (the repo model's tenants, which take every
  * tenant's files to read: Builder.remembered), each with the paths its change set looked at.
+ * What is kept this way holds for one kubectl and one fleet release: another starts afresh.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execa } from "execa";
+import { fleetVersion } from "../core/paths.js";
 import type { Built } from "./build.js";
 
 /** Bumped whenever what an entry holds, or how a key is made, changes. */
@@ -43,13 +47,14 @@ const FILES_FORMAT = "fleet-validate-files/1";
 /** Whether names in a directory listing are the names lstat finds (Linux): only then do the paths a reading looked at say all it read. */
 const BY_NAME = process.platform === "linux";
 const RACY_MS = 3000;
-/** A file as stat saw it when hashed: size, mtime, ctime, inode, device, and the digest ("" for a directory). */
+/** A file as stat saw it when hashed: size, mtime, ctime, inode, device, and the digest. */
 type Known = [number, number, number, number, number, string];
 /**
  * What a reading of the repository came to (a build's key, the tenants' files), a repo-relative
- * path whose disappearance makes it useless, and the repo-relative paths the reading looked at.
+ * path whose disappearance makes it useless, the repo-relative paths the reading looked at, and
+ * the digest of their stats and their directories' (pathsState).
  */
-type KnownValue = [unknown, string, string[]];
+type KnownValue = [unknown, string, string[], string];
 const sameFile = (k: Known, st: fs.Stats) => k[0] === st.size && k[1] === st.mtimeMs && k[2] === st.ctimeMs && k[3] === st.ino && k[4] === st.dev;
 /** Enough for several fleets of thousands of tenants (an entry is a few kilobytes a tenant). */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
@@ -111,8 +116,8 @@ export class BuildCache {
   private known: Map<string, Known> | undefined;
   private readonly values = new Map<string, KnownValue>();
   private knownChanged = false;
-  /** Repo-relative paths found unchanged since they were known, or not, this run. */
-  private readonly unchangedPaths = new Map<string, boolean>();
+  /** lstat of repo-relative paths, once a run (null: not there). */
+  private readonly stats = new Map<string, fs.Stats | null>();
   private readonly started = Date.now();
 
   private constructor(
@@ -150,12 +155,13 @@ export class BuildCache {
     if (this.known) return this.known;
     this.known = new Map();
     try {
-      const saved = JSON.parse(fs.readFileSync(this.knownFile(), "utf8")) as { format?: unknown; root?: unknown; files?: unknown; values?: unknown };
-      if (saved.format === FILES_FORMAT && saved.root === this.realRoot && saved.files && typeof saved.files === "object") {
+      const saved = JSON.parse(fs.readFileSync(this.knownFile(), "utf8")) as { format?: unknown; root?: unknown; tool?: unknown; fleet?: unknown; files?: unknown; values?: unknown };
+      if (saved.format === FILES_FORMAT && saved.root === this.realRoot && saved.tool === this.tool && saved.fleet === fleetVersion() && saved.files && typeof saved.files === "object") {
         for (const [f, k] of Object.entries(saved.files))
           if (Array.isArray(k) && k.length === 6 && k.slice(0, 5).every((n) => typeof n === "number") && typeof k[5] === "string") this.known.set(f, k as Known);
         for (const [id, v] of Object.entries(saved.values ?? {}))
-          if (Array.isArray(v) && v.length === 3 && typeof v[1] === "string" && Array.isArray(v[2]) && v[2].every((p) => typeof p === "string")) this.values.set(id, v as KnownValue);
+          if (Array.isArray(v) && v.length === 4 && typeof v[1] === "string" && Array.isArray(v[2]) && v[2].every((p) => typeof p === "string") && typeof v[3] === "string")
+            this.values.set(id, v as KnownValue);
       }
     } catch {
       // None yet, or not readable: every file is hashed, as without it.
@@ -169,7 +175,7 @@ export class BuildCache {
     const st = fs.statSync(file);
     const rel = path.relative(this.realRoot, file);
     const known = this.knownFiles().get(rel);
-    if (known && known[5] !== "" && sameFile(known, st)) d = known[5];
+    if (known && sameFile(known, st)) d = known[5];
     else {
       // Stat first, then read: a write after the stat gives the file an mtime this entry does not have.
       d = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
@@ -181,21 +187,51 @@ export class BuildCache {
     return d;
   }
 
-  /** Whether a repo-relative path is as it was known (lstat: a file or directory, not a link), once a run. */
-  private unchanged(rel: string): boolean {
-    let u = this.unchangedPaths.get(rel);
-    if (u === undefined) {
-      const k = this.knownFiles().get(rel);
-      let st: fs.Stats | undefined;
+  /** lstat of a repo-relative path, once a run; null when it is not there. */
+  private statOf(rel: string): fs.Stats | null {
+    let st = this.stats.get(rel);
+    if (st === undefined) {
       try {
-        st = k && fs.lstatSync(path.join(this.realRoot, rel));
+        st = fs.lstatSync(path.join(this.realRoot, rel));
       } catch {
-        st = undefined;
+        st = null;
       }
-      u = !!k && !!st && sameFile(k, st);
-      this.unchangedPaths.set(rel, u);
+      this.stats.set(rel, st);
     }
-    return u;
+    return st;
+  }
+
+  /** A path's stat as text, once a run (thousands of readings share their directories). */
+  private readonly states = new Map<string, string>();
+  private stateOf(rel: string, st: fs.Stats): string {
+    let t = this.states.get(rel);
+    if (t === undefined) this.states.set(rel, (t = `${rel}\0${st.isFile() ? "f" : "d"}${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}\0`));
+    return t;
+  }
+
+  /**
+   * The state of the paths a reading looked at, and of every directory above them, as one digest
+   * of their stats; undefined when one is a link or neither file nor directory, or (`trusted`)
+   * was changed too late to be sure that the reading saw what the stat describes.
+   */
+  private pathsState(leaves: string[], trusted: boolean): string | undefined {
+    const h = createHash("sha256");
+    const seen = new Set<string>();
+    for (const leaf of leaves)
+      for (const p of withParents(leaf)) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        const st = this.statOf(p);
+        if (!st) {
+          // A path looked for and not there is covered by its directory's listing.
+          if (p === leaf) continue;
+          return undefined;
+        }
+        if (!st.isFile() && !st.isDirectory()) return undefined;
+        if (trusted && Math.max(st.mtimeMs, st.ctimeMs) >= this.started - RACY_MS) return undefined;
+        h.update(this.stateOf(p, st));
+      }
+    return h.digest("hex");
   }
 
   /**
@@ -205,48 +241,20 @@ export class BuildCache {
   recall(id: string): unknown {
     const v = this.knownFiles() && this.values.get(id);
     if (!v) return undefined;
-    for (const leaf of v[2]) for (const p of withParents(leaf)) if (!this.unchanged(p)) return undefined;
-    return v[0];
+    return this.pathsState(v[2], false) === v[3] ? v[0] : undefined;
   }
 
   /**
-   * Keep what a reading came to (JSON-able) with the repo-relative paths it looked at. A path that
-   * does not exist is covered by its directory. Nothing is kept when a path was modified too late
-   * to be trusted, is a link or neither file nor directory, or (`hashed`) is a file not hashed
-   * this run; a file not hashed is otherwise known by its stat alone.
+   * Keep what a reading came to (JSON-able) with the repo-relative paths it looked at (see the
+   * top of this file); nothing is kept where that would not be sound.
    */
-  remember(id: string, anchor: string, value: unknown, paths: string[], opts: { hashed?: boolean } = {}): void {
-    if (!BY_NAME) return;
-    const known = this.knownFiles();
-    const leaves: string[] = [];
-    const seen = new Map<string, Known>();
-    for (const rel of paths) {
-      if (rel.startsWith("..") || path.isAbsolute(rel)) return;
-      let absent = false;
-      for (const p of withParents(rel)) {
-        if (seen.has(p) || this.unchangedPaths.get(p) === true) continue;
-        let st: fs.Stats;
-        try {
-          st = fs.lstatSync(path.join(this.realRoot, p));
-        } catch {
-          if (p !== rel) return;
-          absent = true;
-          continue;
-        }
-        if (st.mtimeMs >= this.started - RACY_MS) return;
-        const k = known.get(p);
-        const digest = k && sameFile(k, st) ? k[5] : "";
-        if (st.isFile() && opts.hashed && digest === "") return;
-        if (!st.isFile() && !st.isDirectory()) return;
-        seen.set(p, [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev, st.isFile() ? digest : ""]);
-      }
-      if (!absent) leaves.push(rel);
-    }
-    for (const [p, k] of seen) {
-      known.set(p, k);
-      this.unchangedPaths.set(p, true);
-    }
-    this.values.set(id, [value, anchor, leaves]);
+  remember(id: string, anchor: string, value: unknown, paths: string[]): void {
+    if (!BY_NAME || paths.some((rel) => rel.startsWith("..") || path.isAbsolute(rel))) return;
+    this.knownFiles();
+    const leaves = [...new Set(paths)].filter((rel) => this.statOf(rel) !== null);
+    const state = this.pathsState(leaves, true);
+    if (state === undefined) return;
+    this.values.set(id, [value, anchor, leaves, state]);
     this.knownChanged = true;
   }
 
@@ -257,14 +265,14 @@ export class BuildCache {
   saveKnownFiles(): void {
     if (!this.known || !this.knownChanged) return;
     const files: Record<string, Known> = {};
-    for (const [f, k] of this.known) if (this.unchangedPaths.has(f) || this.digests.has(path.join(this.realRoot, f)) || fs.existsSync(path.join(this.realRoot, f))) files[f] = k;
+    for (const [f, k] of this.known) if (this.digests.has(path.join(this.realRoot, f)) || fs.existsSync(path.join(this.realRoot, f))) files[f] = k;
     const values: Record<string, KnownValue> = {};
     for (const [id, v] of this.values) if (fs.existsSync(path.join(this.realRoot, v[1]))) values[id] = v;
     const target = this.knownFile();
     const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify({ format: FILES_FORMAT, root: this.realRoot, files, values }));
+      fs.writeFileSync(tmp, JSON.stringify({ format: FILES_FORMAT, root: this.realRoot, tool: this.tool, fleet: fleetVersion(), files, values }));
       fs.renameSync(tmp, target);
       this.knownChanged = false;
     } catch {
