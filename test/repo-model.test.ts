@@ -67,7 +67,7 @@ describe("readClusters: a cluster is what a sync object points at", () => {
         fluxVersion: "v2.1.0",
         fluxVersionFrom: `clusters/${c}/flux-system/gotk-components.yaml`,
         components: ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
-        source: { kind: "GitRepository", name: "flux-system", url: "ssh://git@github.com/fluxcd/flux2-multi-tenancy", branch: "main" },
+        source: { kind: "GitRepository", name: "flux-system", namespace: "flux-system", url: "ssh://git@github.com/fluxcd/flux2-multi-tenancy", branch: "main" },
         via: "bootstrap",
       })),
     );
@@ -115,7 +115,8 @@ describe("readClusters: a cluster is what a sync object points at", () => {
     write(repo, "clusters/staging/flux-system/flux-instance.yaml", instance("staging", "2.x"));
     write(repo, "clusters/prod-eu/flux-system/flux-instance.yaml", instance("prod-eu", "2.7.4"));
     write(repo, "clusters/prod-eu/flux-system/flux-operator.yaml", "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: flux-operator\n");
-    const source = { kind: "OCIRepository", url: "oci://ghcr.io/controlplaneio-fluxcd/d2-fleet", ref: "latest" };
+    // The operator names the source after the FluxInstance's namespace, and puts it there.
+    const source = { kind: "OCIRepository", name: "flux-system", namespace: "flux-system", url: "oci://ghcr.io/controlplaneio-fluxcd/d2-fleet", ref: "latest" };
     const file = (c: string) => `clusters/${c}/flux-system/flux-instance.yaml`;
     expect(clustersOf(repo)).toEqual([
       { name: "prod-eu", path: "clusters/prod-eu", syncFile: file("prod-eu"), fluxVersion: "v2.7.4", fluxVersionFrom: file("prod-eu"), components: ["source-controller", "kustomize-controller"], source, via: "operator" },

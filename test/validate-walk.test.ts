@@ -114,6 +114,22 @@ describe("sources that are this repository", () => {
     expect(c!.notChecked).toEqual([]);
   });
 
+  it("Flux bootstrapped into another namespace (flux bootstrap --namespace flux): its own source is followed", async () => {
+    const deploy = (c: string) => `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${c}\n  namespace: flux\n`;
+    const root = repo({
+      "clusters/prod/flux/gotk-components.yaml": `# Flux Version: v2.7.4\n${["source-controller", "kustomize-controller"].map(deploy).join("")}`,
+      "clusters/prod/flux/gotk-sync.yaml":
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux\n  namespace: flux\nspec:\n  interval: 1m\n  url: ssh://git@github.com/acme/fleet\n  ref:\n    branch: main\n---\n" +
+        `${KS}metadata:\n  name: flux\n  namespace: flux\nspec:\n  interval: 10m\n  path: ./clusters/prod\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux\n`,
+      "clusters/prod/flux/kustomization.yaml": `${KZ}resources:\n  - gotk-components.yaml\n  - gotk-sync.yaml\n`,
+      "clusters/prod/apps.yaml": `${KS}metadata:\n  name: apps\n  namespace: flux\nspec:\n  interval: 1h\n  prune: true\n  path: ./apps\n  sourceRef:\n    kind: GitRepository\n    name: flux\n`,
+      "apps/cm.yaml": cm("app", "default"),
+    });
+    const [c] = await validateRepo({ root, sources: new Map() });
+    expect(c!.objects.map((a) => `${ref(a.obj)} <- ${a.appliedBy || "cluster"}`)).toContain("ConfigMap/default/app <- Kustomization/flux/apps");
+    expect(c!.notChecked.filter((n) => n.includes("source of"))).toEqual([]);
+  });
+
   it("a GitRepository of another name whose url is the origin's is followed; another repository is not", async () => {
     const root = repo({
       "clusters/prod/sources.yaml":

@@ -20,6 +20,8 @@ export type ClusterVia = "bootstrap" | "operator" | "fleet-unbootstrapped" | "be
 export interface SyncSource {
   kind: string;
   name?: string;
+  /** Where it is: the Flux namespace (flux bootstrap --namespace, or the FluxInstance's). */
+  namespace?: string;
   url?: string;
   branch?: string;
   /** The ref as written when it is not a plain branch (tag, semver, commit, a FluxInstance's ref). */
@@ -110,7 +112,17 @@ function fromGotkSync(cs: ChangeSet, file: string): Omit<Cluster, "name"> | unde
     syncFile: file,
     ...(version ? { fluxVersion: version, fluxVersionFrom: componentsFile } : {}),
     components: componentsHeader(header),
-    ...(src ? { source: { kind: src.kind!, ...(src.metadata?.name ? { name: src.metadata.name } : {}), ...(str(src.spec?.url) ? { url: src.spec!.url } : {}), ...refOf(src.spec?.ref) } } : {}),
+    ...(src
+      ? {
+          source: {
+            kind: src.kind!,
+            ...(src.metadata?.name ? { name: src.metadata.name } : {}),
+            ...(str(src.metadata?.namespace) ? { namespace: src.metadata!.namespace } : {}),
+            ...(str(src.spec?.url) ? { url: src.spec!.url } : {}),
+            ...refOf(src.spec?.ref),
+          },
+        }
+      : {}),
     via: "bootstrap",
   };
 }
@@ -123,12 +135,14 @@ function fromFluxInstance(file: string, fi: K8sObject): Omit<Cluster, "name"> | 
   const written = String(fi.spec?.distribution?.version ?? "").trim();
   const exact = /^v?(\d+\.\d+\.\d+)$/.exec(written)?.[1];
   const components = fi.spec?.components;
+  const namespace = str(fi.metadata?.namespace) ?? FLUX_SYSTEM;
   return {
     path: target,
     syncFile: file,
     ...(exact ? { fluxVersion: `v${exact}`, fluxVersionFrom: file } : written ? { fluxVersionRange: written, fluxVersionFrom: file } : {}),
     components: Array.isArray(components) ? components.map(String) : [],
-    source: { kind: str(sync!.kind) ?? "GitRepository", ...(str(sync!.url) ? { url: sync!.url as string } : {}), ...refOf(sync!.ref) },
+    // The operator creates the source in the FluxInstance's namespace, named after that namespace.
+    source: { kind: str(sync!.kind) ?? "GitRepository", name: namespace, namespace, ...(str(sync!.url) ? { url: sync!.url as string } : {}), ...refOf(sync!.ref) },
     via: "operator",
   };
 }

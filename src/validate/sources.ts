@@ -34,12 +34,11 @@ export interface SourceContext {
 }
 
 /**
- * The sync source lives in flux-system, named flux-system: flux bootstrap's default, and the Flux
- * Operator names it after the FluxInstance's namespace (flux-system). Cluster.source carries no
- * namespace, so a bootstrap into another namespace is not recognised.
+ * The cluster's own sync source: where its sync file puts it (flux bootstrap --namespace, the
+ * FluxInstance's namespace), else flux bootstrap's default, flux-system/flux-system.
  */
 const FLUX_NS = "flux-system";
-export const selfKey = (self: SyncSource | undefined) => `${self?.kind ?? "GitRepository"}/${FLUX_NS}/${self?.name ?? FLUX_NS}`;
+export const selfKey = (self: SyncSource | undefined) => `${self?.kind ?? "GitRepository"}/${self?.namespace ?? FLUX_NS}/${self?.name ?? self?.namespace ?? FLUX_NS}`;
 
 const origins = new WeakMap<object, Map<string, Promise<Origin | undefined>>>();
 function originOf(root: string, run: object): Promise<Origin | undefined> {
