@@ -149,6 +149,25 @@ export class ChangeSet {
     return this.original(this.key(rel)).content;
   }
 
+  /**
+   * Whether the file's text includes `needle` (false when there is no file). A file not read yet
+   * is searched as bytes and not kept: a scan of a thousand tenants' files for a name decodes and
+   * keeps none of those that do not hold it.
+   */
+  includes(rel: string, needle: string): boolean {
+    const key = this.key(rel);
+    if (this.staged.has(key) || this.originals.has(key)) return this.read(rel)?.includes(needle) ?? false;
+    this.looked.add(key);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(this.abs(key));
+    } catch {
+      // Not a readable file (gone, a directory, a link out): read() says what it is.
+      return this.read(rel)?.includes(needle) ?? false;
+    }
+    return bytes.includes(needle) && (this.read(rel)?.includes(needle) ?? false);
+  }
+
   /** Whether the file is there, staged or on disk; a stat, not a read, for files not yet read. */
   exists(rel: string): boolean {
     const key = this.key(rel);

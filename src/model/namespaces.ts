@@ -30,9 +30,9 @@ export function namespaceUsers(cs: ChangeSet, ns: string, except: string[], limi
   const out: string[] = [];
   for (const file of files) {
     if (out.length >= limit) break;
-    const text = cs.read(file);
-    // Most files never mention it: no parse for them.
-    if (text === undefined || !text.includes(ns)) continue;
+    // Most files never mention it: not decoded, not parsed.
+    if (!cs.includes(file, ns)) continue;
+    const text = cs.read(file)!;
     try {
       for (const d of parseAllYaml(file, text)) {
         const kind = d.getIn(["kind"]);
