@@ -38,14 +38,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execa } from "execa";
 import { fleetVersion } from "../core/paths.js";
+// Only where listed names are the names lstat finds do the paths a reading looked at say all it read.
+import { BY_NAME } from "./inputs.js";
 import type { Built } from "./build.js";
 
 /** Bumped whenever what an entry holds, or how a key is made, changes. */
 const FORMAT = "fleet-validate-cache/1";
 /** The format of a repository's file digests, and how far in the past an mtime must be to be trusted. */
 const FILES_FORMAT = "fleet-validate-files/1";
-/** Whether names in a directory listing are the names lstat finds (Linux): only then do the paths a reading looked at say all it read. */
-const BY_NAME = process.platform === "linux";
 const RACY_MS = 3000;
 /** A file as stat saw it when hashed: size, mtime, ctime, inode, device, and the digest. */
 type Known = [number, number, number, number, number, string];

@@ -171,7 +171,7 @@ function underResolved(realRoot: string, lexical: string, memo: Map<string, Reso
 }
 
 /** Whether names in a directory listing are the names lstat finds (Linux), so that a listing can answer for lstat. */
-const BY_NAME = process.platform === "linux";
+export const BY_NAME = process.platform === "linux";
 type EntryType = "file" | "dir" | "link" | "other";
 /** Directory listings, once a run: one readdir answers for every name in it (a thousand tenants' paths are most of a run). */
 const listingsIn = new WeakMap<object, Map<string, Map<string, EntryType> | undefined>>();
