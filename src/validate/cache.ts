@@ -172,8 +172,10 @@ export class BuildCache {
   private digest(file: string): string {
     let d = this.digests.get(file);
     if (d !== undefined) return d;
-    const st = fs.statSync(file);
+    // The files of a build are real paths, never links: lstat is their stat, shared with the readings' (statOf).
     const rel = path.relative(this.realRoot, file);
+    const st = this.statOf(rel);
+    if (!st?.isFile()) throw new Error(`${file} is no longer a file`);
     const known = this.knownFiles().get(rel);
     if (known && sameFile(known, st)) d = known[5];
     else {
