@@ -93,10 +93,9 @@ function overlayPart(cs: ChangeSet, o: Overlay, touched: Set<string>): string[] 
       if (!declared) return undefined;
       for (const n of declared) names.add(n);
     }
-  const alike = all.filter((f) => !changed.includes(f)).filter((f) => {
-    const text = cs.read(f) ?? "";
-    return text.includes("\\") || [...names].some((n) => text.includes(n));
-  });
+  // Searched as bytes: the thousand unit files that hold none of them are neither decoded nor kept.
+  const needles = ["\\", ...names];
+  const alike = all.filter((f) => !changed.includes(f) && cs.includes(f, needles));
   return [...changed, ...alike].sort();
 }
 

@@ -66,6 +66,32 @@ function readOpen(fd: number, size: number): string {
   return buf.toString("utf8", 0, at);
 }
 
+/** The one buffer byte scans read into: a scan of thousands of files allocates for none of them. */
+let scanBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The bytes of the file at `abs`, in the scan buffer (good until the next scan). Read to its end
+ * without a stat (no short read is taken for the end: a file system may return one mid-file), and
+ * opened non-blocking, as `original` opens, so a FIFO is looked at, never waited on.
+ */
+function scanBytes(abs: string): Buffer {
+  const fd = fs.openSync(abs, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    for (let at = 0; ; ) {
+      if (at === scanBuffer.length) {
+        const grown = Buffer.allocUnsafe(scanBuffer.length * 2);
+        scanBuffer.copy(grown);
+        scanBuffer = grown;
+      }
+      const n = fs.readSync(fd, scanBuffer, at, scanBuffer.length - at, null);
+      if (n === 0) return scanBuffer.subarray(0, at);
+      at += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** What the repo model reads a repo through: the change set, or the repo as it was before the run. */
 export type RepoView = Pick<ChangeSet, "root" | "read" | "exists" | "list" | "walk">;
 
@@ -150,22 +176,27 @@ export class ChangeSet {
   }
 
   /**
-   * Whether the file's text includes `needle` (false when there is no file). A file not read yet
-   * is searched as bytes and not kept: a scan of a thousand tenants' files for a name decodes and
-   * keeps none of those that do not hold it.
+   * Whether the file's text includes any of `needles` (false when there is no file). A file not
+   * read yet is searched as bytes and not kept: a scan of a thousand tenants' files for a name
+   * decodes and keeps none of those that do not hold it.
    */
-  includes(rel: string, needle: string): boolean {
+  includes(rel: string, needles: string | readonly string[]): boolean {
     const key = this.key(rel);
-    if (this.staged.has(key) || this.originals.has(key)) return this.read(rel)?.includes(needle) ?? false;
+    const any = typeof needles === "string" ? [needles] : needles;
+    const inText = () => {
+      const text = this.read(rel);
+      return text !== undefined && any.some((n) => text.includes(n));
+    };
+    if (this.staged.has(key) || this.originals.has(key)) return inText();
     this.looked.add(key);
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(this.abs(key));
+      bytes = scanBytes(this.abs(key));
     } catch {
       // Not a readable file (gone, a directory, a link out): read() says what it is.
-      return this.read(rel)?.includes(needle) ?? false;
+      return inText();
     }
-    return bytes.includes(needle) && (this.read(rel)?.includes(needle) ?? false);
+    return any.some((n) => bytes.includes(n)) && inText();
   }
 
   /** Whether the file is there, staged or on disk; a stat, not a read, for files not yet read. */
