@@ -17,6 +17,22 @@ import { readRepo, type RepoModel } from "../src/model/repo.js";
 
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 
+/**
+ * The paths a change touches, and `reached`: each of them and every directory above them, so
+ * that whether a change reaches into a directory (or is a file) is one lookup, not a pass over
+ * the change for each of a thousand units.
+ */
+type Touched = { paths: string[]; reached: Set<string> };
+
+function touchedBy(paths: string[]): Touched {
+  const reached = new Set<string>();
+  for (const p of paths) {
+    reached.add(p);
+    for (let i = p.indexOf("/"); i !== -1; i = p.indexOf("/", i + 1)) reached.add(p.slice(0, i));
+  }
+  return { paths, reached };
+}
+
 /** A tenant's unit in one overlay and the files of its directory, as the proof needs them. */
 type UnitRead = { tenant: string; unit: { file: string; dir: string }; files: string[] };
 
@@ -29,9 +45,9 @@ type UnitRead = { tenant: string; unit: { file: string; dir: string }; files: st
  * path is). A tenant of this model whose base changes and that no unit is listed under gets
  * every unit of the overlay read: a unit under another name may apply its base.
  */
-function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, tenantsHere: Set<string>, cs: ChangeSet): { build: string[]; read: UnitRead[] } {
+function toBuild(o: Overlay, touched: Touched, basesTouched: Set<string>, tenantsHere: Set<string>, cs: ChangeSet): { build: string[]; read: UnitRead[] } {
   if (o.layout === "flat") {
-    const build = touched.some((p) => under(p, o.dir)) || [...o.tenants.keys()].some((t) => basesTouched.has(t)) ? [o.dir] : [];
+    const build = touched.reached.has(o.dir) || [...o.tenants.keys()].some((t) => basesTouched.has(t)) ? [o.dir] : [];
     return { build, read: [] };
   }
   const listed = [...o.listedUnits];
@@ -39,15 +55,15 @@ function toBuild(o: Overlay, touched: string[], basesTouched: Set<string>, tenan
   const read: UnitRead[] = [];
   for (const [name, file] of listed) {
     const presumedDir = `${o.dir}/${name}`;
-    if (!everyUnit && !basesTouched.has(name) && !touched.some((p) => p === file || under(p, presumedDir))) continue;
+    if (!everyUnit && !basesTouched.has(name) && !touched.reached.has(file) && !touched.reached.has(presumedDir)) continue;
     const u = o.unitAt(file);
     if (u) read.push({ tenant: u.tenant, unit: { file: u.unit.file, dir: u.unit.dir }, files: u.entries.files });
   }
-  const build = touched.some((p) => p === o.file || listed.some(([, f]) => p === f)) ? [o.dir] : [];
-  for (const r of read) if (basesTouched.has(r.tenant) || touched.some((p) => under(p, r.unit.dir))) build.push(r.unit.dir);
+  const build = touched.reached.has(o.file) || listed.some(([, f]) => touched.reached.has(f)) ? [o.dir] : [];
+  for (const r of read) if (basesTouched.has(r.tenant) || touched.reached.has(r.unit.dir)) build.push(r.unit.dir);
   // A touched tenant directory that no unit lists is built too: what is written is proven
   // whether or not anything applies it yet.
-  for (const p of touched) {
+  for (const p of touched.paths) {
     const name = p.startsWith(`${o.dir}/`) ? p.slice(o.dir.length + 1).split("/")[0] : undefined;
     if (name === undefined || name === p.slice(o.dir.length + 1)) continue;
     const dir = unitFiles(o.env, name).dir;
@@ -102,10 +118,12 @@ function overlayPart(cs: ChangeSet, o: Overlay, touched: Set<string>): string[] 
 /** `changed`: the tenants the change adds, edits or removes; "all" when a whole overlay is new. */
 export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan {
   const models: RepoModel[] = [ctx.model, readRepo(ctx.cs)];
-  const touched = ctx.cs
-    .changes()
-    .filter((c) => c.kind !== "unchanged")
-    .map((c) => c.path);
+  const touched = touchedBy(
+    ctx.cs
+      .changes()
+      .filter((c) => c.kind !== "unchanged")
+      .map((c) => c.path),
+  );
   const tenants = new Map<string, ProofTenant>();
   // The namespace as the change leaves it (a tenant being removed: as it was), read when the proof
   // asks: it needs only those of the tenants whose objects it builds, not a thousand bases.
@@ -121,7 +139,7 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
           units: [],
         });
   const basesTouched = new Set(
-    models.flatMap((m) => m.tenants.filter((t) => touched.some((p) => under(p, t.base))).map((t) => t.name)),
+    models.flatMap((m) => m.tenants.filter((t) => touched.reached.has(t.base)).map((t) => t.name)),
   );
   // What each tenant owns: its base, its entries in flat overlays, and the units read to plan the
   // builds (or, where an overlay is built whole, all of its units): objects of units left unread are never built.
@@ -149,7 +167,7 @@ export function tenantProof(ctx: Context, changed: string[] | "all"): ProofPlan 
   const overlays = [...new Set(planned.flat().flatMap((p) => p.build))].sort();
   // A units overlay lists a thousand unit files that a change to one tenant leaves alone.
   const parts: Record<string, string[]> = {};
-  const touchedSet = new Set(touched);
+  const touchedSet = new Set(touched.paths);
   const units = planned.flat().filter((p) => p.o.layout === "units" && overlays.includes(p.o.dir));
   for (const { o } of units)
     if (!(o.dir in parts)) {
