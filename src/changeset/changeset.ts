@@ -106,6 +106,8 @@ export class ChangeSet {
    * list, so after apply it still says what the disk holds.
    */
   private readonly listings = new Map<string, Array<{ name: string; kind: "file" | "dir" }>>();
+  /** Each listing of `listings` (or one not kept), split and sorted once (see sortedOf). */
+  private readonly sortedListings = new WeakMap<object, { files: string[]; dirs: string[] }>();
   /** Every repo path read, asked for or listed on disk (see lookedAt). */
   private readonly looked = new Set<string>();
   private readonly paths: RepoPaths;
@@ -243,10 +245,12 @@ export class ChangeSet {
    */
   list(rel: string, opts: { skipLinksOut?: boolean } = {}): { files: string[]; dirs: string[] } {
     const dirKey = rel === "" || rel === "." ? "" : this.key(rel);
+    const prefix = dirKey ? `${dirKey}/` : "";
+    const disk = this.onDisk(dirKey, opts);
+    if (!this.stagesBelow(prefix)) return this.sortedOf(disk);
     const files = new Set<string>();
     const dirs = new Set<string>();
-    for (const ent of this.onDisk(dirKey, opts)) (ent.kind === "dir" ? dirs : files).add(ent.name);
-    const prefix = dirKey ? `${dirKey}/` : "";
+    for (const ent of disk) (ent.kind === "dir" ? dirs : files).add(ent.name);
     for (const [key, content] of this.staged) {
       if (!key.startsWith(prefix)) continue;
       const rest = key.slice(prefix.length);
@@ -273,9 +277,11 @@ export class ChangeSet {
   listOriginal(rel: string, opts: { skipLinksOut?: boolean } = {}): { files: string[]; dirs: string[] } {
     const dirKey = rel === "" || rel === "." ? "" : this.key(rel);
     const prefix = dirKey ? `${dirKey}/` : "";
+    const disk = this.onDisk(dirKey, opts);
+    if (!this.stagesBelow(prefix)) return this.sortedOf(disk);
     const files = new Set<string>();
     const dirs = new Set<string>();
-    for (const ent of this.onDisk(dirKey, opts)) (ent.kind === "dir" ? dirs : files).add(ent.name);
+    for (const ent of disk) (ent.kind === "dir" ? dirs : files).add(ent.name);
     /** Directories the run touches, and whether any file it touches there was there before. */
     const touched = new Map<string, boolean>();
     for (const key of this.staged.keys()) {
@@ -315,6 +321,27 @@ export class ChangeSet {
       list: (d, opts) => this.listOriginal(d, opts),
       walk: (d) => this.walkOriginal(d),
     };
+  }
+
+  /** Whether anything is staged below `prefix` ("" the whole repo, else a directory with its slash). */
+  private stagesBelow(prefix: string): boolean {
+    if (prefix === "") return this.staged.size > 0;
+    for (const key of this.staged.keys()) if (key.startsWith(prefix)) return true;
+    return false;
+  }
+
+  /**
+   * A listing on disk as list() returns it, sorted once: the repo model and the namespace scan
+   * list the same thousand directories, nearly all with nothing staged in them. Copies, so a
+   * caller may sort or extend what it is given.
+   */
+  private sortedOf(disk: ReadonlyArray<{ name: string; kind: "file" | "dir" }>): { files: string[]; dirs: string[] } {
+    let s = this.sortedListings.get(disk);
+    if (!s) {
+      s = { files: disk.filter((e) => e.kind === "file").map((e) => e.name).sort(), dirs: disk.filter((e) => e.kind === "dir").map((e) => e.name).sort() };
+      this.sortedListings.set(disk, s);
+    }
+    return { files: s.files.slice(), dirs: s.dirs.slice() };
   }
 
   /** A directory's files and directories on disk, links counted as what they point to inside the repository. */

@@ -33,8 +33,17 @@ export class RepoPaths {
   /** Paths whose every component is proven, with where they lead. */
   private readonly resolved = new Map<string, string>();
 
+  /** What path.join puts before a key: the root normalised, with its separator ("" for "."). */
+  private readonly prefix: string;
+
   constructor(readonly root: string) {
     this.real = realpathOr(root) ?? path.resolve(root);
+    this.prefix = path.join(root, "x").slice(0, -1);
+  }
+
+  /** path.join(root, key) for a key in its one spelling, without normalising it again. */
+  private under(key: string): string {
+    return path.sep === "/" ? this.prefix + key : path.join(this.root, key);
   }
 
   /**
@@ -55,8 +64,11 @@ export class RepoPaths {
     // Proven once, the same answer: nothing is unproven, only added.
     const known = followLast ? this.resolved.get(key) : undefined;
     if (known !== undefined) return known;
+    // Listed in its directory as no link, that directory proven first: nothing to look at (a
+    // namespace scan opens thousands of listed files).
+    if (this.proven.get(key) === "") return this.under(key);
     if (repoKey(key) !== key) throw new Error(`not a repo-relative path in its one spelling: ${printable(key)}`);
-    const abs = path.join(this.root, key);
+    const abs = this.under(key);
     // Each component from the top, the path built only where one needs an lstat.
     for (let at = 0; ; ) {
       const slash = key.indexOf("/", at);
