@@ -251,6 +251,8 @@ export class ChangeSet {
     const files = new Set<string>();
     const dirs = new Set<string>();
     for (const ent of disk) (ent.kind === "dir" ? dirs : files).add(ent.name);
+    /** The directories below with a deletion staged somewhere in them. */
+    const deletedIn = new Set<string>();
     for (const [key, content] of this.staged) {
       if (!key.startsWith(prefix)) continue;
       const rest = key.slice(prefix.length);
@@ -259,13 +261,10 @@ export class ChangeSet {
         if (content === null) files.delete(rest);
         else files.add(rest);
       } else if (content !== null) dirs.add(rest.slice(0, slash));
+      else deletedIn.add(rest.slice(0, slash));
     }
     // A directory whose every file is staged for deletion is gone once applied.
-    for (const d of [...dirs]) {
-      const sub = `${prefix}${d}/`;
-      const touched = [...this.staged].some(([k, v]) => v === null && k.startsWith(sub));
-      if (touched && this.isEmptied(`${prefix}${d}`)) dirs.delete(d);
-    }
+    for (const d of deletedIn) if (dirs.has(d) && this.isEmptied(`${prefix}${d}`)) dirs.delete(d);
     return { files: [...files].sort(), dirs: [...dirs].sort() };
   }
 

@@ -24,7 +24,8 @@ function yamlFiles(cs: ChangeSet, dir: string, skip: (p: string) => boolean, out
  */
 export function namespaceUsers(cs: ChangeSet, ns: string, except: string[], limit = 3): string[] {
   const files: string[] = [];
-  const mine = (f: string) => except.some((e) => f === e || f.startsWith(`${e}/`));
+  const below = except.map((e) => `${e}/`);
+  const mine = (f: string) => except.includes(f) || below.some((e) => f.startsWith(e));
   // What `except` covers is not even listed: an environment overlay holds a thousand unit directories.
   yamlFiles(cs, "", mine, files);
   const out: string[] = [];
