@@ -284,10 +284,13 @@ export function readOverlay(cs: RepoView, env: string, tenants: Tenant[]): Overl
   };
   // The unit directories beside the listed files, from one listing of the overlay's directory.
   let beside: Set<string> | undefined;
+  const below = `${dir}/`;
   const presumedUnit = (target: string) => {
-    if (path.posix.dirname(target) !== dir || !/\.yaml$/.test(target)) return undefined;
+    // A thousand entries an overlay: string tests, not path parsing.
+    if (!target.startsWith(below) || !target.endsWith(".yaml")) return undefined;
+    const name = target.slice(below.length, -".yaml".length);
+    if (name === "" || name.includes("/")) return undefined;
     beside ??= new Set(cs.list(dir).dirs);
-    const name = path.posix.basename(target, ".yaml");
     return beside.has(name) ? name : undefined;
   };
   const base: Omit<Overlay, "units" | "tenants"> = { env, dir, file, layout: DEFAULT_LAYOUT, listedUnits: new Map(), unitAt: (f) => unitAt(f), transformers: [], files: [], wholeBase: [], missing: [] };
@@ -322,6 +325,8 @@ export function readOverlay(cs: RepoView, env: string, tenants: Tenant[]): Overl
   }) as Overlay;
 }
 
+const BASE_BELOW = `${TENANTS_BASE}/`;
+
 /** Overlays whose own entries hold a tenant (a unit, a tenant's entry, or tenants/base whole). */
 const holding = new WeakSet<Overlay>();
 
@@ -342,7 +347,8 @@ function visitOverlay(
   const owned = new Map<string, TenantEntries[]>();
   let flat = false;
   let presumed = false;
-  const inside = (p: string) => p === dir || p.startsWith(`${dir}/`);
+  const below = `${dir}/`;
+  const inside = (p: string) => p === dir || p.startsWith(below);
   const visit = (kfile: string) => {
     if (overlay.files.includes(kfile)) return;
     overlay.files.push(kfile);
@@ -362,7 +368,7 @@ function visitOverlay(
         flat = true;
         return;
       }
-      if (field === "resources" && target.startsWith(`${TENANTS_BASE}/`) && !cs.exists(target) && !kustomizationIn(cs, target)) {
+      if (field === "resources" && target.startsWith(BASE_BELOW) && !cs.exists(target) && !kustomizationIn(cs, target)) {
         overlay.missing.push(`${kfile} lists ${entry}, which has no kustomization.yaml`);
         return;
       }
