@@ -12,6 +12,7 @@ import newTenantGen, { overlayLayouts } from "../generators/new-tenant.js";
 import removeTenantGen from "../generators/remove-tenant.js";
 import { tenantProof } from "../generators/tenant-proof.js";
 import { prove } from "../src/changeset/proof.js";
+import { tempDir } from "../src/validate/build.js";
 import { main } from "../src/cli/main.js";
 import { repoContext } from "../src/core/context.js";
 import { ProofError } from "../src/core/errors.js";
@@ -203,19 +204,21 @@ describe("platform authority planted in a tenant's files is refused", () => {
   });
 });
 
-describe("a proof killed outright leaves no copy of the repo behind for long", () => {
-  it("the next proof removes the shadow tree of a proof whose process is gone, and keeps a live one's", async () => {
+describe("a proof or a validate killed outright leaves no copy of the repo behind for long", () => {
+  it("the next proof removes the shadow trees and build directories of runs whose process is gone, and keeps a live one's", async () => {
     const gone = await run(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
-    const dead = path.join(os.tmpdir(), `fleet-proof-${gone.stdout}-left`);
+    const dead = ["fleet-proof-", "fleet-validate-"].map((p) => path.join(os.tmpdir(), `${p}${gone.stdout}-left`));
     const live = path.join(os.tmpdir(), `fleet-proof-${process.pid}-live`);
-    for (const d of [dead, live]) fs.mkdirSync(path.join(d, "tenants"), { recursive: true });
+    for (const d of [...dead, live]) fs.mkdirSync(path.join(d, "tenants"), { recursive: true });
     try {
       const { ctx, plan } = await staged(await flatRepo(), "new-tenant", { name: "team-x", url: "https://github.com/acme/x" });
       await prove(ctx.cs, plan, {});
-      expect(fs.existsSync(dead)).toBe(false);
+      for (const d of dead) expect(fs.existsSync(d), d).toBe(false);
       expect(fs.existsSync(live)).toBe(true);
+      // validate's own build directory is named for its process, so a run after a kill finds it.
+      expect(path.basename(path.dirname(tempDir()))).toMatch(new RegExp(`^fleet-validate-${process.pid}-`));
     } finally {
-      for (const d of [dead, live]) fs.rmSync(d, { recursive: true, force: true });
+      for (const d of [...dead, live]) fs.rmSync(d, { recursive: true, force: true });
     }
   });
 });

@@ -11,11 +11,9 @@
  * semantics, which also says which file each object came from: that is how objects are a tenant's.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { ProofError, ToolError } from "../core/errors.js";
-import { alive } from "./lock.js";
 import { realpathOr, within } from "../core/inside-repo.js";
 import { entryTarget, kustomizationIn } from "../model/kustomize.js";
 import { isFluxKustomization, readObjects, ref, type K8sObject } from "../model/objects.js";
@@ -24,6 +22,7 @@ import type { BuildRequest, Built } from "../validate/build.js";
 import type { ChangeSet } from "./changeset.js";
 import { shadowInputs, type ShadowInputs } from "./shadow-inputs.js";
 import { onInterrupt } from "./signals.js";
+import { processTempDir, TEMP_PREFIXES } from "./temp-dirs.js";
 
 export interface ProofTenant {
   name: string;
@@ -174,41 +173,12 @@ function materialise(cs: ChangeSet, dir: string, only?: ShadowInputs): void {
   }
 }
 
-const SHADOW_PREFIX = "fleet-proof-";
-
-/**
- * A proof killed outright (kill -9, out of memory) cannot remove its shadow tree: the next proof
- * removes every one of this user's whose process is gone, so none outlives the run after it.
- */
-function sweepShadows(): void {
-  const tmp = os.tmpdir();
-  let names: string[];
-  try {
-    names = fs.readdirSync(tmp);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = new RegExp(`^${SHADOW_PREFIX}(\\d+)-`).exec(name);
-    if (!m || alive(Number(m[1]))) continue;
-    const dir = path.join(tmp, name);
-    try {
-      const st = fs.lstatSync(dir);
-      if (st.isDirectory() && st.uid === process.getuid?.()) fs.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // Another proof removed it first, or it is not ours to remove.
-    }
-  }
-}
-
-
 /**
  * Run `fn` with a shadow tree of the staged repo holding what building `targets` reads, removed
  * afterwards: on success, on error, on exit and on Ctrl-C.
  */
 async function withShadow<T>(cs: ChangeSet, targets: string[], fn: (root: string) => Promise<T>): Promise<T> {
-  sweepShadows();
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `${SHADOW_PREFIX}${process.pid}-`)));
+  const dir = fs.realpathSync(processTempDir(TEMP_PREFIXES.proof));
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   const forget = onInterrupt(remove);
   process.on("exit", remove);

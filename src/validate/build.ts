@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { execa } from "execa";
 import { stringify } from "yaml";
 import { BuildCache } from "./cache.js";
+import { processTempDir, TEMP_PREFIXES } from "../changeset/temp-dirs.js";
 import { parseManifests } from "../core/manifests.js";
 import { inspectBuild, kustomizationFileOf, noteRead, realRootOf, recordPaths, remoteRef, resolveInside, type Inputs, type ParseCache, type Remote } from "./inputs.js";
 import type { K8sObject } from "./model.js";
@@ -144,9 +145,9 @@ function fluxPatches(patches: unknown[]): unknown[] {
 const duration = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 let tmpRoot: string | undefined;
-/** A fresh directory of this run's own, removed when the process ends. */
+/** A fresh directory of this run's own, removed when the process ends (or by the next run, after a kill). */
 export function tempDir(): string {
-  tmpRoot ??= fs.mkdtempSync(path.join(os.tmpdir(), "fleet-validate-"));
+  tmpRoot ??= processTempDir(TEMP_PREFIXES.validate);
   return fs.mkdtempSync(path.join(tmpRoot, "b-"));
 }
 process.on("exit", () => {
