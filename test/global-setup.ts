@@ -11,6 +11,10 @@ export default function setup(): () => void {
   // validate caches builds in the user's cache directory: the suite keeps its own, and leaves none.
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-cache-"));
   process.env.XDG_CACHE_HOME = cache;
+  // Every test's temporary directory goes under one of the run's own (helpers' tmpDir), removed
+  // at the end: a worker that vitest stops runs no exit handler, and left hundreds a run behind.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-run-"));
+  process.env.FLEET_TEST_TMP = tmp;
   const missing: string[] = [];
   for (const [tool, args] of [
     ["kubectl", ["version", "--client"]],
@@ -30,7 +34,9 @@ export default function setup(): () => void {
     process.stderr.write("fleet tests: dist/ is older than the sources; building (tsc) ...\n");
     execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.json")], { stdio: "inherit" });
   }
-  return () => fs.rmSync(cache, { recursive: true, force: true });
+  return () => {
+    for (const d of [cache, tmp]) fs.rmSync(d, { recursive: true, force: true });
+  };
 }
 
 const ROOT = path.join(import.meta.dirname, "..");

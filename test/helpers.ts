@@ -66,9 +66,9 @@ process.on("exit", () => {
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** A temporary directory, removed when the test worker exits. */
+/** A temporary directory, removed when the test worker exits (and with the run's, global-setup.ts). */
 export function tmpDir(prefix = "fleet-test-"): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(process.env.FLEET_TEST_TMP ?? os.tmpdir(), prefix));
   made.push(dir);
   return dir;
 }
